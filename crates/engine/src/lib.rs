@@ -1,0 +1,13 @@
+//! The one engine behind every API dialect: backup now (restore, copy, send and save follow).
+//! It reads the tenant through `m365`, stores content in the `repo` content store and records
+//! what it saw in the `repo` catalog.
+
+pub mod backup;
+pub mod check;
+pub mod export;
+pub mod progress;
+pub mod restore;
+pub mod save;
+pub mod send;
+
+pub use backup::{run_backup, BackupContext, BackupReport, SESSION_HEARTBEAT};

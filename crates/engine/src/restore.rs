@@ -1,0 +1,672 @@
+//! Restore: backed-up OneDrive documents and folders written back to the tenant, to their original location or
+//! copied into another OneDrive ("copyTo").
+//!
+//! [`restore_onedrive`] restores a [`Selection`] of one backed-up OneDrive as it was at an instant (a restore
+//! session's point in time):
+//!
+//! * **Where.** [`Destination::Original`]: an item goes back into the item that still has its original id; when that
+//!   item is gone, to its original path (the original parent if it still exists, else the missing folders are created
+//!   top-down from the drive's root). [`Destination::CopyTo`]: into another drive, under `folder` (created when
+//!   missing), keeping the folder structure below the drive root.
+//! * **Existing items, original location** ([`DocumentAction`]): `Overwrite` writes the backed-up content into the
+//!   existing item (same id, same sharing, one more version); `Keep` leaves the existing item untouched and writes the
+//!   restored copy beside it as `"<stem> (Restored <yyyy-MM-dd HH-mm-ss>)<.ext>"` (the restore's start time, UTC; if
+//!   even that name is taken, ` (2)`, ` (3)`, … is appended to the stem).
+//! * **Existing items, copyTo** ([`LastVersionAction`]): `Overwrite` replaces the existing file (it is deleted and the
+//!   restored file uploaded anew: only the restored history remains); `Merge` adds the restored content as new
+//!   versions on top of the existing file (same id).
+//! * **Versions** ([`VersionMode`]): `Last` writes the content of the item at the instant; `All` uploads every backed-up
+//!   version oldest → newest into the one item (so the item's version history grows by that many versions).
+//! * **Filters**: an item whose current content in the tenant equals the backup is skipped as unchanged; with
+//!   `changed_items: false` items that still exist are skipped, with `deleted_items: false` items that no longer
+//!   exist are skipped.
+//! * **Sharing** (`restore_permissions`): on items the restore *creates* (deleted items, `Keep` copies, copies), the
+//!   backed-up permissions are re-created: direct grants by invitation (`sendInvitation` =
+//!   `send_shared_links_notification`), sharing links by `createLink` (same type and scope), links for named people
+//!   as direct grants to those people. Inherited permissions come with the folder; the owner is never re-granted;
+//!   what cannot be re-created (owner, unresolvable principal, refused link) is a warning of the item and counts in
+//!   [`RestoreStats::permissions_failed`]. Items written in place keep their sharing.
+//! * **Failures** are per item: one failing item is counted and reported in [`RestoreStats::items`] and the restore
+//!   goes on. Only failures that make the whole restore pointless (unknown OneDrive, catalog errors, an unreachable
+//!   target drive) abort it.
+//!
+//! The Graph client is given by the caller (built from whatever credentials the request carried); this module never
+//! logs or stores credentials.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use m365::write::{self, Conflict};
+use m365::{GraphClient, M365Error};
+use repo::catalog::{Catalog, CatalogError, ContainerInfo, ItemKind, ItemQuery, ItemRow};
+use repo::store::{BlobRef, Repository};
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// Rows fetched per catalog page while walking folders.
+const PAGE: i64 = 500;
+
+/// What is restored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// Every item of the OneDrive.
+    Whole,
+    /// These items (documents or folders, by Microsoft id); a folder brings everything below it.
+    Items(Vec<String>),
+}
+
+/// Existing item at the original location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DocumentAction {
+    /// Write the restored content into the existing item.
+    #[default]
+    Overwrite,
+    /// Leave the existing item; write the restored copy beside it under a new name.
+    Keep,
+}
+
+/// Existing item at a copyTo destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LastVersionAction {
+    /// Replace the existing file.
+    #[default]
+    Overwrite,
+    /// Add the restored content as new versions of the existing file.
+    Merge,
+}
+
+/// Which versions are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VersionMode {
+    /// The content at the instant.
+    #[default]
+    Last,
+    /// Every backed-up version, oldest first.
+    All,
+}
+
+/// Where restored items go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// Back where they were.
+    Original {
+        /// What to do with items that exist.
+        action: DocumentAction,
+    },
+    /// Into another drive, under a folder.
+    CopyTo {
+        /// Graph id of the target drive.
+        drive_id: String,
+        /// `/`-separated folder path under the target drive's root (empty: the root).
+        folder: String,
+        /// What to do with files that exist.
+        action: LastVersionAction,
+    },
+}
+
+/// Options of [`restore_onedrive`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreOptions {
+    /// Destination and clash handling.
+    pub destination: Destination,
+    /// Versions written.
+    pub versions: VersionMode,
+    /// Restore items that still exist (with other content).
+    pub changed_items: bool,
+    /// Restore items that no longer exist.
+    pub deleted_items: bool,
+    /// Start of the restore (names `Keep` copies).
+    pub started_at: DateTime<Utc>,
+    /// Re-create the backed-up sharing on items the restore creates (see [`restore_permissions`]).
+    pub restore_permissions: bool,
+    /// Let the service notify the people the restored sharing names.
+    pub send_shared_links_notification: bool,
+}
+
+impl RestoreOptions {
+    /// To the original location with `action`, last version, all items.
+    pub fn original(action: DocumentAction) -> Self {
+        RestoreOptions {
+            destination: Destination::Original { action },
+            versions: VersionMode::Last,
+            changed_items: true,
+            deleted_items: true,
+            started_at: Utc::now(),
+            restore_permissions: false,
+            send_shared_links_notification: false,
+        }
+    }
+}
+
+/// Outcome of one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ItemStatus {
+    /// Written to the tenant.
+    Restored,
+    /// Could not be written.
+    Failed,
+    /// Not written (unchanged, or filtered out).
+    Skipped,
+}
+
+/// What happened to one item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemOutcome {
+    /// Backed-up Microsoft id.
+    pub item_id: String,
+    /// Original path (names from the drive root, `/`-separated).
+    pub path: String,
+    /// Outcome.
+    pub status: ItemStatus,
+    /// Id of the item written in the tenant.
+    pub target_item_id: Option<String>,
+    /// Name it has there.
+    pub target_name: Option<String>,
+    /// Versions uploaded.
+    pub versions_written: u32,
+    /// Why it failed or was skipped.
+    pub message: Option<String>,
+    /// Sharing that could not be restored (owner, unresolvable principals, refused links).
+    pub warnings: Vec<String>,
+}
+
+/// Statistics of a restore.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoreStats {
+    /// Files restored.
+    pub restored: u64,
+    /// Files that failed.
+    pub failed: u64,
+    /// Files skipped.
+    pub skipped: u64,
+    /// Folders created on the way.
+    pub folders_created: u64,
+    /// Bytes uploaded.
+    pub bytes: u64,
+    /// Permissions re-created.
+    pub permissions_restored: u64,
+    /// Permissions that could not be re-created (each has a warning in its item).
+    pub permissions_failed: u64,
+    /// Per-item details (files).
+    pub items: Vec<ItemOutcome>,
+}
+
+/// Why a whole restore could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    /// The OneDrive is not in the catalog at the instant.
+    #[error("the OneDrive {0} is not in the backup at this point in time")]
+    UnknownOneDrive(Uuid),
+    /// An item of the selection is not in the backup.
+    #[error("item {0} is not in the backup at this point in time")]
+    UnknownItem(String),
+    /// The catalog failed.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// The target drive could not be used.
+    #[error("target drive: {0}")]
+    Target(M365Error),
+}
+
+/// Restores `selection` of OneDrive container `container` as of `at` (see the [module docs](self)).
+pub async fn restore_onedrive(
+    catalog: &Catalog,
+    repo: &Repository,
+    client: &GraphClient,
+    container: Uuid,
+    at: DateTime<Utc>,
+    selection: &Selection,
+    opts: &RestoreOptions,
+) -> Result<RestoreStats, RestoreError> {
+    let row = catalog.container_at(container, at).await?.ok_or(RestoreError::UnknownOneDrive(container))?;
+    let ContainerInfo::OneDrive(info) = &row.info else {
+        return Err(RestoreError::UnknownOneDrive(container));
+    };
+    let target_drive = match &opts.destination {
+        Destination::Original { .. } => info.drive_id.clone(),
+        Destination::CopyTo { drive_id, .. } => drive_id.clone(),
+    };
+    let mut r = Restorer {
+        catalog,
+        repo,
+        client,
+        container,
+        at,
+        opts,
+        drive: target_drive,
+        folders: HashMap::new(),
+        parent_alive: HashMap::new(),
+        base: Vec::new(),
+        stats: RestoreStats::default(),
+    };
+    if let Destination::CopyTo { folder, .. } = &opts.destination {
+        r.base = folder.split('/').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
+        // The destination folder must be usable, otherwise nothing can be restored.
+        let base = r.base.clone();
+        r.ensure_path(&base).await.map_err(RestoreError::Target)?;
+    }
+    // Expand the selection into files (folders are walked).
+    let mut files = Vec::new();
+    let mut pending: Vec<Option<String>> = Vec::new();
+    match selection {
+        Selection::Whole => pending.push(None),
+        Selection::Items(ids) => {
+            for id in ids {
+                let item =
+                    catalog.item_at(container, id, at).await?.ok_or_else(|| RestoreError::UnknownItem(id.clone()))?;
+                if item.deleted {
+                    return Err(RestoreError::UnknownItem(id.clone()));
+                }
+                if item.state.is_folder {
+                    pending.push(Some(item.item_id.clone()));
+                    // The selected folder itself is restored even when empty.
+                    let path = catalog.path_of(container, &item.item_id, at).await?;
+                    r.folder_for(&item, &path).await.ok();
+                } else {
+                    files.push(item);
+                }
+            }
+        }
+    }
+    while let Some(parent) = pending.pop() {
+        let mut offset = 0;
+        loop {
+            let mut q = ItemQuery::new(container, at).kind(ItemKind::Any).page(offset, PAGE);
+            q.parent = parent.clone();
+            let page = catalog.items_at(&q).await?;
+            let n = page.rows.len() as i64;
+            for item in page.rows {
+                if item.state.is_folder {
+                    pending.push(Some(item.item_id.clone()));
+                } else {
+                    files.push(item);
+                }
+            }
+            offset += n;
+            if n == 0 || offset >= page.total {
+                break;
+            }
+        }
+    }
+    for item in files {
+        let path = match catalog.path_of(container, &item.item_id, at).await {
+            Ok(p) => p,
+            Err(e) => {
+                r.record(&item, vec![item.state.name.clone()], ItemStatus::Failed, None, 0, Some(e.to_string()));
+                continue;
+            }
+        };
+        r.restore_file(&item, path).await;
+    }
+    Ok(r.stats)
+}
+
+struct Restorer<'a> {
+    catalog: &'a Catalog,
+    repo: &'a Repository,
+    client: &'a GraphClient,
+    container: Uuid,
+    at: DateTime<Utc>,
+    opts: &'a RestoreOptions,
+    /// Target drive id.
+    drive: String,
+    /// Folder path (target, from the drive root) → id.
+    folders: HashMap<Vec<String>, String>,
+    /// Original parent id → whether it still exists (original location only).
+    parent_alive: HashMap<String, bool>,
+    /// copyTo folder path.
+    base: Vec<String>,
+    stats: RestoreStats,
+}
+
+/// Why one item failed.
+type ItemResult<T> = std::result::Result<T, String>;
+
+/// A written file: target id, name, versions and bytes written, whether the restore created the item.
+type Written = (String, String, u32, u64, bool);
+
+impl Restorer<'_> {
+    fn record(
+        &mut self,
+        item: &ItemRow,
+        path: Vec<String>,
+        status: ItemStatus,
+        target: Option<(String, String)>,
+        versions: u32,
+        message: Option<String>,
+    ) {
+        match status {
+            ItemStatus::Restored => self.stats.restored += 1,
+            ItemStatus::Failed => self.stats.failed += 1,
+            ItemStatus::Skipped => self.stats.skipped += 1,
+        }
+        if status == ItemStatus::Failed {
+            tracing::warn!(item = %item.item_id, "restore: {}", message.as_deref().unwrap_or(""));
+        }
+        let (target_item_id, target_name) = target.map_or((None, None), |(i, n)| (Some(i), Some(n)));
+        self.stats.items.push(ItemOutcome {
+            item_id: item.item_id.clone(),
+            path: path.join("/"),
+            status,
+            target_item_id,
+            target_name,
+            versions_written: versions,
+            message,
+            warnings: Vec::new(),
+        });
+    }
+
+    /// The id of the target folder at `path` (from the drive root), creating missing folders top-down.
+    async fn ensure_path(&mut self, path: &[String]) -> Result<String, M365Error> {
+        let mut id = "root".to_string();
+        for depth in 1..=path.len() {
+            let key = path[..depth].to_vec();
+            if let Some(known) = self.folders.get(&key) {
+                id = known.clone();
+                continue;
+            }
+            let existed = write::get_child(self.client, &self.drive, &id, &path[depth - 1]).await?.is_some();
+            id = write::ensure_folder(self.client, &self.drive, &id, &path[depth - 1]).await?;
+            if !existed {
+                self.stats.folders_created += 1;
+            }
+            self.folders.insert(key, id.clone());
+        }
+        Ok(id)
+    }
+
+    /// The target folder for a restored folder or for the parent of a restored file (`path` = the item's original
+    /// path; the last name is the item itself).
+    async fn folder_for(&mut self, item: &ItemRow, path: &[String]) -> Result<String, M365Error> {
+        let parents = &path[..path.len().saturating_sub(1)];
+        match &self.opts.destination {
+            Destination::CopyTo { .. } => {
+                let mut full = self.base.clone();
+                full.extend_from_slice(if item.state.is_folder { path } else { parents });
+                self.ensure_path(&full).await
+            }
+            Destination::Original { .. } => {
+                if item.state.is_folder {
+                    if write::get_item(self.client, &self.drive, &item.item_id).await?.is_some() {
+                        return Ok(item.item_id.clone());
+                    }
+                    return self.ensure_path(path).await;
+                }
+                if let Some(parent) = &item.state.parent_id {
+                    let alive = match self.parent_alive.get(parent) {
+                        Some(a) => *a,
+                        None => {
+                            let a = write::get_item(self.client, &self.drive, parent)
+                                .await?
+                                .is_some_and(|v| v.get("folder").is_some() && v.get("deleted").is_none());
+                            self.parent_alive.insert(parent.clone(), a);
+                            a
+                        }
+                    };
+                    if alive {
+                        return Ok(parent.clone());
+                    }
+                }
+                self.ensure_path(parents).await
+            }
+        }
+    }
+
+    async fn restore_file(&mut self, item: &ItemRow, path: Vec<String>) {
+        match self.try_restore_file(item, &path).await {
+            Ok(Some((id, name, versions, bytes, created))) => {
+                self.stats.bytes += bytes;
+                let warnings = if self.opts.restore_permissions && created {
+                    self.restore_permissions(item, &id).await
+                } else {
+                    Vec::new()
+                };
+                self.record(item, path, ItemStatus::Restored, Some((id, name)), versions, None);
+                if let Some(last) = self.stats.items.last_mut() {
+                    last.warnings = warnings;
+                }
+            }
+            Ok(None) => {}
+            Err(msg) => self.record(item, path, ItemStatus::Failed, None, 0, Some(msg)),
+        }
+    }
+
+    /// Contents to upload, oldest first.
+    async fn contents(&self, item: &ItemRow) -> ItemResult<Vec<Vec<u8>>> {
+        let mut refs: Vec<Vec<u8>> = Vec::new();
+        if self.opts.versions == VersionMode::All {
+            let versions = self
+                .catalog
+                .versions_at(self.container, &item.item_id, self.at, true)
+                .await
+                .map_err(|e| e.to_string())?;
+            refs.extend(versions.into_iter().rev().filter_map(|v| v.version.content_ref));
+        }
+        let current = item.state.content_ref.clone().ok_or("the backup holds no content for this document")?;
+        if refs.last() != Some(&current) {
+            refs.push(current);
+        }
+        Ok(refs)
+    }
+
+    async fn read(&self, content_ref: &[u8]) -> ItemResult<Bytes> {
+        let blob = BlobRef::from_compact(content_ref).map_err(|e| format!("content reference: {e}"))?;
+        let data = self.repo.read_blob(&blob.chunks).await.map_err(|e| format!("reading the backup: {e}"))?;
+        Ok(Bytes::from(data))
+    }
+
+    /// Restores one file; `Ok(None)` when it was skipped (already recorded).
+    async fn try_restore_file(&mut self, item: &ItemRow, path: &[String]) -> ItemResult<Option<Written>> {
+        let err = |e: M365Error| e.to_string();
+        let parent = self.folder_for(item, path).await.map_err(err)?;
+        let name = item.state.name.clone();
+        // The item in the tenant that this one would clash with.
+        let existing = match &self.opts.destination {
+            Destination::Original { .. } => {
+                match write::get_item(self.client, &self.drive, &item.item_id).await.map_err(err)? {
+                    Some(v) if v.get("deleted").is_none() => Some(v),
+                    _ => write::get_child(self.client, &self.drive, &parent, &name).await.map_err(err)?,
+                }
+            }
+            Destination::CopyTo { .. } => {
+                write::get_child(self.client, &self.drive, &parent, &name).await.map_err(err)?
+            }
+        };
+        if let Some(ex) = &existing {
+            if ex.get("folder").is_some() {
+                return Err(format!("a folder named '{name}' is in the way"));
+            }
+            let hash = ex.pointer("/file/hashes/quickXorHash").and_then(Value::as_str);
+            if self.opts.versions == VersionMode::Last && hash.is_some() && hash == item.state.quick_xor_hash.as_deref()
+            {
+                self.record(item, path.to_vec(), ItemStatus::Skipped, None, 0, Some("unchanged".into()));
+                return Ok(None);
+            }
+            if !self.opts.changed_items {
+                self.record(item, path.to_vec(), ItemStatus::Skipped, None, 0, Some("changed item (excluded)".into()));
+                return Ok(None);
+            }
+        } else if !self.opts.deleted_items {
+            self.record(item, path.to_vec(), ItemStatus::Skipped, None, 0, Some("deleted item (excluded)".into()));
+            return Ok(None);
+        }
+        let contents = self.contents(item).await?;
+        let existing_id = existing.as_ref().and_then(|v| v.get("id")).and_then(Value::as_str).map(str::to_string);
+        // Decide the first write: into an existing item, or a new item under a name.
+        let (mut target, target_name): (Option<String>, String) = match (&self.opts.destination, existing_id) {
+            (_, None) => (None, name.clone()),
+            (Destination::Original { action: DocumentAction::Overwrite }, Some(id)) => (Some(id), name.clone()),
+            (Destination::Original { action: DocumentAction::Keep }, Some(_)) => {
+                (None, self.free_name(&parent, &name).await.map_err(err)?)
+            }
+            (Destination::CopyTo { action: LastVersionAction::Merge, .. }, Some(id)) => (Some(id), name.clone()),
+            (Destination::CopyTo { action: LastVersionAction::Overwrite, .. }, Some(id)) => {
+                let mut call =
+                    self.client.graph_call(reqwest::Method::DELETE, &format!("/drives/{}/items/{id}", self.drive));
+                call.headers.clear();
+                let resp = self.client.send(call).await.map_err(err)?;
+                if !resp.status().is_success() && resp.status().as_u16() != 404 {
+                    return Err(err(m365::client::error_of(resp).await));
+                }
+                (None, name.clone())
+            }
+        };
+        let created = target.is_none();
+        let mut bytes = 0u64;
+        let mut written = 0u32;
+        let mut last = Value::Null;
+        for content_ref in &contents {
+            let data = self.read(content_ref).await?;
+            bytes += data.len() as u64;
+            last = match &target {
+                Some(id) => write::upload_version(self.client, &self.drive, id, data).await.map_err(err)?,
+                None => write::upload_new(self.client, &self.drive, &parent, &target_name, data, Conflict::Fail)
+                    .await
+                    .map_err(err)?,
+            };
+            written += 1;
+            if target.is_none() {
+                target = last.get("id").and_then(Value::as_str).map(str::to_string);
+            }
+        }
+        let id = target.ok_or("the service returned no item id")?;
+        let final_name = last.get("name").and_then(Value::as_str).unwrap_or(&target_name).to_string();
+        Ok(Some((id, final_name, written, bytes, created)))
+    }
+
+    /// Re-creates the backed-up sharing of `item` on the new item `target`; returns warnings for what could not be.
+    async fn restore_permissions(&mut self, item: &ItemRow, target: &str) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let snapshot = match self.catalog.permissions_at(self.container, &item.item_id, self.at).await {
+            Ok(s) => s,
+            Err(e) => {
+                self.stats.permissions_failed += 1;
+                return vec![format!("permissions could not be read from the backup: {e}")];
+            }
+        };
+        let perms = snapshot.as_ref().and_then(Value::as_array).cloned().unwrap_or_default();
+        for p in perms {
+            match self.restore_permission(&p, target).await {
+                Ok(true) => self.stats.permissions_restored += 1,
+                Ok(false) => {}
+                Err(w) => {
+                    self.stats.permissions_failed += 1;
+                    warnings.push(w);
+                }
+            }
+        }
+        warnings
+    }
+
+    /// `Ok(true)` restored, `Ok(false)` nothing to do (inherited), `Err(warning)`.
+    async fn restore_permission(&self, p: &Value, target: &str) -> Result<bool, String> {
+        if p.get("inheritedFrom").is_some_and(|v| !v.is_null()) {
+            return Ok(false);
+        }
+        let roles: Vec<String> = p
+            .get("roles")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect();
+        let id = p.get("id").and_then(Value::as_str).unwrap_or_default();
+        if roles.iter().any(|r| r == "owner") {
+            return Err(format!("permission {id}: the owner is not re-granted"));
+        }
+        if let Some(link) = p.get("link").filter(|l| l.is_object()) {
+            let kind = link.get("type").and_then(Value::as_str).unwrap_or("view");
+            let scope = link.get("scope").and_then(Value::as_str).unwrap_or("organization");
+            if scope == "users" {
+                // A link for named people: grant them directly instead.
+                let recipients: Vec<Value> = p
+                    .get("grantedToIdentitiesV2")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|g| g.pointer("/user/id").and_then(Value::as_str))
+                    .map(|u| serde_json::json!({"objectId": u}))
+                    .collect();
+                if recipients.is_empty() {
+                    return Err(format!("permission {id}: a link for named people without resolvable people"));
+                }
+                let role = if kind == "edit" { "write" } else { "read" };
+                return write::invite(
+                    self.client,
+                    &self.drive,
+                    target,
+                    &recipients,
+                    &[role.to_string()],
+                    self.opts.send_shared_links_notification,
+                )
+                .await
+                .map(|_| true)
+                .map_err(|e| format!("permission {id}: {e}"));
+            }
+            return write::create_link(self.client, &self.drive, target, kind, scope)
+                .await
+                .map(|_| true)
+                .map_err(|e| format!("permission {id}: link not re-created: {e}"));
+        }
+        let user = p.pointer("/grantedToV2/user").or_else(|| p.pointer("/grantedTo/user"));
+        let recipient = match user {
+            Some(u) => match (u.get("id").and_then(Value::as_str), u.get("email").and_then(Value::as_str)) {
+                (Some(oid), _) => serde_json::json!({"objectId": oid}),
+                (None, Some(mail)) => serde_json::json!({"email": mail}),
+                _ => return Err(format!("permission {id}: the principal cannot be resolved")),
+            },
+            None => match p.pointer("/invitation/email").and_then(Value::as_str) {
+                Some(mail) => serde_json::json!({"email": mail}),
+                None => return Err(format!("permission {id}: the principal cannot be resolved")),
+            },
+        };
+        write::invite(self.client, &self.drive, target, &[recipient], &roles, self.opts.send_shared_links_notification)
+            .await
+            .map(|_| true)
+            .map_err(|e| format!("permission {id}: principal not granted: {e}"))
+    }
+
+    /// `"<stem> (Restored <time>)<.ext>"`, with ` (n)` added while the name is taken under `parent`.
+    async fn free_name(&self, parent: &str, name: &str) -> Result<String, M365Error> {
+        let stamp = self.opts.started_at.format("%Y-%m-%d %H-%M-%S").to_string();
+        for n in 1..=50u32 {
+            let candidate = keep_name(name, &stamp, n);
+            if write::get_child(self.client, &self.drive, parent, &candidate).await?.is_none() {
+                return Ok(candidate);
+            }
+        }
+        Err(M365Error::Invalid(format!("no free name for a restored copy of '{name}'")))
+    }
+}
+
+/// The name of a `Keep` copy: `"<stem> (Restored <stamp>)<.ext>"`; `n > 1` adds `" (n)"` after it.
+pub fn keep_name(name: &str, stamp: &str, n: u32) -> String {
+    let (stem, ext) = match name.rfind('.') {
+        Some(i) if i > 0 => (&name[..i], &name[i..]),
+        _ => (name, ""),
+    };
+    if n > 1 {
+        format!("{stem} (Restored {stamp}) ({n}){ext}")
+    } else {
+        format!("{stem} (Restored {stamp}){ext}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keep_names() {
+        assert_eq!(keep_name("report.docx", "2026-11-23 10-00-00", 1), "report (Restored 2026-11-23 10-00-00).docx");
+        assert_eq!(keep_name("README", "s", 1), "README (Restored s)");
+        assert_eq!(keep_name(".env", "s", 2), ".env (Restored s) (2)");
+        assert_eq!(keep_name("a.b.txt", "s", 3), "a.b (Restored s) (3).txt");
+    }
+}

@@ -1,0 +1,200 @@
+//! Schema migrations: a versioned list of portable DDL statements, each version applied in one transaction and
+//! recorded in `schema_version`.
+//!
+//! Statements may contain `{blob}`, replaced by the binary column type of the backend (`BLOB` / `BYTEA`) — the only
+//! dialect difference in the schema. New versions are appended; released versions are never edited.
+
+use chrono::Utc;
+use sqlx::Row;
+
+use super::{Backend, Catalog, CatalogError, Result};
+
+/// Version 1: the whole catalog.
+const V1: &[&str] = &[
+    "CREATE TABLE organizations (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        tenant_id TEXT NOT NULL,
+        tenant_domain TEXT NOT NULL,
+        config TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+    )",
+    "CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        organization_id TEXT NOT NULL REFERENCES organizations (id),
+        name TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        UNIQUE (organization_id, name)
+    )",
+    "CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL REFERENCES jobs (id),
+        started_at BIGINT NOT NULL,
+        finished_at BIGINT,
+        heartbeat_at BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        processed_items BIGINT NOT NULL,
+        processed_bytes BIGINT NOT NULL,
+        warnings BIGINT NOT NULL,
+        errors BIGINT NOT NULL
+    )",
+    "CREATE INDEX sessions_job ON sessions (job_id, started_at)",
+    "CREATE INDEX sessions_status ON sessions (status, heartbeat_at)",
+    "CREATE TABLE session_log (
+        session_id TEXT NOT NULL REFERENCES sessions (id),
+        seq BIGINT NOT NULL,
+        at BIGINT NOT NULL,
+        level TEXT NOT NULL,
+        message TEXT NOT NULL,
+        item_ref TEXT,
+        PRIMARY KEY (session_id, seq)
+    )",
+    "CREATE TABLE restore_points (
+        id TEXT PRIMARY KEY,
+        organization_id TEXT NOT NULL REFERENCES organizations (id),
+        job_id TEXT NOT NULL REFERENCES jobs (id),
+        session_id TEXT NOT NULL UNIQUE REFERENCES sessions (id),
+        backup_time BIGINT NOT NULL,
+        is_full BIGINT NOT NULL,
+        containers BIGINT NOT NULL,
+        items BIGINT NOT NULL,
+        bytes BIGINT NOT NULL
+    )",
+    "CREATE INDEX restore_points_org ON restore_points (organization_id, backup_time)",
+    "CREATE TABLE containers (
+        id TEXT PRIMARY KEY,
+        organization_id TEXT NOT NULL REFERENCES organizations (id),
+        kind TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        UNIQUE (organization_id, kind, external_id)
+    )",
+    "CREATE TABLE container_states (
+        container_id TEXT NOT NULL REFERENCES containers (id),
+        valid_from BIGINT NOT NULL,
+        valid_to BIGINT,
+        title TEXT NOT NULL,
+        parent_ref TEXT,
+        info TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        PRIMARY KEY (container_id, valid_from)
+    )",
+    "CREATE TABLE item_states (
+        container_id TEXT NOT NULL REFERENCES containers (id),
+        item_id TEXT NOT NULL,
+        valid_from BIGINT NOT NULL,
+        valid_to BIGINT,
+        name TEXT NOT NULL,
+        parent_id TEXT,
+        is_folder BIGINT NOT NULL,
+        size BIGINT NOT NULL,
+        quick_xor_hash TEXT,
+        etag TEXT,
+        ctag TEXT,
+        created_at BIGINT,
+        created_by TEXT,
+        modified_at BIGINT,
+        modified_by TEXT,
+        web_url TEXT,
+        content_ref {blob},
+        metadata TEXT NOT NULL,
+        fields TEXT,
+        fingerprint TEXT NOT NULL,
+        PRIMARY KEY (container_id, item_id, valid_from)
+    )",
+    "CREATE INDEX item_states_parent ON item_states (container_id, parent_id, valid_from)",
+    "CREATE TABLE item_attachments (
+        container_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        valid_from BIGINT NOT NULL,
+        file_name TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        content_ref {blob},
+        PRIMARY KEY (container_id, item_id, valid_from, file_name),
+        FOREIGN KEY (container_id, item_id, valid_from)
+            REFERENCES item_states (container_id, item_id, valid_from) ON DELETE CASCADE
+    )",
+    "CREATE TABLE item_versions (
+        container_id TEXT NOT NULL REFERENCES containers (id),
+        item_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        modified_at BIGINT,
+        modified_by TEXT,
+        content_ref {blob},
+        first_seen BIGINT NOT NULL,
+        PRIMARY KEY (container_id, item_id, label, content_hash)
+    )",
+    "CREATE TABLE item_permissions (
+        container_id TEXT NOT NULL REFERENCES containers (id),
+        item_id TEXT NOT NULL,
+        valid_from BIGINT NOT NULL,
+        valid_to BIGINT,
+        permissions TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        PRIMARY KEY (container_id, item_id, valid_from)
+    )",
+    "CREATE TABLE delta_links (
+        container_id TEXT PRIMARY KEY REFERENCES containers (id),
+        delta_link TEXT NOT NULL,
+        session_id TEXT NOT NULL REFERENCES sessions (id),
+        updated_at BIGINT NOT NULL
+    )",
+    "CREATE TABLE staged_delta_links (
+        session_id TEXT NOT NULL REFERENCES sessions (id),
+        container_id TEXT NOT NULL REFERENCES containers (id),
+        delta_link TEXT NOT NULL,
+        PRIMARY KEY (session_id, container_id)
+    )",
+];
+
+/// All versions, in order; version N is `MIGRATIONS[N - 1]`.
+const MIGRATIONS: &[&[&str]] = &[V1];
+
+/// The schema version this build creates and understands.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the schema of `catalog` to [`SCHEMA_VERSION`]; refuses a database from a newer build.
+pub(crate) async fn migrate(catalog: &Catalog) -> Result<()> {
+    sqlx::query("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+        .execute(&catalog.pool)
+        .await?;
+    let blob = match catalog.backend {
+        Backend::Sqlite => "BLOB",
+        Backend::Postgres => "BYTEA",
+    };
+    let mut tx = catalog.tx().await?;
+    if catalog.backend == Backend::Postgres {
+        // Serializes concurrent `serve` nodes starting at once; SQLite's BEGIN IMMEDIATE already did.
+        sqlx::query("LOCK TABLE schema_version IN EXCLUSIVE MODE").execute(&mut *tx).await?;
+    }
+    let current: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_version")
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("v")?;
+    if current > SCHEMA_VERSION {
+        return Err(CatalogError::SchemaTooNew { found: current, supported: SCHEMA_VERSION });
+    }
+    // One transaction for all pending versions: DDL is transactional on both backends, so a failure leaves the
+    // previous version intact.
+    for (index, statements) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        for statement in statements.iter() {
+            sqlx::query(&statement.replace("{blob}", blob)).execute(&mut *tx).await?;
+        }
+        sqlx::query("INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)")
+            .bind(index as i64 + 1)
+            .bind(Utc::now().timestamp_micros())
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The version recorded in the database (0 = empty).
+pub(crate) async fn current_version(catalog: &Catalog) -> Result<i64> {
+    Ok(sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_version")
+        .fetch_one(&catalog.pool)
+        .await?
+        .try_get("v")?)
+}

@@ -1,0 +1,3 @@
+//! Repository: content store and catalog.
+pub mod catalog;
+pub mod store;

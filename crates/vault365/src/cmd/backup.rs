@@ -1,0 +1,105 @@
+//! `vault365 backup --org NAME`: one backup run with a progress bar.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use engine::progress::Progress;
+use engine::BackupContext;
+use indicatif::{ProgressBar, ProgressStyle};
+use repo::catalog::SessionStatus;
+
+use crate::config::Config;
+use crate::setup;
+
+pub async fn run(
+    cfg: &Config,
+    org_name: &str,
+    concurrency: usize,
+    checkpoint_items: usize,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let report = backup_once(cfg, org_name, concurrency, checkpoint_items, quiet).await?;
+    let rp = report.restore_point.as_ref().map(|r| r.id.to_string()).unwrap_or_else(|| "-".into());
+    println!(
+        "backup {} session={} restore_point={} items={} bytes_read={} bytes_stored={} warnings={} requests={}",
+        match report.status {
+            SessionStatus::Success => "success",
+            SessionStatus::Warning => "warning",
+            _ => "failed",
+        },
+        report.session_id,
+        rp,
+        report.items,
+        report.bytes_read,
+        report.bytes_stored,
+        report.warnings,
+        report.requests
+    );
+    Ok(())
+}
+
+/// One backup run of `org_name` (progress bar unless `quiet`).
+pub async fn backup_once(
+    cfg: &Config,
+    org_name: &str,
+    concurrency: usize,
+    checkpoint_items: usize,
+    quiet: bool,
+) -> anyhow::Result<engine::BackupReport> {
+    let catalog = setup::catalog(cfg).await?;
+    let org = setup::organization(&catalog, org_name).await?;
+    let repo = setup::repository(cfg).await?;
+    // A session still "running" belongs to a process that died: it can never finish now. On PostgreSQL other
+    // nodes may be backing up right now: only sessions whose heartbeat (refreshed every SESSION_HEARTBEAT by a live
+    // run) has stopped are failed. A SQLite catalog belongs to this machine alone.
+    let cutoff = match catalog.backend() {
+        repo::catalog::Backend::Sqlite => chrono::Utc::now(),
+        repo::catalog::Backend::Postgres => {
+            chrono::Utc::now() - chrono::Duration::from_std(engine::SESSION_HEARTBEAT * 5)?
+        }
+    };
+    for s in catalog.fail_stale_sessions(cutoff).await? {
+        tracing::warn!("backup session {s} was interrupted earlier; marked failed");
+    }
+    let job = match catalog.jobs(org.id).await?.into_iter().next() {
+        Some(j) => j,
+        None => catalog.create_job(org.id, "default").await?,
+    };
+    let client = setup::client_for(cfg, &org, concurrency)?;
+    let progress = Arc::new(Progress::default());
+    let ctx = BackupContext {
+        catalog,
+        repo,
+        client,
+        organization_id: org.id,
+        job_id: job.id,
+        concurrency,
+        checkpoint_items,
+        progress: progress.clone(),
+    };
+    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+    bar.set_style(ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}").expect("valid template"));
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let ticker = {
+        let bar = bar.clone();
+        let p = progress.clone();
+        tokio::spawn(async move {
+            loop {
+                bar.set_message(format!(
+                    "{} containers, {} items, {:.1} MB read, {:.1} MB stored, {} warnings",
+                    Progress::get(&p.containers),
+                    Progress::get(&p.items),
+                    Progress::get(&p.bytes_read) as f64 / 1e6,
+                    Progress::get(&p.bytes_stored) as f64 / 1e6,
+                    Progress::get(&p.warnings)
+                ));
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        })
+    };
+    let result = engine::run_backup(&ctx).await;
+    ticker.abort();
+    bar.finish_and_clear();
+    result.context("backup failed")
+}

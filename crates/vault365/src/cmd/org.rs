@@ -1,0 +1,154 @@
+//! `vault365 org add|list`: register the tenants to protect.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use base64::Engine;
+use m365::Endpoints;
+use repo::catalog::NewOrganization;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::setup::{self, OrgConnection, StoredCredential};
+
+/// Arguments of `org add`.
+pub struct AddArgs {
+    pub name: String,
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub certificate: Option<PathBuf>,
+    pub private_key: Option<PathBuf>,
+    pub authority: Option<String>,
+    pub graph: Option<String>,
+    /// Register against a vault365 tenant emulator at this URL (credentials fetched from it, a
+    /// fresh certificate registered on its app so SharePoint REST works).
+    pub emulator: Option<String>,
+    /// Keep this tenant's traffic under N requests a minute.
+    pub requests_per_minute: Option<u32>,
+}
+
+pub async fn add(cfg: &Config, a: AddArgs) -> anyhow::Result<()> {
+    let catalog = setup::catalog(cfg).await?;
+    if catalog.organization_by_name(&a.name).await?.is_some() {
+        bail!("an organization named '{}' already exists", a.name);
+    }
+    let (endpoints, tenant, domain, client_id, credential) = match &a.emulator {
+        Some(url) => from_emulator(url).await?,
+        None => {
+            let tenant = a.tenant.clone().context("--tenant is required (tenant id or domain)")?;
+            let client_id = a.client_id.clone().context("--client-id is required")?;
+            let mut endpoints = Endpoints::microsoft();
+            if let Some(x) = &a.authority {
+                endpoints.authority = x.trim_end_matches('/').to_string();
+            }
+            if let Some(x) = &a.graph {
+                endpoints.graph = x.trim_end_matches('/').to_string();
+            }
+            let credential = match (&a.client_secret, &a.certificate, &a.private_key) {
+                (Some(s), None, None) => StoredCredential::Secret { secret: s.clone() },
+                (None, Some(cert), Some(key)) => certificate_from_files(cert, key)?,
+                _ => bail!("give either --client-secret, or --certificate and --private-key (PEM files)"),
+            };
+            (endpoints, tenant.clone(), tenant, client_id, credential)
+        }
+    };
+    let file = format!("{}.json", uuid::Uuid::new_v4());
+    write_private(&setup::credential_path(cfg, &file), &serde_json::to_vec(&credential)?)?;
+    if a.requests_per_minute == Some(0) {
+        bail!("--requests-per-minute must be at least 1");
+    }
+    let conn = OrgConnection {
+        endpoints,
+        tenant: tenant.clone(),
+        client_id,
+        credential_file: file,
+        requests_per_minute: a.requests_per_minute,
+    };
+    let org = catalog
+        .create_organization(&NewOrganization {
+            name: a.name.clone(),
+            tenant_id: tenant,
+            tenant_domain: domain,
+            config: serde_json::to_value(&conn)?,
+        })
+        .await?;
+    catalog.create_job(org.id, "default").await?;
+    println!("organization added name={} id={}", org.name, org.id);
+    Ok(())
+}
+
+pub async fn list(cfg: &Config) -> anyhow::Result<()> {
+    let catalog = setup::catalog(cfg).await?;
+    for o in catalog.organizations().await? {
+        println!("{}\t{}\t{}", o.id, o.name, o.tenant_domain);
+    }
+    Ok(())
+}
+
+fn certificate_from_files(cert: &PathBuf, key: &PathBuf) -> anyhow::Result<StoredCredential> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let cert_pem = std::fs::read_to_string(cert).with_context(|| format!("reading {}", cert.display()))?;
+    let key_pem = std::fs::read_to_string(key).with_context(|| format!("reading {}", key.display()))?;
+    let cert_der = pem_body(&cert_pem, "CERTIFICATE").context("--certificate is not a PEM certificate")?;
+    let key_der = pem_body(&key_pem, "PRIVATE KEY").context("--private-key is not a PEM PKCS#8 private key")?;
+    Ok(StoredCredential::Certificate { key_pkcs8_der_b64: b64.encode(key_der), cert_der_b64: b64.encode(cert_der) })
+}
+
+fn pem_body(pem: &str, label: &str) -> Option<Vec<u8>> {
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    let start = pem.find(&begin)? + begin.len();
+    let stop = pem[start..].find(&end)? + start;
+    let body: String = pem[start..stop].chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(body).ok()
+}
+
+/// Secrets are written owner-only.
+fn write_private(path: &PathBuf, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(bytes)?;
+    Ok(())
+}
+
+async fn from_emulator(url: &str) -> anyhow::Result<(Endpoints, String, String, String, StoredCredential)> {
+    let base = url.trim_end_matches('/');
+    let http = reqwest::Client::new();
+    let creds: Value = http
+        .get(format!("{base}/_emulator/credentials"))
+        .send()
+        .await
+        .with_context(|| format!("reaching the emulator at {base}"))?
+        .error_for_status()?
+        .json()
+        .await?;
+    let field = |path: &[&str]| -> anyhow::Result<String> {
+        let mut v = &creds;
+        for p in path {
+            v = &v[*p];
+        }
+        v.as_str().map(str::to_string).with_context(|| format!("emulator credentials lack {}", path.join(".")))
+    };
+    let tenant = field(&["tenantId"])?;
+    let domain = field(&["domain"])?;
+    let client_id = field(&["clientId"])?;
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256)?;
+    let cert = rcgen::CertificateParams::new(vec!["vault365".into()])?.self_signed(&key)?;
+    http.post(format!("{base}/_emulator/apps/{client_id}/certificates"))
+        .json(&serde_json::json!({"certificate": cert.pem()}))
+        .send()
+        .await?
+        .error_for_status()
+        .context("registering the certificate on the emulator's app")?;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let credential = StoredCredential::Certificate {
+        key_pkcs8_der_b64: b64.encode(key.serialize_der()),
+        cert_der_b64: b64.encode(cert.der()),
+    };
+    Ok((Endpoints::emulator(base), tenant, domain, client_id, credential))
+}

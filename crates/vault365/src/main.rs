@@ -1,0 +1,278 @@
+//! vault365 command line.
+
+mod cmd;
+mod config;
+mod setup;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "vault365", version, about = "Self-hosted backup & restore for Microsoft 365")]
+struct Cli {
+    /// Configuration file (TOML); environment variables VAULT365_* override it.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Everything in one process: a seeded tenant emulator, two backups, an admin account and the API.
+    Demo {
+        /// Working directory (kept: a second run reuses tenant, backups and account).
+        #[arg(long, default_value = "vault365-demo")]
+        dir: PathBuf,
+        /// HTTPS port of the API.
+        #[arg(long, default_value_t = 4443)]
+        port: u16,
+    },
+    /// Run the Microsoft 365 tenant emulator (Entra ID + Graph + SharePoint REST subset).
+    Emulator {
+        /// Address to listen on, e.g. 127.0.0.1:5555.
+        #[arg(long, default_value = "127.0.0.1:5555")]
+        listen: SocketAddr,
+        /// State directory (created if missing; reused across restarts).
+        #[arg(long)]
+        state: PathBuf,
+        /// Seed spec for a fresh state, e.g. `users=5,files=200,versions=3,sites=2` or `large`.
+        #[arg(long)]
+        seed: Option<String>,
+        /// Public base URL if not http://{listen}.
+        #[arg(long)]
+        public_url: Option<String>,
+    },
+    /// Manage protected organizations (Microsoft 365 tenants).
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Repository maintenance.
+    Repo {
+        #[command(subcommand)]
+        command: RepoCommand,
+    },
+    /// Write a restore point out as plain files with JSON metadata sidecars.
+    Export {
+        /// Restore point id (see the backup output).
+        #[arg(long)]
+        restore_point: String,
+        /// Destination directory (must be empty unless --overwrite).
+        #[arg(long)]
+        to: PathBuf,
+        /// Also export every older version of each file.
+        #[arg(long)]
+        include_versions: bool,
+        /// Allow a non-empty destination (files at the same paths are replaced).
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// Serve the Veeam-compatible REST API over HTTPS (`[api]` section of the config; default 0.0.0.0:4443).
+    Serve {
+        /// Also run backup tasks from the cluster queue in this process (see `vault365 worker`).
+        #[arg(long)]
+        worker: bool,
+        #[command(flatten)]
+        opts: WorkerFlags,
+    },
+    /// Run backup tasks from the queue in the catalog database until stopped: every node of a cluster sharing one
+    /// PostgreSQL catalog and one S3 repository runs one; a task whose node dies is taken over.
+    Worker {
+        #[command(flatten)]
+        opts: WorkerFlags,
+    },
+    /// Tasks of the cluster queue.
+    Task {
+        #[command(subcommand)]
+        command: TaskCommand,
+    },
+    /// Manage the local accounts that log on to the REST API.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Back up an organization now (full the first time, incremental afterwards).
+    Backup {
+        /// Organization name.
+        #[arg(long)]
+        org: String,
+        /// Items processed in parallel.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+        /// Items per checkpoint (store flush + catalog commit): fewer means less to redo after a crash.
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
+        checkpoint_items: u64,
+        /// Do not run it here: queue it for a worker (`vault365 worker`) and print the task id.
+        #[arg(long)]
+        enqueue: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct WorkerFlags {
+    /// This node's name in the cluster (default: host name and process id).
+    #[arg(long, env = "VAULT365_NODE")]
+    node: Option<String>,
+    /// Take over a task whose node sent no heartbeat for this many seconds.
+    #[arg(long, default_value_t = 60)]
+    stale_after_secs: u64,
+    /// Items processed in parallel by one backup.
+    #[arg(long, default_value_t = 8)]
+    worker_concurrency: usize,
+}
+
+impl WorkerFlags {
+    fn args(&self) -> cmd::worker::WorkerArgs {
+        cmd::worker::WorkerArgs {
+            node: self.node.clone(),
+            stale_after: std::time::Duration::from_secs(self.stale_after_secs),
+            concurrency: self.worker_concurrency,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum TaskCommand {
+    /// One task: status, node, attempts, result or error.
+    Show { id: String },
+    /// Queued and running tasks.
+    List,
+}
+
+#[derive(Subcommand)]
+enum RepoCommand {
+    /// Verify every pack and index, and every catalog reference into the repository.
+    Check {
+        /// Also read and verify every chunk (decrypt + hash).
+        #[arg(long)]
+        read_data: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an API account; the password comes from --password, else from the first line of standard input.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long, env = "VAULT365_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+// Parsed once per process; boxing the big variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Register a tenant: its app registration and credentials.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Tenant id or verified domain.
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        client_id: Option<String>,
+        /// App secret (Graph only: SharePoint REST needs a certificate).
+        #[arg(long, env = "VAULT365_CLIENT_SECRET", hide_env_values = true)]
+        client_secret: Option<String>,
+        /// PEM certificate registered on the app.
+        #[arg(long)]
+        certificate: Option<PathBuf>,
+        /// PEM PKCS#8 private key of the certificate.
+        #[arg(long)]
+        private_key: Option<PathBuf>,
+        /// Token authority base URL (default Microsoft's).
+        #[arg(long)]
+        authority: Option<String>,
+        /// Graph base URL including the version (default Microsoft's).
+        #[arg(long)]
+        graph: Option<String>,
+        /// Register a vault365 tenant emulator at this URL instead.
+        #[arg(long, conflicts_with_all = ["tenant", "client_id", "client_secret", "certificate", "private_key"])]
+        emulator: Option<String>,
+        /// Per-tenant request budget: stay under N Graph/SharePoint requests a minute.
+        #[arg(long)]
+        requests_per_minute: Option<u32>,
+    },
+    /// List registered organizations.
+    List,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let load = || config::Config::load(cli.config.as_deref());
+    match cli.command {
+        Command::Demo { dir, port } => cmd::demo::run(dir, port).await,
+        Command::Emulator { listen, state, seed, public_url } => {
+            cmd::emulator::run(listen, state, seed, public_url).await
+        }
+        Command::Org { command: OrgCommand::List } => cmd::org::list(&load()?).await,
+        Command::Org {
+            command:
+                OrgCommand::Add {
+                    name,
+                    tenant,
+                    client_id,
+                    client_secret,
+                    certificate,
+                    private_key,
+                    authority,
+                    graph,
+                    emulator,
+                    requests_per_minute,
+                },
+        } => {
+            let args = cmd::org::AddArgs {
+                name,
+                tenant,
+                client_id,
+                client_secret,
+                certificate,
+                private_key,
+                authority,
+                graph,
+                emulator,
+                requests_per_minute,
+            };
+            cmd::org::add(&load()?, args).await
+        }
+        Command::Repo { command: RepoCommand::Check { read_data } } => cmd::repo::check(&load()?, read_data).await,
+        Command::Export { restore_point, to, include_versions, overwrite } => {
+            let opts = engine::export::ExportOptions { include_versions, overwrite };
+            cmd::export::run(&load()?, &restore_point, &to, opts).await
+        }
+        Command::Serve { worker, opts } => cmd::serve::run(&load()?, worker.then(|| opts.args())).await,
+        Command::Worker { opts } => cmd::worker::run(&load()?, &opts.args()).await,
+        Command::Task { command: TaskCommand::Show { id } } => cmd::worker::show(&load()?, &id).await,
+        Command::Task { command: TaskCommand::List } => cmd::worker::list(&load()?).await,
+        Command::User { command: UserCommand::Add { name, password } } => {
+            cmd::user::add(&load()?, &name, password).await
+        }
+        Command::Backup { org, enqueue: true, .. } => cmd::worker::enqueue_backup(&load()?, &org).await,
+        Command::Backup { org, concurrency, quiet, checkpoint_items, enqueue: false } => {
+            cmd::backup::run(&load()?, &org, concurrency, checkpoint_items as usize, quiet).await
+        }
+    }
+}

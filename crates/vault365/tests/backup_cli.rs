@@ -1,0 +1,180 @@
+//! The CLI end to end against a running emulator: org add, backup, repo check, export; a wrong
+//! repository password; and `kill -9` in the middle of a backup followed by check and resume.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use emulator::EmulatorConfig;
+use serde_json::json;
+
+const PASSWORD: &str = "s3cret repository password";
+
+fn vault365(data: &Path, password: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_vault365"));
+    c.args(args)
+        .env("VAULT365_DATA_DIR", data)
+        .env("VAULT365_REPO_PASSWORD", password)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null());
+    c
+}
+
+fn run_ok(data: &Path, args: &[&str]) -> String {
+    let out = vault365(data, PASSWORD, args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn field<'a>(line: &'a str, key: &str) -> &'a str {
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix(&format!("{key}=")))
+        .unwrap_or_else(|| panic!("{key} in {line}"))
+}
+
+async fn tenant(dir: &Path, seed: &str) -> emulator::RunningEmulator {
+    emulator::start(EmulatorConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        state_dir: dir.join("tenant"),
+        seed: Some(seed.into()),
+        public_url: None,
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn org_backup_check_export_and_wrong_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = tenant(dir.path(), "users=2,files=20,versions=2,sites=1,items=2").await;
+    let data = dir.path().join("data");
+    let url = emu.base_url();
+    let d = data.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let zero =
+            vault365(&d, PASSWORD, &["org", "add", "--name", "x", "--emulator", &url, "--requests-per-minute", "0"])
+                .output()
+                .unwrap();
+        assert!(!zero.status.success());
+        assert!(String::from_utf8_lossy(&zero.stderr).contains("--requests-per-minute must be at least 1"));
+        // A per-tenant request budget the backup has to keep under.
+        run_ok(&d, &["org", "add", "--name", "contoso", "--emulator", &url, "--requests-per-minute", "6000"]);
+        let first = run_ok(&d, &["backup", "--org", "contoso", "--quiet"]);
+        let second = run_ok(&d, &["backup", "--org", "contoso", "--quiet"]);
+        let check = run_ok(&d, &["repo", "check", "--read-data"]);
+        (first, second, check)
+    })
+    .await
+    .unwrap();
+    let (first, second, check) = out;
+    assert!(first.starts_with("backup success"), "{first}");
+    assert_eq!(field(&second, "bytes_read"), "0", "{second}");
+    assert!(check.contains("repo check ok"), "{check}");
+
+    let rp = field(&first, "restore_point").to_string();
+    let export_dir = dir.path().join("export");
+    let d = data.clone();
+    let e = export_dir.clone();
+    let export = tokio::task::spawn_blocking(move || {
+        run_ok(&d, &["export", "--restore-point", &rp, "--to", e.to_str().unwrap()])
+    })
+    .await
+    .unwrap();
+    assert!(export.starts_with("export ok"), "{export}");
+    assert!(export_dir.join("manifest.json").exists());
+    let files: usize = field(&export, "files").parse().unwrap();
+    assert!(files >= 20, "{export}");
+
+    // The wrong password is refused clearly and changes nothing.
+    let d = data.clone();
+    let out: Output = tokio::task::spawn_blocking(move || {
+        vault365(&d, "not the password", &["backup", "--org", "contoso"]).output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("wrong repository password"), "{err}");
+    // A missing organization is a clear error too.
+    let d = data.clone();
+    let out =
+        tokio::task::spawn_blocking(move || vault365(&d, PASSWORD, &["backup", "--org", "nope"]).output().unwrap())
+            .await
+            .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no organization named 'nope'"));
+    emu.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_dash_nine_mid_backup_then_check_and_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = tenant(dir.path(), "users=3,files=150,versions=1").await;
+    let data = dir.path().join("data");
+    let url = emu.base_url();
+    let d = data.clone();
+    tokio::task::spawn_blocking(move || run_ok(&d, &["org", "add", "--name", "contoso", "--emulator", &url]))
+        .await
+        .unwrap();
+    // Slow every download so the backup is still running when it is killed.
+    reqwest::Client::new()
+        .post(format!("{}/_emulator/faults", emu.base_url()))
+        .json(&json!({"path": "/_dl", "latencyMs": 25}))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let mut child = vault365(
+        &data,
+        PASSWORD,
+        &["backup", "--org", "contoso", "--quiet", "--concurrency", "2", "--checkpoint-items", "10"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    // Let it commit some checkpoints (packs appear in the repository), then SIGKILL it.
+    let packs = data.join("repository").join("data");
+    for _ in 0..400 {
+        let n = std::fs::read_dir(&packs).map(|d| d.count()).unwrap_or(0);
+        if n > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(child.try_wait().unwrap().is_none(), "backup finished before it could be killed");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    reqwest::Client::new().delete(format!("{}/_emulator/faults", emu.base_url())).send().await.unwrap();
+
+    let d = data.clone();
+    let (check1, resumed, check2) = tokio::task::spawn_blocking(move || {
+        let check1 = run_ok(&d, &["repo", "check", "--read-data"]);
+        let out = vault365(&d, PASSWORD, &["backup", "--org", "contoso", "--quiet"]).output().unwrap();
+        let check2 = run_ok(&d, &["repo", "check", "--read-data"]);
+        (check1, out, check2)
+    })
+    .await
+    .unwrap();
+    assert!(check1.contains("repo check ok"), "after kill -9: {check1}");
+    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    let line = String::from_utf8_lossy(&resumed.stdout).to_string();
+    assert!(line.starts_with("backup success"), "{line}");
+    assert!(String::from_utf8_lossy(&resumed.stderr).contains("interrupted earlier; marked failed"));
+    // The killed run's durable work was re-used: the resumed run read less than the whole tenant.
+    let total: u64 = {
+        let st = emu.emu.state();
+        st.items.values().filter(|i| !i.is_folder && i.deleted.is_none()).map(|i| i.size).sum()
+    };
+    let read: u64 = field(&line, "bytes_read").parse().unwrap();
+    assert!(read < total, "resumed run read {read} of {total}");
+    assert!(check2.contains("repo check ok"), "{check2}");
+    emu.shutdown().await.unwrap();
+}
