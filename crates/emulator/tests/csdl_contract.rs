@@ -16,9 +16,11 @@ struct Schema {
 
 impl Schema {
     fn load() -> Schema {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/msgraph/v1.0-Prod.csdl");
-        let xml = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("CSDL at {}: {e}", path.display()));
+        // A zstd copy of shared/reference/msgraph/v1.0-Prod.csdl, kept in the repository so that a clean clone
+        // (CI) has it.
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/v1.0-Prod.csdl.zst");
+        let packed = std::fs::read(&path).unwrap_or_else(|e| panic!("CSDL at {}: {e}", path.display()));
+        let xml = String::from_utf8(zstd::decode_all(&packed[..]).expect("CSDL decompresses")).expect("CSDL is UTF-8");
         let doc = roxmltree::Document::parse_with_options(
             &xml,
             roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() },
