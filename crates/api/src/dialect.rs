@@ -464,7 +464,8 @@ pub fn parse_datetime(input: &str) -> Option<DateTime<Utc>> {
 /// Splits a trailing zone designator (`Z`, `±HH:MM`, `±HHMM`, `±HH`, ` UTC`, ` GMT`) off; offset in seconds east.
 fn split_zone(s: &str) -> Option<(&str, i64)> {
     for suffix in [" UTC", " GMT", "Z", "z"] {
-        if s.len() > suffix.len() && s[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix) {
+        // `get`, not indexing: the cut may fall inside a multi-byte character ("a€€"), which must not panic.
+        if s.len() > suffix.len() && s.get(s.len() - suffix.len()..).is_some_and(|t| t.eq_ignore_ascii_case(suffix)) {
             return Some((s[..s.len() - suffix.len()].trim_end(), 0));
         }
     }

@@ -17,6 +17,9 @@ use crate::error::{ApiError, ErrorCode, RenderedError};
 use crate::state::AppState;
 use crate::version::ApiVersion;
 
+/// The message of every 413.
+const TOO_LARGE: &str = "The request body is too large.";
+
 /// The middleware function (see the module docs).
 pub async fn edge(mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
@@ -49,6 +52,12 @@ pub async fn edge(mut req: Request, next: Next) -> Response {
 
 async fn render_errors(resp: Response, version: ApiVersion, method: &Method) -> Response {
     if let Some(RenderedError(e)) = resp.extensions().get::<RenderedError>() {
+        let mut e = e.clone();
+        // Extractors report an oversized body in axum's words ("Failed to buffer the request body: length limit
+        // exceeded"); clients get one clear message instead, unless the error already names the limit.
+        if e.status == StatusCode::PAYLOAD_TOO_LARGE && !e.message.contains("limit of") {
+            e.message = TOO_LARGE.to_string();
+        }
         let mut out = e.render(Some(version));
         copy_extra_headers(resp.headers(), out.headers_mut());
         return out;
@@ -64,7 +73,7 @@ async fn render_errors(resp: Response, version: ApiVersion, method: &Method) -> 
     };
     let message = match status {
         StatusCode::METHOD_NOT_ALLOWED => format!("The requested resource does not support http method '{method}'."),
-        StatusCode::PAYLOAD_TOO_LARGE => "The request body is too large.".to_string(),
+        StatusCode::PAYLOAD_TOO_LARGE => TOO_LARGE.to_string(),
         _ if !text.is_empty() => text,
         _ => status.canonical_reason().unwrap_or("Error").to_string(),
     };

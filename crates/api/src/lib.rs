@@ -21,6 +21,8 @@ pub mod openapi;
 pub mod paging;
 pub mod paths;
 pub mod query;
+pub mod restore_auth;
+pub mod restore_jobs;
 pub mod routes;
 pub mod segments;
 pub mod server;

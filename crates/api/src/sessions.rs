@@ -386,7 +386,14 @@ fn registry(state: &AppState) -> std::sync::Arc<Registry> {
 
 async fn ready(state: &AppState) -> Result<(), ApiError> {
     let reg = registry(state);
-    reg.schema_ready.get_or_try_init(|| async { ensure_schema(state.pool()).await }).await?;
+    reg.schema_ready
+        .get_or_try_init(|| async {
+            ensure_schema(state.pool()).await?;
+            // Restore jobs a stopped server left running are failed before anyone reads a session; `recover` uses
+            // only the `*_in` functions below, which do not wait for this cell.
+            crate::restore_jobs::recover(state).await
+        })
+        .await?;
     Ok(())
 }
 
@@ -698,6 +705,17 @@ pub async fn finish(
     stop: bool,
 ) -> Result<(), ApiError> {
     ready(state).await?;
+    finish_in(state.pool(), id, result, details, stop).await
+}
+
+/// [`finish`] on a pool whose schema is known to exist.
+pub async fn finish_in(
+    pool: &AnyPool,
+    id: Uuid,
+    result: Outcome,
+    details: Option<&str>,
+    stop: bool,
+) -> Result<(), ApiError> {
     let now = micros(Utc::now());
     sqlx::query(
         "UPDATE api_restore_sessions SET result = $1, details = COALESCE($2, details), etag = etag + 1,
@@ -711,7 +729,7 @@ pub async fn finish(
     .bind(SessionState::Stopped.as_str())
     .bind(now)
     .bind(id.to_string())
-    .execute(state.pool())
+    .execute(pool)
     .await?;
     Ok(())
 }
@@ -750,6 +768,11 @@ pub async fn add_event(state: &AppState, session: Uuid, ev: NewEvent) -> Result<
 /// Appends an event and returns it (its id serves [`finish_event`]).
 pub async fn record_event(state: &AppState, session: Uuid, ev: NewEvent) -> Result<SessionEvent, ApiError> {
     ready(state).await?;
+    record_event_in(state.pool(), session, ev).await
+}
+
+/// [`record_event`] on a pool whose schema is known to exist.
+pub async fn record_event_in(pool: &AnyPool, session: Uuid, ev: NewEvent) -> Result<SessionEvent, ApiError> {
     let now = from_micros(micros(Utc::now()));
     let status = ev.status.unwrap_or(Outcome::Success);
     let started = from_micros(micros(ev.started_at.unwrap_or(now)));
@@ -764,7 +787,7 @@ pub async fn record_event(state: &AppState, session: Uuid, ev: NewEvent) -> Resu
         let next: i64 =
             sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM api_restore_session_events WHERE session_id = $1")
                 .bind(session.to_string())
-                .fetch_one(state.pool())
+                .fetch_one(pool)
                 .await?
                 .try_get("n")?;
         let inserted = sqlx::query(&format!(
@@ -789,13 +812,13 @@ pub async fn record_event(state: &AppState, session: Uuid, ev: NewEvent) -> Resu
         .bind(&ev.group_id)
         .bind(&ev.site_id)
         .bind(&ev.team_id)
-        .execute(state.pool())
+        .execute(pool)
         .await;
         match inserted {
             Ok(_) => {
                 sqlx::query("UPDATE api_restore_sessions SET etag = etag + 1 WHERE id = $1")
                     .bind(session.to_string())
-                    .execute(state.pool())
+                    .execute(pool)
                     .await?;
                 return Ok(SessionEvent {
                     id,

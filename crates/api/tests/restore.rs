@@ -140,15 +140,15 @@ async fn v6_copy_to_a_folder_and_failure_paths() {
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     let (st, _) = s.post(&format!("{base}/Documents/{edited}/restore"), Some(&s.other_token), body.clone()).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
-    // Not served in v8 yet.
-    let (st, _) = s
+    // The verb paths are not part of v2–v5 (those eras use …/Action).
+    let (st, b) = s
         .post(
-            &format!("/v8/RestoreSessions/{sid}/Organization/OneDrives/{od}/Documents/{edited}/restore"),
+            &format!("/v5/RestoreSessions/{sid}/Organization/OneDrives/{od}/Documents/{edited}/restore"),
             Some(&s.token),
             body,
         )
         .await;
-    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert_eq!(st, StatusCode::NOT_FOUND, "{b}");
 }
 
 #[tokio::test]
@@ -238,4 +238,71 @@ async fn v7_restore_with_an_application_certificate() {
     assert_eq!(st, StatusCode::OK, "{b}");
     assert_eq!(b["restoredItemsCount"], 1, "{b}");
     assert_eq!(tenant_item(&s, &edited).unwrap().0, backed_up_hash(&s, &edited).await);
+}
+
+/// v2–v5 `…/Action` with the seed bodies: `{"restoretoOriginallocation": {…}}` (the documents' own spelling) and
+/// `{"copyTo": {…}}`; an action the route does not know is a 400 and `/Action` in v6 a 404.
+#[tokio::test]
+async fn v3_to_v5_action_bodies_restore_and_copy() {
+    let s = TestServer::start(DEFAULT_SEED).await;
+    let password = prepare(&s);
+    let t1 = s.t1.to_rfc3339();
+    let sid = s.explore(5, "Veod", Some(&t1)).await;
+    let od = s.changes.onedrive;
+    let edited = s.changes.edited.clone();
+    let doc = |v: u8| format!("/v{v}/RestoreSessions/{sid}/Organization/OneDrives/{od}/Documents/{edited}/Action");
+
+    // restoreToOriginalLocation (v3 path, seed spelling): the edited document gets its backed-up content back.
+    let (_, versions_before, _) = tenant_item(&s, &edited).unwrap();
+    let seed = format!(
+        r#"{{ "restoretoOriginallocation": {{"userName": "{}", "userPassword": "{password}", "DocumentAction": "Overwrite" }} }}"#,
+        s.changes.upn
+    );
+    let (st, b) = s.post_raw(&doc(3), Some(&s.token), &seed).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["restoredItemsCount"], 1, "{b}");
+    let (hash, versions, _) = tenant_item(&s, &edited).unwrap();
+    assert_eq!(hash, backed_up_hash(&s, &edited).await);
+    assert_eq!(versions, versions_before + 1);
+
+    // copyTo (v5) into a folder of the same OneDrive: a new item with the backed-up content.
+    let body = json!({"copyTo": {"userName": s.changes.upn, "userPassword": password, "Folder": "FromAction"}});
+    let (st, b) = s.post(&doc(5), Some(&s.token), body).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["restoredItemsCount"], 1, "{b}");
+    let folder = {
+        let st = s.tenant.emu.emu.state();
+        st.items.values().find(|i| i.name == "FromAction" && i.is_folder && i.deleted.is_none()).map(|i| i.id.clone())
+    }
+    .expect("FromAction folder created");
+    let copy = {
+        let st = s.tenant.emu.emu.state();
+        st.items
+            .values()
+            .find(|i| {
+                i.deleted.is_none() && !i.is_folder && i.id != edited && i.name == s.changes.edited_name && {
+                    let mut p = i.parent_id.clone();
+                    let mut below = false;
+                    while let Some(id) = p {
+                        below |= id == folder;
+                        p = st.items.get(&id).and_then(|x| x.parent_id.clone());
+                    }
+                    below
+                }
+            })
+            .map(|i| i.id.clone())
+    }
+    .expect("copy below FromAction");
+    assert_eq!(tenant_item(&s, &copy).unwrap().0, backed_up_hash(&s, &edited).await);
+
+    // Wrong password through the dispatcher: 400 and nothing restored.
+    let body = json!({"restoreToOriginalLocation": {"userName": s.changes.upn, "userPassword": "wrong"}});
+    let (st, b) = s.post(&doc(4), Some(&s.token), body.clone()).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    // An unknown action names the expected ones; v6 has no /Action.
+    let (st, b) = s.post(&doc(4), Some(&s.token), json!({"restoreEverything": {}})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b.to_string().contains("restoreToOriginalLocation"), "{b}");
+    let (st, _) = s.post(&doc(6), Some(&s.token), body).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
 }

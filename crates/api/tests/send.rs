@@ -1,96 +1,18 @@
-//! Send over real HTTPS: email settings, OneDrive sends to a real SMTP peer over TCP (a minimal receiver below) and to
-//! Microsoft 365 through the emulator's Graph (`/_emulator/outbox`), and the failure paths.
+//! Send over real HTTPS: email settings, OneDrive and SharePoint sends to a real SMTP server over TCP (aiosmtpd, run by
+//! the engine tests' `smtp_server` helper, messages read back from its Maildir) and to Microsoft 365 through the
+//! emulator's Graph (`/_emulator/outbox`), and the failure paths (server down, refusing, dying mid-message), none of
+//! which leaves anything half-sent.
 
 mod common;
-
-use std::sync::{Arc, Mutex};
+#[path = "../../engine/tests/smtp_server/mod.rs"]
+mod smtp_server;
 
 use base64::Engine as _;
 use common::{TestServer, DEFAULT_SEED};
 use mail_parser::{MessageParser, MimeHeaders};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
-
-/// One message received by [`Smtp`].
-#[derive(Debug, Clone)]
-struct Received {
-    mail_from: String,
-    rcpt: Vec<String>,
-    data: Vec<u8>,
-}
-
-/// A minimal SMTP receiver (the test's peer): EHLO/HELO, MAIL, RCPT, DATA (dot-unstuffed), RSET, NOOP, QUIT.
-struct Smtp {
-    port: u16,
-    got: Arc<Mutex<Vec<Received>>>,
-}
-
-impl Smtp {
-    async fn start() -> Smtp {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = l.local_addr().unwrap().port();
-        let got: Arc<Mutex<Vec<Received>>> = Arc::default();
-        let g = got.clone();
-        tokio::spawn(async move {
-            while let Ok((sock, _)) = l.accept().await {
-                let g = g.clone();
-                tokio::spawn(async move {
-                    let (r, mut w) = sock.into_split();
-                    let mut r = BufReader::new(r);
-                    w.write_all(b"220 test ESMTP ready\r\n").await.ok()?;
-                    let mut cur = Received { mail_from: String::new(), rcpt: vec![], data: vec![] };
-                    loop {
-                        let mut line = String::new();
-                        if r.read_line(&mut line).await.ok()? == 0 {
-                            return Some(());
-                        }
-                        let up = line.to_ascii_uppercase();
-                        if up.starts_with("EHLO") {
-                            w.write_all(b"250-test\r\n250-8BITMIME\r\n250 SIZE 104857600\r\n").await.ok()?;
-                        } else if up.starts_with("MAIL FROM:") {
-                            cur = Received { mail_from: line[10..].trim().to_string(), rcpt: vec![], data: vec![] };
-                            w.write_all(b"250 OK\r\n").await.ok()?;
-                        } else if up.starts_with("RCPT TO:") {
-                            cur.rcpt.push(line[8..].trim().to_string());
-                            w.write_all(b"250 OK\r\n").await.ok()?;
-                        } else if up.starts_with("DATA") {
-                            w.write_all(b"354 go ahead\r\n").await.ok()?;
-                            loop {
-                                let mut l = Vec::new();
-                                if r.read_until(b'\n', &mut l).await.ok()? == 0 {
-                                    return Some(());
-                                }
-                                if l == b".\r\n" {
-                                    break;
-                                }
-                                let l = if l.starts_with(b"..") { &l[1..] } else { &l[..] };
-                                cur.data.extend_from_slice(l);
-                            }
-                            g.lock().unwrap().push(cur.clone());
-                            w.write_all(b"250 queued\r\n").await.ok()?;
-                        } else if up.starts_with("QUIT") {
-                            w.write_all(b"221 bye\r\n").await.ok()?;
-                            return Some(());
-                        } else {
-                            w.write_all(b"250 OK\r\n").await.ok()?;
-                        }
-                    }
-                });
-            }
-        });
-        Smtp { port, got }
-    }
-
-    fn count(&self) -> usize {
-        self.got.lock().unwrap().len()
-    }
-
-    fn last(&self) -> Received {
-        self.got.lock().unwrap().last().cloned().expect("a message was received")
-    }
-}
+use smtp_server::{Options, Security, SmtpServer};
 
 /// (name, bytes) of every attachment of a MIME message.
 fn attachments(data: &[u8]) -> (mail_parser::Message<'_>, Vec<(String, Vec<u8>)>) {
@@ -122,7 +44,7 @@ fn send_body(extra: Value) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smtp_send_settings_and_failures() {
     let s = TestServer::start(DEFAULT_SEED).await;
-    let smtp = Smtp::start().await;
+    let smtp = SmtpServer::start();
     let sid = s.explore(6, "Veod", None).await;
     let od = od_path(&s, &sid);
     let doc = format!("/v6{od}/Documents/{}/send", s.changes.edited);
@@ -204,6 +126,7 @@ async fn smtp_send_settings_and_failures() {
     assert!(atts.iter().any(|a| a.1 == s.changes.edited_content));
     assert!(atts.iter().any(|a| a.0 == "new-file.txt" && a.1 == b"a brand new file"));
     let sent = smtp.count();
+    let connections = smtp.connections();
 
     // Header injection → 400, nothing sent.
     for bad in [
@@ -237,15 +160,43 @@ async fn smtp_send_settings_and_failures() {
     assert!(b["message"].as_str().unwrap().contains("limit of 100 bytes"), "{b}");
     assert_eq!(smtp.count(), sent);
 
-    // SMTP server down → a clear error naming the server; nothing sent; a failed Send event.
-    let dead = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let dead_port = dead.local_addr().unwrap().port();
-    drop(dead);
-    put_settings(&s, 6, "VeodEmailSettings", json!({"maxMessageSizeBytes": 35_000_000, "port": dead_port})).await;
+    // None of the refused requests above even connected to the server.
+    assert_eq!(smtp.connections(), connections, "{:?}", smtp.events());
+    smtp.assert_nothing_partial();
+
+    // SMTP server down → a clear error naming the server; nothing sent anywhere; a failed Send event.
+    let mut down = SmtpServer::start();
+    down.stop();
+    put_settings(&s, 6, "VeodEmailSettings", json!({"maxMessageSizeBytes": 35_000_000, "port": down.port})).await;
     let (st, b) = s.post(&doc, Some(&s.token), send_body(json!({}))).await;
     assert_eq!(st, StatusCode::INTERNAL_SERVER_ERROR, "{b}");
-    assert!(b["message"].as_str().unwrap().contains(&format!("127.0.0.1:{dead_port}")), "{b}");
+    assert!(b["message"].as_str().unwrap().contains(&format!("127.0.0.1:{}", down.port)), "{b}");
+    assert_eq!(down.count(), 0);
+    down.assert_nothing_partial();
     assert_eq!(smtp.count(), sent);
+
+    // The server goes down in the middle of the transaction (it dies once it has the whole message, before it
+    // answers or stores anything) → 500 naming it, and its Maildir holds no partial message.
+    let mut crashing = SmtpServer::start_with(Options { crash_in_data: true, ..Options::default() });
+    put_settings(&s, 6, "VeodEmailSettings", json!({"port": crashing.port})).await;
+    let (st, b) = s.post(&doc, Some(&s.token), send_body(json!({}))).await;
+    assert_eq!(st, StatusCode::INTERNAL_SERVER_ERROR, "{b}");
+    assert!(b["message"].as_str().unwrap().contains(&format!("127.0.0.1:{}", crashing.port)), "{b}");
+    assert!(crashing.events().iter().any(|e| e["event"] == "crash"), "{:?}", crashing.events());
+    assert!(crashing.exits(), "the crashing server is still running");
+    assert_eq!(crashing.count(), 0);
+    crashing.assert_nothing_partial();
+
+    // The server refuses the message at the end of DATA → 500 carrying its 554 reply; nothing stored.
+    let rejecting = SmtpServer::start_with(Options { reject_data: true, ..Options::default() });
+    put_settings(&s, 6, "VeodEmailSettings", json!({"port": rejecting.port})).await;
+    let (st, b) = s.post(&doc, Some(&s.token), send_body(json!({}))).await;
+    assert_eq!(st, StatusCode::INTERNAL_SERVER_ERROR, "{b}");
+    assert!(b["message"].as_str().unwrap().contains("554"), "{b}");
+    assert_eq!(rejecting.count(), 0);
+    rejecting.assert_nothing_partial();
+    assert_eq!(smtp.count(), sent);
+    put_settings(&s, 6, "VeodEmailSettings", json!({"port": down.port})).await;
 
     // Test email endpoint: against the dead server → 500; back to the live one → 200 and a message arrives.
     let (st, _) =
@@ -342,6 +293,39 @@ async fn smtp_send_settings_and_failures() {
         ev["results"].as_array().unwrap().iter().filter(|e| e.to_string().contains("\"Send\"")).collect();
     assert!(sends.len() >= 4, "{ev}");
     assert!(sends.iter().any(|e| e.to_string().contains("Failed")), "{ev}");
+
+    // Through the settings: STARTTLS and implicit TLS (`connectionSecurity`) with AUTH against servers that require
+    // both. A self-signed certificate is refused unless `acceptInvalidCertificates`; a wrong password is refused by
+    // the server; in both cases nothing is stored. The right settings deliver, authenticated as the configured user.
+    for (security, name) in [(Security::StartTls, "StartTls"), (Security::Ssl, "Ssl")] {
+        let auth = Some(("mailer".to_string(), "hunter2-secret".to_string()));
+        let tls = SmtpServer::start_with(Options { security, auth, ..Options::default() });
+        put_settings(
+            &s,
+            8,
+            "VeodEmailSettings",
+            json!({"server": "localhost", "port": tls.port, "connectionSecurity": name,
+                   "acceptInvalidCertificates": false, "useAuthentication": true, "username": "mailer",
+                   "userPassword": "hunter2-secret"}),
+        )
+        .await;
+        let (st, b) = s.post(&doc, Some(&s.token), send_body(json!({}))).await;
+        assert_eq!(st, StatusCode::INTERNAL_SERVER_ERROR, "{name}: {b}");
+        assert_eq!(tls.count(), 0);
+        put_settings(&s, 8, "VeodEmailSettings", json!({"acceptInvalidCertificates": true, "userPassword": "wrong"}))
+            .await;
+        let (st, b) = s.post(&doc, Some(&s.token), send_body(json!({}))).await;
+        assert_eq!(st, StatusCode::INTERNAL_SERVER_ERROR, "{name}: {b}");
+        assert_eq!(tls.auth_attempts(), vec![("mailer".to_string(), false)], "{name}");
+        assert_eq!(tls.count(), 0);
+        put_settings(&s, 8, "VeodEmailSettings", json!({"userPassword": "hunter2-secret"})).await;
+        let (st, b) = s.post(&doc, Some(&s.token), send_body(json!({}))).await;
+        assert_eq!(st, StatusCode::OK, "{name}: {b}\n{}", tls.stderr());
+        let got = tls.last();
+        assert_eq!(got.user.as_deref(), Some("mailer"), "{name}");
+        assert_eq!(attachments(&got.data).1, vec![(s.changes.edited_name.clone(), s.changes.edited_content.clone())]);
+        tls.assert_nothing_partial();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -447,7 +431,7 @@ async fn backed_up(s: &TestServer, content_ref: &[u8]) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sharepoint_documents_and_attachments() {
     let s = TestServer::start(DEFAULT_SEED).await;
-    let smtp = Smtp::start().await;
+    let smtp = SmtpServer::start();
     let sid = s.explore(6, "Vesp", None).await;
     let sites = format!("/v6/RestoreSessions/{sid}/Organization/Sites");
     let (_, page) = s.get(&format!("{sites}?limit=100"), Some(&s.token)).await;
@@ -550,6 +534,20 @@ async fn sharepoint_documents_and_attachments() {
             )
             .await;
         assert_eq!(st, StatusCode::OK, "{b}");
+        // The v2–v5 form: `{"sendTo": {…}}` on the item's `Attachments/Action` (seed 004), in a v5 session.
+        let v5_item = format!(
+            "/v5/RestoreSessions/{}/Organization/Sites/{site}/Items/{item_id}/Attachments/Action",
+            s.explore(5, "Vesp", None).await
+        );
+        let before = smtp.count();
+        let body = json!({"sendTo": {"from": "sp@contoso.com", "to": "r.clark@contoso.com", "subject": "Ticket",
+            "text": "attached", "attachments": [{"id": att_id}]}});
+        let (st, b) = s.post(&v5_item, Some(&s.token), body).await;
+        assert_eq!(st, StatusCode::OK, "{b}");
+        assert_eq!(smtp.count(), before + 1);
+        let last = smtp.last();
+        assert!(last.rcpt.iter().any(|r| r.contains("r.clark@contoso.com")), "{:?}", last.rcpt);
+        assert_eq!(attachments(&last.data).1[0].0, a["name"].as_str().unwrap());
         sent_attachment = true;
         break;
     }

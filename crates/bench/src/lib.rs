@@ -1,5 +1,10 @@
 //! Benchmarks of vault365 against the in-process tenant emulator.
 //!
+//! * [`run`]: backup throughput (below);
+//! * [`save::run`]: ZIP save throughput against the system `tar`, and the save's peak RSS;
+//! * [`restore::run`]: requests per restored small file and items per second;
+//! * [`run_all`]: all of them, summarised by [`summary`] as one table of ratios against targets.
+//!
 //! [`run`] is the *backup throughput* benchmark: it starts an emulated tenant (real HTTP on
 //! loopback), a SQLite catalog and a content store with production options in a temp dir, then
 //! measures three backups:
@@ -19,8 +24,14 @@
 //! remote tenant with enough bandwidth, and a fair basis for comparing two versions of the engine.
 
 pub mod measure;
+mod plan;
+pub mod probe;
 pub mod report;
+pub mod restore;
+pub mod save;
 mod setup;
+pub mod summary;
+mod tar;
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -278,6 +289,58 @@ pub async fn run(opts: &BenchOptions) -> anyhow::Result<BenchResult> {
         repository,
         peak_rss_per_run: per_run,
     })
+}
+
+/// Options of [`run_all`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct AllOptions {
+    /// Backup benchmark options.
+    pub backup: BenchOptions,
+    /// Save benchmark options.
+    pub save: save::SaveOptions,
+    /// Restore benchmark options.
+    pub restore: restore::RestoreBenchOptions,
+}
+
+impl AllOptions {
+    /// The default run of `vault365-bench all`: every benchmark with its own defaults (about a minute with a
+    /// release build on two cores).
+    pub fn standard(probe_exe: std::path::PathBuf) -> AllOptions {
+        AllOptions {
+            backup: BenchOptions::default(),
+            save: save::SaveOptions::standard(probe_exe),
+            restore: restore::RestoreBenchOptions::default(),
+        }
+    }
+
+    /// Tiny tenants everywhere (a smoke run of seconds).
+    pub fn quick(probe_exe: std::path::PathBuf) -> AllOptions {
+        AllOptions {
+            backup: BenchOptions::quick(),
+            save: save::SaveOptions::quick(probe_exe),
+            restore: restore::RestoreBenchOptions { files: 20, ..Default::default() },
+        }
+    }
+}
+
+/// Runs every benchmark, one after the other (each on a tenant of its own); a failing benchmark is recorded in
+/// [`summary::AllResult::errors`] and the others still run.
+pub async fn run_all(opts: &AllOptions) -> summary::AllResult {
+    let mut out = summary::AllResult::default();
+    match run(&opts.backup).await {
+        Ok(r) => out.backup = Some(r),
+        Err(e) => out.errors.push(format!("{BENCHMARK}: {e:#}")),
+    }
+    match save::run(&opts.save).await {
+        Ok(r) => out.save = Some(r),
+        Err(e) => out.errors.push(format!("{}: {e:#}", save::BENCHMARK)),
+    }
+    match restore::run(&opts.restore).await {
+        Ok(r) => out.restore = Some(r),
+        Err(e) => out.errors.push(format!("{}: {e:#}", restore::BENCHMARK)),
+    }
+    out.rows = summary::rows(out.backup.as_ref(), out.save.as_ref(), out.restore.as_ref());
+    out
 }
 
 /// Size of `catalog.db` and its `-wal`/`-shm` companions.

@@ -15,8 +15,8 @@ use repo::catalog::{Catalog, NewOrganization};
 use repo::store::{local_store, InitOptions, Repository};
 use serde_json::{json, Value};
 
-/// Password of the benchmark repository (a throw-away temp dir).
-const PASSWORD: &str = "vault365 benchmark repository";
+/// Password of the benchmark repository (a throw-away temp dir); the save probe opens it too.
+pub(crate) const PASSWORD: &str = "vault365 benchmark repository";
 
 /// Everything one benchmark needs; dropping it deletes the temporary directory.
 pub struct World {
@@ -85,6 +85,7 @@ impl World {
         let client = GraphClient::new(cfg, concurrency)?;
 
         let db = dir.path().join("catalog.db");
+        // Keep in step with `World::catalog_url`.
         let catalog = Catalog::connect(&format!("sqlite://{}?mode=rwc", db.display())).await?;
         let repo =
             Repository::init_with(local_store(&dir.path().join("repo"))?, PASSWORD, InitOptions::default()).await?;
@@ -202,6 +203,35 @@ impl World {
         .buffer_unordered(parallel.max(1))
         .try_collect::<()>()
         .await
+    }
+
+    /// Delete drive items through Graph (`DELETE /drives/{d}/items/{i}`), as a user losing files would.
+    pub async fn delete_items(&self, drive_id: &str, item_ids: &[String], parallel: usize) -> anyhow::Result<()> {
+        let token = self.user_token().await?;
+        let base = self.emu.base_url();
+        futures::stream::iter(item_ids.iter().map(|id| {
+            let req = self.http.delete(format!("{base}/v1.0/drives/{drive_id}/items/{id}")).bearer_auth(&token);
+            async move {
+                let r = req.send().await?;
+                if !r.status().is_success() {
+                    bail!("deleting item {id}: {} {}", r.status(), r.text().await.unwrap_or_default());
+                }
+                Ok(())
+            }
+        }))
+        .buffer_unordered(parallel.max(1))
+        .try_collect::<()>()
+        .await
+    }
+
+    /// The repository directory and the catalog URL, for a second process (the save probe).
+    pub fn repo_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("repo")
+    }
+
+    /// See [`World::repo_dir`].
+    pub fn catalog_url(&self) -> String {
+        format!("sqlite://{}?mode=rwc", self.dir.path().join("catalog.db").display())
     }
 
     /// A Graph token for the edits (client secret; the backup itself uses the certificate).

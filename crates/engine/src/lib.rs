@@ -9,5 +9,6 @@ pub mod progress;
 pub mod restore;
 pub mod save;
 pub mod send;
+pub mod sp_restore;
 
 pub use backup::{run_backup, BackupContext, BackupReport, SESSION_HEARTBEAT};

@@ -17,6 +17,8 @@
 //!   versions on top of the existing file (same id).
 //! * **Versions** ([`VersionMode`]): `Last` writes the content of the item at the instant; `All` uploads every backed-up
 //!   version oldest → newest into the one item (so the item's version history grows by that many versions).
+//!   [`Selection::Version`] writes one chosen earlier version of a document (skipped when the tenant already holds
+//!   exactly that content).
 //! * **Filters**: an item whose current content in the tenant equals the backup is skipped as unchanged; with
 //!   `changed_items: false` items that still exist are skipped, with `deleted_items: false` items that no longer
 //!   exist are skipped.
@@ -29,6 +31,9 @@
 //! * **Failures** are per item: one failing item is counted and reported in [`RestoreStats::items`] and the restore
 //!   goes on. Only failures that make the whole restore pointless (unknown OneDrive, catalog errors, an unreachable
 //!   target drive) abort it.
+//!
+//! **Progress**: [`restore_onedrive_observed`] tells an observer about each item as soon as its outcome is known, so
+//! background restores can publish per-item events while they run.
 //!
 //! The Graph client is given by the caller (built from whatever credentials the request carried); this module never
 //! logs or stores credentials.
@@ -55,6 +60,15 @@ pub enum Selection {
     Whole,
     /// These items (documents or folders, by Microsoft id); a folder brings everything below it.
     Items(Vec<String>),
+    /// One earlier version of a document: `version` is its 1-based ordinal in the document's history, oldest →
+    /// newest, over every version known at the instant (the API's `versionId`). Only that version's content is
+    /// written, whatever [`VersionMode`] says.
+    Version {
+        /// Microsoft id of the document.
+        item_id: String,
+        /// 1-based ordinal of the version.
+        version: u32,
+    },
 }
 
 /// Existing item at the original location.
@@ -205,6 +219,9 @@ pub enum RestoreError {
     /// An item of the selection is not in the backup.
     #[error("item {0} is not in the backup at this point in time")]
     UnknownItem(String),
+    /// The selected version of a document is not in the backup.
+    #[error("version {1} of item {0} is not in the backup at this point in time")]
+    UnknownVersion(String, u32),
     /// The catalog failed.
     #[error(transparent)]
     Catalog(#[from] CatalogError),
@@ -212,6 +229,10 @@ pub enum RestoreError {
     #[error("target drive: {0}")]
     Target(M365Error),
 }
+
+/// Told about every item as soon as its outcome is known (the same values end up in [`RestoreStats::items`]), so
+/// a caller can report progress while a long restore runs.
+pub type ItemObserver<'a> = &'a (dyn Fn(&ItemOutcome) + Send + Sync);
 
 /// Restores `selection` of OneDrive container `container` as of `at` (see the [module docs](self)).
 pub async fn restore_onedrive(
@@ -223,12 +244,30 @@ pub async fn restore_onedrive(
     selection: &Selection,
     opts: &RestoreOptions,
 ) -> Result<RestoreStats, RestoreError> {
+    restore_onedrive_observed(catalog, repo, client, container, at, selection, opts, None).await
+}
+
+/// [`restore_onedrive`], telling `observer` about each item as it completes.
+#[allow(clippy::too_many_arguments)]
+pub async fn restore_onedrive_observed(
+    catalog: &Catalog,
+    repo: &Repository,
+    client: &GraphClient,
+    container: Uuid,
+    at: DateTime<Utc>,
+    selection: &Selection,
+    opts: &RestoreOptions,
+    observer: Option<ItemObserver<'_>>,
+) -> Result<RestoreStats, RestoreError> {
     let row = catalog.container_at(container, at).await?.ok_or(RestoreError::UnknownOneDrive(container))?;
-    let ContainerInfo::OneDrive(info) = &row.info else {
-        return Err(RestoreError::UnknownOneDrive(container));
+    // A document library's items are drive items too, so `sp_restore` restores libraries through this function.
+    let source_drive = match &row.info {
+        ContainerInfo::OneDrive(info) => info.drive_id.clone(),
+        ContainerInfo::List(repo::catalog::ListInfo { drive_id: Some(d), .. }) => d.clone(),
+        _ => return Err(RestoreError::UnknownOneDrive(container)),
     };
     let target_drive = match &opts.destination {
-        Destination::Original { .. } => info.drive_id.clone(),
+        Destination::Original { .. } => source_drive,
         Destination::CopyTo { drive_id, .. } => drive_id.clone(),
     };
     let mut r = Restorer {
@@ -243,6 +282,8 @@ pub async fn restore_onedrive(
         parent_alive: HashMap::new(),
         base: Vec::new(),
         stats: RestoreStats::default(),
+        pinned: None,
+        observer,
     };
     if let Destination::CopyTo { folder, .. } = &opts.destination {
         r.base = folder.split('/').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
@@ -255,6 +296,21 @@ pub async fn restore_onedrive(
     let mut pending: Vec<Option<String>> = Vec::new();
     match selection {
         Selection::Whole => pending.push(None),
+        Selection::Version { item_id, version } => {
+            let unknown = || RestoreError::UnknownVersion(item_id.clone(), *version);
+            let item = catalog
+                .item_at(container, item_id, at)
+                .await?
+                .filter(|i| !i.deleted && !i.state.is_folder)
+                .ok_or_else(|| RestoreError::UnknownItem(item_id.clone()))?;
+            // versions_at lists newest first; the ordinal counts oldest first.
+            let mut versions = catalog.versions_at(container, item_id, at, true).await?;
+            versions.reverse();
+            let index = usize::try_from(*version).ok().and_then(|v| v.checked_sub(1)).ok_or_else(unknown)?;
+            let row = versions.into_iter().nth(index).ok_or_else(unknown)?;
+            r.pinned = Some((item.item_id.clone(), row.version));
+            files.push(item);
+        }
         Selection::Items(ids) => {
             for id in ids {
                 let item =
@@ -297,7 +353,8 @@ pub async fn restore_onedrive(
         let path = match catalog.path_of(container, &item.item_id, at).await {
             Ok(p) => p,
             Err(e) => {
-                r.record(&item, vec![item.state.name.clone()], ItemStatus::Failed, None, 0, Some(e.to_string()));
+                let path = vec![item.state.name.clone()];
+                r.record(&item, path, ItemStatus::Failed, None, 0, Some(e.to_string()), Vec::new());
                 continue;
             }
         };
@@ -322,6 +379,9 @@ struct Restorer<'a> {
     /// copyTo folder path.
     base: Vec<String>,
     stats: RestoreStats,
+    /// A document restored as one of its versions ([`Selection::Version`]): its id and that version.
+    pinned: Option<(String, repo::catalog::VersionInfo)>,
+    observer: Option<ItemObserver<'a>>,
 }
 
 /// Why one item failed.
@@ -331,6 +391,7 @@ type ItemResult<T> = std::result::Result<T, String>;
 type Written = (String, String, u32, u64, bool);
 
 impl Restorer<'_> {
+    #[allow(clippy::too_many_arguments)]
     fn record(
         &mut self,
         item: &ItemRow,
@@ -339,6 +400,7 @@ impl Restorer<'_> {
         target: Option<(String, String)>,
         versions: u32,
         message: Option<String>,
+        warnings: Vec<String>,
     ) {
         match status {
             ItemStatus::Restored => self.stats.restored += 1,
@@ -349,7 +411,7 @@ impl Restorer<'_> {
             tracing::warn!(item = %item.item_id, "restore: {}", message.as_deref().unwrap_or(""));
         }
         let (target_item_id, target_name) = target.map_or((None, None), |(i, n)| (Some(i), Some(n)));
-        self.stats.items.push(ItemOutcome {
+        let outcome = ItemOutcome {
             item_id: item.item_id.clone(),
             path: path.join("/"),
             status,
@@ -357,8 +419,17 @@ impl Restorer<'_> {
             target_name,
             versions_written: versions,
             message,
-            warnings: Vec::new(),
-        });
+            warnings,
+        };
+        if let Some(observer) = self.observer {
+            observer(&outcome);
+        }
+        self.stats.items.push(outcome);
+    }
+
+    /// The version written for `item` when it is pinned to one ([`Selection::Version`]).
+    fn pinned_version(&self, item: &ItemRow) -> Option<&repo::catalog::VersionInfo> {
+        self.pinned.as_ref().filter(|(id, _)| *id == item.item_id).map(|(_, v)| v)
     }
 
     /// The id of the target folder at `path` (from the drive root), creating missing folders top-down.
@@ -426,18 +497,19 @@ impl Restorer<'_> {
                 } else {
                     Vec::new()
                 };
-                self.record(item, path, ItemStatus::Restored, Some((id, name)), versions, None);
-                if let Some(last) = self.stats.items.last_mut() {
-                    last.warnings = warnings;
-                }
+                self.record(item, path, ItemStatus::Restored, Some((id, name)), versions, None, warnings);
             }
             Ok(None) => {}
-            Err(msg) => self.record(item, path, ItemStatus::Failed, None, 0, Some(msg)),
+            Err(msg) => self.record(item, path, ItemStatus::Failed, None, 0, Some(msg), Vec::new()),
         }
     }
 
     /// Contents to upload, oldest first.
     async fn contents(&self, item: &ItemRow) -> ItemResult<Vec<Vec<u8>>> {
+        if let Some(v) = self.pinned_version(item) {
+            let content = v.content_ref.clone().ok_or("the backup holds no content for this version")?;
+            return Ok(vec![content]);
+        }
         let mut refs: Vec<Vec<u8>> = Vec::new();
         if self.opts.versions == VersionMode::All {
             let versions = self
@@ -458,6 +530,10 @@ impl Restorer<'_> {
         let blob = BlobRef::from_compact(content_ref).map_err(|e| format!("content reference: {e}"))?;
         let data = self.repo.read_blob(&blob.chunks).await.map_err(|e| format!("reading the backup: {e}"))?;
         Ok(Bytes::from(data))
+    }
+
+    fn skip(&mut self, item: &ItemRow, path: &[String], why: &str) {
+        self.record(item, path.to_vec(), ItemStatus::Skipped, None, 0, Some(why.into()), Vec::new());
     }
 
     /// Restores one file; `Ok(None)` when it was skipped (already recorded).
@@ -482,17 +558,21 @@ impl Restorer<'_> {
                 return Err(format!("a folder named '{name}' is in the way"));
             }
             let hash = ex.pointer("/file/hashes/quickXorHash").and_then(Value::as_str);
-            if self.opts.versions == VersionMode::Last && hash.is_some() && hash == item.state.quick_xor_hash.as_deref()
-            {
-                self.record(item, path.to_vec(), ItemStatus::Skipped, None, 0, Some("unchanged".into()));
+            // What the restore would write: the pinned version, or the content at the instant.
+            let (single, wanted) = match self.pinned_version(item) {
+                Some(v) => (true, Some(v.content_hash.as_str()).filter(|h| !h.is_empty())),
+                None => (self.opts.versions == VersionMode::Last, item.state.quick_xor_hash.as_deref()),
+            };
+            if single && hash.is_some() && hash == wanted {
+                self.skip(item, path, "unchanged");
                 return Ok(None);
             }
             if !self.opts.changed_items {
-                self.record(item, path.to_vec(), ItemStatus::Skipped, None, 0, Some("changed item (excluded)".into()));
+                self.skip(item, path, "changed item (excluded)");
                 return Ok(None);
             }
         } else if !self.opts.deleted_items {
-            self.record(item, path.to_vec(), ItemStatus::Skipped, None, 0, Some("deleted item (excluded)".into()));
+            self.skip(item, path, "deleted item (excluded)");
             return Ok(None);
         }
         let contents = self.contents(item).await?;

@@ -1,77 +1,28 @@
-//! engine::send against a real SMTP peer over TCP (a minimal receiver below) and a real content repository.
+//! engine::send against a real SMTP server over TCP (aiosmtpd, started by `smtp_server`) and a real content repository:
+//! delivery byte for byte, TLS/STARTTLS, AUTH, and every failure leaving nothing half-sent.
 
-use std::sync::{Arc, Mutex};
+mod smtp_server;
+
 use std::time::Duration;
 
 use engine::send::{send, AttachmentSource, OutgoingMessage, SendError, SmtpSecurity, SmtpSettings, Transport};
 use mail_parser::{MessageParser, MimeHeaders};
 use repo::store::{local_store, InitOptions, Repository};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
+use smtp_server::{Options, Security, SmtpServer};
 
-/// Starts a receiver; returns its port and the DATA of each accepted message. With `fail_data`, it answers the end
-/// of DATA with 554 (the transaction is refused: nothing delivered).
-async fn smtp_receiver(fail_data: bool) -> (u16, Arc<Mutex<Vec<Vec<u8>>>>) {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
-    let got: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
-    let g = got.clone();
-    tokio::spawn(async move {
-        while let Ok((sock, _)) = l.accept().await {
-            let g = g.clone();
-            tokio::spawn(async move {
-                let (r, mut w) = sock.into_split();
-                let mut r = BufReader::new(r);
-                w.write_all(b"220 ready\r\n").await.ok()?;
-                loop {
-                    let mut line = String::new();
-                    if r.read_line(&mut line).await.ok()? == 0 {
-                        return Some(());
-                    }
-                    let up = line.to_ascii_uppercase();
-                    if up.starts_with("EHLO") {
-                        w.write_all(b"250-test\r\n250 8BITMIME\r\n").await.ok()?;
-                    } else if up.starts_with("DATA") {
-                        w.write_all(b"354 go\r\n").await.ok()?;
-                        let mut data = Vec::new();
-                        loop {
-                            let mut l = Vec::new();
-                            if r.read_until(b'\n', &mut l).await.ok()? == 0 {
-                                return Some(());
-                            }
-                            if l == b".\r\n" {
-                                break;
-                            }
-                            data.extend_from_slice(if l.starts_with(b"..") { &l[1..] } else { &l[..] });
-                        }
-                        if fail_data {
-                            w.write_all(b"554 rejected\r\n").await.ok()?;
-                        } else {
-                            g.lock().unwrap().push(data);
-                            w.write_all(b"250 queued\r\n").await.ok()?;
-                        }
-                    } else if up.starts_with("QUIT") {
-                        w.write_all(b"221 bye\r\n").await.ok()?;
-                        return Some(());
-                    } else {
-                        w.write_all(b"250 OK\r\n").await.ok()?;
-                    }
-                }
-            });
-        }
-    });
-    (port, got)
-}
-
-fn smtp(port: u16) -> Transport {
-    Transport::Smtp(SmtpSettings {
+fn settings(port: u16) -> SmtpSettings {
+    SmtpSettings {
         server: "127.0.0.1".into(),
         port,
         security: SmtpSecurity::Plain,
         credentials: None,
         accept_invalid_certs: false,
         timeout: Duration::from_secs(10),
-    })
+    }
+}
+
+fn smtp(port: u16) -> Transport {
+    Transport::Smtp(settings(port))
 }
 
 fn msg() -> OutgoingMessage {
@@ -93,6 +44,12 @@ async fn repo_with(dir: &std::path::Path, blobs: &[&[u8]]) -> (Repository, Vec<V
     (repo, refs)
 }
 
+/// (name, bytes) of every attachment of a MIME message.
+fn attachments(data: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let m = MessageParser::default().parse(data).expect("a parseable message");
+    m.attachments().map(|p| (p.attachment_name().unwrap_or_default().to_string(), p.contents().to_vec())).collect()
+}
+
 #[tokio::test]
 async fn smtp_delivery_and_failures() {
     let dir = tempfile::tempdir().unwrap();
@@ -104,161 +61,108 @@ async fn smtp_delivery_and_failures() {
         AttachmentSource { name: "b.txt".into(), size: b.len() as u64, content_ref: Some(refs[1].clone()) },
         AttachmentSource { name: "empty.txt".into(), size: 0, content_ref: None },
     ];
-    let (port, got) = smtp_receiver(false).await;
-    let report = send(&repo, &smtp(port), &msg(), &atts, 10_000_000).await.unwrap();
+    let server = SmtpServer::start();
+    let report = send(&repo, &smtp(server.port), &msg(), &atts, 10_000_000).await.unwrap();
     assert_eq!(report.attachments, 3);
-    let data = got.lock().unwrap()[0].clone();
-    let m = MessageParser::default().parse(&data).unwrap();
+    let got = server.messages();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].mail_from, "backup@contoso.com");
+    assert_eq!(got[0].rcpt, vec!["r.clark@contoso.com".to_string()]);
+    let m = MessageParser::default().parse(&got[0].data).unwrap();
     assert_eq!(m.subject(), Some("Files"));
-    let parts: Vec<(String, Vec<u8>)> =
-        m.attachments().map(|p| (p.attachment_name().unwrap_or_default().to_string(), p.contents().to_vec())).collect();
+    let parts = attachments(&got[0].data);
     assert_eq!(parts.len(), 3);
     assert_eq!(parts[0], ("a.bin".to_string(), a.clone()));
     assert_eq!(parts[1], ("b.txt".to_string(), b.clone()));
     assert!(parts[2].1.is_empty());
+    let connections = server.connections();
+    assert_eq!(connections, 1);
 
-    // Over the limit → TooLarge before connecting (the server is down, so any connection attempt would fail).
-    let dead = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let dead_port = dead.local_addr().unwrap().port();
-    drop(dead);
-    match send(&repo, &smtp(dead_port), &msg(), &atts, 1000).await {
+    // Over the limit → TooLarge, and the (running) server saw no connection at all.
+    match send(&repo, &smtp(server.port), &msg(), &atts, 1000).await {
         Err(SendError::TooLarge { limit: 1000, total }) => assert!(total > 300_000),
         other => panic!("expected TooLarge, got {other:?}"),
     }
-    // Server down → transport error naming it.
-    let e = send(&repo, &smtp(dead_port), &msg(), &atts, 10_000_000).await.unwrap_err();
-    assert!(matches!(e, SendError::Transport(_)) && e.to_string().contains(&dead_port.to_string()), "{e}");
-    // The server refuses the message at the end of DATA → error, nothing delivered.
-    let (port2, got2) = smtp_receiver(true).await;
-    let e = send(&repo, &smtp(port2), &msg(), &atts, 10_000_000).await.unwrap_err();
-    assert!(matches!(e, SendError::Transport(_)), "{e}");
-    assert!(got2.lock().unwrap().is_empty());
-    // Header injection → Invalid, nothing sent.
+    // Header injection → Invalid; content missing for a non-empty file → Content: neither connects.
     let bad = OutgoingMessage { subject: "x\r\nBcc: evil@example.com".into(), ..msg() };
-    assert!(matches!(send(&repo, &smtp(port), &bad, &atts, 10_000_000).await, Err(SendError::Invalid(_))));
-    // Content missing for a non-empty file → Content error, nothing sent.
+    assert!(matches!(send(&repo, &smtp(server.port), &bad, &atts, 10_000_000).await, Err(SendError::Invalid(_))));
     let missing = vec![AttachmentSource { name: "m".into(), size: 5, content_ref: None }];
-    assert!(matches!(send(&repo, &smtp(port), &msg(), &missing, 10_000_000).await, Err(SendError::Content(_))));
-    assert_eq!(got.lock().unwrap().len(), 1);
-}
+    let r = send(&repo, &smtp(server.port), &msg(), &missing, 10_000_000).await;
+    assert!(matches!(r, Err(SendError::Content(_))), "{r:?}");
+    assert_eq!(server.connections(), connections);
+    assert_eq!(server.count(), 1);
+    server.assert_nothing_partial();
 
-trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
-impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+    // The server refuses the message at the end of DATA (554) → transport error with the reply, nothing stored.
+    let rejecting = SmtpServer::start_with(Options { reject_data: true, ..Options::default() });
+    let e = send(&repo, &smtp(rejecting.port), &msg(), &atts, 10_000_000).await.unwrap_err();
+    assert!(matches!(e, SendError::Transport(_)) && e.to_string().contains("554"), "{e}");
+    assert_eq!(rejecting.events().iter().filter(|e| e["event"] == "rejected").count(), 1);
+    assert_eq!(rejecting.count(), 0);
+    rejecting.assert_nothing_partial();
 
-/// Serves one SMTP session on `s`; `starttls` advertises STARTTLS and upgrades with it. Accepted DATA goes to `got`.
-fn serve(
-    s: Box<dyn Io>,
-    starttls: Option<tokio_rustls::TlsAcceptor>,
-    got: Arc<Mutex<Vec<Vec<u8>>>>,
-    greet: bool,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<()>> + Send>> {
-    Box::pin(async move {
-        let mut r = BufReader::new(s);
-        if greet {
-            r.get_mut().write_all(b"220 ready\r\n").await.ok()?;
-        }
-        loop {
-            let mut line = String::new();
-            if r.read_line(&mut line).await.ok()? == 0 {
-                return Some(());
-            }
-            let up = line.to_ascii_uppercase();
-            if up.starts_with("EHLO") {
-                let ext: &[u8] = if starttls.is_some() { b"250-test\r\n250 STARTTLS\r\n" } else { b"250 test\r\n" };
-                r.get_mut().write_all(ext).await.ok()?;
-            } else if up.starts_with("STARTTLS") {
-                r.get_mut().write_all(b"220 go ahead\r\n").await.ok()?;
-                let acceptor = starttls.clone()?;
-                let tls = acceptor.accept(r.into_inner()).await.ok()?;
-                return serve(Box::new(tls), None, got, false).await;
-            } else if up.starts_with("DATA") {
-                r.get_mut().write_all(b"354 go\r\n").await.ok()?;
-                let mut data = Vec::new();
-                loop {
-                    let mut l = Vec::new();
-                    if r.read_until(b'\n', &mut l).await.ok()? == 0 {
-                        return Some(());
-                    }
-                    if l == b".\r\n" {
-                        break;
-                    }
-                    data.extend_from_slice(if l.starts_with(b"..") { &l[1..] } else { &l[..] });
-                }
-                got.lock().unwrap().push(data);
-                r.get_mut().write_all(b"250 queued\r\n").await.ok()?;
-            } else if up.starts_with("QUIT") {
-                r.get_mut().write_all(b"221 bye\r\n").await.ok()?;
-                return Some(());
-            } else {
-                r.get_mut().write_all(b"250 OK\r\n").await.ok()?;
-            }
-        }
-    })
-}
+    // The server dies once it has the whole message, before answering → transport error naming it; nothing stored.
+    let mut crashing = SmtpServer::start_with(Options { crash_in_data: true, ..Options::default() });
+    let e = send(&repo, &smtp(crashing.port), &msg(), &atts, 10_000_000).await.unwrap_err();
+    assert!(matches!(e, SendError::Transport(_)) && e.to_string().contains(&crashing.port.to_string()), "{e}");
+    assert!(crashing.events().iter().any(|e| e["event"] == "crash"), "{:?}", crashing.events());
+    assert!(crashing.exits(), "the crashing server is still running");
+    assert_eq!(crashing.count(), 0);
+    crashing.assert_nothing_partial();
 
-fn acceptor() -> tokio_rustls::TlsAcceptor {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["localhost".into()]).unwrap().self_signed(&key).unwrap();
-    let cfg = tokio_rustls::rustls::ServerConfig::builder_with_provider(Arc::new(
-        tokio_rustls::rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![cert.der().clone()],
-        tokio_rustls::rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-    )
-    .unwrap();
-    tokio_rustls::TlsAcceptor::from(Arc::new(cfg))
+    // Server down (stopped) → transport error naming it; what it had stored is unchanged.
+    let mut server = server;
+    server.stop();
+    let e = send(&repo, &smtp(server.port), &msg(), &atts, 10_000_000).await.unwrap_err();
+    assert!(matches!(e, SendError::Transport(_)) && e.to_string().contains(&server.port.to_string()), "{e}");
+    assert_eq!(server.count(), 1);
+    server.assert_nothing_partial();
 }
 
 #[tokio::test]
-async fn smtp_over_tls_and_starttls() {
+async fn smtp_over_tls_and_starttls_with_auth() {
     let dir = tempfile::tempdir().unwrap();
     let a = b"tls attachment".to_vec();
     let (repo, refs) = repo_with(dir.path(), &[&a]).await;
     let atts =
         vec![AttachmentSource { name: "a.txt".into(), size: a.len() as u64, content_ref: Some(refs[0].clone()) }];
-    for security in [SmtpSecurity::Ssl, SmtpSecurity::StartTls] {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = l.local_addr().unwrap().port();
-        let got: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
-        let g = got.clone();
-        let acc = acceptor();
-        tokio::spawn(async move {
-            while let Ok((sock, _)) = l.accept().await {
-                let (g, acc) = (g.clone(), acc.clone());
-                tokio::spawn(async move {
-                    if security == SmtpSecurity::Ssl {
-                        let tls = acc.accept(sock).await.ok()?;
-                        serve(Box::new(tls), None, g, true).await
-                    } else {
-                        serve(Box::new(sock), Some(acc), g, true).await
-                    }
-                });
-            }
-        });
-        let mut t = SmtpSettings {
-            server: "localhost".into(),
-            port,
-            security,
-            credentials: Some(("mailer".into(), "secret".into())),
-            accept_invalid_certs: false,
-            timeout: Duration::from_secs(10),
-        };
+    let auth = Some(("mailer".to_string(), "secret".to_string()));
+    for (security, server_security) in
+        [(SmtpSecurity::Ssl, Security::Ssl), (SmtpSecurity::StartTls, Security::StartTls)]
+    {
+        let server =
+            SmtpServer::start_with(Options { security: server_security, auth: auth.clone(), ..Options::default() });
+        let mut t =
+            SmtpSettings { server: "localhost".into(), security, credentials: auth.clone(), ..settings(server.port) };
         // A self-signed certificate is refused unless explicitly accepted.
         let e = send(&repo, &Transport::Smtp(t.clone()), &msg(), &atts, 1_000_000).await.unwrap_err();
         assert!(matches!(e, SendError::Transport(_)), "{e}");
-        assert!(got.lock().unwrap().is_empty());
+        assert_eq!(server.count(), 0);
         t.accept_invalid_certs = true;
-        // The receiver advertises no AUTH, so this send goes without credentials.
-        t.credentials = None;
+        // A wrong password → refused by the server's AUTH, nothing stored.
+        let wrong = SmtpSettings { credentials: Some(("mailer".into(), "wrong".into())), ..t.clone() };
+        let e = send(&repo, &Transport::Smtp(wrong), &msg(), &atts, 1_000_000).await.unwrap_err();
+        assert!(matches!(e, SendError::Transport(_)), "{security:?}: {e}");
+        assert_eq!(server.auth_attempts(), vec![("mailer".to_string(), false)], "{security:?}");
+        assert_eq!(server.count(), 0);
+        // The right credentials over TLS → delivered, authenticated as `mailer`.
         send(&repo, &Transport::Smtp(t), &msg(), &atts, 1_000_000)
             .await
-            .unwrap_or_else(|e| panic!("{security:?}: {e}"));
-        let data = got.lock().unwrap()[0].clone();
-        let m = MessageParser::default().parse(&data).unwrap();
+            .unwrap_or_else(|e| panic!("{security:?}: {e}\n{}", server.stderr()));
+        let got = server.last();
+        assert_eq!(got.user.as_deref(), Some("mailer"), "{security:?}");
+        let m = MessageParser::default().parse(&got.data).unwrap();
         assert_eq!(m.attachments().next().unwrap().contents(), &a[..]);
+        server.assert_nothing_partial();
     }
+
+    // Plain with AUTH required: without credentials the server refuses MAIL (530); with them it delivers.
+    let server = SmtpServer::start_with(Options { auth: auth.clone(), ..Options::default() });
+    let e = send(&repo, &smtp(server.port), &msg(), &atts, 1_000_000).await.unwrap_err();
+    assert!(matches!(e, SendError::Transport(_)) && e.to_string().contains("530"), "{e}");
+    assert_eq!(server.count(), 0);
+    let t = SmtpSettings { credentials: auth.clone(), ..settings(server.port) };
+    send(&repo, &Transport::Smtp(t), &msg(), &atts, 1_000_000).await.unwrap();
+    assert_eq!(server.last().user.as_deref(), Some("mailer"));
+    server.assert_nothing_partial();
 }

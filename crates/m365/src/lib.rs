@@ -9,6 +9,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod retry;
+pub mod sp_write;
 pub mod types;
 pub mod write;
 

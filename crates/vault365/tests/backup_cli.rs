@@ -139,16 +139,10 @@ async fn kill_dash_nine_mid_backup_then_check_and_resume() {
     .stderr(Stdio::piped())
     .spawn()
     .unwrap();
-    // Let it commit some checkpoints (packs appear in the repository), then SIGKILL it.
-    let packs = data.join("repository").join("data");
-    for _ in 0..400 {
-        let n = std::fs::read_dir(&packs).map(|d| d.count()).unwrap_or(0);
-        if n > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Let it commit some checkpoints (files recorded in the catalog, so their content was flushed before), then
+    // SIGKILL it.
+    let committed = committed_files(&data).await;
+    assert!(committed > 0, "no checkpoint was committed");
     assert!(child.try_wait().unwrap().is_none(), "backup finished before it could be killed");
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
@@ -177,4 +171,23 @@ async fn kill_dash_nine_mid_backup_then_check_and_resume() {
     assert!(read < total, "resumed run read {read} of {total}");
     assert!(check2.contains("repo check ok"), "{check2}");
     emu.shutdown().await.unwrap();
+}
+
+/// Waits (up to 60 s) until the catalog holds at least one backed-up file and returns how many it holds: a checkpoint
+/// was committed (store flush first, catalog commit second).
+async fn committed_files(data: &Path) -> i64 {
+    sqlx::any::install_default_drivers();
+    let url = format!("sqlite://{}?mode=ro", data.join("catalog.db").display());
+    for _ in 0..600 {
+        if let Ok(pool) = sqlx::AnyPool::connect(&url).await {
+            let n: Result<i64, _> =
+                sqlx::query_scalar("SELECT COUNT(*) FROM item_states WHERE is_folder = 0").fetch_one(&pool).await;
+            pool.close().await;
+            if let Ok(n @ 1..) = n {
+                return n;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    0
 }

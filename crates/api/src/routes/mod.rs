@@ -31,6 +31,7 @@ pub mod restore_sessions;
 pub mod save;
 pub mod send;
 pub mod sharepoint;
+pub mod sp_restore;
 
 /// Anonymous routes of every module.
 pub fn public() -> Router<AppState> {
@@ -47,6 +48,7 @@ pub fn protected() -> Router<AppState> {
         .merge(browse::router())
         .merge(onedrive::router())
         .merge(sharepoint::router())
+        .merge(sp_restore::router())
         .merge(save::router())
         .merge(send::router())
 }
@@ -61,6 +63,7 @@ pub fn segment_table() -> SegmentTable {
         .with(browse::SEGMENTS)
         .with(onedrive::SEGMENTS)
         .with(sharepoint::SEGMENTS)
+        .with(sp_restore::SEGMENTS)
         .with(save::SEGMENTS)
         .with(send::SEGMENTS)
 }
@@ -74,6 +77,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(browse::openapi());
     doc.merge(onedrive::openapi());
     doc.merge(sharepoint::openapi());
+    doc.merge(sp_restore::openapi());
     doc.merge(save::openapi());
     doc.merge(send::openapi());
     doc

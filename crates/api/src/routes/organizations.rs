@@ -9,7 +9,9 @@
 //! * Explore: v2–v5 `POST /Organizations/{id}/Action {"explore":{…}}` and `/Organization/Action`; v6+
 //!   `POST /Organizations/{id}/explore` and `/Organization/Explore`; also `POST /Jobs/{id}/explore` (v6+) and
 //!   `/Jobs/{id}/Action` (v5 client). Both styles are accepted in every version, and a v6+ body wrapped in
-//!   `{"explore":{…}}` is unwrapped. Always **201** + the session (clients check for 201; the v6/v7 specs say 200).
+//!   `{"explore":{…}}` is unwrapped. Answer: the session with **201** in v2–v5 and v8 (the PHP portal checks for
+//!   201), **200** in v6/v7 — their specs say 200 and clients generated from them (PyPI `veeam-365`) accept nothing
+//!   else.
 //! * `GET /Jobs`, `GET /Jobs/{id}`, `GET /Organizations/{id}/Jobs` — v2–v7 arrays, v8 `/Jobs` a page.
 //! * `GET /RestorePoints` (v2–v6 array, v7+ page; filters `organizationId`, `jobId`, `from`, `to`, `backupTime`,
 //!   `orderAsc`, `repositoryId`, `isLongTermCopy`/`isCopy`/`isRetrieved`) and `GET /RestorePoints/{id}`. The v6+
@@ -500,7 +502,7 @@ fn verb_options(body: Obj) -> Result<Obj, ApiError> {
     Ok(body)
 }
 
-/// Creates the session for `org` and answers 201 with it.
+/// Creates the session for `org` and answers it with the era's status (see the module docs).
 async fn explore(
     state: &AppState,
     user: &CurrentUser,
@@ -538,7 +540,16 @@ async fn explore(
         "restore session started"
     );
     let body = super::restore_sessions::session_resource(state, hrefs, &s).await?;
-    Ok(json_response(StatusCode::CREATED, &body))
+    Ok(json_response(explore_status(hrefs.version()), &body))
+}
+
+/// 200 in v6/v7 (their specs), 201 elsewhere.
+fn explore_status(v: ApiVersion) -> StatusCode {
+    if matches!(v.number(), 6 | 7) {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    }
 }
 
 /// v2–v5: `{"explore": {datetime, type, showDeleted, showAllVersions}}` starts a restore session (201).
@@ -570,7 +581,7 @@ async fn organization_action(
     explore(&state, &user, &hrefs, &org, &opts).await
 }
 
-/// v6+: starts a restore session (201).
+/// v6+: starts a restore session (v6/v7 200, v8 201).
 #[utoipa::path(
     post,
     path = "/{version}/Organizations/{id}/explore",
@@ -581,7 +592,8 @@ async fn organization_action(
     ),
     request_body = ExploreOptionsDoc,
     responses(
-        (status = 201, description = "Session started", body = super::restore_sessions::RestoreSessionDoc),
+        (status = 200, description = "Session started (v6, v7)", body = super::restore_sessions::RestoreSessionDoc),
+        (status = 201, description = "Session started (v8)", body = super::restore_sessions::RestoreSessionDoc),
         (status = 400, description = "Bad body or missing 'type'", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown organization", body = crate::openapi::RestExceptionInfo)
     ),
@@ -631,7 +643,8 @@ async fn current_organization_action(
     params(("version" = String, Path, description = "API version: v6 … v8")),
     request_body = ExploreOptionsDoc,
     responses(
-        (status = 201, description = "Session started", body = super::restore_sessions::RestoreSessionDoc),
+        (status = 200, description = "Session started (v6, v7)", body = super::restore_sessions::RestoreSessionDoc),
+        (status = 201, description = "Session started (v8)", body = super::restore_sessions::RestoreSessionDoc),
         (status = 400, description = "Bad body", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "No organization, or several", body = crate::openapi::RestExceptionInfo)
     ),
@@ -855,7 +868,7 @@ async fn job_action(
     explore(&state, &user, &hrefs, &org, &opts).await
 }
 
-/// v6+: explores the job's organization (201).
+/// v6+: explores the job's organization (v6/v7 200, v8 201).
 #[utoipa::path(
     post,
     path = "/{version}/Jobs/{id}/explore",
@@ -866,7 +879,8 @@ async fn job_action(
     ),
     request_body = ExploreOptionsDoc,
     responses(
-        (status = 201, description = "Session started", body = super::restore_sessions::RestoreSessionDoc),
+        (status = 200, description = "Session started (v6, v7)", body = super::restore_sessions::RestoreSessionDoc),
+        (status = 201, description = "Session started (v8)", body = super::restore_sessions::RestoreSessionDoc),
         (status = 400, description = "Bad body", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown job", body = crate::openapi::RestExceptionInfo)
     ),

@@ -1,115 +1,95 @@
-//! OneDrive restore to the original location and copyTo (veeam-api-notes §8), **v6/v7 synchronous** form: the
-//! request runs the restore and answers 200 with `RESTItemRestoreStatistics`.
+//! OneDrive restore to the original location and copyTo (veeam-api-notes §8).
 //!
-//! Paths under `/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}`:
+//! Paths under `/{version}/RestoreSessions/{id}/Organization/OneDrives` (v6–v8; v2–v5 reach the same code through
+//! the `…/Action` dispatcher of [`crate::routes::save`], which calls [`onedrive_action`]):
 //!
 //! | path | body |
 //! |---|---|
-//! | `/restore` | `RESTRestoreToOriginal` (whole OneDrive) |
-//! | `/Documents/restore` | `RESTRestoreToOriginalDocuments` (`documents[].id`) |
-//! | `/Documents/{documentId}/restore` | `RESTRestoreToOriginal` |
-//! | `/Folders/restore` | `RESTRestoreToOriginalFolders` (`folders[].id`) |
-//! | `/Folders/{folderId}/restore` | `RESTRestoreToOriginal` |
-//! | `/Documents/{documentId}/copyTo` | `RESTCopyToDocument` (`oneDrive`, `folder`, `documentVersion`, `documentLastVersionAction`) |
-//! | `/Folders/{folderId}/copyTo` | `RESTCopyToFolder` (+ `changedItems`, `deletedItems`, `restorePermissions`, `sendSharedLinksNotification`) |
+//! | `/restore` (bulk) | `RESTBulkRestoreConfig` (`oneDrives[].id`, `documentAction`, `skipUnresolved`, `officeUsername`/`officeUserpassword`, …) |
+//! | `/{oneDriveId}/restore` | `RESTRestoreToOriginal` (whole OneDrive) |
+//! | `/{oneDriveId}/copyTo` | `RESTCopyToFolder` (whole OneDrive) |
+//! | `/{oneDriveId}/Documents/restore`, `/Folders/restore` | `RESTRestoreToOriginalDocuments` / `…Folders` (`documents[].id` / `folders[].id`) |
+//! | `/{oneDriveId}/Documents/copyTo`, `/Folders/copyTo` | `RestCopyToDocuments` / `RESTCopyToFolders` |
+//! | `/{oneDriveId}/Documents/{documentId}/restore\|copyTo` | `RESTRestoreToOriginal` / `RESTCopyToDocument` |
+//! | `/{oneDriveId}/Folders/{folderId}/restore\|copyTo` | `RESTRestoreToOriginal` / `RESTCopyToFolder` |
+//! | `/{oneDriveId}/Documents/{documentId}/Versions/{versionId}/restore\|copyTo` | as the document form; writes that version |
+//! | `/{oneDriveId}/Folders/{folderId}/Versions/{versionId}/restore\|copyTo` | as the folder form (folders have the one version `1`) |
 //!
-//! Not served yet: v8 (asynchronous `{sessionId}` answer with a restore-operation session): these paths answer 404
-//! naming the version in v8 and v2–v5. v2–v5 belong to the `…/Action` dispatcher of [`crate::routes::save`]; [`onedrive_action`] is
-//! the handler it is to call for `restoreToOriginalLocation` and `copyTo` (not wired by that module yet).
+//! and `POST /{version}/RestoreSessions/{id}/organization/restoreDeviceCode` (`RESTDeviceCodeRequestOptions` →
+//! `RESTDeviceCodeResponse`; v5–v8), whose `userCode` a restore body may then carry.
 //!
-//! Credentials: `userName` + `userPassword` (resource owner password sign-in of the given account), or
-//! `applicationId` + `applicationCertificate` (base64 PFX) + `applicationCertificatePassword` (client assertion
-//! signed with the PFX's key); `userCode` answers 400 "not supported yet". Wrong credentials answer 400 before
-//! anything is written. They are used for this request only, in memory, never logged or stored.
+//! Answers per era: **v8** creates a restore operation session and answers 200 `{"sessionId"}` at once; the restore
+//! runs in the background ([`crate::restore_jobs`]): poll `GET /v8/RestoreSessions/{sessionId}` until `Stopped`,
+//! then read its `Events` and `Statistics`. **v6/v7** run the restore in the request and answer
+//! `RESTItemRestoreStatistics` (bulk: `RESTSharePointBulkRestoreStatistics`). **v2–v5** answer 200 with the same
+//! statistics. In every era each item also becomes a `Restore` event of the session (v6/v7/v2–v5: the exploring
+//! session), so `…/Events` and `…/Statistics` always tell what happened.
 //!
-//! Where the tenant is: [`RestoreAccess`] in [`AppState::shared`] (Microsoft's cloud and the organization's
-//! `config.applicationId` by default; tests point it at the emulator with [`set_access`]).
+//! Ids: `oneDriveId` = catalog container UUID; document/folder id = Microsoft item id; `versionId` = 1-based ordinal
+//! of the version, oldest first (as `GET …/Versions` numbers them). A folder id on a `Documents` path (and the
+//! reverse), unknown ids and versions are 404 — checked before anything runs, in v8 too. Without `showAllVersions`
+//! only the current version of a document can be chosen.
 //!
-//! Statistics: `restoredItemsCount`, `failedItemsCount`, `skippedItemsByNoChangesCount` (unchanged or filtered
-//! out), `skippedItemsByErrorCount` (0), `failedRestrictionsCount` (sharing not re-created), `totalItemsCount`,
-//! `restoreIssues` (`{itemId, path, message}` per failed
-//! item).
+//! Credentials: see [`crate::restore_auth`] (password, application certificate, device code); never logged or
+//! stored.
+//!
+//! Statistics (`RESTItemRestoreStatistics`): `restoredItemsCount`, `failedItemsCount`, `skippedItemsByNoChangesCount`
+//! (unchanged or filtered out), `skippedItemsByErrorCount` (0), `failedRestrictionsCount` (sharing not re-created),
+//! `totalItemsCount`, `restoreIssues` (`RESTRestoreObject` `{path, title, type: "Item", warnings, error}` per failed
+//! item or item with warnings).
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use engine::restore::{
-    restore_onedrive, Destination, DocumentAction, ItemStatus, LastVersionAction, RestoreError, RestoreOptions,
-    RestoreStats, Selection, VersionMode,
+    restore_onedrive_observed, Destination, DocumentAction, ItemStatus, LastVersionAction, RestoreError,
+    RestoreOptions, RestoreStats, Selection, VersionMode,
 };
-use m365::{Credential, Endpoints, GraphClient, Resource, TenantConfig};
 use repo::catalog::{ContainerInfo, ContainerKind};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::OpenApi;
 use uuid::Uuid;
 
+pub use crate::restore_auth::{set_access, RestoreAccess};
+
 use crate::auth::CurrentUser;
 use crate::dialect::{LenientJson, Obj};
 use crate::error::ApiError;
-use crate::sessions::{self, SessionKind};
+use crate::restore_auth;
+use crate::restore_jobs;
+use crate::sessions::{self, RestoreSession, SessionKind};
 use crate::state::AppState;
 use crate::version::ApiVersion;
 
 /// No literals beyond the vendor's.
 pub const SEGMENTS: &[&str] = &[];
 
+const DRIVES: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives";
 const BASE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}";
 
-/// How restores reach the tenant.
-#[derive(Debug, Clone)]
-pub struct RestoreAccess {
-    /// Authority and Graph endpoints.
-    pub endpoints: Endpoints,
-    /// Client id used for password sign-in when the organization's config has no `applicationId`.
-    pub client_id: Option<String>,
-}
-
-impl Default for RestoreAccess {
-    fn default() -> Self {
-        RestoreAccess { endpoints: Endpoints::microsoft(), client_id: None }
-    }
-}
-
-/// Sets how restores reach the tenant (call before the first restore).
-pub fn set_access(state: &AppState, access: RestoreAccess) {
-    let cell = state.shared.get_or_insert_with(|| parking_lot_free::Cell::new(RestoreAccess::default()));
-    cell.set(access);
-}
-
-fn access(state: &AppState) -> RestoreAccess {
-    state.shared.get_or_insert_with(|| parking_lot_free::Cell::new(RestoreAccess::default())).get()
-}
-
-/// A replaceable shared value (std only).
-mod parking_lot_free {
-    use std::sync::Mutex;
-
-    pub struct Cell<T>(Mutex<T>);
-
-    impl<T: Clone> Cell<T> {
-        pub fn new(v: T) -> Self {
-            Cell(Mutex::new(v))
-        }
-        pub fn set(&self, v: T) {
-            *self.0.lock().unwrap_or_else(|p| p.into_inner()) = v;
-        }
-        pub fn get(&self) -> T {
-            self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
-        }
-    }
-}
+/// The one version a OneDrive folder has (see `routes::onedrive`).
+const FOLDER_VERSION_ID: u32 = 1;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route(&format!("{BASE}/restore"), post(restore_onedrive_all))
+        .route("/{version}/RestoreSessions/{id}/Organization/restoreDeviceCode", post(device_code))
+        .route(&format!("{DRIVES}/restore"), post(bulk_restore))
+        .route(&format!("{BASE}/restore"), post(restore_whole))
+        .route(&format!("{BASE}/copyTo"), post(copy_whole))
         .route(&format!("{BASE}/Documents/restore"), post(restore_documents))
-        .route(&format!("{BASE}/Documents/{{documentId}}/restore"), post(restore_item))
+        .route(&format!("{BASE}/Documents/copyTo"), post(copy_documents))
         .route(&format!("{BASE}/Folders/restore"), post(restore_folders))
-        .route(&format!("{BASE}/Folders/{{folderId}}/restore"), post(restore_item))
-        .route(&format!("{BASE}/Documents/{{documentId}}/copyTo"), post(copy_item))
-        .route(&format!("{BASE}/Folders/{{folderId}}/copyTo"), post(copy_item))
+        .route(&format!("{BASE}/Folders/copyTo"), post(copy_folders))
+        .route(&format!("{BASE}/Documents/{{documentId}}/restore"), post(restore_document))
+        .route(&format!("{BASE}/Documents/{{documentId}}/copyTo"), post(copy_document))
+        .route(&format!("{BASE}/Folders/{{folderId}}/restore"), post(restore_folder))
+        .route(&format!("{BASE}/Folders/{{folderId}}/copyTo"), post(copy_folder))
+        .route(&format!("{BASE}/Documents/{{documentId}}/Versions/{{versionId}}/restore"), post(restore_doc_version))
+        .route(&format!("{BASE}/Documents/{{documentId}}/Versions/{{versionId}}/copyTo"), post(copy_doc_version))
+        .route(&format!("{BASE}/Folders/{{folderId}}/Versions/{{versionId}}/restore"), post(restore_folder_version))
+        .route(&format!("{BASE}/Folders/{{folderId}}/Versions/{{versionId}}/copyTo"), post(copy_folder_version))
 }
 
 #[derive(OpenApi)]
@@ -118,6 +98,11 @@ struct RestoreDoc;
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
     RestoreDoc::openapi()
+}
+
+#[derive(Deserialize)]
+struct SessionPath {
+    id: String,
 }
 
 #[derive(Deserialize)]
@@ -136,23 +121,65 @@ struct ItemPath {
     item_id: String,
 }
 
+#[derive(Deserialize)]
+struct VersionPath {
+    id: String,
+    #[serde(rename = "oneDriveId")]
+    one_drive_id: String,
+    #[serde(alias = "documentId", alias = "folderId")]
+    item_id: String,
+    #[serde(rename = "versionId")]
+    version_id: String,
+}
+
 /// What a request resolved to.
 struct Target {
-    org: Uuid,
+    session: RestoreSession,
     container: Uuid,
     at: chrono::DateTime<chrono::Utc>,
 }
 
-fn require_sync_era(version: ApiVersion) -> Result<(), ApiError> {
-    if matches!(version.number(), 6 | 7) {
+/// Restore to the original location or copy somewhere.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    Restore,
+    Copy,
+}
+
+/// Document or folder (paths name which one they expect).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Document,
+    Folder,
+}
+
+fn require_verb_era(version: ApiVersion) -> Result<(), ApiError> {
+    if version.is_verb_era() {
         Ok(())
     } else {
         Err(ApiError::not_found(format!(
-            "Restore to the tenant is not available in {} of this server (served in v6 and v7, and in v2-v5 through \
-             the …/Action endpoints).",
+            "{} restores OneDrive items through the …/Action endpoints.",
             version.segment()
         )))
     }
+}
+
+/// The caller's working OneDrive session.
+async fn veod_session(
+    state: &AppState,
+    user: &CurrentUser,
+    version: ApiVersion,
+    sid: &str,
+) -> Result<RestoreSession, ApiError> {
+    let s = sessions::require_working_v(state, user, sid, version).await?;
+    if s.kind != SessionKind::Veod {
+        return Err(ApiError::not_found(format!(
+            "Restore session {} is of type {}; OneDrives are restored from restore sessions of type Veod.",
+            s.id,
+            s.kind.as_str()
+        )));
+    }
+    Ok(s)
 }
 
 async fn target(
@@ -162,14 +189,16 @@ async fn target(
     sid: &str,
     od: &str,
 ) -> Result<Target, ApiError> {
-    let s = sessions::require_working_v(state, user, sid, version).await?;
-    if s.kind != SessionKind::Veod {
-        return Err(ApiError::not_found(format!(
-            "Restore session {} is of type {}; OneDrives are restored from restore sessions of type Veod.",
-            s.id,
-            s.kind.as_str()
-        )));
-    }
+    let s = veod_session(state, user, version, sid).await?;
+    let container = onedrive_of(state, &s, od).await?;
+    let at = s
+        .browse_at
+        .ok_or_else(|| ApiError::not_found(format!("OneDrive {od} was not found in this restore session.")))?;
+    Ok(Target { session: s, container, at })
+}
+
+/// The catalog container of OneDrive `od` in session `s` (404 unless it is one of the session's OneDrives).
+async fn onedrive_of(state: &AppState, s: &RestoreSession, od: &str) -> Result<Uuid, ApiError> {
     let nf = || ApiError::not_found(format!("OneDrive {od} was not found in this restore session."));
     let at = s.browse_at.ok_or_else(nf)?;
     let container = Uuid::parse_str(od.trim()).map_err(|_| nf())?;
@@ -180,74 +209,53 @@ async fn target(
     {
         return Err(nf());
     }
-    Ok(Target { org: s.organization_id, container, at })
+    Ok(container)
 }
 
-/// A Graph client signed in with the request's credentials (never logged or kept).
-async fn client_for(state: &AppState, org: Uuid, body: &Obj) -> Result<GraphClient, ApiError> {
-    if body.str("userCode")?.is_some_and(|c| !c.is_empty()) {
-        return Err(ApiError::bad_request(
-            "This server restores with userName and userPassword or with applicationId and applicationCertificate; \
-             userCode is not supported yet.",
-        ));
-    }
-    let (client_id, credential) = match body.str("applicationCertificate")?.filter(|c| !c.trim().is_empty()) {
-        Some(pfx) => {
-            let app = body
-                .str("applicationId")?
-                .filter(|a| !a.trim().is_empty())
-                .ok_or_else(|| ApiError::bad_request("Specify applicationId together with applicationCertificate."))?;
-            let password = body.str("applicationCertificatePassword")?.unwrap_or_default();
-            (Some(app.trim().to_string()), certificate_credential(&pfx, &password)?)
-        }
-        None => {
-            let user = body.str("userName")?.filter(|u| !u.is_empty());
-            let password = body.str("userPassword")?;
-            let (Some(username), Some(password)) = (user, password) else {
-                return Err(ApiError::bad_request(
-                    "Specify userName and userPassword of an account of the organization, or applicationId and \
-                     applicationCertificate.",
-                ));
-            };
-            (None, Credential::Password { username, password })
-        }
+/// 404 unless `id` is a document/folder (`kind`) of the OneDrive at the session's instant.
+async fn check_item(state: &AppState, t: &Target, id: &str, kind: Option<Kind>) -> Result<(), ApiError> {
+    let nf = || ApiError::not_found(format!("Item {id} was not found in this restore session."));
+    let row = state.catalog.item_at(t.container, id, t.at).await?.ok_or_else(nf)?;
+    let is_folder = row.state.is_folder;
+    let visible = !row.deleted || t.session.show_deleted;
+    let right_kind = match kind {
+        Some(Kind::Document) => !is_folder,
+        Some(Kind::Folder) => is_folder,
+        None => true,
     };
-    let org = state
-        .catalog
-        .organization(org)
-        .await?
-        .ok_or_else(|| ApiError::not_found("The organization of this restore session no longer exists."))?;
-    let acc = access(state);
-    let client_id = client_id
-        .or_else(|| org.config.get("applicationId").and_then(Value::as_str).map(str::to_string))
-        .or(acc.client_id)
-        .ok_or_else(|| ApiError::bad_request("The organization has no application id configured for restores."))?;
-    let cfg = TenantConfig { endpoints: acc.endpoints, tenant: org.tenant_id.clone(), client_id, credential };
-    let client = GraphClient::new(cfg, 4).map_err(|e| ApiError::internal(format!("Graph client: {e}")))?;
-    // Sign in now, so wrong credentials fail the request instead of every item.
-    if client.tokens().token(&Resource::Graph).await.is_err() {
-        return Err(ApiError::bad_request(
-            "Sign-in failed: the organization did not accept userName and userPassword.",
-        ));
+    if !visible || !right_kind {
+        return Err(nf());
     }
-    Ok(client)
+    Ok(())
 }
 
-/// The key and certificate of a base64 PKCS#12 (PFX) archive.
-fn certificate_credential(pfx_b64: &str, password: &str) -> Result<Credential, ApiError> {
-    use base64::Engine;
-    let bad = || ApiError::bad_request("applicationCertificate must be a base64 PFX with its password.");
-    let compact: String = pfx_b64.chars().filter(|c| !c.is_whitespace()).collect();
-    let der = base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()).map_err(|_| bad())?;
-    let store = p12_keystore::KeyStore::from_pkcs12(&der, password, p12_keystore::Pkcs12ImportPolicy::Relaxed)
-        .map_err(|_| bad())?;
-    let (_, chain) = store.private_key_chain().ok_or_else(bad)?;
-    let cert = chain.certs().first().ok_or_else(bad)?;
-    Ok(Credential::Certificate {
-        key_pkcs8_der: chain.key().as_der().to_vec(),
-        cert_der: cert.as_der().to_vec(),
-        pss: false,
-    })
+/// Checks every id of a selection before anything runs (so v8 answers 404 rather than a failed job).
+async fn check_selection(state: &AppState, t: &Target, sel: &Selection, kind: Option<Kind>) -> Result<(), ApiError> {
+    match sel {
+        Selection::Whole => Ok(()),
+        Selection::Items(ids) => {
+            for id in ids {
+                check_item(state, t, id, kind).await?;
+            }
+            Ok(())
+        }
+        Selection::Version { item_id, version } => {
+            check_item(state, t, item_id, Some(Kind::Document)).await?;
+            let versions = crate::browse_util::numbered_versions(&state.catalog, t.container, item_id, t.at).await?;
+            let n = versions.len() as u32;
+            let nf = || ApiError::not_found(format!("Version {version} of document {item_id} was not found."));
+            if *version == 0 || *version > n {
+                return Err(nf());
+            }
+            if !t.session.show_all_versions && *version != n {
+                return Err(ApiError::not_found(format!(
+                    "Version {version} of document {item_id} is not visible: explore with showAllVersions to restore \
+                     earlier versions."
+                )));
+            }
+            Ok(())
+        }
+    }
 }
 
 fn document_action(body: &Obj) -> Result<DocumentAction, ApiError> {
@@ -257,122 +265,208 @@ fn document_action(body: &Obj) -> Result<DocumentAction, ApiError> {
     })
 }
 
-fn statistics(s: &RestoreStats) -> Response {
-    let issues: Vec<Value> = s
-        .items
+/// `RESTRestoreObject` entries for failed items and items with warnings.
+fn issues(s: &RestoreStats) -> Vec<Value> {
+    s.items
         .iter()
-        .filter(|i| i.status == ItemStatus::Failed)
-        .map(|i| json!({"itemId": i.item_id, "path": i.path, "message": i.message}))
-        .collect();
-    Json(json!({
+        .filter(|i| i.status == ItemStatus::Failed || !i.warnings.is_empty())
+        .map(|i| {
+            json!({
+                "path": i.path,
+                "title": i.path.rsplit('/').next().unwrap_or(&i.path),
+                "type": "Item",
+                "warnings": i.warnings,
+                "error": i.message.as_deref().filter(|_| i.status == ItemStatus::Failed),
+            })
+        })
+        .collect()
+}
+
+/// `RESTItemRestoreStatistics`.
+fn statistics_json(s: &RestoreStats) -> Value {
+    json!({
         "totalItemsCount": s.items.len(),
         "restoredItemsCount": s.restored,
         "failedItemsCount": s.failed,
         "skippedItemsByErrorCount": 0,
         "skippedItemsByNoChangesCount": s.skipped,
         "failedRestrictionsCount": s.permissions_failed,
-        "restoreIssues": issues,
-    }))
-    .into_response()
+        "restoreIssues": issues(s),
+    })
 }
 
-async fn run(
-    state: &AppState,
-    t: &Target,
-    body: &Obj,
+/// The client message of an engine error.
+fn engine_error(e: RestoreError) -> ApiError {
+    match e {
+        RestoreError::UnknownItem(id) => {
+            ApiError::not_found(format!("Item {id} was not found in this restore session."))
+        }
+        RestoreError::UnknownVersion(id, v) => {
+            ApiError::not_found(format!("Version {v} of document {id} was not found."))
+        }
+        RestoreError::UnknownOneDrive(_) => ApiError::not_found("OneDrive not found in this restore session."),
+        RestoreError::Target(e) => ApiError::bad_request(format!("The target OneDrive cannot be used: {e}")),
+        RestoreError::Catalog(e) => e.into(),
+    }
+}
+
+/// One OneDrive restore as a unit of work (owned, so it can run in the background).
+#[derive(Clone)]
+struct Work {
+    catalog: repo::catalog::Catalog,
+    repo: repo::store::Repository,
+    container: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
     selection: Selection,
     opts: RestoreOptions,
+}
+
+impl Work {
+    async fn run(
+        &self,
+        client: &m365::GraphClient,
+        observer: Option<engine::restore::ItemObserver<'_>>,
+    ) -> Result<RestoreStats, RestoreError> {
+        restore_onedrive_observed(
+            &self.catalog,
+            &self.repo,
+            client,
+            self.container,
+            self.at,
+            &self.selection,
+            &self.opts,
+            observer,
+        )
+        .await
+    }
+}
+
+fn repository(state: &AppState) -> Result<repo::store::Repository, ApiError> {
+    state.repo.clone().ok_or_else(|| ApiError::internal("This server has no backup repository."))
+}
+
+/// Runs restores `works` (all of one organization) the era's way: v8 in the background answering `{sessionId}`,
+/// earlier eras in the request answering what `answer` makes of the statistics.
+async fn execute(
+    state: &AppState,
+    user: &CurrentUser,
+    version: ApiVersion,
+    session: &RestoreSession,
+    body: &Obj,
+    works: Vec<Work>,
+    answer: Answer,
 ) -> Result<Response, ApiError> {
-    let repo = state.repo.as_ref().ok_or_else(|| ApiError::internal("This server has no backup repository."))?;
-    let client = client_for(state, t.org, body).await?;
-    match restore_onedrive(&state.catalog, repo, &client, t.container, t.at, &selection, &opts).await {
-        Ok(stats) => Ok(statistics(&stats)),
-        Err(RestoreError::UnknownItem(id)) => {
-            Err(ApiError::not_found(format!("Item {id} was not found in this restore session.")))
+    let sign_in = restore_auth::sign_in(state, user, session.organization_id, body).await?;
+    if version.is_v8() {
+        let op = restore_jobs::start_operation(state, user, session).await?;
+        restore_jobs::spawn_job(state, op.id, user, move |sink| async move {
+            let client = sign_in.complete().await?;
+            let report = sink.observer();
+            let observer: engine::restore::ItemObserver<'_> = &report;
+            let mut total = RestoreStats::default();
+            let mut errors = Vec::new();
+            for w in &works {
+                match w.run(&client, Some(&observer)).await {
+                    Ok(s) => merge(&mut total, s),
+                    Err(e) => errors.push(engine_error(e).message),
+                }
+            }
+            // A OneDrive that could not be restored at all fails the job only when nothing else was done.
+            if !errors.is_empty() && total.items.is_empty() {
+                return Err(errors.join(" "));
+            }
+            Ok(total)
+        })
+        .await?;
+        return Ok(Json(json!({ "sessionId": op.id })).into_response());
+    }
+    let pending = sign_in.is_pending();
+    let client = sign_in.complete().await.map_err(ApiError::bad_request)?;
+    if pending {
+        tracing::info!(session = %session.id, "restore signed in with a device code");
+    }
+    let mut results = Vec::with_capacity(works.len());
+    for w in works {
+        let r = w.run(&client, None).await;
+        if let Ok(stats) = &r {
+            restore_jobs::record_items(state, session.id, stats).await?;
         }
-        Err(RestoreError::UnknownOneDrive(_)) => {
-            Err(ApiError::not_found("OneDrive not found in this restore session."))
-        }
-        Err(RestoreError::Target(e)) => Err(ApiError::bad_request(format!("The target OneDrive cannot be used: {e}"))),
-        Err(RestoreError::Catalog(e)) => Err(e.into()),
+        // A single-OneDrive request reports its error as the HTTP answer; a bulk one per OneDrive.
+        let r = match (r, answer) {
+            (Err(e), Answer::Single) => return Err(engine_error(e)),
+            (r, _) => r.map_err(|e| engine_error(e).message),
+        };
+        results.push((w, r));
+    }
+    Ok(match answer {
+        Answer::Single => single(&results),
+        Answer::Bulk => bulk(&results),
+    })
+}
+
+/// The v6/v7 answer shape.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// `RESTItemRestoreStatistics` of the one OneDrive.
+    Single,
+    /// `RESTSharePointBulkRestoreStatistics`.
+    Bulk,
+}
+
+fn merge(total: &mut RestoreStats, s: RestoreStats) {
+    total.restored += s.restored;
+    total.failed += s.failed;
+    total.skipped += s.skipped;
+    total.folders_created += s.folders_created;
+    total.bytes += s.bytes;
+    total.permissions_restored += s.permissions_restored;
+    total.permissions_failed += s.permissions_failed;
+    total.items.extend(s.items);
+}
+
+/// The answer of a single-OneDrive request: its statistics.
+fn single(results: &[(Work, Result<RestoreStats, String>)]) -> Response {
+    match results.first() {
+        Some((_, Ok(s))) => Json(statistics_json(s)).into_response(),
+        Some((_, Err(m))) => ApiError::bad_request(m.clone()).into_response(),
+        None => Json(statistics_json(&RestoreStats::default())).into_response(),
     }
 }
 
-fn ids(body: &Obj, field: &str) -> Result<Vec<String>, ApiError> {
-    let list = body.objects(field)?.unwrap_or_default();
-    let mut out = Vec::new();
-    for o in list {
-        out.push(o.required_str("id")?);
+/// The answer of a bulk request: `RESTSharePointBulkRestoreStatistics`.
+fn bulk(results: &[(Work, Result<RestoreStats, String>)]) -> Response {
+    let mut details = Vec::new();
+    let mut worst = 0u8;
+    let mut errors = Vec::new();
+    for (w, r) in results {
+        let (status, error, stats) = match r {
+            Ok(s) => {
+                let st = restore_jobs::result_of(s);
+                (st, None, Some(s))
+            }
+            Err(m) => {
+                errors.push(m.clone());
+                (sessions::Outcome::Failed, Some(m.clone()), None)
+            }
+        };
+        worst = worst.max(match status {
+            sessions::Outcome::Failed => 2,
+            sessions::Outcome::Warning => 1,
+            _ => 0,
+        });
+        details.push(json!({
+            "oneDrive": {"id": w.container.to_string()},
+            "status": status.as_str(),
+            "error": error,
+            "details": {
+                "failedRestrictionsCount": stats.map_or(0, |s| s.permissions_failed),
+                "restoreIssues": stats.map(issues).unwrap_or_default(),
+            },
+        }));
     }
-    if out.is_empty() {
-        return Err(ApiError::bad_request(format!("Specify at least one item in {field}.")));
-    }
-    Ok(out)
-}
-
-async fn restore_onedrive_all(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<DrivePath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    require_sync_era(version)?;
-    let t = target(&state, &user, version, &p.id, &p.one_drive_id).await?;
-    let opts = RestoreOptions::original(document_action(&body)?);
-    run(&state, &t, &body, Selection::Whole, opts).await
-}
-
-async fn restore_documents(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<DrivePath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    require_sync_era(version)?;
-    let t = target(&state, &user, version, &p.id, &p.one_drive_id).await?;
-    let opts = RestoreOptions::original(document_action(&body)?);
-    run(&state, &t, &body, Selection::Items(ids(&body, "documents")?), opts).await
-}
-
-async fn restore_folders(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<DrivePath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    require_sync_era(version)?;
-    let t = target(&state, &user, version, &p.id, &p.one_drive_id).await?;
-    let opts = RestoreOptions::original(document_action(&body)?);
-    run(&state, &t, &body, Selection::Items(ids(&body, "folders")?), opts).await
-}
-
-async fn restore_item(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<ItemPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    require_sync_era(version)?;
-    let t = target(&state, &user, version, &p.id, &p.one_drive_id).await?;
-    let opts = RestoreOptions::original(document_action(&body)?);
-    run(&state, &t, &body, Selection::Items(vec![p.item_id]), opts).await
-}
-
-async fn copy_item(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<ItemPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    require_sync_era(version)?;
-    let t = target(&state, &user, version, &p.id, &p.one_drive_id).await?;
-    let opts = copy_options(&state, &t, &body, &p.one_drive_id).await?;
-    run(&state, &t, &body, Selection::Items(vec![p.item_id]), opts).await
+    let status = ["Success", "Warning", "Failed"][worst as usize];
+    let error = if errors.is_empty() { None } else { Some(errors.join(" ")) };
+    Json(json!({ "status": status, "details": details, "error": error })).into_response()
 }
 
 /// Options of a copyTo body (`oneDrive` defaults to the source OneDrive `source`).
@@ -386,7 +480,7 @@ async fn copy_options(state: &AppState, t: &Target, body: &Obj, source: &str) ->
     let dest_id = Uuid::parse_str(dest.trim()).map_err(|_| nf())?;
     let row = state.catalog.container_at(dest_id, t.at).await?.ok_or_else(nf)?;
     let drive_id = match &row.info {
-        ContainerInfo::OneDrive(i) if row.organization_id == t.org => i.drive_id.clone(),
+        ContainerInfo::OneDrive(i) if row.organization_id == t.session.organization_id => i.drive_id.clone(),
         _ => return Err(nf()),
     };
     let folder = body.str("folder")?.unwrap_or_default();
@@ -394,18 +488,218 @@ async fn copy_options(state: &AppState, t: &Target, body: &Obj, source: &str) ->
         Some("Merge") => LastVersionAction::Merge,
         _ => LastVersionAction::Overwrite,
     };
-    let versions = match body.enum_of("documentVersion", &["Last", "All"])? {
-        Some("All") => VersionMode::All,
-        _ => VersionMode::Last,
-    };
     let mut opts = RestoreOptions::original(DocumentAction::Overwrite);
     opts.destination = Destination::CopyTo { drive_id, folder, action };
-    opts.versions = versions;
+    opts.versions = versions(body)?;
     opts.changed_items = body.bool("changedItems")?.unwrap_or(true);
     opts.deleted_items = body.bool("deletedItems")?.unwrap_or(true);
     opts.restore_permissions = body.bool("restorePermissions")?.unwrap_or(false);
     opts.send_shared_links_notification = body.bool("sendSharedLinksNotification")?.unwrap_or(false);
     Ok(opts)
+}
+
+fn versions(body: &Obj) -> Result<VersionMode, ApiError> {
+    Ok(match body.enum_of("documentVersion", &["Last", "All"])? {
+        Some("All") => VersionMode::All,
+        _ => VersionMode::Last,
+    })
+}
+
+async fn options(state: &AppState, t: &Target, verb: Verb, body: &Obj, od: &str) -> Result<RestoreOptions, ApiError> {
+    match verb {
+        Verb::Copy => copy_options(state, t, body, od).await,
+        Verb::Restore => {
+            let mut o = RestoreOptions::original(document_action(body)?);
+            o.versions = versions(body)?;
+            Ok(o)
+        }
+    }
+}
+
+/// Everything a single-OneDrive endpoint does once its path is parsed.
+#[allow(clippy::too_many_arguments)]
+async fn one_drive(
+    state: &AppState,
+    user: &CurrentUser,
+    version: ApiVersion,
+    sid: &str,
+    od: &str,
+    verb: Verb,
+    selection: Selection,
+    kind: Option<Kind>,
+    body: &Obj,
+) -> Result<Response, ApiError> {
+    let t = target(state, user, version, sid, od).await?;
+    check_selection(state, &t, &selection, kind).await?;
+    let opts = options(state, &t, verb, body, od).await?;
+    let work = Work {
+        catalog: state.catalog.clone(),
+        repo: repository(state)?,
+        container: t.container,
+        at: t.at,
+        selection,
+        opts,
+    };
+    execute(state, user, version, &t.session, body, vec![work], Answer::Single).await
+}
+
+/// The ids of `field` (`[{"id": …}, …]`), at least one.
+fn ids(body: &Obj, field: &str) -> Result<Vec<String>, ApiError> {
+    let list = body.objects(field)?.unwrap_or_default();
+    let mut out = Vec::new();
+    for o in list {
+        out.push(o.required_str("id")?);
+    }
+    if out.is_empty() {
+        return Err(ApiError::bad_request(format!("Specify at least one item in '{field}'.")));
+    }
+    Ok(out)
+}
+
+fn version_number(v: &str) -> Result<u32, ApiError> {
+    v.trim().parse::<u32>().map_err(|_| ApiError::not_found(format!("Version {v} was not found.")))
+}
+
+macro_rules! handler {
+    ($name:ident, $path:ty, $verb:expr, |$p:ident, $body:ident| $sel:expr, $kind:expr) => {
+        async fn $name(
+            State(state): State<AppState>,
+            user: CurrentUser,
+            version: ApiVersion,
+            Path($p): Path<$path>,
+            LenientJson($body): LenientJson,
+        ) -> Result<Response, ApiError> {
+            require_verb_era(version)?;
+            let selection: Selection = $sel;
+            one_drive(&state, &user, version, &$p.id, &$p.one_drive_id, $verb, selection, $kind, &$body).await
+        }
+    };
+}
+
+handler!(restore_whole, DrivePath, Verb::Restore, |p, body| Selection::Whole, None);
+handler!(copy_whole, DrivePath, Verb::Copy, |p, body| Selection::Whole, None);
+handler!(
+    restore_documents,
+    DrivePath,
+    Verb::Restore,
+    |p, body| Selection::Items(ids(&body, "documents")?),
+    Some(Kind::Document)
+);
+handler!(
+    copy_documents,
+    DrivePath,
+    Verb::Copy,
+    |p, body| Selection::Items(ids(&body, "documents")?),
+    Some(Kind::Document)
+);
+handler!(
+    restore_folders,
+    DrivePath,
+    Verb::Restore,
+    |p, body| Selection::Items(ids(&body, "folders")?),
+    Some(Kind::Folder)
+);
+handler!(copy_folders, DrivePath, Verb::Copy, |p, body| Selection::Items(ids(&body, "folders")?), Some(Kind::Folder));
+handler!(
+    restore_document,
+    ItemPath,
+    Verb::Restore,
+    |p, body| Selection::Items(vec![p.item_id.clone()]),
+    Some(Kind::Document)
+);
+handler!(
+    copy_document,
+    ItemPath,
+    Verb::Copy,
+    |p, body| Selection::Items(vec![p.item_id.clone()]),
+    Some(Kind::Document)
+);
+handler!(
+    restore_folder,
+    ItemPath,
+    Verb::Restore,
+    |p, body| Selection::Items(vec![p.item_id.clone()]),
+    Some(Kind::Folder)
+);
+handler!(copy_folder, ItemPath, Verb::Copy, |p, body| Selection::Items(vec![p.item_id.clone()]), Some(Kind::Folder));
+handler!(
+    restore_doc_version,
+    VersionPath,
+    Verb::Restore,
+    |p, body| Selection::Version { item_id: p.item_id.clone(), version: version_number(&p.version_id)? },
+    Some(Kind::Document)
+);
+handler!(
+    copy_doc_version,
+    VersionPath,
+    Verb::Copy,
+    |p, body| Selection::Version { item_id: p.item_id.clone(), version: version_number(&p.version_id)? },
+    Some(Kind::Document)
+);
+handler!(restore_folder_version, VersionPath, Verb::Restore, |p, body| folder_version(&p)?, Some(Kind::Folder));
+handler!(copy_folder_version, VersionPath, Verb::Copy, |p, body| folder_version(&p)?, Some(Kind::Folder));
+
+/// A folder's only version is the folder itself.
+fn folder_version(p: &VersionPath) -> Result<Selection, ApiError> {
+    if version_number(&p.version_id)? != FOLDER_VERSION_ID {
+        return Err(ApiError::not_found(format!("Version {} of folder {} was not found.", p.version_id, p.item_id)));
+    }
+    Ok(Selection::Items(vec![p.item_id.clone()]))
+}
+
+/// `POST …/OneDrives/restore` (`RESTBulkRestoreConfig`): whole OneDrives back to their original location.
+/// `skipUnresolved` leaves out OneDrives that are not in the session instead of answering 404.
+async fn bulk_restore(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: ApiVersion,
+    Path(p): Path<SessionPath>,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    require_verb_era(version)?;
+    let s = veod_session(&state, &user, version, &p.id).await?;
+    let at = s.browse_at.ok_or_else(|| ApiError::not_found("This restore session shows no backup."))?;
+    let drives = body.objects("oneDrives")?.unwrap_or_default();
+    if drives.is_empty() {
+        return Err(ApiError::bad_request("Specify at least one OneDrive in 'oneDrives'."));
+    }
+    let skip_unresolved = body.bool("skipUnresolved")?.unwrap_or(false);
+    let action = document_action(&body)?;
+    let repo = repository(&state)?;
+    let mut works = Vec::new();
+    for d in drives {
+        let id = d.required_str("id")?;
+        let container = match onedrive_of(&state, &s, &id).await {
+            Ok(c) => c,
+            Err(_) if skip_unresolved => continue,
+            Err(e) => return Err(e),
+        };
+        works.push(Work {
+            catalog: state.catalog.clone(),
+            repo: repo.clone(),
+            container,
+            at,
+            selection: Selection::Whole,
+            opts: RestoreOptions::original(action),
+        });
+    }
+    execute(&state, &user, version, &s, &body, works, Answer::Bulk).await
+}
+
+/// `POST …/organization/restoreDeviceCode` (v5–v8).
+async fn device_code(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: ApiVersion,
+    Path(p): Path<SessionPath>,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    if version.number() < 5 {
+        return Err(ApiError::not_found(format!("{} has no restoreDeviceCode endpoint.", version.segment())));
+    }
+    let s = sessions::require_working_v(&state, &user, &p.id, version).await?;
+    let answer = restore_auth::request_device_code(&state, &user, s.organization_id, &body).await?;
+    Ok(Json(answer).into_response())
 }
 
 /// The v2–v5 `restoreToOriginalLocation` and `copyTo` actions, for the `…/Action` dispatcher of
@@ -428,36 +722,54 @@ pub async fn onedrive_action(
     if !version.is_action_era() {
         return Err(ApiError::not_found(format!("{} has no …/Action endpoints.", version.segment())));
     }
-    let t = target(state, user, version, sid, od_id).await?;
-    let selection = match scope {
-        Scope::OneDrive => Selection::Whole,
-        Scope::Documents => Selection::Items(ids(opts, "documents")?),
-        Scope::Folders => Selection::Items(ids(opts, "folders")?),
-        Scope::Document(id) | Scope::Folder(id) => Selection::Items(vec![id.clone()]),
+    let (selection, kind) = match scope {
+        Scope::OneDrive => (Selection::Whole, None),
+        Scope::Documents => (Selection::Items(ids(opts, "documents")?), Some(Kind::Document)),
+        Scope::Folders => (Selection::Items(ids(opts, "folders")?), Some(Kind::Folder)),
+        Scope::Document(id) => (Selection::Items(vec![id.clone()]), Some(Kind::Document)),
+        Scope::Folder(id) => (Selection::Items(vec![id.clone()]), Some(Kind::Folder)),
     };
-    let mut ro = if action.eq_ignore_ascii_case("copyTo") {
-        copy_options(state, &t, opts, od_id).await?
-    } else {
-        RestoreOptions::original(document_action(opts)?)
-    };
-    if opts.enum_of("documentVersion", &["Last", "All"])? == Some("All") {
-        ro.versions = VersionMode::All;
-    }
-    run(state, &t, opts, selection, ro).await
+    let verb = if action.eq_ignore_ascii_case("copyTo") { Verb::Copy } else { Verb::Restore };
+    one_drive(state, user, version, sid, od_id, verb, selection, kind, opts).await
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use crate::paths::canonical_route;
 
     #[test]
     fn routes_are_canonical() {
         for p in [
+            "/{version}/RestoreSessions/{id}/Organization/restoreDeviceCode",
+            "/{version}/RestoreSessions/{id}/Organization/OneDrives/restore",
             "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/restore",
+            "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/copyTo",
             "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/restore",
             "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/{folderId}/copyTo",
+            "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/Versions/{versionId}/restore",
         ] {
             assert_eq!(canonical_route(p), p);
         }
+    }
+
+    #[test]
+    fn issues_follow_rest_restore_object() {
+        let mut s = RestoreStats::default();
+        s.items.push(engine::restore::ItemOutcome {
+            item_id: "01X".into(),
+            path: "a/b.txt".into(),
+            status: ItemStatus::Failed,
+            target_item_id: None,
+            target_name: None,
+            versions_written: 0,
+            message: Some("boom".into()),
+            warnings: vec![],
+        });
+        let v = statistics_json(&s);
+        assert_eq!(
+            v["restoreIssues"][0],
+            json!({"path": "a/b.txt", "title": "b.txt", "type": "Item", "warnings": [], "error": "boom"})
+        );
     }
 }

@@ -577,6 +577,9 @@ pub async fn dispatch(
             save_scope(state, &d, &scope, &opts, None).await
         }
         "sendTo" => crate::routes::send::onedrive_action(state, user, version, sid, od_id, &scope, &opts).await,
+        "restoreToOriginalLocation" | "copyTo" => {
+            crate::routes::restore::onedrive_action(state, user, version, sid, od_id, action, &scope, &opts).await
+        }
         other => Err(ApiError::bad_request(format!("action '{other}' is not supported yet"))),
     }
 }
@@ -1113,6 +1116,10 @@ pub async fn dispatch_sharepoint(
         "save" => {
             let site = Site::load(state, user, sid, site_id, version).await?;
             sp_save_scope(state, &site, &scope, &opts, None).await
+        }
+        "sendTo" => crate::routes::send::sharepoint_action(state, user, version, sid, site_id, &scope, &opts).await,
+        "restoreTo" => {
+            crate::routes::sp_restore::sharepoint_action(state, user, version, sid, site_id, &scope, &opts).await
         }
         other => Err(ApiError::bad_request(format!("action '{other}' is not supported yet"))),
     }

@@ -566,9 +566,7 @@ impl Site {
         site_id: &str,
         version: ApiVersion,
     ) -> Result<Site, ApiError> {
-        if !version.is_verb_era() {
-            return Err(ApiError::not_found(format!("…/send is not available in API {version}; use POST …/Action.")));
-        }
+        // The era is checked by the callers: the verb routes (v6+) and the v2–v5 `…/Action` dispatcher both load here.
         let session = sessions::require_working_v(state, user, sid, version).await?;
         if session.kind != SessionKind::Vesp {
             return Err(ApiError::not_found(format!(

@@ -184,6 +184,34 @@ enum Fields {
 }
 
 /// Split at top-level commas (not inside parentheses).
+/// `POST /sites/{s}/lists` with `{displayName, list: {template}}` (restores re-create deleted lists this way). A
+/// title already used by a list of the site is a 409 `nameAlreadyExists`, as in SharePoint.
+pub fn create_list(ctx: &Ctx, s: &SiteSel) -> GraphResult {
+    require_write(ctx)?;
+    let body = ctx.json_body()?;
+    let title = body.get("displayName").and_then(Value::as_str).map(str::trim).unwrap_or_default().to_string();
+    if title.is_empty() {
+        return Err(GraphError::bad_request("The request body must contain a non-empty 'displayName'."));
+    }
+    let template = body.pointer("/list/template").and_then(Value::as_str).unwrap_or("genericList").to_string();
+    if !matches!(template.as_str(), "genericList" | "documentLibrary") {
+        return Err(GraphError::bad_request(format!("List template '{template}' is not supported.")));
+    }
+    let mut st = ctx.emu.state();
+    let sid = site_id(&st, s)?;
+    let taken = st.lists.values().any(|l| l.site_id == sid && l.display_name.eq_ignore_ascii_case(&title));
+    if taken {
+        return Err(GraphError::new(
+            StatusCode::CONFLICT,
+            "nameAlreadyExists",
+            format!("A list, survey, discussion board, or document library with the specified title '{title}' already exists in this Web site."),
+        ));
+    }
+    let lid = st.create_list(&sid, &title, &template, None, ctx.now);
+    let v = list_json(ctx.emu, &st, &st.lists[&lid]);
+    Ok(json_response(StatusCode::CREATED, v))
+}
+
 fn split_top(s: &str, sep: char) -> Vec<String> {
     let (mut out, mut cur, mut depth) = (Vec::new(), String::new(), 0i32);
     for c in s.chars() {

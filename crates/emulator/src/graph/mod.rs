@@ -86,6 +86,7 @@ pub fn dispatch(ctx: &Ctx) -> GraphResult {
         R::SiteSubsites(s) if get => sites::subsites(ctx, &s),
         R::SiteDrives(s) if get => sites::drives(ctx, &s),
         R::SiteLists(s) if get => lists::list_lists(ctx, &s),
+        R::SiteLists(s) if post => lists::create_list(ctx, &s),
         R::List(s, l) if get => lists::get_list(ctx, &s, &l),
         R::ListItems(s, l) if get => lists::list_items(ctx, &s, &l),
         R::ListItems(s, l) if post => lists::create_item(ctx, &s, &l),
