@@ -32,13 +32,23 @@ pub enum Explorer {
     Veod,
     /// SharePoint (`/VespEmailSettings`).
     Vesp,
+    /// Exchange (`/VexEmailSettings`): kept and tested like the others, so scripts that configure every explorer
+    /// work; vault365 sends nothing from Exchange backups yet.
+    Vex,
+    /// Teams (`/VetEmailSettings`), likewise.
+    Vet,
 }
 
 impl Explorer {
+    /// Every explorer with email settings.
+    pub const ALL: [Explorer; 4] = [Explorer::Veod, Explorer::Vesp, Explorer::Vex, Explorer::Vet];
+
     fn key(self) -> &'static str {
         match self {
             Explorer::Veod => "veod",
             Explorer::Vesp => "vesp",
+            Explorer::Vex => "vex",
+            Explorer::Vet => "vet",
         }
     }
 
@@ -47,6 +57,8 @@ impl Explorer {
         match self {
             Explorer::Veod => "VeodEmailSettings",
             Explorer::Vesp => "VespEmailSettings",
+            Explorer::Vex => "VexEmailSettings",
+            Explorer::Vet => "VetEmailSettings",
         }
     }
 }

@@ -595,3 +595,52 @@ async fn sharepoint_documents_and_attachments() {
         s.post(&format!("{site_path}/Documents/nope/send"), Some(&s.token), json!({"to": "x@contoso.com"})).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
+
+/// The Exchange and Teams explorers' settings (`VexEmailSettings`, `VetEmailSettings`) are kept apart from the
+/// OneDrive ones, never return secrets, and their test-email endpoints (v6/v7 `SendTest`, v8 `SendTestEmail`) send
+/// through the configured server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exchange_and_teams_settings_and_test_email() {
+    let s = TestServer::start(DEFAULT_SEED).await;
+    let smtp = SmtpServer::start();
+    // Not configured yet: the test email is refused with the resource named.
+    let (st, b) = s.post("/v6/VexEmailSettings/SendTest", Some(&s.token), json!({"email": "t@contoso.com"})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b["message"].as_str().unwrap().contains("VexEmailSettings"), "{b}");
+
+    put_settings(
+        &s,
+        6,
+        "VexEmailSettings",
+        json!({"enableNotification": true, "smtpServer": "127.0.0.1", "port": smtp.port, "from": "vex@contoso.com",
+            "userName": "mailer", "userPassword": "s3cret"}),
+    )
+    .await;
+    put_settings(
+        &s,
+        8,
+        "VetEmailSettings",
+        json!({"enableNotification": true, "server": "127.0.0.1", "port": smtp.port, "from": "vet@contoso.com"}),
+    )
+    .await;
+    let (st, vex) = s.get("/v7/vexemailsettings", Some(&s.token)).await;
+    assert_eq!(st, StatusCode::OK, "{vex}");
+    assert!(!vex.to_string().contains("s3cret"), "{vex}");
+    let (_, vet) = s.get("/v8/VetEmailSettings", Some(&s.token)).await;
+    assert_ne!(vex, vet);
+    // The OneDrive settings are still unset.
+    let (_, veod) = s.get("/v6/VeodEmailSettings", Some(&s.token)).await;
+    assert!(!veod.to_string().contains("vex@contoso.com"), "{veod}");
+
+    // Test emails: v6 spelling `SendTest` (Vex; credentials stored but `useAuthentication` off), v8 `SendTestEmail`
+    // (Vet, 204).
+    let (st, b) = s.post("/v6/VexEmailSettings/SendTest", Some(&s.token), json!({"email": "a@contoso.com"})).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert!(smtp.last().mail_from.contains("vex@contoso.com"));
+    let (st, b) = s.post("/v8/VetEmailSettings/SendTestEmail", Some(&s.token), json!({"email": "b@contoso.com"})).await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{b}");
+    let last = smtp.last();
+    assert!(last.mail_from.contains("vet@contoso.com"));
+    assert!(last.rcpt[0].contains("b@contoso.com"));
+    assert_eq!(smtp.count(), 2);
+}

@@ -1,4 +1,5 @@
-//! The one engine behind every API dialect: backup now (restore, copy, send and save follow).
+//! The one engine behind every API dialect: backup, restore (original location, copyTo; OneDrive and SharePoint),
+//! save (ZIP / raw), send (email), export and check.
 //! It reads the tenant through `m365`, stores content in the `repo` content store and records
 //! what it saw in the `repo` catalog.
 
@@ -7,6 +8,7 @@ pub mod check;
 pub mod export;
 pub mod progress;
 pub mod restore;
+mod restore_view;
 pub mod save;
 pub mod send;
 pub mod sp_restore;

@@ -43,6 +43,8 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use m365::write::{self, Conflict};
+
+use crate::restore_view::DriveView;
 use m365::{GraphClient, M365Error};
 use repo::catalog::{Catalog, CatalogError, ContainerInfo, ItemKind, ItemQuery, ItemRow};
 use repo::store::{BlobRef, Repository};
@@ -52,6 +54,10 @@ use uuid::Uuid;
 
 /// Rows fetched per catalog page while walking folders.
 const PAGE: i64 = 500;
+
+/// From this many files written back to their original drive, the drive is listed once (delta) instead of looking
+/// each file up (see [`crate::restore_view`]).
+const FULL_LISTING_MIN_FILES: usize = 32;
 
 /// What is restored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -277,6 +283,7 @@ pub async fn restore_onedrive_observed(
         container,
         at,
         opts,
+        view: DriveView::empty(&target_drive),
         drive: target_drive,
         folders: HashMap::new(),
         parent_alive: HashMap::new(),
@@ -349,6 +356,13 @@ pub async fn restore_onedrive_observed(
             }
         }
     }
+    let original = matches!(opts.destination, Destination::Original { .. });
+    if original && (matches!(selection, Selection::Whole) || files.len() >= FULL_LISTING_MIN_FILES) {
+        // When the listing cannot be taken, each file is looked up on its own instead (slower, same result).
+        if let Ok(view) = DriveView::full(client, &r.drive).await {
+            r.view = view;
+        }
+    }
     for item in files {
         let path = match catalog.path_of(container, &item.item_id, at).await {
             Ok(p) => p,
@@ -372,6 +386,8 @@ struct Restorer<'a> {
     opts: &'a RestoreOptions,
     /// Target drive id.
     drive: String,
+    /// What is known of the target drive without asking Graph.
+    view: DriveView,
     /// Folder path (target, from the drive root) → id.
     folders: HashMap<Vec<String>, String>,
     /// Original parent id → whether it still exists (original location only).
@@ -441,9 +457,9 @@ impl Restorer<'_> {
                 id = known.clone();
                 continue;
             }
-            let existed = write::get_child(self.client, &self.drive, &id, &path[depth - 1]).await?.is_some();
-            id = write::ensure_folder(self.client, &self.drive, &id, &path[depth - 1]).await?;
-            if !existed {
+            let (folder, created) = self.view.ensure_folder(self.client, &id, &path[depth - 1]).await?;
+            id = folder;
+            if created {
                 self.stats.folders_created += 1;
             }
             self.folders.insert(key, id.clone());
@@ -463,7 +479,7 @@ impl Restorer<'_> {
             }
             Destination::Original { .. } => {
                 if item.state.is_folder {
-                    if write::get_item(self.client, &self.drive, &item.item_id).await?.is_some() {
+                    if self.view.item(self.client, &item.item_id).await?.is_some() {
                         return Ok(item.item_id.clone());
                     }
                     return self.ensure_path(path).await;
@@ -472,7 +488,9 @@ impl Restorer<'_> {
                     let alive = match self.parent_alive.get(parent) {
                         Some(a) => *a,
                         None => {
-                            let a = write::get_item(self.client, &self.drive, parent)
+                            let a = self
+                                .view
+                                .item(self.client, parent)
                                 .await?
                                 .is_some_and(|v| v.get("folder").is_some() && v.get("deleted").is_none());
                             self.parent_alive.insert(parent.clone(), a);
@@ -543,15 +561,11 @@ impl Restorer<'_> {
         let name = item.state.name.clone();
         // The item in the tenant that this one would clash with.
         let existing = match &self.opts.destination {
-            Destination::Original { .. } => {
-                match write::get_item(self.client, &self.drive, &item.item_id).await.map_err(err)? {
-                    Some(v) if v.get("deleted").is_none() => Some(v),
-                    _ => write::get_child(self.client, &self.drive, &parent, &name).await.map_err(err)?,
-                }
-            }
-            Destination::CopyTo { .. } => {
-                write::get_child(self.client, &self.drive, &parent, &name).await.map_err(err)?
-            }
+            Destination::Original { .. } => match self.view.item(self.client, &item.item_id).await.map_err(err)? {
+                Some(v) if v.get("deleted").is_none() => Some(v),
+                _ => self.view.child(self.client, &parent, &name).await.map_err(err)?,
+            },
+            Destination::CopyTo { .. } => self.view.child(self.client, &parent, &name).await.map_err(err)?,
         };
         if let Some(ex) = &existing {
             if ex.get("folder").is_some() {
@@ -593,6 +607,7 @@ impl Restorer<'_> {
                 if !resp.status().is_success() && resp.status().as_u16() != 404 {
                     return Err(err(m365::client::error_of(resp).await));
                 }
+                self.view.deleted(&id);
                 (None, name.clone())
             }
         };
@@ -612,6 +627,7 @@ impl Restorer<'_> {
             written += 1;
             if target.is_none() {
                 target = last.get("id").and_then(Value::as_str).map(str::to_string);
+                self.view.wrote(&parent, &last);
             }
         }
         let id = target.ok_or("the service returned no item id")?;
@@ -717,7 +733,7 @@ impl Restorer<'_> {
         let stamp = self.opts.started_at.format("%Y-%m-%d %H-%M-%S").to_string();
         for n in 1..=50u32 {
             let candidate = keep_name(name, &stamp, n);
-            if write::get_child(self.client, &self.drive, parent, &candidate).await?.is_none() {
+            if self.view.child(self.client, parent, &candidate).await?.is_none() {
                 return Ok(candidate);
             }
         }

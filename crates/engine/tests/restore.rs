@@ -130,10 +130,14 @@ async fn original_location_overwrite_restores_changed_and_deleted_items() {
     assert!(stats.skipped > 0);
     assert_eq!(stats.items.len() as u64, stats.restored + stats.skipped);
 
-    // A second run finds nothing to do.
+    // A second run finds nothing to do, and asks the tenant little to find that out: the drive is listed once
+    // (delta pages), not looked up file by file.
+    let before = env.client.stats.requests.load(std::sync::atomic::Ordering::Relaxed);
     let again =
         restore_onedrive(&env.catalog, &env.repo, &env.client, cid, at, &Selection::Whole, &opts).await.unwrap();
     assert_eq!((again.restored, again.failed), (0, 0));
+    let asked = env.client.stats.requests.load(std::sync::atomic::Ordering::Relaxed) - before;
+    assert!(again.skipped >= 10 && asked < again.skipped / 2, "{asked} requests to skip {} files", again.skipped);
 }
 
 #[tokio::test]

@@ -2,8 +2,8 @@
 //!
 //! | path | versions | body | answer |
 //! |---|---|---|---|
-//! | GET/PUT `/{version}/VeodEmailSettings`, `/VespEmailSettings` | v2–v8 | settings ([`crate::email_settings`]) | GET 200 (no secrets); PUT 200 (v8 204) |
-//! | POST `…/VeodEmailSettings/SendTestEmail`, `…/VespEmailSettings/SendTestEmail` | v2–v8 | `{"email": …}` | 200 (v8 204) |
+//! | GET/PUT `/{version}/VeodEmailSettings`, `/VespEmailSettings`, `/VexEmailSettings`, `/VetEmailSettings` | v2–v8 | settings ([`crate::email_settings`]) | GET 200 (no secrets); PUT 200 (v8 204) |
+//! | POST `…EmailSettings/SendTestEmail` (v6/v7 Vex/Vet spell it `SendTest`; both are served) | v2–v8 | `{"email": …}` | 200 (v8 204) |
 //! | POST `…/OneDrives/{oneDriveId}/send` | v6–v8 | `{skipItemChecks, from, to, subject, text}` | 200 empty (v8 204) |
 //! | POST `…/OneDrives/{oneDriveId}/Documents/send` | v6–v8 | + `documents[]` | same |
 //! | POST `…/OneDrives/{oneDriveId}/Documents/{documentId}/send` | v6–v8 | send options | same |
@@ -46,18 +46,16 @@ use crate::sessions::{self, NewEvent, Outcome, RestoreSession, SessionKind};
 use crate::state::AppState;
 use crate::version::ApiVersion;
 
-/// No literals beyond the vendor's (`send`, `SendTestEmail`, `VeodEmailSettings`, `VespEmailSettings`).
+/// No literals beyond the vendor's (`send`, `SendTest`, `SendTestEmail`, `V…EmailSettings`).
 pub const SEGMENTS: &[&str] = &[];
 
 const BASE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}";
 
 /// Authenticated routes.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/{version}/VeodEmailSettings", get(get_veod).put(put_veod))
-        .route("/{version}/VespEmailSettings", get(get_vesp).put(put_vesp))
-        .route("/{version}/VeodEmailSettings/SendTestEmail", post(test_veod))
-        .route("/{version}/VespEmailSettings/SendTestEmail", post(test_vesp))
+    Explorer::ALL
+        .into_iter()
+        .fold(Router::new(), settings_routes)
         .route(&format!("{BASE}/send"), post(send_onedrive))
         .route(&format!("{BASE}/Documents/send"), post(send_documents))
         .route(&format!("{BASE}/Documents/{{documentId}}/send"), post(send_document))
@@ -146,48 +144,25 @@ async fn settings_test(
     Ok(done(version))
 }
 
-async fn get_veod(State(state): State<AppState>, _user: CurrentUser) -> Result<Response, ApiError> {
-    settings_get(&state, Explorer::Veod).await
-}
-
-async fn get_vesp(State(state): State<AppState>, _user: CurrentUser) -> Result<Response, ApiError> {
-    settings_get(&state, Explorer::Vesp).await
-}
-
-async fn put_veod(
-    State(state): State<AppState>,
-    _user: CurrentUser,
-    version: ApiVersion,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    settings_put(&state, version, Explorer::Veod, &body).await
-}
-
-async fn put_vesp(
-    State(state): State<AppState>,
-    _user: CurrentUser,
-    version: ApiVersion,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    settings_put(&state, version, Explorer::Vesp, &body).await
-}
-
-async fn test_veod(
-    State(state): State<AppState>,
-    _user: CurrentUser,
-    version: ApiVersion,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    settings_test(&state, version, Explorer::Veod, &body).await
-}
-
-async fn test_vesp(
-    State(state): State<AppState>,
-    _user: CurrentUser,
-    version: ApiVersion,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    settings_test(&state, version, Explorer::Vesp, &body).await
+/// `GET/PUT /{version}/{Explorer}EmailSettings` and its test-email endpoint (both spellings of the specs).
+fn settings_routes(router: Router<AppState>, explorer: Explorer) -> Router<AppState> {
+    let resource = format!("/{{version}}/{}", explorer.resource());
+    let get_settings =
+        move |State(state): State<AppState>, _user: CurrentUser| async move { settings_get(&state, explorer).await };
+    let put_settings =
+        move |State(state): State<AppState>,
+              _user: CurrentUser,
+              version: ApiVersion,
+              LenientJson(body): LenientJson| async move { settings_put(&state, version, explorer, &body).await };
+    let test =
+        move |State(state): State<AppState>,
+              _user: CurrentUser,
+              version: ApiVersion,
+              LenientJson(body): LenientJson| async move { settings_test(&state, version, explorer, &body).await };
+    router
+        .route(&resource, get(get_settings).put(put_settings))
+        .route(&format!("{resource}/SendTestEmail"), post(test))
+        .route(&format!("{resource}/SendTest"), post(test))
 }
 
 /// Maps an engine error: the request's fault → 400, otherwise 500 with the reason.
