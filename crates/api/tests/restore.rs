@@ -3,41 +3,9 @@
 
 mod common;
 
-use api::routes::restore::{set_access, RestoreAccess};
 use common::*;
-use m365::Endpoints;
 use reqwest::StatusCode;
 use serde_json::json;
-
-/// (quickXorHash of the current version, version count, deleted) of a tenant item.
-fn tenant_item(s: &TestServer, id: &str) -> Option<(String, usize, bool)> {
-    let st = s.tenant.emu.emu.state();
-    st.items.get(id).map(|i| (i.versions.last().unwrap().quick_xor.clone(), i.versions.len(), i.deleted.is_some()))
-}
-
-fn live_child(s: &TestServer, parent: &Option<String>, name: &str) -> Option<String> {
-    let st = s.tenant.emu.emu.state();
-    st.items.values().find(|i| i.deleted.is_none() && &i.parent_id == parent && i.name == name).map(|i| i.id.clone())
-}
-
-/// Sets up restore access and returns the owner's password.
-fn prepare(s: &TestServer) -> String {
-    let (client_id, password) = {
-        let st = s.tenant.emu.emu.state();
-        let user = st.users.values().find(|u| u.user_principal_name == s.changes.upn).unwrap();
-        (emulator::seed::default_app(&st).client_id, user.password.clone())
-    };
-    set_access(
-        &s.state,
-        RestoreAccess { endpoints: Endpoints::emulator(&s.tenant.emu.base_url()), client_id: Some(client_id) },
-    );
-    password
-}
-
-async fn backed_up_hash(s: &TestServer, id: &str) -> String {
-    let row = s.catalog.item_at(s.changes.onedrive, id, s.t1).await.unwrap().unwrap();
-    row.state.quick_xor_hash.unwrap()
-}
 
 #[tokio::test]
 async fn v7_restore_of_documents_to_the_original_location() {

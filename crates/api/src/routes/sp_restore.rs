@@ -65,25 +65,25 @@ const SP: &str = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}";
 
 pub fn router() -> Router<AppState> {
     let mut r = Router::new()
-        .route(&format!("{SP}/restore"), post(site_restore))
-        .route(&format!("{SP}/restoreTo"), post(site_restore_to))
+        .route(&format!("{SP}/restore"), post(site_restore::<false>))
+        .route(&format!("{SP}/restoreTo"), post(site_restore::<true>))
         .route(&format!("{SP}/Action"), post(site_action))
         .route(&format!("{SP}/Lists/{{listId}}/Action"), post(list_action))
         .route(&format!("{SP}/Items/Action"), post(items_action))
         .route(&format!("{SP}/Items/{{itemId}}/Action"), post(item_action));
     for (coll, param) in [("Lists", "listId"), ("Libraries", "libraryId")] {
         r = r
-            .route(&format!("{SP}/{coll}/{{{param}}}/restore"), post(list_restore))
-            .route(&format!("{SP}/{coll}/{{{param}}}/restoreTo"), post(list_restore_to));
+            .route(&format!("{SP}/{coll}/{{{param}}}/restore"), post(list_restore::<false>))
+            .route(&format!("{SP}/{coll}/{{{param}}}/restoreTo"), post(list_restore::<true>));
     }
     for (coll, param) in [("Documents", "documentId"), ("Folders", "folderId"), ("Items", "itemId")] {
         r = r
-            .route(&format!("{SP}/{coll}/restore"), post(bulk_restore))
-            .route(&format!("{SP}/{coll}/restoreTo"), post(bulk_restore_to))
-            .route(&format!("{SP}/{coll}/{{{param}}}/restore"), post(one_restore))
-            .route(&format!("{SP}/{coll}/{{{param}}}/restoreTo"), post(one_restore_to))
-            .route(&format!("{SP}/{coll}/{{{param}}}/Versions/{{versionId}}/restore"), post(version_restore))
-            .route(&format!("{SP}/{coll}/{{{param}}}/Versions/{{versionId}}/restoreTo"), post(version_restore_to));
+            .route(&format!("{SP}/{coll}/restore"), post(bulk_restore::<false>))
+            .route(&format!("{SP}/{coll}/restoreTo"), post(bulk_restore::<true>))
+            .route(&format!("{SP}/{coll}/{{{param}}}/restore"), post(one_restore::<false>))
+            .route(&format!("{SP}/{coll}/{{{param}}}/restoreTo"), post(one_restore::<true>))
+            .route(&format!("{SP}/{coll}/{{{param}}}/Versions/{{versionId}}/restore"), post(version_restore::<false>))
+            .route(&format!("{SP}/{coll}/{{{param}}}/Versions/{{versionId}}/restoreTo"), post(version_restore::<true>));
     }
     r
 }
@@ -560,18 +560,17 @@ async fn site_restore_common(
     execute(&state, &user, version, &site, &body, units, opts, Answer::Webs).await
 }
 
-async fn site_restore(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<SitePath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    require_verb_era(version)?;
-    site_restore_common(state, user, version, p, body, Form::Restore).await
+/// The verb routes come in pairs, `…/restore` and `…/restoreTo`, which differ only in the form of the body: each
+/// handler below serves both, `TO` telling which (`post(site_restore::<false>)` / `post(site_restore::<true>)`).
+const fn verb_form(to: bool) -> Form {
+    if to {
+        Form::RestoreTo
+    } else {
+        Form::Restore
+    }
 }
 
-async fn site_restore_to(
+async fn site_restore<const TO: bool>(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
@@ -579,7 +578,7 @@ async fn site_restore_to(
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
     require_verb_era(version)?;
-    site_restore_common(state, user, version, p, body, Form::RestoreTo).await
+    site_restore_common(state, user, version, p, body, verb_form(TO)).await
 }
 
 async fn list_common(
@@ -599,7 +598,7 @@ async fn list_common(
     execute(&state, &user, version, &site, &body, units, opts, Answer::Lists).await
 }
 
-async fn list_restore(
+async fn list_restore<const TO: bool>(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
@@ -608,19 +607,7 @@ async fn list_restore(
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
     require_verb_era(version)?;
-    list_common(state, user, version, uri.path(), p, body, Form::Restore).await
-}
-
-async fn list_restore_to(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    uri: axum::http::Uri,
-    Path(p): Path<ListPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    require_verb_era(version)?;
-    list_common(state, user, version, uri.path(), p, body, Form::RestoreTo).await
+    list_common(state, user, version, uri.path(), p, body, verb_form(TO)).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -659,7 +646,7 @@ async fn items_common(
     execute(&state, &user, version, &site, &body, units, opts, Answer::Items).await
 }
 
-async fn bulk_restore(
+async fn bulk_restore<const TO: bool>(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
@@ -669,23 +656,10 @@ async fn bulk_restore(
 ) -> Result<Response, ApiError> {
     require_verb_era(version)?;
     let coll = Coll::of(uri.path());
-    items_common(state, user, version, coll, &p.id, &p.site_id, None, None, body, Form::Restore).await
+    items_common(state, user, version, coll, &p.id, &p.site_id, None, None, body, verb_form(TO)).await
 }
 
-async fn bulk_restore_to(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    uri: axum::http::Uri,
-    Path(p): Path<SitePath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    require_verb_era(version)?;
-    let coll = Coll::of(uri.path());
-    items_common(state, user, version, coll, &p.id, &p.site_id, None, None, body, Form::RestoreTo).await
-}
-
-async fn one_restore(
+async fn one_restore<const TO: bool>(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
@@ -695,24 +669,11 @@ async fn one_restore(
 ) -> Result<Response, ApiError> {
     require_verb_era(version)?;
     let coll = Coll::of(uri.path());
-    items_common(state, user, version, coll, &p.id, &p.site_id, Some(vec![p.item_id]), None, body, Form::Restore).await
+    let ids = Some(vec![p.item_id]);
+    items_common(state, user, version, coll, &p.id, &p.site_id, ids, None, body, verb_form(TO)).await
 }
 
-async fn one_restore_to(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    uri: axum::http::Uri,
-    Path(p): Path<ItemPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    require_verb_era(version)?;
-    let coll = Coll::of(uri.path());
-    items_common(state, user, version, coll, &p.id, &p.site_id, Some(vec![p.item_id]), None, body, Form::RestoreTo)
-        .await
-}
-
-async fn version_restore(
+async fn version_restore<const TO: bool>(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
@@ -723,21 +684,7 @@ async fn version_restore(
     require_verb_era(version)?;
     let coll = Coll::of(uri.path());
     let ids = Some(vec![p.item_id]);
-    items_common(state, user, version, coll, &p.id, &p.site_id, ids, Some(&p.version_id), body, Form::Restore).await
-}
-
-async fn version_restore_to(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    uri: axum::http::Uri,
-    Path(p): Path<VersionPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    require_verb_era(version)?;
-    let coll = Coll::of(uri.path());
-    let ids = Some(vec![p.item_id]);
-    items_common(state, user, version, coll, &p.id, &p.site_id, ids, Some(&p.version_id), body, Form::RestoreTo).await
+    items_common(state, user, version, coll, &p.id, &p.site_id, ids, Some(&p.version_id), body, verb_form(TO)).await
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -464,3 +464,41 @@ pub async fn run_backup(
     };
     engine::run_backup(&ctx).await.unwrap()
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Restore tests: the tenant as the emulator holds it, and restores pointed at it.
+
+/// (quickXorHash of the current version, version count, deleted) of a tenant item.
+pub fn tenant_item(s: &TestServer, id: &str) -> Option<(String, usize, bool)> {
+    let st = s.tenant.emu.emu.state();
+    st.items.get(id).map(|i| (i.versions.last().unwrap().quick_xor.clone(), i.versions.len(), i.deleted.is_some()))
+}
+
+/// The live child `name` of `parent` in the tenant.
+pub fn live_child(s: &TestServer, parent: &Option<String>, name: &str) -> Option<String> {
+    let st = s.tenant.emu.emu.state();
+    st.items.values().find(|i| i.deleted.is_none() && &i.parent_id == parent && i.name == name).map(|i| i.id.clone())
+}
+
+/// Points restores at the emulator (its default app signs users in); returns the first user's password.
+pub fn prepare(s: &TestServer) -> String {
+    let (client_id, password) = {
+        let st = s.tenant.emu.emu.state();
+        let user = st.users.values().find(|u| u.user_principal_name == s.changes.upn).unwrap();
+        (emulator::seed::default_app(&st).client_id, user.password.clone())
+    };
+    api::routes::restore::set_access(
+        &s.state,
+        api::routes::restore::RestoreAccess {
+            endpoints: m365::Endpoints::emulator(&s.tenant.emu.base_url()),
+            client_id: Some(client_id),
+        },
+    );
+    password
+}
+
+/// The quickXorHash the first backup recorded for item `id` of the changed OneDrive.
+pub async fn backed_up_hash(s: &TestServer, id: &str) -> String {
+    let row = s.catalog.item_at(s.changes.onedrive, id, s.t1).await.unwrap().unwrap();
+    row.state.quick_xor_hash.unwrap()
+}
