@@ -842,9 +842,7 @@ struct Site {
     lists: Vec<SpList>,
 }
 
-fn sp_not_found(what: &str, id: &str) -> ApiError {
-    ApiError::not_found(format!("SharePoint {what} {id} was not found in this restore session."))
-}
+use crate::session_site::not_found as sp_not_found;
 
 impl Site {
     async fn load(
@@ -854,39 +852,11 @@ impl Site {
         site_id: &str,
         version: ApiVersion,
     ) -> Result<Site, ApiError> {
-        let session = sessions::require_working_v(state, user, sid, version).await?;
-        if session.kind != SessionKind::Vesp {
-            return Err(ApiError::not_found(format!(
-                "Restore session {} is of type {}; SharePoint items are saved in restore sessions of type Vesp.",
-                session.id,
-                session.kind.as_str()
-            )));
-        }
-        let at = session.browse_at.ok_or_else(|| sp_not_found("site", site_id))?;
-        let uuid = Uuid::parse_str(site_id.trim()).map_err(|_| sp_not_found("site", site_id))?;
-        let row = state.catalog.container_at(uuid, at).await?.ok_or_else(|| sp_not_found("site", site_id))?;
-        let repo::catalog::ContainerInfo::Site(info) = row.info else { return Err(sp_not_found("site", site_id)) };
-        if row.organization_id != session.organization_id || (row.deleted && !session.show_deleted) {
-            return Err(sp_not_found("site", site_id));
-        }
-        let q = repo::catalog::ContainerQuery::new(session.organization_id, at)
-            .kind(ContainerKind::List)
-            .parent_ref(info.site_id.clone())
-            .show_deleted(session.show_deleted)
-            .page(0, i64::MAX / 4);
-        let lists = state
-            .catalog
-            .containers_at(&q)
-            .await?
-            .rows
-            .into_iter()
-            .filter_map(|r| match r.info {
-                repo::catalog::ContainerInfo::List(info) => Some(SpList { id: r.id, info }),
-                _ => None,
-            })
-            .collect();
+        let site = crate::session_site::load(state, user, version, sid, site_id, "saved").await?;
+        let info = site.info;
+        let lists = site.lists.into_iter().map(|(id, info)| SpList { id, info }).collect();
         let title = if info.title.is_empty() { info.url.clone() } else { info.title.clone() };
-        Ok(Site { session, at, title, lists })
+        Ok(Site { session: site.session, at: site.at, title, lists })
     }
 
     fn target(&self) -> Target {

@@ -542,42 +542,8 @@ impl Site {
         version: ApiVersion,
     ) -> Result<Site, ApiError> {
         // The era is checked by the callers: the verb routes (v6+) and the v2–v5 `…/Action` dispatcher both load here.
-        let session = sessions::require_working_v(state, user, sid, version).await?;
-        if session.kind != SessionKind::Vesp {
-            return Err(ApiError::not_found(format!(
-                "Restore session {} is of type {}; SharePoint items are sent from restore sessions of type Vesp.",
-                session.id,
-                session.kind.as_str()
-            )));
-        }
-        let at = session.browse_at.ok_or_else(|| sp_not_found("SharePoint site"))?;
-        let uuid = Uuid::parse_str(site_id.trim()).map_err(|_| sp_not_found("SharePoint site"))?;
-        let row = state.catalog.container_at(uuid, at).await?.ok_or_else(|| sp_not_found("SharePoint site"))?;
-        let info = match row.info {
-            repo::catalog::ContainerInfo::Site(i)
-                if row.organization_id == session.organization_id && (!row.deleted || session.show_deleted) =>
-            {
-                i
-            }
-            _ => return Err(sp_not_found("SharePoint site")),
-        };
-        let q = repo::catalog::ContainerQuery::new(session.organization_id, at)
-            .kind(ContainerKind::List)
-            .parent_ref(info.site_id.clone())
-            .show_deleted(session.show_deleted)
-            .page(0, i64::MAX / 4);
-        let lists = state
-            .catalog
-            .containers_at(&q)
-            .await?
-            .rows
-            .into_iter()
-            .filter_map(|c| match c.info {
-                repo::catalog::ContainerInfo::List(l) => Some((c.id, l)),
-                _ => None,
-            })
-            .collect();
-        Ok(Site { session, at, title: info.title, lists })
+        let site = crate::session_site::load(state, user, version, sid, site_id, "sent").await?;
+        Ok(Site { session: site.session, at: site.at, title: site.info.title, lists: site.lists })
     }
 
     /// An item by its API id (library drive item id, or `<list UUID hex><item id>` for generic lists).

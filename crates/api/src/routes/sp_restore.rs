@@ -42,7 +42,7 @@ use engine::sp_restore::{
     restore_list, restore_site, ListSelection, SpAction, SpContext, SpRestoreError, SpRestoreOptions, SpRestoreStats,
     SpTarget,
 };
-use repo::catalog::{ContainerInfo, ContainerKind, ContainerQuery, ListInfo};
+use repo::catalog::ListInfo;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::OpenApi;
@@ -54,7 +54,7 @@ use crate::error::ApiError;
 use crate::restore_auth;
 use crate::restore_jobs;
 use crate::routes::save::SpScope;
-use crate::sessions::{self, RestoreSession, SessionKind};
+use crate::sessions::RestoreSession;
 use crate::state::AppState;
 use crate::version::ApiVersion;
 
@@ -112,9 +112,7 @@ struct SiteCx {
     lists: Vec<(Uuid, ListInfo)>,
 }
 
-fn nf(what: &str, id: &str) -> ApiError {
-    ApiError::not_found(format!("SharePoint {what} {id} was not found in this restore session."))
-}
+use crate::session_site::not_found as nf;
 
 async fn site_cx(
     state: &AppState,
@@ -123,38 +121,8 @@ async fn site_cx(
     sid: &str,
     site_id: &str,
 ) -> Result<SiteCx, ApiError> {
-    let session = sessions::require_working_v(state, user, sid, version).await?;
-    if session.kind != SessionKind::Vesp {
-        return Err(ApiError::not_found(format!(
-            "Restore session {} is of type {}; SharePoint is restored from restore sessions of type Vesp.",
-            session.id,
-            session.kind.as_str()
-        )));
-    }
-    let at = session.browse_at.ok_or_else(|| nf("site", site_id))?;
-    let id = Uuid::parse_str(site_id.trim()).map_err(|_| nf("site", site_id))?;
-    let row = state.catalog.container_at(id, at).await?.ok_or_else(|| nf("site", site_id))?;
-    let ContainerInfo::Site(info) = row.info else { return Err(nf("site", site_id)) };
-    if row.organization_id != session.organization_id || (row.deleted && !session.show_deleted) {
-        return Err(nf("site", site_id));
-    }
-    let q = ContainerQuery::new(session.organization_id, at)
-        .kind(ContainerKind::List)
-        .parent_ref(info.site_id.clone())
-        .show_deleted(session.show_deleted)
-        .page(0, i64::MAX / 4);
-    let lists = state
-        .catalog
-        .containers_at(&q)
-        .await?
-        .rows
-        .into_iter()
-        .filter_map(|r| match r.info {
-            ContainerInfo::List(l) => Some((r.id, l)),
-            _ => None,
-        })
-        .collect();
-    Ok(SiteCx { session, at, id, url: info.url, lists })
+    let site = crate::session_site::load(state, user, version, sid, site_id, "restored").await?;
+    Ok(SiteCx { session: site.session, at: site.at, id: site.id, url: site.info.url, lists: site.lists })
 }
 
 /// What kind of content an item path names.
