@@ -450,3 +450,39 @@ async fn v7_restore_with_an_application_certificate() {
     let back = rows(&s, &sp.list_graph).into_iter().find(|x| !x.3 && x.1 == gone.1).expect("item back");
     assert_eq!(back.2, gone.2, "attachments written through SharePoint REST");
 }
+
+/// `userCode` (device code) sign-in works for SharePoint too: the attachment is written through SharePoint REST with
+/// a SharePoint-audience token obtained from the device-code sign-in's refresh token.
+#[tokio::test]
+async fn v7_item_restore_with_a_device_code() {
+    let s = TestServer::start(DEFAULT_SEED).await;
+    let sp = prepare(&s).await;
+    let sid = s.explore(7, "Vesp", None).await;
+    let base = format!("/v7/RestoreSessions/{sid}/Organization/Sites/{}", sp.site);
+    let changed = with_attachments(&s, &sp.list_graph);
+    vandalise(&s, &sp.list_graph, changed.0);
+
+    let (st, dc) =
+        s.post(&format!("/v7/RestoreSessions/{sid}/organization/restoreDeviceCode"), Some(&s.token), json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{dc}");
+    let code = dc["userCode"].as_str().unwrap().to_string();
+    let r = s
+        .tenant
+        .http
+        .post(format!("{}/_emulator/devicecode/approve", s.tenant.emu.base_url()))
+        .json(&json!({"user_code": code, "user": sp.creds["userName"]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+
+    let path = format!("{base}/Items/{}/Restore", api_item_id(sp.list, changed.0));
+    let (st, b) = s.post(&path, Some(&s.token), json!({"userCode": code})).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!((b["restoredItemsCount"].clone(), b["failedItemsCount"].clone()), (json!(1), json!(0)), "{b}");
+    let now = rows(&s, &sp.list_graph).into_iter().find(|r| r.0 == changed.0).unwrap();
+    assert_eq!((now.1, now.2), (changed.1.clone(), changed.2.clone()));
+    // Used once.
+    let (st, _) = s.post(&path, Some(&s.token), json!({"userCode": code})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+}
