@@ -47,4 +47,4 @@ cargo test --workspace
 # Short coverage-guided fuzz runs of fuzz/ (libFuzzer through cargo-fuzz on stable, `--sanitizer none`); the same
 # properties also ran above, deterministically, in `cargo test -p api --test security`.
 echo "== fuzz"
-scripts/fuzz.sh run "${VAULT365_FUZZ_SECONDS:-25}"
+VAULT365_FUZZ_PROFILE=${VAULT365_FUZZ_PROFILE:-dev} scripts/fuzz.sh run "${VAULT365_FUZZ_SECONDS:-25}"

@@ -1,4 +1,5 @@
-//! ZIP details of `engine::save`: readable by the `zip` crate and by Python's zipfile, ZIP64 for many entries,
+//! ZIP details of `engine::save`: readable by the `zip` crate, Info-ZIP's `unzip` and Python's zipfile, ZIP64 for
+//! many entries,
 //! content from the repository, and a producer that stops when the reader goes away.
 
 use std::io::{Cursor, Read};
@@ -15,6 +16,30 @@ fn python_test(bytes: &[u8]) {
     std::fs::write(&path, bytes).unwrap();
     let out = std::process::Command::new("python3").arg("-m").arg("zipfile").arg("-t").arg(&path).output().unwrap();
     assert!(out.status.success(), "python zipfile -t: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Info-ZIP `unzip`: the archive tests clean (`-t`); with `extract`, the files it writes hold `extract`'s bytes.
+fn unzip_test(bytes: &[u8], extract: &[(String, Bytes)]) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.zip");
+    std::fs::write(&path, bytes).unwrap();
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new("unzip")
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("`unzip` must be installed (.ci/run installs it): {e}"));
+        assert!(out.status.success(), "unzip {args:?}: {}", String::from_utf8_lossy(&out.stdout));
+    };
+    run(&["-tq".as_ref(), path.as_os_str()]);
+    if extract.is_empty() {
+        return;
+    }
+    let to = dir.path().join("out");
+    run(&["-q".as_ref(), path.as_os_str(), "-d".as_ref(), to.as_os_str()]);
+    for (name, data) in extract.iter().filter(|(n, _)| !n.ends_with('/')) {
+        let got = std::fs::read(to.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(&got[..], &data[..], "{name}");
+    }
 }
 
 fn read_all(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
@@ -56,6 +81,7 @@ async fn small_archive_is_readable_everywhere() {
     ];
     let bytes = zip_to_vec(entries.clone()).await.unwrap();
     python_test(&bytes);
+    unzip_test(&bytes, &entries);
     let read = read_all(&bytes);
     assert_eq!(read.len(), entries.len());
     for ((n, d), (rn, rd)) in entries.iter().zip(read.iter()) {
@@ -72,6 +98,7 @@ async fn many_entries_use_zip64() {
     // ZIP64 end-of-central-directory record present.
     assert!(bytes.windows(4).any(|w| w == [0x50, 0x4b, 0x06, 0x06]));
     python_test(&bytes);
+    unzip_test(&bytes, &[]);
     let mut z = zip::ZipArchive::new(Cursor::new(&bytes)).unwrap();
     assert_eq!(z.len(), 70_000);
     let mut s = String::new();
