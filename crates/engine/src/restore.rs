@@ -43,14 +43,14 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use m365::write::{self, Conflict};
-
-use crate::restore_view::DriveView;
 use m365::{GraphClient, M365Error};
 use repo::catalog::{Catalog, CatalogError, ContainerInfo, ItemKind, ItemQuery, ItemRow};
 use repo::store::{BlobRef, Repository};
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
+
+use crate::restore_view::DriveView;
 
 /// Rows fetched per catalog page while walking folders.
 const PAGE: i64 = 500;

@@ -159,10 +159,13 @@ impl DriveView {
             }
         }
         let parent = self.parent_key(parent).to_string();
-        let id = write::ensure_folder(client, &self.drive, &parent, name).await?;
-        self.created.insert(id.clone());
+        let (id, created) = write::create_folder(client, &self.drive, &parent, name).await?;
+        // Only a folder this restore created is known to hold nothing but what the restore puts there.
+        if created {
+            self.created.insert(id.clone());
+        }
         self.listing.insert(&parent, json!({"id": id, "name": name, "folder": {}}));
-        Ok((id, true))
+        Ok((id, created))
     }
 
     /// Records an item the restore wrote under `parent` (the driveItem Graph answered).

@@ -6,7 +6,7 @@
 //! * Upload sessions ([`upload_via_session`]) send fragments that are multiples of 320 KiB ([`FRAGMENT`]); a fragment
 //!   answered 416 resumes from the server's `nextExpectedRanges`; an expired session (404) is created anew and the
 //!   upload restarts (at most [`SESSION_ATTEMPTS`] sessions).
-//! * [`ensure_folder`] returns the id of a child folder, creating it when missing (a concurrent creation is fine).
+//! * [`create_folder`] creates a child folder (one created concurrently by someone else is used instead).
 //! * [`set_file_system_info`], [`invite`], [`create_link`]: metadata and sharing.
 
 use bytes::Bytes;
@@ -72,20 +72,17 @@ fn optional(r: Result<Value>) -> Result<Option<Value>> {
     }
 }
 
-/// The id of folder `name` under `parent`, created when missing.
-pub async fn ensure_folder(client: &GraphClient, drive: &str, parent: &str, name: &str) -> Result<String> {
-    if let Some(v) = get_child(client, drive, parent, name).await? {
-        if v.get("folder").is_none() {
-            return Err(M365Error::Invalid(format!("'{name}' exists and is not a folder")));
-        }
-        return id_of(&v);
-    }
+/// Creates folder `name` under `parent`: its id and `true`; when a folder of that name appeared meanwhile (409),
+/// that folder's id and `false`. The caller has looked the name up already (see `engine::restore_view`), so this
+/// does not ask again first.
+pub async fn create_folder(client: &GraphClient, drive: &str, parent: &str, name: &str) -> Result<(String, bool)> {
     let body = json!({"name": name, "folder": {}, "@microsoft.graph.conflictBehavior": "fail"});
     match client.send_json(Method::POST, &format!("/drives/{drive}/items/{parent}/children"), &body).await {
-        Ok(v) => id_of(&v),
-        // Created meanwhile by someone else: use it.
+        Ok(v) => Ok((id_of(&v)?, true)),
+        // Created meanwhile by someone else: use it, if it is a folder.
         Err(e) if e.status() == Some(409) => match get_child(client, drive, parent, name).await? {
-            Some(v) => id_of(&v),
+            Some(v) if v.get("folder").is_some() => Ok((id_of(&v)?, false)),
+            Some(_) => Err(M365Error::Invalid(format!("'{name}' exists and is not a folder"))),
             None => Err(e),
         },
         Err(e) => Err(e),
