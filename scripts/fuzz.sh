@@ -12,7 +12,7 @@
 # The cache is $VAULT365_TOOLS_CACHE (default ~/.cache/vault365-tools), shared with scripts/s3-test-server.sh.
 # The targets build into $cache/fuzz-target (their own workspace and flags, kept across runs); crashes land in fuzz/artifacts/<target>/ and
 # the corpus grows in fuzz/target/corpus/<target>/ (the seeds in fuzz/corpus/ are committed). The same properties also run deterministically in
-# `cargo test -p api --test security`.
+# `cargo test -p api --test suite security::`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

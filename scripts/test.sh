@@ -42,9 +42,9 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
 # With VAULT365_TEST_POSTGRES set the catalog suite runs on PostgreSQL; it runs on SQLite (the default backend) too.
-env -u VAULT365_TEST_POSTGRES cargo test -p repo --test catalog
+env -u VAULT365_TEST_POSTGRES cargo test -p repo --test suite catalog::
 cargo test --workspace
 # Short coverage-guided fuzz runs of fuzz/ (libFuzzer through cargo-fuzz on stable, `--sanitizer none`); the same
-# properties also ran above, deterministically, in `cargo test -p api --test security`.
+# properties also ran above, deterministically, in `cargo test -p api --test suite security::`.
 echo "== fuzz"
 VAULT365_FUZZ_PROFILE=${VAULT365_FUZZ_PROFILE:-dev} scripts/fuzz.sh run "${VAULT365_FUZZ_SECONDS:-25}"

@@ -1,7 +1,7 @@
 //! The properties the fuzz targets check, as plain functions of bytes that panic when a property is broken.
 //!
 //! Two consumers: the libFuzzer targets in `fuzz_targets/` (coverage-guided, `scripts/fuzz.sh`), and
-//! `crates/api/tests/security.rs`, which includes this file with `#[path]` and feeds it thousands of seeded random
+//! `crates/api/tests/suite/security.rs`, which includes this file with `#[path]` and feeds it thousands of seeded random
 //! inputs on every `cargo test` — so the properties are checked even on a machine where libFuzzer cannot run.
 //! This file may therefore only use what both have: `api`, `engine`, `serde_json` and std.
 
