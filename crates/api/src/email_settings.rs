@@ -9,13 +9,17 @@
 //! `authorityUrl` (ours, default `https://login.microsoftonline.com`).
 //!
 //! PUT is a partial update (omitted properties keep their values). Secrets (`userPassword`, `clientSecret`) are
-//! write-only: GET never returns them.
+//! write-only: GET never returns them. In the catalog they are sealed with a key derived from the repository key
+//! (`Repository::seal_secret`), so every node that opens the repository can send, while a copy of the catalog
+//! database alone does not reveal them. A secret that no longer opens (the catalog now serves another repository)
+//! reads as not configured, so a PUT can set it again.
 //!
 //! Security when `connectionSecurity` is not given: `useSSL` true on port 465 → implicit TLS, `useSSL` true on any
 //! other port → STARTTLS (Veeam's "secure connection" on 587), `useStartTls` true → STARTTLS, otherwise plain.
 
 use std::time::Duration;
 
+use base64::Engine;
 use engine::send::{GraphMailSettings, SmtpSecurity, SmtpSettings, Transport, DEFAULT_MAX_MESSAGE_BYTES};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -111,16 +115,62 @@ pub async fn load(state: &AppState, explorer: Explorer) -> Result<Option<EmailSe
         None => Ok(None),
         Some(r) => {
             let text: String = r.try_get("settings")?;
-            Ok(Some(
-                serde_json::from_str(&text).map_err(|e| ApiError::internal(format!("Stored email settings: {e}")))?,
-            ))
+            from_stored(state, explorer, &text).map(Some)
         }
     }
 }
 
+/// Fields of [`EmailSettings`] that hold secrets; stored sealed as `sealed_<field>` (base64).
+const SECRET_FIELDS: [&str; 2] = ["password", "client_secret"];
+
+fn secret_purpose(explorer: Explorer, field: &str) -> String {
+    format!("email-settings:{}:{field}", explorer.key())
+}
+
+/// The catalog representation: JSON with the secrets sealed (kept plain only when the server runs without a
+/// repository, which only browse-only test servers do).
+fn to_stored(state: &AppState, explorer: Explorer, s: &EmailSettings) -> Result<String, ApiError> {
+    let mut v = serde_json::to_value(s).map_err(|e| ApiError::internal(e.to_string()))?;
+    if let (Some(repo), Some(obj)) = (&state.repo, v.as_object_mut()) {
+        for field in SECRET_FIELDS {
+            if let Some(Value::String(secret)) = obj.remove(field) {
+                let sealed = repo
+                    .seal_secret(&secret_purpose(explorer, field), secret.as_bytes())
+                    .map_err(|e| ApiError::internal(format!("Cannot encrypt the email setting '{field}': {e}")))?;
+                obj.insert(format!("sealed_{field}"), json!(base64::engine::general_purpose::STANDARD.encode(sealed)));
+            }
+        }
+    }
+    serde_json::to_string(&v).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+fn from_stored(state: &AppState, explorer: Explorer, text: &str) -> Result<EmailSettings, ApiError> {
+    let corrupt = |e: String| ApiError::internal(format!("Stored email settings of {}: {e}", explorer.resource()));
+    let mut v: Value = serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+    let obj = v.as_object_mut().ok_or_else(|| corrupt("not a JSON object".into()))?;
+    for field in SECRET_FIELDS {
+        let Some(sealed) = obj.remove(&format!("sealed_{field}")) else { continue };
+        let opened = state.repo.as_ref().and_then(|repo| {
+            let bytes = base64::engine::general_purpose::STANDARD.decode(sealed.as_str()?).ok()?;
+            repo.open_secret(&secret_purpose(explorer, field), &bytes).ok()
+        });
+        match opened.and_then(|b| String::from_utf8(b).ok()) {
+            Some(secret) => {
+                obj.insert(field.to_string(), json!(secret));
+            }
+            None => tracing::warn!(
+                settings = explorer.resource(),
+                field,
+                "a stored email secret does not open with this server's repository key; treated as not configured"
+            ),
+        }
+    }
+    serde_json::from_value(v).map_err(|e| corrupt(e.to_string()))
+}
+
 async fn store(state: &AppState, explorer: Explorer, s: &EmailSettings) -> Result<(), ApiError> {
     ensure_schema(state.pool()).await?;
-    let text = serde_json::to_string(s).map_err(|e| ApiError::internal(e.to_string()))?;
+    let text = to_stored(state, explorer, s)?;
     let updated = sqlx::query("UPDATE api_email_settings SET settings = $1 WHERE explorer = $2")
         .bind(&text)
         .bind(explorer.key())
@@ -289,7 +339,7 @@ impl EmailSettings {
         let credentials = if self.use_authentication {
             Some((
                 self.username.clone().ok_or_else(|| missing("'username' (useAuthentication is on)"))?,
-                self.password.clone().unwrap_or_default(),
+                self.password.clone().ok_or_else(|| missing("'userPassword' (useAuthentication is on)"))?,
             ))
         } else {
             None

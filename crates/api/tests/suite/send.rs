@@ -324,7 +324,39 @@ async fn smtp_send_settings_and_failures() {
         assert_eq!(got.user.as_deref(), Some("mailer"), "{name}");
         assert_eq!(attachments(&got.data).1, vec![(s.changes.edited_name.clone(), s.changes.edited_content.clone())]);
         tls.assert_nothing_partial();
+        // The password reached the catalog only sealed with the repository key.
+        let stored = stored_settings(&s, "veod").await;
+        assert!(!stored.contains("hunter2"), "{stored}");
+        assert!(stored.contains("\"sealed_password\"") && !stored.contains("\"password\""), "{stored}");
     }
+
+    // A sealed password that no longer opens (the catalog now serves another repository) reads as not configured:
+    // the settings still load, sending is refused with a 400 naming the field, and a PUT sets it again.
+    let stored = stored_settings(&s, "veod").await;
+    let mut v: Value = serde_json::from_str(&stored).unwrap();
+    v["sealed_password"] = json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    sqlx::query("UPDATE api_email_settings SET settings = $1 WHERE explorer = $2")
+        .bind(v.to_string())
+        .bind("veod")
+        .execute(s.state.pool())
+        .await
+        .unwrap();
+    let (st, g) = s.get("/v8/VeodEmailSettings", Some(&s.token)).await;
+    assert_eq!((st, &g["username"]), (StatusCode::OK, &json!("mailer")), "{g}");
+    let (st, b) = s.post(&doc, Some(&s.token), send_body(json!({}))).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b["message"].as_str().unwrap().contains("'userPassword'"), "{b}");
+    put_settings(&s, 8, "VeodEmailSettings", json!({"userPassword": "hunter2-secret"})).await;
+    assert!(stored_settings(&s, "veod").await.contains("\"sealed_password\""));
+}
+
+/// The raw catalog row of an explorer's email settings.
+async fn stored_settings(s: &TestServer, explorer: &str) -> String {
+    sqlx::query_scalar("SELECT settings FROM api_email_settings WHERE explorer = $1")
+        .bind(explorer)
+        .fetch_one(s.state.pool())
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -357,6 +389,8 @@ async fn microsoft365_transport_through_graph() {
     let (_, g) = s.get("/v8/VeodEmailSettings", Some(&s.token)).await;
     assert_eq!(g["authenticationType"], "Microsoft365");
     assert!(!g.to_string().contains(app.secret.as_deref().unwrap()), "{g}");
+    let stored = stored_settings(&s, "veod").await;
+    assert!(!stored.contains(app.secret.as_deref().unwrap()) && stored.contains("sealed_client_secret"), "{stored}");
 
     let sid = s.explore(8, "Veod", None).await;
     let od = od_path(&s, &sid);

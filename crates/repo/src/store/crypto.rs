@@ -17,6 +17,7 @@ const TAG_LEN: usize = 16;
 /// BLAKE3 `derive_key` contexts: globally unique, fixed forever (changing them breaks repositories).
 const CTX_DATA_KEY: &str = "vault365 repository 2025-01 data encryption key";
 const CTX_CHUNK_ID_KEY: &str = "vault365 repository 2025-01 chunk id key";
+const CTX_SECRETS_KEY: &str = "vault365 repository 2026-11 settings secrets key";
 
 /// Authentication failure of an encrypted frame (wrong key, tampering, truncation).
 #[derive(Debug)]
@@ -85,6 +86,9 @@ pub(crate) struct Keys {
     pub(crate) data: AeadKey,
     /// Key of the keyed BLAKE3 that names chunks.
     chunk_id: [u8; 32],
+    /// Encrypts secrets the server keeps outside the repository (e.g. SMTP passwords in the catalog): every node
+    /// that opens the repository can read them, a copy of the catalog alone cannot.
+    pub(crate) secrets: AeadKey,
 }
 
 impl Keys {
@@ -92,6 +96,7 @@ impl Keys {
         Ok(Keys {
             data: AeadKey::new(&blake3::derive_key(CTX_DATA_KEY, master))?,
             chunk_id: blake3::derive_key(CTX_CHUNK_ID_KEY, master),
+            secrets: AeadKey::new(&blake3::derive_key(CTX_SECRETS_KEY, master))?,
         })
     }
 

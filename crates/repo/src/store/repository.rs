@@ -286,6 +286,23 @@ impl Repository {
         self.inner.config.chunker
     }
 
+    /// Encrypts a secret the server stores outside the repository (AES-256-GCM under a key derived from the
+    /// repository key). `purpose` is bound as associated data, so a sealed value only opens for the same purpose.
+    pub fn seal_secret(&self, purpose: &str, plaintext: &[u8]) -> Result<Vec<u8>> {
+        self.inner.keys.secrets.seal(&secret_aad(&self.inner.config.id, purpose), plaintext)
+    }
+
+    /// Decrypts a value of [`Repository::seal_secret`]; `Corrupt` when it was sealed by another repository, for
+    /// another purpose, or altered.
+    pub fn open_secret(&self, purpose: &str, sealed: &[u8]) -> Result<Vec<u8>> {
+        self.inner.keys.secrets.open(&secret_aad(&self.inner.config.id, purpose), sealed).map_err(|_| {
+            StoreError::Corrupt {
+                object: format!("sealed secret '{purpose}'"),
+                detail: "authentication failed (sealed by another repository, for another purpose, or altered)".into(),
+            }
+        })
+    }
+
     /// Target pack size in bytes.
     pub fn pack_size(&self) -> u32 {
         self.inner.config.pack_size
@@ -550,4 +567,9 @@ impl std::fmt::Debug for Repository {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Repository").field("id", &self.id()).field("store", &self.inner.store.to_string()).finish()
     }
+}
+
+/// Associated data of a sealed secret: the repository and the secret's purpose.
+fn secret_aad(repository_id: &str, purpose: &str) -> Vec<u8> {
+    format!("vault365 secret\0{repository_id}\0{purpose}").into_bytes()
 }

@@ -538,3 +538,25 @@ async fn failed_uploads_are_retried_by_flush() {
     let report = reopened.check(true).await.unwrap();
     assert!(report.is_ok() && report.unindexed_packs.is_empty(), "{report:?}");
 }
+
+#[tokio::test]
+async fn secrets_sealed_by_a_repository_open_only_there_and_for_their_purpose() {
+    let (_dir, store, repo) = new_local().await;
+    let sealed = repo.seal_secret("email:Veod:password", b"hunter2").unwrap();
+    assert!(!sealed.windows(7).any(|w| w == b"hunter2"), "the secret must not be readable in the sealed value");
+    assert_ne!(sealed, repo.seal_secret("email:Veod:password", b"hunter2").unwrap(), "random nonce per seal");
+
+    // Any node that opens the repository with its password reads it back.
+    let reopened = Repository::open(store, PASSWORD).await.unwrap();
+    assert_eq!(reopened.open_secret("email:Veod:password", &sealed).unwrap(), b"hunter2");
+
+    // Another purpose, an altered value, or another repository: refused.
+    let e = repo.open_secret("email:Vesp:password", &sealed).unwrap_err();
+    assert!(matches!(e, StoreError::Corrupt { .. }), "{e}");
+    let mut altered = sealed.clone();
+    *altered.last_mut().unwrap() ^= 1;
+    assert!(repo.open_secret("email:Veod:password", &altered).is_err());
+    assert!(repo.open_secret("email:Veod:password", &sealed[..10]).is_err());
+    let other = Repository::init_with(Arc::new(InMemory::new()), PASSWORD, opts()).await.unwrap();
+    assert!(other.open_secret("email:Veod:password", &sealed).is_err());
+}
