@@ -743,6 +743,33 @@ impl Obj {
             .map(Some)
     }
 
+    /// The item ids of a bulk body (`"Documents": [{"id": …}, …]`, plain strings accepted too): at least one, each
+    /// non-empty; a 400 names the missing list or the position of a bad entry.
+    pub fn id_list(&self, name: &str) -> Result<Vec<String>, ApiError> {
+        let Some(items) = self.array(name)? else {
+            return Err(ApiError::bad_request(format!(
+                "{} is required: a list of objects with 'id'",
+                self.field(name)
+            )));
+        };
+        if items.is_empty() {
+            return Err(ApiError::bad_request(format!("{} must name at least one item", self.field(name))));
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for (i, v) in items.into_iter().enumerate() {
+            let id = match v {
+                Value::String(s) => Some(s),
+                Value::Object(m) => self.child(&format!("{name}[{i}]"), m).str("id")?,
+                _ => None,
+            };
+            match id.filter(|s| !s.trim().is_empty()) {
+                Some(id) => out.push(id),
+                None => return Err(ApiError::bad_request(format!("'{}{name}[{i}].id' is required", self.prefix))),
+            }
+        }
+        Ok(out)
+    }
+
     /// The Action-era dispatcher (v2–v5 `POST …/Action`): the body must hold exactly one property, whose name (any
     /// case) selects one of `actions`; its value is an object or a `null` marker (given as an empty [`Obj`]).
     ///
@@ -1070,5 +1097,21 @@ mod tests {
             }
         }
         assert!(agreed > 100, "the generator should produce valid JSON sometimes ({agreed})");
+    }
+
+    #[test]
+    fn bulk_id_lists() {
+        let o = Body::parse(br#"{"Documents":[{"Id":"a"},"b",{"id":"c"}]}"#).unwrap();
+        assert_eq!(o.id_list("documents").unwrap(), vec!["a", "b", "c"]);
+        let o = Body::parse(br#"{"documents":[{"id":"a"},{"x":1}]}"#).unwrap();
+        assert!(o.id_list("documents").unwrap_err().message.contains("'documents[1].id' is required"));
+        let o = Body::parse(br#"{"documents":[{"id":"a"}, 7]}"#).unwrap();
+        assert!(o.id_list("documents").unwrap_err().message.contains("'documents[1].id'"));
+        let o = Body::parse(br#"{"documents":[]}"#).unwrap();
+        assert!(o.id_list("documents").unwrap_err().message.contains("at least one"));
+        let o = Body::parse(br#"{}"#).unwrap();
+        assert!(o.id_list("documents").unwrap_err().message.contains("'documents' is required"));
+        let o = Body::parse(br#"{"documents":"a"}"#).unwrap();
+        assert!(o.id_list("documents").unwrap_err().message.contains("must be an array"));
     }
 }

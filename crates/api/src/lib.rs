@@ -26,6 +26,7 @@ pub mod restore_jobs;
 pub mod routes;
 pub mod segments;
 pub mod server;
+pub mod session_drive;
 pub mod session_site;
 pub mod sessions;
 pub mod state;

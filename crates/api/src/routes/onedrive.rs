@@ -34,7 +34,6 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use chrono::{DateTime, Utc};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use repo::catalog::{ContainerInfo, ContainerKind, ContainerQuery, ContainerRow, ItemKind, ItemQuery, ItemRow};
 use serde::Deserialize;
@@ -49,7 +48,8 @@ use crate::browse_util::{
 use crate::error::ApiError;
 use crate::paging::{json_response, Hrefs, PageContext, Paging};
 use crate::query::LenientQuery;
-use crate::sessions::{self, RestoreSession, SessionKind};
+use crate::session_drive::{self, SessionDrive};
+use crate::sessions::RestoreSession;
 use crate::state::AppState;
 use crate::version::ApiVersion;
 
@@ -155,34 +155,10 @@ fn seg(s: &str) -> String {
     utf8_percent_encode(s, SEGMENT).to_string()
 }
 
-/// The caller's working session, which must be a OneDrive session.
-async fn veod_session(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    version: ApiVersion,
-) -> Result<RestoreSession, ApiError> {
-    let s = sessions::require_working_v(state, user, id, version).await?;
-    if s.kind != SessionKind::Veod {
-        return Err(ApiError::not_found(format!(
-            "Restore session {} is of type {}; OneDrives are browsed in restore sessions of type Veod.",
-            s.id,
-            s.kind.as_str()
-        )));
-    }
-    Ok(s)
-}
-
 /// One OneDrive of a session, as the handlers output it.
 struct Drive {
-    session: RestoreSession,
-    at: DateTime<Utc>,
-    row: ContainerRow,
+    drive: SessionDrive,
     hrefs: Hrefs,
-}
-
-fn drive_not_found(id: &str) -> ApiError {
-    ApiError::not_found(format!("OneDrive {id} was not found in this restore session."))
 }
 
 fn session_path(session: &RestoreSession) -> String {
@@ -190,8 +166,7 @@ fn session_path(session: &RestoreSession) -> String {
 }
 
 impl Drive {
-    /// The session's OneDrive `od_id` (404 when unknown, of another organization, not a OneDrive, deleted without
-    /// `showDeleted`, or the session is empty).
+    /// The session's OneDrive `od_id` (404 as [`session_drive::load`] says).
     async fn load(
         state: &AppState,
         user: &CurrentUser,
@@ -199,17 +174,8 @@ impl Drive {
         od_id: &str,
         hrefs: Hrefs,
     ) -> Result<Drive, ApiError> {
-        let session = veod_session(state, user, sid, hrefs.version()).await?;
-        let at = session.browse_at.ok_or_else(|| drive_not_found(od_id))?;
-        let uuid = Uuid::parse_str(od_id.trim()).map_err(|_| drive_not_found(od_id))?;
-        let row = state.catalog.container_at(uuid, at).await?.ok_or_else(|| drive_not_found(od_id))?;
-        if row.organization_id != session.organization_id
-            || row.info.kind() != ContainerKind::OneDrive
-            || (row.deleted && !session.show_deleted)
-        {
-            return Err(drive_not_found(od_id));
-        }
-        Ok(Drive { session, at, row, hrefs })
+        let drive = session_drive::load(state, user, hrefs.version(), sid, od_id, "browsed in").await?;
+        Ok(Drive { drive, hrefs })
     }
 
     fn version(&self) -> ApiVersion {
@@ -217,35 +183,23 @@ impl Drive {
     }
 
     fn id(&self) -> String {
-        self.row.id.to_string()
+        self.drive.row.id.to_string()
     }
 
     fn path(&self) -> String {
-        format!("{}/{}", session_path(&self.session), self.id())
+        format!("{}/{}", session_path(&self.drive.session), self.id())
     }
 
     fn href(&self, rest: &str) -> String {
         self.hrefs.href(&format!("{}{rest}", self.path()))
     }
 
-    /// The item `item_id` as visible in the session: it existed at `at`, and is not deleted unless `showDeleted`.
-    async fn item(&self, state: &AppState, item_id: &str) -> Result<Option<ItemRow>, ApiError> {
-        let row = state.catalog.item_at(self.row.id, item_id, self.at).await?;
-        Ok(row.filter(|r| !r.deleted || self.session.show_deleted))
-    }
-
     async fn document(&self, state: &AppState, item_id: &str) -> Result<ItemRow, ApiError> {
-        match self.item(state, item_id).await? {
-            Some(r) if !r.state.is_folder => Ok(r),
-            _ => Err(ApiError::not_found(format!("Document {item_id} was not found in OneDrive {}.", self.id()))),
-        }
+        self.drive.item(state, item_id, false).await
     }
 
     async fn folder(&self, state: &AppState, item_id: &str) -> Result<ItemRow, ApiError> {
-        match self.item(state, item_id).await? {
-            Some(r) if r.state.is_folder => Ok(r),
-            _ => Err(ApiError::not_found(format!("Folder {item_id} was not found in OneDrive {}.", self.id()))),
-        }
+        self.drive.item(state, item_id, true).await
     }
 
     /// `_links` shared by documents and folders: `self`, `onedrive`, `parent` (the parent folder, or the OneDrive for
@@ -354,7 +308,7 @@ impl Drive {
         if row.state.is_folder {
             Ok(self.folder_json(row, false))
         } else {
-            let versions = numbered_versions(&state.catalog, self.row.id, &row.item_id, self.at).await?;
+            let versions = numbered_versions(&state.catalog, self.drive.row.id, &row.item_id, self.drive.at).await?;
             Ok(self.document_json(row, &versions, None))
         }
     }
@@ -367,16 +321,17 @@ impl Drive {
         kind: ItemKind,
         paging: Paging,
     ) -> Result<(Vec<ItemRow>, u64), ApiError> {
-        let show_deleted = self.session.show_deleted;
+        let show_deleted = self.drive.session.show_deleted;
         match sel {
             ParentSel::All => {
                 let all =
-                    browse_util::walk_tree(&state.catalog, self.row.id, None, self.at, show_deleted, kind).await?;
+                    browse_util::walk_tree(&state.catalog, self.drive.row.id, None, self.drive.at, show_deleted, kind)
+                        .await?;
                 let total = all.len() as u64;
                 Ok((window(all, paging), total))
             }
             ParentSel::Root | ParentSel::Folder(_) => {
-                let mut q = ItemQuery::new(self.row.id, self.at)
+                let mut q = ItemQuery::new(self.drive.row.id, self.drive.at)
                     .show_deleted(show_deleted)
                     .kind(kind)
                     .page(paging.offset_i64(), paging.limit_i64());
@@ -487,7 +442,7 @@ async fn list_onedrives(
     Path(p): Path<SessionPath>,
 ) -> Result<Response, ApiError> {
     let version = hrefs.version();
-    let session = veod_session(&state, &user, &p.id, version).await?;
+    let session = session_drive::veod_session(&state, &user, version, &p.id, "browsed in").await?;
     let Some(at) = session.browse_at else {
         return Ok(ok(&page_of(&ctx, paging, Vec::<Value>::new(), 0, version)));
     };
@@ -524,8 +479,8 @@ async fn get_onedrive(
     Path(p): Path<DrivePath>,
 ) -> Result<Response, ApiError> {
     let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
-    let domain = tenant_domain(&state, d.session.organization_id).await?;
-    Ok(ok(&onedrive_json(&d.hrefs, &d.session, &d.row, &domain)))
+    let domain = tenant_domain(&state, d.drive.session.organization_id).await?;
+    Ok(ok(&onedrive_json(&d.hrefs, &d.drive.session, &d.drive.row, &domain)))
 }
 
 /// Get the backed-up documents of a OneDrive.
@@ -594,7 +549,7 @@ async fn get_document(
 ) -> Result<Response, ApiError> {
     let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
     let row = d.document(&state, &p.item_id).await?;
-    let versions = numbered_versions(&state.catalog, d.row.id, &row.item_id, d.at).await?;
+    let versions = numbered_versions(&state.catalog, d.drive.row.id, &row.item_id, d.drive.at).await?;
     Ok(ok(&d.document_json(&row, &versions, None)))
 }
 
@@ -628,9 +583,9 @@ async fn list_document_versions(
     require_verb_era(hrefs.version())?;
     let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
     let row = d.document(&state, &p.item_id).await?;
-    let versions = numbered_versions(&state.catalog, d.row.id, &row.item_id, d.at).await?;
+    let versions = numbered_versions(&state.catalog, d.drive.row.id, &row.item_id, d.drive.at).await?;
     let previous: Vec<&NumberedVersion> =
-        if d.session.show_all_versions { versions.iter().rev().skip(1).collect() } else { Vec::new() };
+        if d.drive.session.show_all_versions { versions.iter().rev().skip(1).collect() } else { Vec::new() };
     let total = previous.len() as u64;
     let results: Vec<Value> =
         window(previous, paging).into_iter().map(|v| d.document_json(&row, &versions, Some(v))).collect();
@@ -665,7 +620,7 @@ async fn get_document_version(
     let n = parse_version_id(&p.version_id)?;
     let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
     let row = d.document(&state, &p.item_id).await?;
-    let versions = numbered_versions(&state.catalog, d.row.id, &row.item_id, d.at).await?;
+    let versions = numbered_versions(&state.catalog, d.drive.row.id, &row.item_id, d.drive.at).await?;
     let current = versions.last().map(|v| v.id).unwrap_or(1);
     let not_found = || ApiError::not_found(format!("Version {n} of document {} was not found.", row.item_id));
     if versions.is_empty() {
@@ -673,7 +628,7 @@ async fn get_document_version(
         return if n == 1 { Ok(ok(&d.document_json(&row, &versions, None))) } else { Err(not_found()) };
     }
     let v = versions.iter().find(|v| v.id == n).ok_or_else(not_found)?;
-    if v.id != current && !d.session.show_all_versions {
+    if v.id != current && !d.drive.session.show_all_versions {
         return Err(ApiError::not_found(format!(
             "Version {n} of document {} is not available: this restore session shows the latest versions only \
              (explore with showAllVersions to browse previous versions).",

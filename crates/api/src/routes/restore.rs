@@ -46,7 +46,7 @@ use engine::restore::{
     restore_onedrive_observed, Destination, DocumentAction, ItemStatus, LastVersionAction, RestoreError,
     RestoreOptions, RestoreStats, Selection, VersionMode,
 };
-use repo::catalog::{ContainerInfo, ContainerKind};
+use repo::catalog::ContainerInfo;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::OpenApi;
@@ -59,7 +59,8 @@ use crate::dialect::{LenientJson, Obj};
 use crate::error::ApiError;
 use crate::restore_auth;
 use crate::restore_jobs;
-use crate::sessions::{self, RestoreSession, SessionKind};
+use crate::session_drive::{self, SessionDrive};
+use crate::sessions::{self, RestoreSession};
 use crate::state::AppState;
 use crate::version::ApiVersion;
 
@@ -132,13 +133,6 @@ struct VersionPath {
     version_id: String,
 }
 
-/// What a request resolved to.
-struct Target {
-    session: RestoreSession,
-    container: Uuid,
-    at: chrono::DateTime<chrono::Utc>,
-}
-
 /// Restore to the original location or copy somewhere.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Verb {
@@ -164,73 +158,26 @@ fn require_verb_era(version: ApiVersion) -> Result<(), ApiError> {
     }
 }
 
-/// The caller's working OneDrive session.
-async fn veod_session(
-    state: &AppState,
-    user: &CurrentUser,
-    version: ApiVersion,
-    sid: &str,
-) -> Result<RestoreSession, ApiError> {
-    let s = sessions::require_working_v(state, user, sid, version).await?;
-    if s.kind != SessionKind::Veod {
-        return Err(ApiError::not_found(format!(
-            "Restore session {} is of type {}; OneDrives are restored from restore sessions of type Veod.",
-            s.id,
-            s.kind.as_str()
-        )));
-    }
-    Ok(s)
-}
-
-async fn target(
-    state: &AppState,
-    user: &CurrentUser,
-    version: ApiVersion,
-    sid: &str,
-    od: &str,
-) -> Result<Target, ApiError> {
-    let s = veod_session(state, user, version, sid).await?;
-    let container = onedrive_of(state, &s, od).await?;
-    let at = s
-        .browse_at
-        .ok_or_else(|| ApiError::not_found(format!("OneDrive {od} was not found in this restore session.")))?;
-    Ok(Target { session: s, container, at })
-}
-
-/// The catalog container of OneDrive `od` in session `s` (404 unless it is one of the session's OneDrives).
-async fn onedrive_of(state: &AppState, s: &RestoreSession, od: &str) -> Result<Uuid, ApiError> {
-    let nf = || ApiError::not_found(format!("OneDrive {od} was not found in this restore session."));
-    let at = s.browse_at.ok_or_else(nf)?;
-    let container = Uuid::parse_str(od.trim()).map_err(|_| nf())?;
-    let row = state.catalog.container_at(container, at).await?.ok_or_else(nf)?;
-    if row.organization_id != s.organization_id
-        || row.info.kind() != ContainerKind::OneDrive
-        || (row.deleted && !s.show_deleted)
-    {
-        return Err(nf());
-    }
-    Ok(container)
-}
-
 /// 404 unless `id` is a document/folder (`kind`) of the OneDrive at the session's instant.
-async fn check_item(state: &AppState, t: &Target, id: &str, kind: Option<Kind>) -> Result<(), ApiError> {
-    let nf = || ApiError::not_found(format!("Item {id} was not found in this restore session."));
-    let row = state.catalog.item_at(t.container, id, t.at).await?.ok_or_else(nf)?;
-    let is_folder = row.state.is_folder;
-    let visible = !row.deleted || t.session.show_deleted;
-    let right_kind = match kind {
+async fn check_item(state: &AppState, t: &SessionDrive, id: &str, kind: Option<Kind>) -> Result<(), ApiError> {
+    let right_kind = |is_folder: bool| match kind {
         Some(Kind::Document) => !is_folder,
         Some(Kind::Folder) => is_folder,
         None => true,
     };
-    if !visible || !right_kind {
-        return Err(nf());
+    match t.visible_item(state, id).await? {
+        Some(row) if right_kind(row.state.is_folder) => Ok(()),
+        _ => Err(ApiError::not_found(format!("Item {id} was not found in this restore session."))),
     }
-    Ok(())
 }
 
 /// Checks every id of a selection before anything runs (so v8 answers 404 rather than a failed job).
-async fn check_selection(state: &AppState, t: &Target, sel: &Selection, kind: Option<Kind>) -> Result<(), ApiError> {
+async fn check_selection(
+    state: &AppState,
+    t: &SessionDrive,
+    sel: &Selection,
+    kind: Option<Kind>,
+) -> Result<(), ApiError> {
     match sel {
         Selection::Whole => Ok(()),
         Selection::Items(ids) => {
@@ -241,7 +188,7 @@ async fn check_selection(state: &AppState, t: &Target, sel: &Selection, kind: Op
         }
         Selection::Version { item_id, version } => {
             check_item(state, t, item_id, Some(Kind::Document)).await?;
-            let versions = crate::browse_util::numbered_versions(&state.catalog, t.container, item_id, t.at).await?;
+            let versions = crate::browse_util::numbered_versions(&state.catalog, t.id(), item_id, t.at).await?;
             let n = versions.len() as u32;
             let nf = || ApiError::not_found(format!("Version {version} of document {item_id} was not found."));
             if *version == 0 || *version > n {
@@ -470,7 +417,12 @@ fn bulk(results: &[(Work, Result<RestoreStats, String>)]) -> Response {
 }
 
 /// Options of a copyTo body (`oneDrive` defaults to the source OneDrive `source`).
-async fn copy_options(state: &AppState, t: &Target, body: &Obj, source: &str) -> Result<RestoreOptions, ApiError> {
+async fn copy_options(
+    state: &AppState,
+    t: &SessionDrive,
+    body: &Obj,
+    source: &str,
+) -> Result<RestoreOptions, ApiError> {
     // The target OneDrive: a OneDrive of the same organization, by its id in the backup (or the source when omitted).
     let dest = match body.object("oneDrive")? {
         Some(o) => o.required_str("id")?,
@@ -505,7 +457,13 @@ fn versions(body: &Obj) -> Result<VersionMode, ApiError> {
     })
 }
 
-async fn options(state: &AppState, t: &Target, verb: Verb, body: &Obj, od: &str) -> Result<RestoreOptions, ApiError> {
+async fn options(
+    state: &AppState,
+    t: &SessionDrive,
+    verb: Verb,
+    body: &Obj,
+    od: &str,
+) -> Result<RestoreOptions, ApiError> {
     match verb {
         Verb::Copy => copy_options(state, t, body, od).await,
         Verb::Restore => {
@@ -529,31 +487,12 @@ async fn one_drive(
     kind: Option<Kind>,
     body: &Obj,
 ) -> Result<Response, ApiError> {
-    let t = target(state, user, version, sid, od).await?;
+    let t = session_drive::load(state, user, version, sid, od, "restored from").await?;
     check_selection(state, &t, &selection, kind).await?;
     let opts = options(state, &t, verb, body, od).await?;
-    let work = Work {
-        catalog: state.catalog.clone(),
-        repo: repository(state)?,
-        container: t.container,
-        at: t.at,
-        selection,
-        opts,
-    };
+    let work =
+        Work { catalog: state.catalog.clone(), repo: repository(state)?, container: t.id(), at: t.at, selection, opts };
     execute(state, user, version, &t.session, body, vec![work], Answer::Single).await
-}
-
-/// The ids of `field` (`[{"id": …}, …]`), at least one.
-fn ids(body: &Obj, field: &str) -> Result<Vec<String>, ApiError> {
-    let list = body.objects(field)?.unwrap_or_default();
-    let mut out = Vec::new();
-    for o in list {
-        out.push(o.required_str("id")?);
-    }
-    if out.is_empty() {
-        return Err(ApiError::bad_request(format!("Specify at least one item in '{field}'.")));
-    }
-    Ok(out)
 }
 
 fn version_number(v: &str) -> Result<u32, ApiError> {
@@ -582,24 +521,24 @@ handler!(
     restore_documents,
     DrivePath,
     Verb::Restore,
-    |p, body| Selection::Items(ids(&body, "documents")?),
+    |p, body| Selection::Items(body.id_list("documents")?),
     Some(Kind::Document)
 );
 handler!(
     copy_documents,
     DrivePath,
     Verb::Copy,
-    |p, body| Selection::Items(ids(&body, "documents")?),
+    |p, body| Selection::Items(body.id_list("documents")?),
     Some(Kind::Document)
 );
 handler!(
     restore_folders,
     DrivePath,
     Verb::Restore,
-    |p, body| Selection::Items(ids(&body, "folders")?),
+    |p, body| Selection::Items(body.id_list("folders")?),
     Some(Kind::Folder)
 );
-handler!(copy_folders, DrivePath, Verb::Copy, |p, body| Selection::Items(ids(&body, "folders")?), Some(Kind::Folder));
+handler!(copy_folders, DrivePath, Verb::Copy, |p, body| Selection::Items(body.id_list("folders")?), Some(Kind::Folder));
 handler!(
     restore_document,
     ItemPath,
@@ -657,7 +596,7 @@ async fn bulk_restore(
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
     require_verb_era(version)?;
-    let s = veod_session(&state, &user, version, &p.id).await?;
+    let s = session_drive::veod_session(&state, &user, version, &p.id, "restored from").await?;
     let at = s.browse_at.ok_or_else(|| ApiError::not_found("This restore session shows no backup."))?;
     let drives = body.objects("oneDrives")?.unwrap_or_default();
     if drives.is_empty() {
@@ -669,7 +608,7 @@ async fn bulk_restore(
     let mut works = Vec::new();
     for d in drives {
         let id = d.required_str("id")?;
-        let container = match onedrive_of(&state, &s, &id).await {
+        let container = match session_drive::of_session(&state, &s, &id).await.map(|d| d.id()) {
             Ok(c) => c,
             Err(_) if skip_unresolved => continue,
             Err(e) => return Err(e),
@@ -724,8 +663,8 @@ pub async fn onedrive_action(
     }
     let (selection, kind) = match scope {
         Scope::OneDrive => (Selection::Whole, None),
-        Scope::Documents => (Selection::Items(ids(opts, "documents")?), Some(Kind::Document)),
-        Scope::Folders => (Selection::Items(ids(opts, "folders")?), Some(Kind::Folder)),
+        Scope::Documents => (Selection::Items(opts.id_list("documents")?), Some(Kind::Document)),
+        Scope::Folders => (Selection::Items(opts.id_list("folders")?), Some(Kind::Folder)),
         Scope::Document(id) => (Selection::Items(vec![id.clone()]), Some(Kind::Document)),
         Scope::Folder(id) => (Selection::Items(vec![id.clone()]), Some(Kind::Folder)),
     };

@@ -60,7 +60,7 @@ use axum::Router;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use engine::save::{zip_size, zip_stream, EntryContent, ZipError, ZipPlan};
-use repo::catalog::{ContainerKind, ContainerRow, ItemKind, ItemRow};
+use repo::catalog::{ItemKind, ItemRow};
 use repo::store::{BlobRef, Repository};
 use serde::Deserialize;
 use utoipa::OpenApi;
@@ -70,7 +70,8 @@ use crate::auth::CurrentUser;
 use crate::browse_util::{numbered_versions, walk_tree};
 use crate::dialect::{LenientJson, Obj};
 use crate::error::ApiError;
-use crate::sessions::{self, NewEvent, Outcome, RestoreSession, SessionKind};
+use crate::session_drive::{self, SessionDrive};
+use crate::sessions::{self, NewEvent, Outcome, RestoreSession};
 use crate::state::AppState;
 use crate::version::ApiVersion;
 
@@ -154,96 +155,39 @@ pub enum Scope {
 // ---------------------------------------------------------------------------------------------------------------
 // Context
 
-/// A OneDrive of the caller's working Veod session.
-struct Drive {
-    session: RestoreSession,
-    at: DateTime<Utc>,
-    row: ContainerRow,
-}
-
-fn drive_not_found(id: &str) -> ApiError {
-    ApiError::not_found(format!("OneDrive {id} was not found in this restore session."))
-}
-
-impl Drive {
-    async fn load(
-        state: &AppState,
-        user: &CurrentUser,
-        sid: &str,
-        od_id: &str,
-        version: ApiVersion,
-    ) -> Result<Drive, ApiError> {
-        let session = sessions::require_working_v(state, user, sid, version).await?;
-        if session.kind != SessionKind::Veod {
-            return Err(ApiError::not_found(format!(
-                "Restore session {} is of type {}; OneDrive items are saved in restore sessions of type Veod.",
-                session.id,
-                session.kind.as_str()
-            )));
+/// Adds `folder` and everything below it (visible in the session) to `plan`; returns files without content.
+async fn add_tree(
+    state: &AppState,
+    d: &SessionDrive,
+    plan: &mut ZipPlan,
+    folder: Option<&ItemRow>,
+) -> Result<u64, ApiError> {
+    let start = match folder {
+        Some(f) => {
+            plan.add_folder(None, &f.item_id, &f.state.name, f.state.modified_at);
+            Some(f.item_id.as_str())
         }
-        let at = session.browse_at.ok_or_else(|| drive_not_found(od_id))?;
-        let uuid = Uuid::parse_str(od_id.trim()).map_err(|_| drive_not_found(od_id))?;
-        let row = state.catalog.container_at(uuid, at).await?.ok_or_else(|| drive_not_found(od_id))?;
-        if row.organization_id != session.organization_id
-            || row.info.kind() != ContainerKind::OneDrive
-            || (row.deleted && !session.show_deleted)
-        {
-            return Err(drive_not_found(od_id));
-        }
-        Ok(Drive { session, at, row })
-    }
-
-    fn name(&self) -> String {
-        let t = self.row.info.title();
-        if t.is_empty() {
-            self.row.id.to_string()
-        } else {
-            t.to_string()
+        None => None,
+    };
+    let rows = walk_tree(&state.catalog, d.row.id, start, d.at, d.session.show_deleted, ItemKind::Any).await?;
+    too_many(rows.len())?;
+    let mut missing = 0;
+    for r in rows {
+        let parent = r.state.parent_id.as_deref();
+        if r.state.is_folder {
+            plan.add_folder(parent, &r.item_id, &r.state.name, r.state.modified_at);
+        } else if !add_file(
+            plan,
+            parent,
+            &r.state.name,
+            r.state.content_ref.as_deref(),
+            r.state.size,
+            r.state.modified_at,
+        ) {
+            missing += 1;
         }
     }
-
-    async fn item(&self, state: &AppState, item_id: &str, folder: bool) -> Result<ItemRow, ApiError> {
-        let row = state.catalog.item_at(self.row.id, item_id.trim(), self.at).await?;
-        match row {
-            Some(r) if (!r.deleted || self.session.show_deleted) && r.state.is_folder == folder => Ok(r),
-            _ => Err(ApiError::not_found(format!(
-                "{} {item_id} was not found in OneDrive {}.",
-                if folder { "Folder" } else { "Document" },
-                self.row.id
-            ))),
-        }
-    }
-
-    /// Adds `folder` and everything below it (visible in the session) to `plan`; returns files without content.
-    async fn add_tree(&self, state: &AppState, plan: &mut ZipPlan, folder: Option<&ItemRow>) -> Result<u64, ApiError> {
-        let start = match folder {
-            Some(f) => {
-                plan.add_folder(None, &f.item_id, &f.state.name, f.state.modified_at);
-                Some(f.item_id.as_str())
-            }
-            None => None,
-        };
-        let rows =
-            walk_tree(&state.catalog, self.row.id, start, self.at, self.session.show_deleted, ItemKind::Any).await?;
-        too_many(rows.len())?;
-        let mut missing = 0;
-        for r in rows {
-            let parent = r.state.parent_id.as_deref();
-            if r.state.is_folder {
-                plan.add_folder(parent, &r.item_id, &r.state.name, r.state.modified_at);
-            } else if !add_file(
-                plan,
-                parent,
-                &r.state.name,
-                r.state.content_ref.as_deref(),
-                r.state.size,
-                r.state.modified_at,
-            ) {
-                missing += 1;
-            }
-        }
-        Ok(missing)
-    }
+    Ok(missing)
 }
 
 /// Adds a file; `false` when it has no content to add.
@@ -316,10 +260,8 @@ struct Target {
     source: String,
 }
 
-impl Drive {
-    fn target(&self) -> Target {
-        Target { session: self.session.id, source: self.name() }
-    }
+fn target(d: &SessionDrive) -> Target {
+    Target { session: d.session.id, source: d.name() }
 }
 
 fn event(d: &Target, title: &str, name: &str, item_type: &str, size: Option<i64>, status: Outcome) -> NewEvent {
@@ -426,30 +368,12 @@ fn require_verb_era(v: ApiVersion) -> Result<(), ApiError> {
     }
 }
 
-/// Ids of `documents`/`folders` in a bulk body (objects with `id`, or plain strings); 400 naming the position.
-fn bulk_ids(opts: &Obj, field: &str) -> Result<Vec<String>, ApiError> {
-    let Some(items) = opts.array(field)? else {
-        return Err(ApiError::bad_request(format!("'{field}' is required: a list of objects with 'id'")));
-    };
-    if items.is_empty() {
-        return Err(ApiError::bad_request(format!("'{field}' must name at least one item")));
-    }
-    let objs = opts.objects(field)?.unwrap_or_default();
-    objs.iter()
-        .enumerate()
-        .map(|(i, o)| match o.str("id")? {
-            Some(id) if !id.trim().is_empty() => Ok(id),
-            _ => Err(ApiError::bad_request(format!("'{field}[{i}].id' is required"))),
-        })
-        .collect()
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Save, by scope
 
 async fn save_scope(
     state: &AppState,
-    d: &Drive,
+    d: &SessionDrive,
     scope: &Scope,
     opts: &Obj,
     version_id: Option<&str>,
@@ -457,8 +381,8 @@ async fn save_scope(
     match scope {
         Scope::OneDrive => {
             let mut plan = ZipPlan::new();
-            let missing = d.add_tree(state, &mut plan, None).await?;
-            send_zip(state, &d.target(), plan, format!("{}.zip", d.name()), "OneDrive", missing).await
+            let missing = add_tree(state, d, &mut plan, None).await?;
+            send_zip(state, &target(d), plan, format!("{}.zip", d.name()), "OneDrive", missing).await
         }
         Scope::Folder(id) => {
             let f = d.item(state, id, true).await?;
@@ -469,11 +393,11 @@ async fn save_scope(
                 }
             }
             let mut plan = ZipPlan::new();
-            let missing = d.add_tree(state, &mut plan, Some(&f)).await?;
-            send_zip(state, &d.target(), plan, format!("{}.zip", f.state.name), "Folder", missing).await
+            let missing = add_tree(state, d, &mut plan, Some(&f)).await?;
+            send_zip(state, &target(d), plan, format!("{}.zip", f.state.name), "Folder", missing).await
         }
         Scope::Folders => {
-            let ids = bulk_ids(opts, "folders")?;
+            let ids = opts.id_list("folders")?;
             let mut folders = Vec::new();
             for id in &ids {
                 folders.push(d.item(state, id, true).await?);
@@ -481,12 +405,12 @@ async fn save_scope(
             let mut plan = ZipPlan::new();
             let mut missing = 0;
             for f in &folders {
-                missing += d.add_tree(state, &mut plan, Some(f)).await?;
+                missing += add_tree(state, d, &mut plan, Some(f)).await?;
             }
-            send_zip(state, &d.target(), plan, "Folders.zip".into(), "Folder", missing).await
+            send_zip(state, &target(d), plan, "Folders.zip".into(), "Folder", missing).await
         }
         Scope::Documents => {
-            let ids = bulk_ids(opts, "documents")?;
+            let ids = opts.id_list("documents")?;
             let mut plan = ZipPlan::new();
             for id in &ids {
                 let r = d.item(state, id, false).await?;
@@ -495,13 +419,13 @@ async fn save_scope(
                     return Err(no_content(&s.name));
                 }
             }
-            send_zip(state, &d.target(), plan, "Documents.zip".into(), "Document", 0).await
+            send_zip(state, &target(d), plan, "Documents.zip".into(), "Document", 0).await
         }
         Scope::Document(id) => {
             let r = d.item(state, id, false).await?;
             let as_zip = opts.bool("asZip")?.unwrap_or(false);
             let doc = Doc { container: d.row.id, at: d.at, row: &r, show_all_versions: d.session.show_all_versions };
-            save_document_at(state, &d.target(), doc, version_id, as_zip).await
+            save_document_at(state, &target(d), doc, version_id, as_zip).await
         }
     }
 }
@@ -573,7 +497,7 @@ pub async fn dispatch(
     };
     match action {
         "save" => {
-            let d = Drive::load(state, user, sid, od_id, version).await?;
+            let d = session_drive::load(state, user, version, sid, od_id, "saved from").await?;
             save_scope(state, &d, &scope, &opts, None).await
         }
         "sendTo" => crate::routes::send::onedrive_action(state, user, version, sid, od_id, &scope, &opts).await,
@@ -649,7 +573,7 @@ async fn verb(
     version_id: Option<&str>,
 ) -> Result<Response, ApiError> {
     require_verb_era(version)?;
-    let d = Drive::load(state, user, sid, od_id, version).await?;
+    let d = session_drive::load(state, user, version, sid, od_id, "saved from").await?;
     save_scope(state, &d, &scope, body, version_id).await
 }
 
@@ -990,7 +914,7 @@ async fn sp_save_scope(
             save_document_at(state, &t, doc, version_id, as_zip).await
         }
         SpScope::Documents => {
-            let ids = bulk_ids(opts, "documents")?;
+            let ids = opts.id_list("documents")?;
             let mut plan = ZipPlan::new();
             for id in &ids {
                 let (_, r) = site.document(state, id).await?;
@@ -1013,7 +937,7 @@ async fn sp_save_scope(
             send_zip(state, &t, plan, format!("{}.zip", f.state.name), "Folder", missing).await
         }
         SpScope::Folders => {
-            let ids = bulk_ids(opts, "folders")?;
+            let ids = opts.id_list("folders")?;
             let mut found = Vec::new();
             for id in &ids {
                 found.push(site.folder(state, id).await?);
@@ -1235,17 +1159,5 @@ mod tests {
         assert!(attachment_ids(&o).unwrap().is_empty());
         let o = crate::dialect::Body::parse(br#"{"attachments":[1]}"#).unwrap();
         assert!(attachment_ids(&o).unwrap_err().message.contains("attachments[0]"));
-    }
-
-    #[test]
-    fn bulk_bodies() {
-        let o = crate::dialect::Body::parse(br#"{"Documents":[{"Id":"a"},{"id":"b"}]}"#).unwrap();
-        assert_eq!(bulk_ids(&o, "documents").unwrap(), vec!["a", "b"]);
-        let o = crate::dialect::Body::parse(br#"{"documents":[{"id":"a"},{"x":1}]}"#).unwrap();
-        assert!(bulk_ids(&o, "documents").unwrap_err().message.contains("documents[1].id"));
-        let o = crate::dialect::Body::parse(br#"{"documents":[]}"#).unwrap();
-        assert!(bulk_ids(&o, "documents").is_err());
-        let o = crate::dialect::Body::parse(br#"{}"#).unwrap();
-        assert!(bulk_ids(&o, "documents").unwrap_err().message.contains("'documents'"));
     }
 }

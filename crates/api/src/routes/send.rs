@@ -31,7 +31,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use engine::send::{AttachmentSource, OutgoingMessage, SendError};
-use repo::catalog::{ContainerKind, ContainerRow, ItemKind, ItemRow};
+use repo::catalog::{ItemKind, ItemRow};
 use serde::Deserialize;
 use utoipa::OpenApi;
 use uuid::Uuid;
@@ -42,7 +42,8 @@ use crate::dialect::{LenientJson, Obj};
 use crate::email_settings::{self, Explorer};
 use crate::error::ApiError;
 use crate::routes::save::{Scope, SpScope};
-use crate::sessions::{self, NewEvent, Outcome, RestoreSession, SessionKind};
+use crate::session_drive::{self, SessionDrive};
+use crate::sessions::{self, NewEvent, Outcome, RestoreSession};
 use crate::state::AppState;
 use crate::version::ApiVersion;
 
@@ -177,84 +178,6 @@ pub fn send_error(e: SendError) -> ApiError {
 // ---------------------------------------------------------------------------------------------------------------
 // OneDrive send
 
-struct Drive {
-    session: RestoreSession,
-    at: DateTime<Utc>,
-    row: ContainerRow,
-}
-
-fn drive_not_found(id: &str) -> ApiError {
-    ApiError::not_found(format!("OneDrive {id} was not found in this restore session."))
-}
-
-impl Drive {
-    async fn load(
-        state: &AppState,
-        user: &CurrentUser,
-        sid: &str,
-        od_id: &str,
-        version: ApiVersion,
-    ) -> Result<Drive, ApiError> {
-        let session = sessions::require_working_v(state, user, sid, version).await?;
-        if session.kind != SessionKind::Veod {
-            return Err(ApiError::not_found(format!(
-                "Restore session {} is of type {}; OneDrive items are sent from restore sessions of type Veod.",
-                session.id,
-                session.kind.as_str()
-            )));
-        }
-        let at = session.browse_at.ok_or_else(|| drive_not_found(od_id))?;
-        let uuid = Uuid::parse_str(od_id.trim()).map_err(|_| drive_not_found(od_id))?;
-        let row = state.catalog.container_at(uuid, at).await?.ok_or_else(|| drive_not_found(od_id))?;
-        if row.organization_id != session.organization_id
-            || row.info.kind() != ContainerKind::OneDrive
-            || (row.deleted && !session.show_deleted)
-        {
-            return Err(drive_not_found(od_id));
-        }
-        Ok(Drive { session, at, row })
-    }
-
-    async fn item(&self, state: &AppState, item_id: &str, folder: bool) -> Result<ItemRow, ApiError> {
-        let row = state.catalog.item_at(self.row.id, item_id.trim(), self.at).await?;
-        match row {
-            Some(r) if (!r.deleted || self.session.show_deleted) && r.state.is_folder == folder => Ok(r),
-            _ => Err(ApiError::not_found(format!(
-                "{} {item_id} was not found in OneDrive {}.",
-                if folder { "Folder" } else { "Document" },
-                self.row.id
-            ))),
-        }
-    }
-
-    async fn files_below(&self, state: &AppState, folder: Option<&str>) -> Result<Vec<ItemRow>, ApiError> {
-        walk_tree(&state.catalog, self.row.id, folder, self.at, self.session.show_deleted, ItemKind::File).await
-    }
-}
-
-/// Ids of `documents`/`folders` in a bulk body (objects with `id`, or plain strings); 400 naming the position.
-fn bulk_ids(opts: &Obj, field: &str) -> Result<Vec<String>, ApiError> {
-    let Some(items) = opts.array(field)? else {
-        return Err(ApiError::bad_request(format!("'{field}' is required: a list of objects with 'id'")));
-    };
-    if items.is_empty() {
-        return Err(ApiError::bad_request(format!("'{field}' must not be empty")));
-    }
-    let mut out = Vec::with_capacity(items.len());
-    for (i, v) in items.iter().enumerate() {
-        let id = match v {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Object(m) => Obj::new(m.clone()).str("id")?,
-            _ => None,
-        };
-        match id.filter(|s| !s.trim().is_empty()) {
-            Some(id) => out.push(id),
-            None => return Err(ApiError::bad_request(format!("'{field}[{i}].id' is required"))),
-        }
-    }
-    Ok(out)
-}
-
 /// The send options of a body.
 #[derive(Debug)]
 struct SendOptions {
@@ -279,7 +202,7 @@ fn send_options(o: &Obj) -> Result<SendOptions, ApiError> {
 async fn send_scope(
     state: &AppState,
     version: ApiVersion,
-    d: &Drive,
+    d: &SessionDrive,
     scope: &Scope,
     opts: &Obj,
 ) -> Result<Response, ApiError> {
@@ -291,7 +214,7 @@ async fn send_scope(
         }
         Scope::Documents => {
             let mut rows = Vec::new();
-            for id in bulk_ids(opts, "documents")? {
+            for id in opts.id_list("documents")? {
                 rows.push(d.item(state, &id, false).await?);
             }
             ("Document", format!("{} documents", rows.len()), rows)
@@ -303,7 +226,7 @@ async fn send_scope(
         }
         Scope::Folders => {
             let mut rows = Vec::new();
-            let ids = bulk_ids(opts, "folders")?;
+            let ids = opts.id_list("folders")?;
             for id in &ids {
                 let f = d.item(state, id, true).await?;
                 rows.extend(d.files_below(state, Some(&f.item_id)).await?);
@@ -312,8 +235,7 @@ async fn send_scope(
         }
         Scope::OneDrive => {
             let rows = d.files_below(state, None).await?;
-            let t = d.row.info.title();
-            ("OneDrive", if t.is_empty() { d.row.id.to_string() } else { t.to_string() }, rows)
+            ("OneDrive", d.name(), rows)
         }
     };
     let atts = attachments_of(rows, o.skip_item_checks)?;
@@ -429,7 +351,7 @@ pub async fn onedrive_action(
     scope: &Scope,
     opts: &Obj,
 ) -> Result<Response, ApiError> {
-    let d = Drive::load(state, user, sid, od_id, version).await?;
+    let d = session_drive::load(state, user, version, sid, od_id, "sent from").await?;
     send_scope(state, version, &d, scope, opts).await
 }
 
@@ -445,7 +367,7 @@ async fn verb(
     if !version.is_verb_era() {
         return Err(ApiError::not_found(format!("…/send is not available in API {version}; use POST …/Action.")));
     }
-    let d = Drive::load(state, user, sid, od_id, version).await?;
+    let d = session_drive::load(state, user, version, sid, od_id, "sent from").await?;
     send_scope(state, version, &d, &scope, body).await
 }
 
@@ -683,7 +605,7 @@ async fn sp_send_scope(
     let (item_type, name, atts) = match scope {
         SpScope::Documents => {
             let mut rows = Vec::new();
-            for id in bulk_ids(body, "documents")? {
+            for id in body.id_list("documents")? {
                 rows.push(site.document(state, &id).await?);
             }
             ("Document", format!("{} documents", rows.len()), attachments_of(rows, skip)?)
@@ -693,7 +615,7 @@ async fn sp_send_scope(
             ("Document", row.state.name.clone(), attachments_of(vec![row], skip)?)
         }
         SpScope::Folders => {
-            let ids = bulk_ids(body, "folders")?;
+            let ids = body.id_list("folders")?;
             let mut rows = Vec::new();
             for id in &ids {
                 rows.extend(site.folder_files(state, id).await?.1);
@@ -718,7 +640,7 @@ async fn sp_send_scope(
         SpScope::Attachments(item) => {
             let (_, row) = site.item(state, item, false).await?;
             let wanted = if body.has("attachments") {
-                bulk_ids(body, "attachments")?
+                body.id_list("attachments")?
             } else {
                 row.state.attachments.iter().map(|a| a.file_name.clone()).collect()
             };
@@ -882,7 +804,7 @@ async fn send_document_version(
     if !version.is_verb_era() {
         return Err(ApiError::not_found(format!("…/send is not available in API {version}; use POST …/Action.")));
     }
-    let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, version).await?;
+    let d = session_drive::load(&state, &user, version, &p.id, &p.one_drive_id, "sent from").await?;
     let o = send_options(&body)?;
     let row = d.item(&state, &p.item_id, false).await?;
     let atts = version_attachment(
@@ -980,10 +902,8 @@ mod tests {
     fn bulk_and_options() {
         let o = crate::dialect::Body::parse(br#"{"Documents":[{"Id":"a"},"b"],"to":"x@y.z","skipItemChecks":"true"}"#)
             .unwrap();
-        assert_eq!(bulk_ids(&o, "documents").unwrap(), vec!["a", "b"]);
         assert!(send_options(&o).unwrap().skip_item_checks);
         let bad = crate::dialect::Body::parse(br#"{"documents":[{"x":1}]}"#).unwrap();
-        assert!(bulk_ids(&bad, "documents").unwrap_err().message.contains("documents[0].id"));
         assert!(send_options(&bad).unwrap_err().message.contains("'to'"));
     }
 }
