@@ -36,7 +36,6 @@ use axum::routing::get;
 use axum::Router;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use repo::catalog::{ContainerInfo, ContainerKind, ContainerQuery, ContainerRow, ItemKind, ItemQuery, ItemRow};
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::OpenApi;
 use uuid::Uuid;
@@ -48,6 +47,7 @@ use crate::browse_util::{
 use crate::error::ApiError;
 use crate::paging::{json_response, Hrefs, PageContext, Paging};
 use crate::query::LenientQuery;
+use crate::route_paths::{DriveItemPath, DrivePath, DriveVersionPath, SessionPath};
 use crate::session_drive::{self, SessionDrive};
 use crate::sessions::RestoreSession;
 use crate::state::AppState;
@@ -101,38 +101,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Path parameters
-
-#[derive(Deserialize)]
-struct SessionPath {
-    id: String,
-}
-
-#[derive(Deserialize)]
-struct DrivePath {
-    id: String,
-    #[serde(rename = "oneDriveId")]
-    one_drive_id: String,
-}
-
-#[derive(Deserialize)]
-struct ItemPath {
-    id: String,
-    #[serde(rename = "oneDriveId")]
-    one_drive_id: String,
-    #[serde(alias = "documentId", alias = "folderId")]
-    item_id: String,
-}
-
-#[derive(Deserialize)]
-struct VersionPath {
-    id: String,
-    #[serde(rename = "oneDriveId")]
-    one_drive_id: String,
-    #[serde(alias = "documentId", alias = "folderId")]
-    item_id: String,
-    #[serde(rename = "versionId")]
-    version_id: String,
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Context
@@ -545,7 +513,7 @@ async fn get_document(
     State(state): State<AppState>,
     user: CurrentUser,
     hrefs: Hrefs,
-    Path(p): Path<ItemPath>,
+    Path(p): Path<DriveItemPath>,
 ) -> Result<Response, ApiError> {
     let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
     let row = d.document(&state, &p.item_id).await?;
@@ -578,7 +546,7 @@ async fn list_document_versions(
     hrefs: Hrefs,
     ctx: PageContext,
     paging: Paging,
-    Path(p): Path<ItemPath>,
+    Path(p): Path<DriveItemPath>,
 ) -> Result<Response, ApiError> {
     require_verb_era(hrefs.version())?;
     let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
@@ -614,7 +582,7 @@ async fn get_document_version(
     State(state): State<AppState>,
     user: CurrentUser,
     hrefs: Hrefs,
-    Path(p): Path<VersionPath>,
+    Path(p): Path<DriveVersionPath>,
 ) -> Result<Response, ApiError> {
     require_verb_era(hrefs.version())?;
     let n = parse_version_id(&p.version_id)?;
@@ -696,7 +664,7 @@ async fn get_folder(
     user: CurrentUser,
     hrefs: Hrefs,
     query: LenientQuery,
-    Path(p): Path<ItemPath>,
+    Path(p): Path<DriveItemPath>,
 ) -> Result<Response, ApiError> {
     let version = hrefs.version();
     let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
@@ -744,7 +712,7 @@ async fn list_folder_versions(
     hrefs: Hrefs,
     ctx: PageContext,
     paging: Paging,
-    Path(p): Path<ItemPath>,
+    Path(p): Path<DriveItemPath>,
 ) -> Result<Response, ApiError> {
     require_verb_era(hrefs.version())?;
     let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
@@ -774,7 +742,7 @@ async fn get_folder_version(
     State(state): State<AppState>,
     user: CurrentUser,
     hrefs: Hrefs,
-    Path(p): Path<VersionPath>,
+    Path(p): Path<DriveVersionPath>,
 ) -> Result<Response, ApiError> {
     require_verb_era(hrefs.version())?;
     let n = parse_version_id(&p.version_id)?;

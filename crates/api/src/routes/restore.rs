@@ -47,7 +47,6 @@ use engine::restore::{
     RestoreOptions, RestoreStats, Selection, VersionMode,
 };
 use repo::catalog::ContainerInfo;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::OpenApi;
 use uuid::Uuid;
@@ -59,6 +58,7 @@ use crate::dialect::{LenientJson, Obj};
 use crate::error::ApiError;
 use crate::restore_auth;
 use crate::restore_jobs;
+use crate::route_paths::{DriveItemPath, DrivePath, DriveVersionPath, SessionPath};
 use crate::session_drive::{self, SessionDrive};
 use crate::sessions::{self, RestoreSession};
 use crate::state::AppState;
@@ -99,38 +99,6 @@ struct RestoreDoc;
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
     RestoreDoc::openapi()
-}
-
-#[derive(Deserialize)]
-struct SessionPath {
-    id: String,
-}
-
-#[derive(Deserialize)]
-struct DrivePath {
-    id: String,
-    #[serde(rename = "oneDriveId")]
-    one_drive_id: String,
-}
-
-#[derive(Deserialize)]
-struct ItemPath {
-    id: String,
-    #[serde(rename = "oneDriveId")]
-    one_drive_id: String,
-    #[serde(alias = "documentId", alias = "folderId")]
-    item_id: String,
-}
-
-#[derive(Deserialize)]
-struct VersionPath {
-    id: String,
-    #[serde(rename = "oneDriveId")]
-    one_drive_id: String,
-    #[serde(alias = "documentId", alias = "folderId")]
-    item_id: String,
-    #[serde(rename = "versionId")]
-    version_id: String,
 }
 
 /// Restore to the original location or copy somewhere.
@@ -541,45 +509,51 @@ handler!(
 handler!(copy_folders, DrivePath, Verb::Copy, |p, body| Selection::Items(body.id_list("folders")?), Some(Kind::Folder));
 handler!(
     restore_document,
-    ItemPath,
+    DriveItemPath,
     Verb::Restore,
     |p, body| Selection::Items(vec![p.item_id.clone()]),
     Some(Kind::Document)
 );
 handler!(
     copy_document,
-    ItemPath,
+    DriveItemPath,
     Verb::Copy,
     |p, body| Selection::Items(vec![p.item_id.clone()]),
     Some(Kind::Document)
 );
 handler!(
     restore_folder,
-    ItemPath,
+    DriveItemPath,
     Verb::Restore,
     |p, body| Selection::Items(vec![p.item_id.clone()]),
     Some(Kind::Folder)
 );
-handler!(copy_folder, ItemPath, Verb::Copy, |p, body| Selection::Items(vec![p.item_id.clone()]), Some(Kind::Folder));
+handler!(
+    copy_folder,
+    DriveItemPath,
+    Verb::Copy,
+    |p, body| Selection::Items(vec![p.item_id.clone()]),
+    Some(Kind::Folder)
+);
 handler!(
     restore_doc_version,
-    VersionPath,
+    DriveVersionPath,
     Verb::Restore,
     |p, body| Selection::Version { item_id: p.item_id.clone(), version: version_number(&p.version_id)? },
     Some(Kind::Document)
 );
 handler!(
     copy_doc_version,
-    VersionPath,
+    DriveVersionPath,
     Verb::Copy,
     |p, body| Selection::Version { item_id: p.item_id.clone(), version: version_number(&p.version_id)? },
     Some(Kind::Document)
 );
-handler!(restore_folder_version, VersionPath, Verb::Restore, |p, body| folder_version(&p)?, Some(Kind::Folder));
-handler!(copy_folder_version, VersionPath, Verb::Copy, |p, body| folder_version(&p)?, Some(Kind::Folder));
+handler!(restore_folder_version, DriveVersionPath, Verb::Restore, |p, body| folder_version(&p)?, Some(Kind::Folder));
+handler!(copy_folder_version, DriveVersionPath, Verb::Copy, |p, body| folder_version(&p)?, Some(Kind::Folder));
 
 /// A folder's only version is the folder itself.
-fn folder_version(p: &VersionPath) -> Result<Selection, ApiError> {
+fn folder_version(p: &DriveVersionPath) -> Result<Selection, ApiError> {
     if version_number(&p.version_id)? != FOLDER_VERSION_ID {
         return Err(ApiError::not_found(format!("Version {} of folder {} was not found.", p.version_id, p.item_id)));
     }

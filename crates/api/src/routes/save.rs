@@ -62,7 +62,6 @@ use chrono::{DateTime, Utc};
 use engine::save::{zip_size, zip_stream, EntryContent, ZipError, ZipPlan};
 use repo::catalog::{ItemKind, ItemRow};
 use repo::store::{BlobRef, Repository};
-use serde::Deserialize;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
@@ -70,6 +69,9 @@ use crate::auth::CurrentUser;
 use crate::browse_util::{numbered_versions, walk_tree};
 use crate::dialect::{LenientJson, Obj};
 use crate::error::ApiError;
+use crate::route_paths::{
+    DriveItemPath, DrivePath, DriveVersionPath, SiteAttachmentPath, SiteItemPath, SitePath, SiteVersionPath,
+};
 use crate::session_drive::{self, SessionDrive};
 use crate::sessions::{self, NewEvent, Outcome, RestoreSession};
 use crate::state::AppState;
@@ -108,33 +110,6 @@ struct ApiDoc;
 /// The module's documented paths.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
-}
-
-#[derive(Deserialize)]
-struct DrivePath {
-    id: String,
-    #[serde(rename = "oneDriveId")]
-    one_drive_id: String,
-}
-
-#[derive(Deserialize)]
-struct ItemPath {
-    id: String,
-    #[serde(rename = "oneDriveId")]
-    one_drive_id: String,
-    #[serde(alias = "documentId", alias = "folderId")]
-    item_id: String,
-}
-
-#[derive(Deserialize)]
-struct VersionPath {
-    id: String,
-    #[serde(rename = "oneDriveId")]
-    one_drive_id: String,
-    #[serde(alias = "documentId", alias = "folderId")]
-    item_id: String,
-    #[serde(rename = "versionId")]
-    version_id: String,
 }
 
 /// What an action applies to.
@@ -532,7 +507,7 @@ async fn action_document(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
-    Path(p): Path<ItemPath>,
+    Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
     dispatch(&state, &user, version, &p.id, &p.one_drive_id, Scope::Document(p.item_id), &body).await
@@ -552,7 +527,7 @@ async fn action_folder(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
-    Path(p): Path<ItemPath>,
+    Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
     dispatch(&state, &user, version, &p.id, &p.one_drive_id, Scope::Folder(p.item_id), &body).await
@@ -618,7 +593,7 @@ async fn save_document(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
-    Path(p): Path<ItemPath>,
+    Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
     verb(&state, &user, version, &p.id, &p.one_drive_id, Scope::Document(p.item_id), &body, None).await
@@ -628,7 +603,7 @@ async fn save_document_version(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
-    Path(p): Path<VersionPath>,
+    Path(p): Path<DriveVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
     let scope = Scope::Document(p.item_id);
@@ -649,7 +624,7 @@ async fn save_folder(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
-    Path(p): Path<ItemPath>,
+    Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
     verb(&state, &user, version, &p.id, &p.one_drive_id, Scope::Folder(p.item_id), &body, None).await
@@ -659,7 +634,7 @@ async fn save_folder_version(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
-    Path(p): Path<VersionPath>,
+    Path(p): Path<DriveVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
     let scope = Scope::Folder(p.item_id);
@@ -711,44 +686,6 @@ pub enum SpScope {
     Attachments(String),
     /// One attachment of a list item: (item id, attachment id).
     Attachment(String, String),
-}
-
-#[derive(Deserialize)]
-struct SitePath {
-    id: String,
-    #[serde(rename = "siteId")]
-    site_id: String,
-}
-
-#[derive(Deserialize)]
-struct SiteItemPath {
-    id: String,
-    #[serde(rename = "siteId")]
-    site_id: String,
-    #[serde(alias = "documentId", alias = "folderId", alias = "libraryId", alias = "itemId")]
-    item_id: String,
-}
-
-#[derive(Deserialize)]
-struct SiteVersionPath {
-    id: String,
-    #[serde(rename = "siteId")]
-    site_id: String,
-    #[serde(alias = "documentId", alias = "folderId")]
-    item_id: String,
-    #[serde(rename = "versionId")]
-    version_id: String,
-}
-
-#[derive(Deserialize)]
-struct SiteAttachmentPath {
-    id: String,
-    #[serde(rename = "siteId")]
-    site_id: String,
-    #[serde(rename = "itemId")]
-    item_id: String,
-    #[serde(rename = "attachmentId")]
-    attachment_id: String,
 }
 
 /// A list or library of the site.

@@ -32,7 +32,6 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use engine::send::{AttachmentSource, OutgoingMessage, SendError};
 use repo::catalog::{ItemKind, ItemRow};
-use serde::Deserialize;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
@@ -41,6 +40,9 @@ use crate::browse_util::{numbered_versions, walk_tree};
 use crate::dialect::{LenientJson, Obj};
 use crate::email_settings::{self, Explorer};
 use crate::error::ApiError;
+use crate::route_paths::{
+    DriveItemPath, DrivePath, DriveVersionPath, SiteAttachmentPath, SiteItemPath, SitePath, SiteVersionPath,
+};
 use crate::routes::save::{Scope, SpScope};
 use crate::session_drive::{self, SessionDrive};
 use crate::sessions::{self, NewEvent, Outcome, RestoreSession};
@@ -82,22 +84,6 @@ struct Doc;
 /// The module's documented paths.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     Doc::openapi()
-}
-
-#[derive(Deserialize)]
-struct DrivePath {
-    id: String,
-    #[serde(rename = "oneDriveId")]
-    one_drive_id: String,
-}
-
-#[derive(Deserialize)]
-struct ItemPath {
-    id: String,
-    #[serde(rename = "oneDriveId")]
-    one_drive_id: String,
-    #[serde(alias = "documentId", alias = "folderId")]
-    item_id: String,
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -414,7 +400,7 @@ async fn send_document(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
-    Path(p): Path<ItemPath>,
+    Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
     verb(&state, &user, version, &p.id, &p.one_drive_id, Scope::Document(p.item_id), &body).await
@@ -434,7 +420,7 @@ async fn send_folder(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
-    Path(p): Path<ItemPath>,
+    Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
     verb(&state, &user, version, &p.id, &p.one_drive_id, Scope::Folder(p.item_id), &body).await
@@ -535,33 +521,6 @@ impl Site {
         };
         deliver(state, version, o, atts, t).await
     }
-}
-
-#[derive(Deserialize)]
-struct SitePath {
-    id: String,
-    #[serde(rename = "siteId")]
-    site_id: String,
-}
-
-#[derive(Deserialize)]
-struct SiteItemPath {
-    id: String,
-    #[serde(rename = "siteId")]
-    site_id: String,
-    #[serde(alias = "documentId", alias = "folderId", alias = "itemId", alias = "libraryId")]
-    item_id: String,
-}
-
-#[derive(Deserialize)]
-struct AttachmentPath {
-    id: String,
-    #[serde(rename = "siteId")]
-    site_id: String,
-    #[serde(rename = "itemId")]
-    item_id: String,
-    #[serde(rename = "attachmentId")]
-    attachment_id: String,
 }
 
 /// The attachments of a generic list item selected by id (hex of the file name, or the name itself).
@@ -749,7 +708,7 @@ async fn sp_send_attachment(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
-    Path(p): Path<AttachmentPath>,
+    Path(p): Path<SiteAttachmentPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
     sp_verb(&state, &user, version, &p.id, &p.site_id, SpScope::Attachment(p.item_id, p.attachment_id), &body).await
@@ -798,7 +757,7 @@ async fn send_document_version(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
-    Path(p): Path<VersionPath>,
+    Path(p): Path<DriveVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
     if !version.is_verb_era() {
@@ -856,28 +815,6 @@ async fn sp_send_document_version(
     .await?;
     let name = row.state.name.clone();
     site.deliver(&state, version, o, atts, "Document", name).await
-}
-
-#[derive(Deserialize)]
-struct VersionPath {
-    id: String,
-    #[serde(rename = "oneDriveId")]
-    one_drive_id: String,
-    #[serde(rename = "documentId")]
-    item_id: String,
-    #[serde(rename = "versionId")]
-    version_id: String,
-}
-
-#[derive(Deserialize)]
-struct SiteVersionPath {
-    id: String,
-    #[serde(rename = "siteId")]
-    site_id: String,
-    #[serde(rename = "documentId")]
-    item_id: String,
-    #[serde(rename = "versionId")]
-    version_id: String,
 }
 
 #[cfg(test)]

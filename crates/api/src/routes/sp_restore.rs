@@ -43,7 +43,6 @@ use engine::sp_restore::{
     SpTarget,
 };
 use repo::catalog::ListInfo;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::OpenApi;
 use uuid::Uuid;
@@ -53,6 +52,7 @@ use crate::dialect::{LenientJson, Obj};
 use crate::error::ApiError;
 use crate::restore_auth;
 use crate::restore_jobs;
+use crate::route_paths::{SiteItemPath, SiteListPath, SitePath, SiteVersionPath};
 use crate::routes::save::SpScope;
 use crate::sessions::RestoreSession;
 use crate::state::AppState;
@@ -477,42 +477,6 @@ fn require_verb_era(version: ApiVersion) -> Result<(), ApiError> {
 // Handlers (v6–v8)
 // ---------------------------------------------------------------------------------------------------------------
 
-#[derive(Deserialize)]
-struct SitePath {
-    id: String,
-    #[serde(rename = "siteId")]
-    site_id: String,
-}
-
-#[derive(Deserialize)]
-struct ListPath {
-    id: String,
-    #[serde(rename = "siteId")]
-    site_id: String,
-    #[serde(alias = "listId", alias = "libraryId")]
-    list_id: String,
-}
-
-#[derive(Deserialize)]
-struct ItemPath {
-    id: String,
-    #[serde(rename = "siteId")]
-    site_id: String,
-    #[serde(alias = "documentId", alias = "folderId", alias = "itemId")]
-    item_id: String,
-}
-
-#[derive(Deserialize)]
-struct VersionPath {
-    id: String,
-    #[serde(rename = "siteId")]
-    site_id: String,
-    #[serde(alias = "documentId", alias = "folderId", alias = "itemId")]
-    item_id: String,
-    #[serde(rename = "versionId")]
-    version_id: String,
-}
-
 async fn site_restore_common(
     state: AppState,
     user: CurrentUser,
@@ -554,7 +518,7 @@ async fn list_common(
     user: CurrentUser,
     version: ApiVersion,
     uri: &str,
-    p: ListPath,
+    p: SiteListPath,
     body: Obj,
     form: Form,
 ) -> Result<Response, ApiError> {
@@ -571,7 +535,7 @@ async fn list_restore<const TO: bool>(
     user: CurrentUser,
     version: ApiVersion,
     uri: axum::http::Uri,
-    Path(p): Path<ListPath>,
+    Path(p): Path<SiteListPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
     require_verb_era(version)?;
@@ -632,7 +596,7 @@ async fn one_restore<const TO: bool>(
     user: CurrentUser,
     version: ApiVersion,
     uri: axum::http::Uri,
-    Path(p): Path<ItemPath>,
+    Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
     require_verb_era(version)?;
@@ -646,7 +610,7 @@ async fn version_restore<const TO: bool>(
     user: CurrentUser,
     version: ApiVersion,
     uri: axum::http::Uri,
-    Path(p): Path<VersionPath>,
+    Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
     require_verb_era(version)?;
@@ -679,7 +643,7 @@ pub async fn sharepoint_action(
         SpScope::Folders => (Coll::Folders, None),
         SpScope::Folder(id) => (Coll::Folders, Some(vec![id.clone()])),
         SpScope::Library(id) => {
-            let p = ListPath { id: sid.into(), site_id: site_id.into(), list_id: id.clone() };
+            let p = SiteListPath { id: sid.into(), site_id: site_id.into(), list_id: id.clone() };
             return list_common(state.clone(), user.clone(), version, "/libraries/", p, opts.clone(), Form::Action)
                 .await;
         }
@@ -718,7 +682,7 @@ async fn list_action(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
-    Path(p): Path<ListPath>,
+    Path(p): Path<SiteListPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
     let o = restore_to_body(version, &body)?;
@@ -740,7 +704,7 @@ async fn item_action(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
-    Path(p): Path<ItemPath>,
+    Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
     let o = restore_to_body(version, &body)?;
