@@ -5,47 +5,16 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use emulator::EmulatorConfig;
 use serde_json::json;
 
-const PASSWORD: &str = "s3cret repository password";
+use crate::common::{field, output_ok, tenant, PASSWORD};
 
 fn vault365(data: &Path, password: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_vault365"));
-    c.args(args)
-        .env("VAULT365_DATA_DIR", data)
-        .env("VAULT365_REPO_PASSWORD", password)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null());
-    c
+    crate::common::vault365_at(data, password, args)
 }
 
 fn run_ok(data: &Path, args: &[&str]) -> String {
-    let out = vault365(data, PASSWORD, args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn field<'a>(line: &'a str, key: &str) -> &'a str {
-    line.split_whitespace()
-        .find_map(|w| w.strip_prefix(&format!("{key}=")))
-        .unwrap_or_else(|| panic!("{key} in {line}"))
-}
-
-async fn tenant(dir: &Path, seed: &str) -> emulator::RunningEmulator {
-    emulator::start(EmulatorConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        state_dir: dir.join("tenant"),
-        seed: Some(seed.into()),
-        public_url: None,
-    })
-    .await
-    .unwrap()
+    output_ok(vault365(data, PASSWORD, args))
 }
 
 #[tokio::test(flavor = "multi_thread")]

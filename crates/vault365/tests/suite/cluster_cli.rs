@@ -11,23 +11,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use emulator::EmulatorConfig;
 use serde_json::{json, Value};
 use sqlx::Row;
 
-const PASSWORD: &str = "s3cret repository password";
+use crate::common::{fresh_postgres_database, output_ok, tenant, test_server as var, PASSWORD};
+
 /// Takeover delay of the workers (the minimum: three engine session heartbeats).
 const STALE_SECS: u64 = 6;
-
-fn var(name: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => Some(v),
-        _ => {
-            eprintln!("note: {name} is not set: skipping the cluster test (scripts/test.sh always sets it)");
-            None
-        }
-    }
-}
 
 struct Node {
     config: PathBuf,
@@ -45,24 +35,13 @@ impl Drop for Worker {
 
 impl Node {
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_vault365"));
+        let mut c = crate::common::vault365();
         c.arg("--config").arg(&self.config).args(args).env("VAULT365_REPO_PASSWORD", PASSWORD);
-        c.env("RUST_LOG", "warn").stdin(Stdio::null());
-        for v in ["VAULT365_DATA_DIR", "VAULT365_CATALOG_URL", "VAULT365_REPOSITORY", "VAULT365_REPOSITORY_S3"] {
-            c.env_remove(v);
-        }
         c
     }
 
     fn run_ok(&self, args: &[&str]) -> String {
-        let out = self.cmd(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        output_ok(self.cmd(args))
     }
 
     /// `serve --worker` (API + worker) on a free loopback port; returns the process and the API's base URL.
@@ -159,24 +138,10 @@ fn task_id(line: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_node_has_its_backup_taken_over_by_another() {
     let (Some(pg), Some(s3)) = (var("VAULT365_TEST_POSTGRES"), var("VAULT365_TEST_S3")) else { return };
-    let pg = pg.trim_end_matches('/').to_string();
-    sqlx::any::install_default_drivers();
-    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{pg}/postgres"))
-        .await
-        .unwrap_or_else(|e| panic!("VAULT365_TEST_POSTGRES={pg} is set but the server is unreachable: {e}"));
-    let db_name = format!("cluster_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {db_name}")).execute(&mut admin).await.unwrap();
-    let catalog_url = format!("{pg}/{db_name}");
+    let catalog_url = fresh_postgres_database(&pg, "cluster_test").await;
 
     let dir = tempfile::tempdir().unwrap();
-    let emu = emulator::start(EmulatorConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        state_dir: dir.path().join("tenant"),
-        seed: Some("users=3,files=150,versions=1".into()),
-        public_url: None,
-    })
-    .await
-    .unwrap();
+    let emu = tenant(dir.path(), "users=3,files=150,versions=1").await;
     // One configuration for every node: the same catalog and bucket. The data directory (organization credentials)
     // is shared here because the nodes run on one machine; a real cluster distributes it.
     let s3cfg = repo::store::S3Config::from_url(&s3).unwrap();

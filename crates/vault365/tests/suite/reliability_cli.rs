@@ -15,47 +15,22 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use emulator::EmulatorConfig;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
-const PASSWORD: &str = "s3cret repository password";
+use crate::common::{output_ok_async, tenant, PASSWORD};
+
 const ADMIN: &str = "DOMAIN\\admin";
 const ADMIN_PASSWORD: &str = "admin pa$$";
 
 fn vault365(data: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_vault365"));
-    c.args(args)
-        .env("VAULT365_DATA_DIR", data)
-        .env("VAULT365_REPO_PASSWORD", PASSWORD)
-        .env("VAULT365_API_LISTEN", "127.0.0.1:0")
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null());
+    let mut c = crate::common::vault365_at(data, PASSWORD, args);
+    c.env("VAULT365_API_LISTEN", "127.0.0.1:0");
     c
 }
 
 async fn run_ok(data: &Path, args: &[&str]) -> String {
-    let mut cmd = vault365(data, args);
-    let args = args.join(" ");
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
-    assert!(
-        out.status.success(),
-        "{args}: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-async fn tenant(dir: &Path, seed: &str) -> emulator::RunningEmulator {
-    emulator::start(EmulatorConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        state_dir: dir.join("tenant"),
-        seed: Some(seed.into()),
-        public_url: None,
-    })
-    .await
-    .unwrap()
+    output_ok_async(vault365(data, args)).await
 }
 
 /// An organization on the emulator, two backups (so there are two restore points) and an API account.

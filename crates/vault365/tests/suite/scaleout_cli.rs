@@ -5,64 +5,16 @@
 //! set but unreachable: the test fails.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use emulator::EmulatorConfig;
-
-const PASSWORD: &str = "s3cret repository password";
-
-fn var(name: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => Some(v),
-        _ => {
-            eprintln!("note: {name} is not set: skipping the scale-out CLI test (scripts/test.sh always sets it)");
-            None
-        }
-    }
-}
-
-/// A fresh database on the test server; panics when the server is unreachable.
-async fn fresh_database(base: &str) -> String {
-    let base = base.trim_end_matches('/');
-    sqlx::any::install_default_drivers();
-    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{base}/postgres"))
-        .await
-        .unwrap_or_else(|e| panic!("VAULT365_TEST_POSTGRES={base} is set but the server is unreachable: {e}"));
-    let name = format!("cli_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
-    format!("{base}/{name}")
-}
-
-fn run_ok(mut c: Command) -> String {
-    let out = c.stdin(Stdio::null()).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{c:?}: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn field<'a>(line: &'a str, key: &str) -> &'a str {
-    line.split_whitespace()
-        .find_map(|w| w.strip_prefix(&format!("{key}=")))
-        .unwrap_or_else(|| panic!("{key} in {line}"))
-}
+use crate::common::{field, fresh_postgres_database, output_ok as run_ok, tenant, test_server as var, PASSWORD};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn backups_with_the_catalog_on_postgres_and_the_repository_on_s3() {
     let (Some(pg), Some(s3)) = (var("VAULT365_TEST_POSTGRES"), var("VAULT365_TEST_S3")) else { return };
-    let catalog_url = fresh_database(&pg).await;
+    let catalog_url = fresh_postgres_database(&pg, "cli_test").await;
     let dir = tempfile::tempdir().unwrap();
-    let emu = emulator::start(EmulatorConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        state_dir: dir.path().join("tenant"),
-        seed: Some("users=2,files=10,versions=1,sites=1,items=2".into()),
-        public_url: None,
-    })
-    .await
-    .unwrap();
+    let emu = tenant(dir.path(), "users=2,files=10,versions=1,sites=1,items=2").await;
     // Same server and bucket, a fresh prefix; the secret goes into a file referenced by the config.
     let s3cfg = repo::store::S3Config::from_url(&s3).unwrap();
     let prefix = format!("cli-test-{}", uuid::Uuid::new_v4().simple());
@@ -83,11 +35,8 @@ async fn backups_with_the_catalog_on_postgres_and_the_repository_on_s3() {
     )
     .unwrap();
     let cmd = move |args: &[&str]| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_vault365"));
-        c.arg("--config").arg(&config).args(args).env("VAULT365_REPO_PASSWORD", PASSWORD).env("RUST_LOG", "warn");
-        for v in ["VAULT365_DATA_DIR", "VAULT365_CATALOG_URL", "VAULT365_REPOSITORY", "VAULT365_REPOSITORY_S3"] {
-            c.env_remove(v);
-        }
+        let mut c: Command = crate::common::vault365();
+        c.arg("--config").arg(&config).args(args).env("VAULT365_REPO_PASSWORD", PASSWORD);
         c
     };
     let url = emu.base_url();

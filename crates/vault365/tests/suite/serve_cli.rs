@@ -7,12 +7,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn vault365(dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_vault365"));
-    c.arg("--config")
-        .arg(dir.join("vault365.toml"))
-        .args(args)
-        .env("VAULT365_REPO_PASSWORD", "repo password")
-        .env("RUST_LOG", "warn");
+    let mut c = crate::common::vault365();
+    c.arg("--config").arg(dir.join("vault365.toml")).args(args).env("VAULT365_REPO_PASSWORD", "repo password");
     c
 }
 

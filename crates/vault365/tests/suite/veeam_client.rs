@@ -5,11 +5,11 @@
 //! The interpreter is `$VAULT365_PYTHON` (scripts/test.sh sets it to `.venv/bin/python` after installing
 //! tests/python/requirements.txt). Unset, or without the packages, the test fails: it must never pass by skipping.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::common::{free_port, Demo};
 
 fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
@@ -20,7 +20,7 @@ fn python() -> PathBuf {
         panic!(
             "VAULT365_PYTHON is not set: this acceptance test runs the `veeam-365` client with it. Run scripts/test.sh, \
              or: python3 -m venv .venv && .venv/bin/pip install -r tests/python/requirements.txt && \
-             VAULT365_PYTHON=$PWD/.venv/bin/python cargo test -p vault365 --test veeam_client"
+             VAULT365_PYTHON=$PWD/.venv/bin/python cargo test -p vault365 --test suite veeam_client::"
         )
     };
     let py = workspace_root().join(p);
@@ -35,55 +35,9 @@ fn python() -> PathBuf {
     py
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// The demo process; stopped (SIGTERM, then kill) when dropped, so a failing assertion leaves nothing running.
-struct Demo(Child);
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if matches!(self.0.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts `vault365 demo` and returns it with the fields of its ready line (url, user, password, emulator, …).
 fn start_demo(dir: &std::path::Path) -> (Demo, std::collections::HashMap<String, String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vault365"))
-        .args(["demo", "--dir", dir.to_str().unwrap(), "--port", &free_port().to_string()])
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let demo = Demo(child);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.starts_with("vault365 demo ready") {
-                let _ = tx.send(line);
-            }
-        }
-    });
-    let line = rx.recv_timeout(Duration::from_secs(300)).expect("the demo printed its ready line");
-    let fields = line
-        .split_whitespace()
-        .filter_map(|w| w.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    (demo, fields)
+    Demo::start(dir, free_port(), Duration::from_secs(300))
 }
 
 /// Runs the script to completion (bounded), returning (success, stdout + stderr).
