@@ -130,11 +130,12 @@ pub enum Scope {
 // ---------------------------------------------------------------------------------------------------------------
 // Context
 
-/// Adds `folder` and everything below it (visible in the session) to `plan`; returns files without content.
+/// Adds `folder` (or, with `None`, the whole container: a OneDrive or a library) and everything below it that the
+/// session shows to `plan`; returns how many files have no content to add.
 async fn add_tree(
     state: &AppState,
-    d: &SessionDrive,
     plan: &mut ZipPlan,
+    (container, at, show_deleted): (Uuid, DateTime<Utc>, bool),
     folder: Option<&ItemRow>,
 ) -> Result<u64, ApiError> {
     let start = match folder {
@@ -144,25 +145,24 @@ async fn add_tree(
         }
         None => None,
     };
-    let rows = walk_tree(&state.catalog, d.row.id, start, d.at, d.session.show_deleted, ItemKind::Any).await?;
+    let rows = walk_tree(&state.catalog, container, start, at, show_deleted, ItemKind::Any).await?;
     too_many(rows.len())?;
     let mut missing = 0;
     for r in rows {
         let parent = r.state.parent_id.as_deref();
-        if r.state.is_folder {
-            plan.add_folder(parent, &r.item_id, &r.state.name, r.state.modified_at);
-        } else if !add_file(
-            plan,
-            parent,
-            &r.state.name,
-            r.state.content_ref.as_deref(),
-            r.state.size,
-            r.state.modified_at,
-        ) {
+        let s = &r.state;
+        if s.is_folder {
+            plan.add_folder(parent, &r.item_id, &s.name, s.modified_at);
+        } else if !add_file(plan, parent, &s.name, s.content_ref.as_deref(), s.size, s.modified_at) {
             missing += 1;
         }
     }
     Ok(missing)
+}
+
+/// The container, instant and deleted-items visibility of a OneDrive in its session (for [`add_tree`]).
+fn drive_tree(d: &SessionDrive) -> (Uuid, DateTime<Utc>, bool) {
+    (d.row.id, d.at, d.session.show_deleted)
 }
 
 /// Adds a file; `false` when it has no content to add.
@@ -356,7 +356,7 @@ async fn save_scope(
     match scope {
         Scope::OneDrive => {
             let mut plan = ZipPlan::new();
-            let missing = add_tree(state, d, &mut plan, None).await?;
+            let missing = add_tree(state, &mut plan, drive_tree(d), None).await?;
             send_zip(state, &target(d), plan, format!("{}.zip", d.name()), "OneDrive", missing).await
         }
         Scope::Folder(id) => {
@@ -368,7 +368,7 @@ async fn save_scope(
                 }
             }
             let mut plan = ZipPlan::new();
-            let missing = add_tree(state, d, &mut plan, Some(&f)).await?;
+            let missing = add_tree(state, &mut plan, drive_tree(d), Some(&f)).await?;
             send_zip(state, &target(d), plan, format!("{}.zip", f.state.name), "Folder", missing).await
         }
         Scope::Folders => {
@@ -380,7 +380,7 @@ async fn save_scope(
             let mut plan = ZipPlan::new();
             let mut missing = 0;
             for f in &folders {
-                missing += add_tree(state, d, &mut plan, Some(f)).await?;
+                missing += add_tree(state, &mut plan, drive_tree(d), Some(f)).await?;
             }
             send_zip(state, &target(d), plan, "Folders.zip".into(), "Folder", missing).await
         }
@@ -770,34 +770,9 @@ impl Site {
         }
     }
 
-    /// Adds a folder (or, with `None`, the whole list) and everything below it to `plan`.
-    async fn add_tree(
-        &self,
-        state: &AppState,
-        plan: &mut ZipPlan,
-        list: &SpList,
-        folder: Option<&ItemRow>,
-    ) -> Result<u64, ApiError> {
-        let start = match folder {
-            Some(f) => {
-                plan.add_folder(None, &f.item_id, &f.state.name, f.state.modified_at);
-                Some(f.item_id.as_str())
-            }
-            None => None,
-        };
-        let rows = walk_tree(&state.catalog, list.id, start, self.at, self.session.show_deleted, ItemKind::Any).await?;
-        too_many(rows.len())?;
-        let mut missing = 0;
-        for r in rows {
-            let parent = r.state.parent_id.as_deref();
-            let s = &r.state;
-            if s.is_folder {
-                plan.add_folder(parent, &r.item_id, &s.name, s.modified_at);
-            } else if !add_file(plan, parent, &s.name, s.content_ref.as_deref(), s.size, s.modified_at) {
-                missing += 1;
-            }
-        }
-        Ok(missing)
+    /// The container, instant and deleted-items visibility of a library in the session (for [`add_tree`]).
+    fn list_tree(&self, list: &SpList) -> (Uuid, DateTime<Utc>, bool) {
+        (list.id, self.at, self.session.show_deleted)
     }
 }
 
@@ -870,7 +845,7 @@ async fn sp_save_scope(
                 }
             }
             let mut plan = ZipPlan::new();
-            let missing = site.add_tree(state, &mut plan, &l, Some(&f)).await?;
+            let missing = add_tree(state, &mut plan, site.list_tree(&l), Some(&f)).await?;
             send_zip(state, &t, plan, format!("{}.zip", f.state.name), "Folder", missing).await
         }
         SpScope::Folders => {
@@ -882,7 +857,7 @@ async fn sp_save_scope(
             let mut plan = ZipPlan::new();
             let mut missing = 0;
             for (l, f) in &found {
-                missing += site.add_tree(state, &mut plan, l, Some(f)).await?;
+                missing += add_tree(state, &mut plan, site.list_tree(l), Some(f)).await?;
             }
             send_zip(state, &t, plan, "Folders.zip".into(), "Folder", missing).await
         }
@@ -893,7 +868,7 @@ async fn sp_save_scope(
                 .cloned()
                 .ok_or_else(|| sp_not_found("library", id))?;
             let mut plan = ZipPlan::new();
-            let missing = site.add_tree(state, &mut plan, &l, None).await?;
+            let missing = add_tree(state, &mut plan, site.list_tree(&l), None).await?;
             send_zip(state, &t, plan, format!("{}.zip", l.info.title), "Library", missing).await
         }
         SpScope::Attachments(item) => {
