@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod auth;
 pub mod browse_util;
 pub mod config;
+pub mod device_codes;
 pub mod dialect;
 pub mod edge;
 pub mod email_settings;

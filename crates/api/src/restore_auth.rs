@@ -9,15 +9,13 @@
 //!   is declined). A code serves one restore, of the session's organization, for the account that asked for it.
 //!
 //! Wrong passwords and certificates are refused before anything is written (400). Credentials live in memory for
-//! the request (or the background job) only: never logged, never stored. Pending device codes are kept in memory
-//! of the node that issued them (the Entra `device_code` is a secret too), until used or expired.
+//! the request (or the background job) only: never logged, never stored. Pending device codes are kept in the
+//! catalog, sealed with the repository key ([`crate::device_codes`]), so any node can use a code until it expires.
 //!
 //! Where the tenant is: [`RestoreAccess`] in [`AppState::shared`] (Microsoft's cloud and the organization's
 //! `config.applicationId` by default; tests point it at the emulator with [`set_access`]).
 
-use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use m365::auth::DeviceCode;
 use m365::{Credential, Endpoints, GraphClient, Resource, TenantConfig};
@@ -25,6 +23,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::auth::CurrentUser;
+use crate::device_codes::{self, PendingCode};
 use crate::dialect::Obj;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -58,28 +57,6 @@ pub fn set_access(state: &AppState, access: RestoreAccess) {
 
 fn access(state: &AppState) -> RestoreAccess {
     access_cell(state).0.lock().unwrap_or_else(|p| p.into_inner()).clone()
-}
-
-/// A device code waiting to be used by a restore.
-struct PendingCode {
-    owner: String,
-    organization: Uuid,
-    client_id: String,
-    code: DeviceCode,
-    expires: Instant,
-}
-
-/// Pending device codes by normalised user code.
-#[derive(Default)]
-struct DeviceCodes(Mutex<HashMap<String, PendingCode>>);
-
-fn device_codes(state: &AppState) -> std::sync::Arc<DeviceCodes> {
-    state.shared.get_or_insert_with(DeviceCodes::default)
-}
-
-/// User codes compare without case, dashes and blanks (how people type them back).
-fn normalise_code(code: &str) -> String {
-    code.chars().filter(|c| *c != '-' && !c.is_whitespace()).collect::<String>().to_uppercase()
 }
 
 /// A signed-in client, or one whose device-code sign-in still has to be approved.
@@ -163,16 +140,7 @@ fn non_empty(body: &Obj, names: &[&str]) -> Result<Option<String>, ApiError> {
 /// [`SignIn::Pending`].
 pub async fn sign_in(state: &AppState, user: &CurrentUser, org: Uuid, body: &Obj) -> Result<SignIn, ApiError> {
     if let Some(code) = non_empty(body, &["userCode"])? {
-        let pending = {
-            let registry = device_codes(state);
-            let mut codes = registry.0.lock().unwrap_or_else(|p| p.into_inner());
-            codes.retain(|_, p| p.expires > Instant::now());
-            let key = normalise_code(&code);
-            match codes.get(&key) {
-                Some(p) if p.owner == user.id && p.organization == org => codes.remove(&key),
-                _ => None,
-            }
-        };
+        let pending = device_codes::claim(state, &code, &user.id, org).await?;
         let p = pending.ok_or_else(|| {
             ApiError::bad_request(
                 "'userCode' is unknown or expired: get a device code for this restore session with \
@@ -265,29 +233,14 @@ pub async fn request_device_code(
         "expiresIn": code.expires_in,
         "message": code.message,
     });
-    let pending = PendingCode {
-        owner: user.id.clone(),
-        organization: org,
-        client_id,
-        expires: Instant::now() + Duration::from_secs(code.expires_in),
-        code,
-    };
-    let registry = device_codes(state);
-    let mut codes = registry.0.lock().unwrap_or_else(|p| p.into_inner());
-    codes.retain(|_, p| p.expires > Instant::now());
-    codes.insert(normalise_code(&pending.code.user_code), pending);
+    let pending = PendingCode { owner: user.id.clone(), organization: org, client_id, code };
+    device_codes::keep(state, &pending).await?;
     Ok(answer)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn user_codes_normalise() {
-        assert_eq!(normalise_code("abcd-efgh"), "ABCDEFGH");
-        assert_eq!(normalise_code(" AB CD "), "ABCD");
-    }
 
     #[test]
     fn bad_certificates_name_the_field() {

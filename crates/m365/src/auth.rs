@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
@@ -40,8 +40,9 @@ struct Cached {
     renew_at: Instant,
 }
 
-/// Device-code sign-in in progress (`user_code` is shown to the user).
-#[derive(Clone, Debug, Deserialize)]
+/// Device-code sign-in in progress (`user_code` is shown to the user). Serializable so a server can keep it
+/// until a restore uses it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DeviceCode {
     pub device_code: String,
     pub user_code: String,

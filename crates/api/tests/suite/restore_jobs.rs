@@ -200,12 +200,13 @@ async fn per_version_restore_and_copy() {
 
 #[tokio::test]
 async fn device_code_sign_in_for_restores() {
-    let s = TestServer::start(DEFAULT_SEED).await;
+    let mut s = TestServer::start(DEFAULT_SEED).await;
     prepare(&s);
     let od = s.changes.onedrive;
     let edited = s.changes.edited.clone();
+    let (tenant_http, emulator_url, upn) = (s.tenant.http.clone(), s.tenant.emu.base_url(), s.changes.upn.clone());
     let approve = |code: String| {
-        let (http, url, upn) = (s.tenant.http.clone(), s.tenant.emu.base_url(), s.changes.upn.clone());
+        let (http, url, upn) = (tenant_http.clone(), emulator_url.clone(), upn.clone());
         async move {
             let r = http
                 .post(format!("{url}/_emulator/devicecode/approve"))
@@ -226,6 +227,15 @@ async fn device_code_sign_in_for_restores() {
     assert!(dc["verificationUrl"].as_str().unwrap().starts_with("http"), "{dc}");
     assert!(dc["expiresIn"].as_i64().unwrap() > 0, "{dc}");
     approve(code.clone()).await;
+    // The pending code is in the catalog, sealed with the repository key, so a restarted server (or another node)
+    // can use it.
+    let row = sqlx::query("SELECT sealed, code FROM api_device_codes").fetch_one(s.state.pool()).await.unwrap();
+    let (sealed, stored): (i64, String) =
+        (sqlx::Row::try_get(&row, "sealed").unwrap(), sqlx::Row::try_get(&row, "code").unwrap());
+    assert_eq!(sealed, 1);
+    assert!(!stored.contains("device_code") && !stored.contains(&code), "{stored}");
+    s.restart().await;
+    prepare(&s);
     let path = format!("/v7/RestoreSessions/{sid}/Organization/OneDrives/{od}/Documents/{edited}/restore");
     let (st, b) = s.post(&path, Some(&s.token), json!({"userCode": code})).await;
     assert_eq!(st, StatusCode::OK, "{b}");
