@@ -213,7 +213,9 @@ async fn kill_dash_nine_during_a_v8_restore_job() {
         let u = st.users.values().next().unwrap();
         (u.user_principal_name.clone(), u.password.clone())
     };
-    // Slow every upload so the job is still running when the server is killed.
+    // Slow every upload so the job is still running when the server is killed. The tenant still holds what was
+    // backed up, so a last-version restore would skip every file as unchanged without writing: the restore writes
+    // all versions (`documentVersion: all`), which uploads every file.
     fault(&emu, json!({"pathContains": "/content", "latencyMs": 300})).await;
     fault(&emu, json!({"path": "/_up", "latencyMs": 300})).await;
 
@@ -228,7 +230,7 @@ async fn kill_dash_nine_during_a_v8_restore_job() {
         &url,
         &token,
         json!({"userName": upn, "userPassword": user_password, "documentAction": "overwrite",
-               "changedItems": true, "deletedItems": true}),
+               "documentVersion": "all", "changedItems": true, "deletedItems": true}),
     )
     .await;
     assert!(st.is_success(), "{st} {b}");
@@ -399,7 +401,7 @@ async fn restore_under_a_fault_storm_loses_no_item() {
         &url,
         &token,
         json!({"userName": upn, "userPassword": user_password, "documentAction": "overwrite",
-               "changedItems": true, "deletedItems": true}),
+               "documentVersion": "all", "changedItems": true, "deletedItems": true}),
     )
     .await;
     // The storm really hit the restore: a rule with a budget disappears once it has fired that many times, so no
