@@ -644,75 +644,28 @@ async fn sp_verb(
     sp_send_scope(state, version, &site, &scope, body).await
 }
 
-async fn sp_send_documents(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<SitePath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    sp_verb(&state, &user, version, &p.id, &p.site_id, SpScope::Documents, &body).await
+/// A v6+ SharePoint send route: its path parameters select the scope; [`sp_verb`] does the rest.
+macro_rules! sp_send_handler {
+    ($name:ident, $path:ty, |$p:ident| $scope:expr) => {
+        async fn $name(
+            State(state): State<AppState>,
+            user: CurrentUser,
+            version: ApiVersion,
+            Path($p): Path<$path>,
+            LenientJson(body): LenientJson,
+        ) -> Result<Response, ApiError> {
+            sp_verb(&state, &user, version, &$p.id, &$p.site_id, $scope, &body).await
+        }
+    };
 }
 
-async fn sp_send_document(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    sp_verb(&state, &user, version, &p.id, &p.site_id, SpScope::Document(p.item_id), &body).await
-}
-
-async fn sp_send_folders(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<SitePath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    sp_verb(&state, &user, version, &p.id, &p.site_id, SpScope::Folders, &body).await
-}
-
-async fn sp_send_folder(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    sp_verb(&state, &user, version, &p.id, &p.site_id, SpScope::Folder(p.item_id), &body).await
-}
-
-async fn sp_send_library(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    sp_verb(&state, &user, version, &p.id, &p.site_id, SpScope::Library(p.item_id), &body).await
-}
-
-async fn sp_send_attachments(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    sp_verb(&state, &user, version, &p.id, &p.site_id, SpScope::Attachments(p.item_id), &body).await
-}
-
-async fn sp_send_attachment(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<SiteAttachmentPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    sp_verb(&state, &user, version, &p.id, &p.site_id, SpScope::Attachment(p.item_id, p.attachment_id), &body).await
-}
+sp_send_handler!(sp_send_documents, SitePath, |p| SpScope::Documents);
+sp_send_handler!(sp_send_document, SiteItemPath, |p| SpScope::Document(p.item_id));
+sp_send_handler!(sp_send_folders, SitePath, |p| SpScope::Folders);
+sp_send_handler!(sp_send_folder, SiteItemPath, |p| SpScope::Folder(p.item_id));
+sp_send_handler!(sp_send_library, SiteItemPath, |p| SpScope::Library(p.item_id));
+sp_send_handler!(sp_send_attachments, SiteItemPath, |p| SpScope::Attachments(p.item_id));
+sp_send_handler!(sp_send_attachment, SiteAttachmentPath, |p| SpScope::Attachment(p.item_id, p.attachment_id));
 
 /// The attachment for version `vid` (`versionId`: 1-based ordinal, oldest first) of a document.
 async fn version_attachment(
