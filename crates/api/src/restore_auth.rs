@@ -1,7 +1,7 @@
 //! Signing in to the organization for a restore, with the credentials of the request (veeam-api-notes §16.19):
 //!
-//! * `userName` + `userPassword` (bulk bodies: `officeUsername` + `officeUserpassword`): resource owner password
-//!   sign-in of that account;
+//! * `userName` + `userPassword` (bulk bodies: `officeUsername` + `officeUserpassword`, or `officePassword` as the
+//!   v2/v3 docs spell it): resource owner password sign-in of that account;
 //! * `applicationId` + `applicationCertificate` (base64 PFX) + `applicationCertificatePassword`: a client assertion
 //!   signed with the PFX's key;
 //! * `userCode`: a device code obtained from `POST …/RestoreSessions/{id}/organization/restoreDeviceCode`
@@ -164,10 +164,14 @@ pub async fn sign_in(state: &AppState, user: &CurrentUser, org: Uuid, body: &Obj
         }
         None => {
             let username = non_empty(body, &["userName", "officeUsername"])?;
-            let password = match body.str("userPassword")? {
-                Some(p) => Some(p),
-                None => body.str("officeUserpassword")?,
-            };
+            // `officePassword` is how the v2/v3 docs spell the bulk body's password.
+            let mut password = None;
+            for name in ["userPassword", "officeUserpassword", "officePassword"] {
+                if let Some(p) = body.str(name)? {
+                    password = Some(p);
+                    break;
+                }
+            }
             let (Some(username), Some(password)) = (username, password) else {
                 return Err(ApiError::bad_request(
                     "Specify the credentials of the organization: 'userName' and 'userPassword', 'applicationId' and \

@@ -6,6 +6,7 @@
 //! | path | body |
 //! |---|---|
 //! | `/restore` (bulk) | `RESTBulkRestoreConfig` (`oneDrives[].id`, `documentAction`, `skipUnresolved`, `officeUsername`/`officeUserpassword`, …) |
+//! | `/Action` (bulk, v2–v5 only) | the same, wrapped in `restoreToOriginalLocation` (v5 docs) or at the top level (v2/v3 docs) |
 //! | `/{oneDriveId}/restore` | `RESTRestoreToOriginal` (whole OneDrive) |
 //! | `/{oneDriveId}/copyTo` | `RESTCopyToFolder` (whole OneDrive) |
 //! | `/{oneDriveId}/Documents/restore`, `/Folders/restore` | `RESTRestoreToOriginalDocuments` / `…Folders` (`documents[].id` / `folders[].id`) |
@@ -77,6 +78,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/{version}/RestoreSessions/{id}/Organization/restoreDeviceCode", post(device_code))
         .route(&format!("{DRIVES}/restore"), post(bulk_restore))
+        .route(&format!("{DRIVES}/Action"), post(bulk_action))
         .route(&format!("{BASE}/restore"), post(restore_whole))
         .route(&format!("{BASE}/copyTo"), post(copy_whole))
         .route(&format!("{BASE}/Documents/restore"), post(restore_documents))
@@ -570,19 +572,53 @@ async fn bulk_restore(
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
     require_verb_era(version)?;
-    let s = session_drive::veod_session(&state, &user, version, &p.id, "restored from").await?;
+    restore_onedrives(&state, &user, version, &p.id, &body).await
+}
+
+/// `POST …/OneDrives/Action` (v2–v5): the bulk restore of whole OneDrives to their original location. The v5 docs
+/// wrap the options in `restoreToOriginalLocation`; the v2/v3 docs send them at the top level (`OfficeUsername`,
+/// `OfficePassword`, `OneDrives`, …). Both are accepted.
+async fn bulk_action(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: ApiVersion,
+    Path(p): Path<SessionPath>,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    if !version.is_action_era() {
+        return Err(ApiError::not_found(format!(
+            "{} restores several OneDrives with POST …/OneDrives/restore.",
+            version.segment()
+        )));
+    }
+    if body.get("oneDrives").is_some() && body.get("restoreToOriginalLocation").is_none() {
+        return restore_onedrives(&state, &user, version, &p.id, &body).await;
+    }
+    let (_, opts) = body.action(&["restoreToOriginalLocation"])?;
+    restore_onedrives(&state, &user, version, &p.id, &opts).await
+}
+
+/// Restores the whole OneDrives listed in `oneDrives` (`RESTBulkRestoreConfig`) to their original location.
+async fn restore_onedrives(
+    state: &AppState,
+    user: &CurrentUser,
+    version: ApiVersion,
+    sid: &str,
+    body: &Obj,
+) -> Result<Response, ApiError> {
+    let s = session_drive::veod_session(state, user, version, sid, "restored from").await?;
     let at = s.browse_at.ok_or_else(|| ApiError::not_found("This restore session shows no backup."))?;
     let drives = body.objects("oneDrives")?.unwrap_or_default();
     if drives.is_empty() {
         return Err(ApiError::bad_request("Specify at least one OneDrive in 'oneDrives'."));
     }
     let skip_unresolved = body.bool("skipUnresolved")?.unwrap_or(false);
-    let action = document_action(&body)?;
-    let repo = repository(&state)?;
+    let opts = RestoreOptions { versions: versions(body)?, ..RestoreOptions::original(document_action(body)?) };
+    let repo = repository(state)?;
     let mut works = Vec::new();
     for d in drives {
         let id = d.required_str("id")?;
-        let container = match session_drive::of_session(&state, &s, &id).await.map(|d| d.id()) {
+        let container = match session_drive::of_session(state, &s, &id).await.map(|d| d.id()) {
             Ok(c) => c,
             Err(_) if skip_unresolved => continue,
             Err(e) => return Err(e),
@@ -593,10 +629,10 @@ async fn bulk_restore(
             container,
             at,
             selection: Selection::Whole,
-            opts: RestoreOptions::original(action),
+            opts: opts.clone(),
         });
     }
-    execute(&state, &user, version, &s, &body, works, Answer::Bulk).await
+    execute(state, user, version, &s, body, works, Answer::Bulk).await
 }
 
 /// `POST …/organization/restoreDeviceCode` (v5–v8).
@@ -656,6 +692,7 @@ mod tests {
         for p in [
             "/{version}/RestoreSessions/{id}/Organization/restoreDeviceCode",
             "/{version}/RestoreSessions/{id}/Organization/OneDrives/restore",
+            "/{version}/RestoreSessions/{id}/Organization/OneDrives/Action",
             "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/restore",
             "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/copyTo",
             "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/restore",

@@ -395,3 +395,59 @@ async fn bulk_restore_and_plural_copies() {
     want.sort();
     assert_eq!(names, want);
 }
+
+/// `POST …/OneDrives/Action` (v2–v5 bulk restore of whole OneDrives) in both body forms: the v5 docs' wrapped
+/// `restoreToOriginalLocation` and the v2/v3 docs' top-level `OfficeUsername`/`OfficePassword`/`OneDrives`.
+#[tokio::test]
+async fn v2_to_v5_bulk_onedrive_action_in_both_body_forms() {
+    let s = TestServer::start(DEFAULT_SEED).await;
+    let password = prepare(&s);
+    let od = s.changes.onedrive;
+    let edited = s.changes.edited.clone();
+    let content_path = format!("/drives/{}/items/{edited}/content", s.changes.drive_id);
+    let change = |content: &'static [u8]| s.graph(reqwest::Method::PUT, &content_path, None, Some(content.to_vec()));
+    let t1 = s.t1.to_rfc3339();
+    assert_ne!(tenant_item(&s, &edited).unwrap().0, backed_up_hash(&s, &edited).await, "the tenant moved on");
+
+    // v5: the options wrapped in the action (lenient spelling of its name).
+    let sid5 = s.explore(5, "Veod", Some(&t1)).await;
+    let wrapped = json!({"restoretoOriginallocation": {"officeUsername": s.changes.upn, "officeUserpassword": password,
+        "documentVersion": "last", "documentAction": "overwrite", "oneDrives": [{"id": od.to_string()}]}});
+    let (st, b) =
+        s.post(&format!("/v5/RestoreSessions/{sid5}/Organization/OneDrives/Action"), Some(&s.token), wrapped).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["status"], "Success", "{b}");
+    assert_eq!(tenant_item(&s, &edited).unwrap().0, backed_up_hash(&s, &edited).await);
+
+    // v3: the same at the top level, the passwords spelled as the v2/v3 docs spell them; an unknown OneDrive is
+    // skipped with SkipUnresolved.
+    change(b"changed after the v5 restore").await;
+    let sid3 = s.explore(3, "Veod", Some(&t1)).await;
+    let flat = json!({"OfficeUsername": s.changes.upn, "OfficePassword": password, "OnPremisesUsername": "",
+        "OnPremisesPassword": "", "SkipUnresolved": true, "DocumentVersion": "Last", "DocumentAction": "Overwrite",
+        "OneDrives": [{"Id": od.to_string()}, {"Id": uuid::Uuid::new_v4().to_string()}]});
+    let (st, b) =
+        s.post(&format!("/v3/RestoreSessions/{sid3}/Organization/OneDrives/Action"), Some(&s.token), flat).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["details"].as_array().unwrap().len(), 1, "{b}");
+    assert_eq!(tenant_item(&s, &edited).unwrap().0, backed_up_hash(&s, &edited).await);
+
+    // Another action, a wrong password, another user's session and the verb era are refused before anything runs.
+    change(b"changed after the v3 restore").await;
+    let now = tenant_item(&s, &edited).unwrap().0;
+    let path5 = format!("/v5/RestoreSessions/{sid5}/Organization/OneDrives/Action");
+    let (st, b) = s.post(&path5, Some(&s.token), json!({"copyTo": {"oneDrives": [{"id": od.to_string()}]}})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b["message"].as_str().unwrap().contains("restoreToOriginalLocation"), "{b}");
+    let bad = json!({"restoreToOriginalLocation": {"officeUsername": s.changes.upn, "officeUserpassword": "wrong",
+        "oneDrives": [{"id": od.to_string()}]}});
+    let (st, b) = s.post(&path5, Some(&s.token), bad.clone()).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    let (st, _) = s.post(&path5, Some(&s.other_token), bad).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let sid7 = s.explore(7, "Veod", Some(&t1)).await;
+    let (st, _) =
+        s.post(&format!("/v7/RestoreSessions/{sid7}/Organization/OneDrives/Action"), Some(&s.token), json!({})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert_eq!(tenant_item(&s, &edited).unwrap().0, now, "nothing was written by the refused requests");
+}
