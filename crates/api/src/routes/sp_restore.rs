@@ -224,24 +224,6 @@ impl SiteCx {
     }
 }
 
-/// `documents[].id` / `folders[].id` / `items[].id` (plain strings are accepted too).
-fn body_ids(body: &Obj, coll: Coll) -> Result<Vec<String>, ApiError> {
-    let field = coll.field();
-    let list = body.array(field)?.unwrap_or_default();
-    let mut out = Vec::new();
-    for (i, v) in list.iter().enumerate() {
-        match v {
-            Value::String(s) if !s.trim().is_empty() => out.push(s.trim().to_string()),
-            Value::Object(_) => out.push(Obj::new(v.as_object().cloned().unwrap_or_default()).required_str("id")?),
-            _ => return Err(ApiError::bad_request(format!("{field}[{i}] must be an object with an 'id'."))),
-        }
-    }
-    if out.is_empty() {
-        return Err(ApiError::bad_request(format!("Specify at least one entry in '{field}'.")));
-    }
-    Ok(out)
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Options
 // ---------------------------------------------------------------------------------------------------------------
@@ -558,7 +540,7 @@ async fn items_common(
     let site = site_cx(&state, &user, version, sid, site_id).await?;
     let ids = match ids {
         Some(ids) => ids,
-        None => body_ids(&body, coll)?,
+        None => body.id_list(coll.field())?.iter().map(|id| id.trim().to_string()).collect(),
     };
     let mut units = site.items(&state, coll, &ids).await?;
     if let Some(v) = version_id {
