@@ -10,24 +10,18 @@ use cluster::*;
 use repo::catalog::Catalog;
 use serde_json::json;
 
+#[path = "../../../tests/support/test_servers.rs"]
+mod test_servers;
+use test_servers::{fresh_postgres_database, test_server_var};
+
 /// One catalog per available backend: SQLite always, PostgreSQL when configured. Keep the guard alive.
 async fn catalogs() -> (Vec<Catalog>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let sqlite =
         Catalog::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("catalog.db").display())).await.unwrap();
     let mut out = vec![sqlite];
-    match std::env::var("VAULT365_TEST_POSTGRES") {
-        Ok(base) if !base.trim().is_empty() => {
-            let base = base.trim_end_matches('/');
-            sqlx::any::install_default_drivers();
-            let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{base}/postgres"))
-                .await
-                .unwrap_or_else(|e| panic!("VAULT365_TEST_POSTGRES={base} is set but the server is unreachable: {e}"));
-            let name = format!("queue_test_{}", uuid::Uuid::new_v4().simple());
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
-            out.push(Catalog::connect(&format!("{base}/{name}")).await.unwrap());
-        }
-        _ => eprintln!("note: VAULT365_TEST_POSTGRES is not set: queue tests run on SQLite only"),
+    if let Some(base) = test_server_var("VAULT365_TEST_POSTGRES", "PostgreSQL half of this queue") {
+        out.push(Catalog::connect(&fresh_postgres_database(&base, "queue_test").await).await.unwrap());
     }
     (out, dir)
 }

@@ -14,11 +14,8 @@ use uuid::Uuid;
 /// A catalog in a fresh database; the guard keeps the SQLite directory alive.
 async fn fresh() -> (Catalog, Option<tempfile::TempDir>) {
     if let Ok(base) = std::env::var("VAULT365_TEST_POSTGRES") {
-        sqlx::any::install_default_drivers();
-        let name = format!("catalog_test_{}", Uuid::new_v4().simple());
-        let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{base}/postgres")).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
-        return (Catalog::connect(&format!("{base}/{name}")).await.unwrap(), None);
+        let url = crate::test_servers::fresh_postgres_database(&base, "catalog_test").await;
+        return (Catalog::connect(&url).await.unwrap(), None);
     }
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("catalog.db").display());

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use sqlx::Row;
 
-use crate::common::{fresh_postgres_database, output_ok, tenant, test_server as var, PASSWORD};
+use crate::common::{fresh_postgres_database, output_ok, tenant, test_server_var, PASSWORD};
 
 /// Takeover delay of the workers (the minimum: three engine session heartbeats).
 const STALE_SECS: u64 = 6;
@@ -137,7 +137,11 @@ fn task_id(line: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_node_has_its_backup_taken_over_by_another() {
-    let (Some(pg), Some(s3)) = (var("VAULT365_TEST_POSTGRES"), var("VAULT365_TEST_S3")) else { return };
+    let (Some(pg), Some(s3)) =
+        (test_server_var("VAULT365_TEST_POSTGRES", "cluster"), test_server_var("VAULT365_TEST_S3", "cluster"))
+    else {
+        return;
+    };
     let catalog_url = fresh_postgres_database(&pg, "cluster_test").await;
 
     let dir = tempfile::tempdir().unwrap();

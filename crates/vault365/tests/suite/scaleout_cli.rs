@@ -7,11 +7,16 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::{field, fresh_postgres_database, output_ok as run_ok, tenant, test_server as var, PASSWORD};
+use crate::common::{field, fresh_postgres_database, output_ok as run_ok, tenant, test_server_var, PASSWORD};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn backups_with_the_catalog_on_postgres_and_the_repository_on_s3() {
-    let (Some(pg), Some(s3)) = (var("VAULT365_TEST_POSTGRES"), var("VAULT365_TEST_S3")) else { return };
+    let (Some(pg), Some(s3)) = (
+        test_server_var("VAULT365_TEST_POSTGRES", "scale-out CLI"),
+        test_server_var("VAULT365_TEST_S3", "scale-out CLI"),
+    ) else {
+        return;
+    };
     let catalog_url = fresh_postgres_database(&pg, "cli_test").await;
     let dir = tempfile::tempdir().unwrap();
     let emu = tenant(dir.path(), "users=2,files=10,versions=1,sites=1,items=2").await;

@@ -13,6 +13,10 @@ use repo::catalog::{Catalog, NewOrganization};
 use repo::store::{local_store, InitOptions, ObjectStore, Repository, S3Config};
 use serde_json::{json, Value};
 
+#[path = "../../../../../tests/support/test_servers.rs"]
+mod test_servers;
+pub use test_servers::{fresh_postgres_database, test_server_var};
+
 pub struct Env {
     pub emu: RunningEmulator,
     pub dir: tempfile::TempDir,
@@ -36,33 +40,11 @@ pub struct Backends {
     pub store: Option<Arc<dyn ObjectStore>>,
 }
 
-/// Reads a test-server variable. Unset: `None` after a printed note (a developer run may skip). Set: the value —
-/// callers then fail loudly if the server does not answer, so CI (which always sets it) cannot skip silently.
-pub fn test_server_var(var: &str, what: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(v) if !v.trim().is_empty() => Some(v),
-        _ => {
-            eprintln!("note: {var} is not set: skipping the {what} test (scripts/test.sh always sets it)");
-            None
-        }
-    }
-}
-
 /// A URL of a fresh, empty PostgreSQL database on the server of `VAULT365_TEST_POSTGRES` (`postgres://user@host:port`).
 /// `None` when the variable is unset; panics when it is set but the server cannot be reached.
 pub async fn postgres_catalog_url() -> Option<String> {
     let base = test_server_var("VAULT365_TEST_POSTGRES", "PostgreSQL")?;
-    let base = base.trim_end_matches('/').to_string();
-    sqlx::any::install_default_drivers();
-    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{base}/postgres"))
-        .await
-        .unwrap_or_else(|e| panic!("VAULT365_TEST_POSTGRES={base} is set but the server is unreachable: {e}"));
-    let name = format!("engine_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap_or_else(|e| panic!("creating database {name} on {base}: {e}"));
-    Some(format!("{base}/{name}"))
+    Some(fresh_postgres_database(&base, "engine_test").await)
 }
 
 /// A store under a fresh prefix of the bucket of `VAULT365_TEST_S3` (`s3://key:secret@host:port/bucket`).

@@ -1,6 +1,6 @@
 //! Helpers shared by the CLI tests: the `vault365` binary with an environment of the test's own, commands that must
-//! succeed, `key=value` fields of output lines, an emulated tenant, `vault365 demo` as a child process, and the
-//! PostgreSQL / S3 servers `scripts/test.sh` provides.
+//! succeed, `key=value` fields of output lines, an emulated tenant, `vault365 demo` as a child process, and (from
+//! `tests/support/test_servers.rs`) the PostgreSQL / S3 servers `scripts/test.sh` provides.
 
 #![allow(dead_code)]
 
@@ -12,6 +12,10 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use emulator::EmulatorConfig;
+
+#[path = "../../../../../tests/support/test_servers.rs"]
+mod test_servers;
+pub use test_servers::{fresh_postgres_database, test_server_var};
 
 /// The repository password of the tests' repositories.
 pub const PASSWORD: &str = "s3cret repository password";
@@ -143,29 +147,4 @@ impl Drop for Demo {
             let _ = self.0.wait();
         }
     }
-}
-
-/// A test server setting of `scripts/test.sh` (`VAULT365_TEST_POSTGRES`, `VAULT365_TEST_S3`); `None`, with a note,
-/// when unset, so the test skips.
-pub fn test_server(name: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => Some(v),
-        _ => {
-            eprintln!("note: {name} is not set: skipping this test (scripts/test.sh always sets it)");
-            None
-        }
-    }
-}
-
-/// A new, empty database on the PostgreSQL server at `base` (`postgres://user@host:port`); its URL. Fails the test
-/// when the server is set but unreachable.
-pub async fn fresh_postgres_database(base: &str, prefix: &str) -> String {
-    let base = base.trim_end_matches('/');
-    sqlx::any::install_default_drivers();
-    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{base}/postgres"))
-        .await
-        .unwrap_or_else(|e| panic!("VAULT365_TEST_POSTGRES={base} is set but the server is unreachable: {e}"));
-    let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
-    format!("{base}/{name}")
 }
