@@ -216,6 +216,29 @@ pub struct RestoreStats {
     pub items: Vec<ItemOutcome>,
 }
 
+impl RestoreStats {
+    /// Counts one item's outcome.
+    pub fn count(&mut self, status: ItemStatus) {
+        match status {
+            ItemStatus::Restored => self.restored += 1,
+            ItemStatus::Failed => self.failed += 1,
+            ItemStatus::Skipped => self.skipped += 1,
+        }
+    }
+
+    /// Adds the counts and items of another restore (several OneDrives or lists reported as one).
+    pub fn add(&mut self, other: RestoreStats) {
+        self.restored += other.restored;
+        self.failed += other.failed;
+        self.skipped += other.skipped;
+        self.folders_created += other.folders_created;
+        self.bytes += other.bytes;
+        self.permissions_restored += other.permissions_restored;
+        self.permissions_failed += other.permissions_failed;
+        self.items.extend(other.items);
+    }
+}
+
 /// Why a whole restore could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {
@@ -418,11 +441,7 @@ impl Restorer<'_> {
         message: Option<String>,
         warnings: Vec<String>,
     ) {
-        match status {
-            ItemStatus::Restored => self.stats.restored += 1,
-            ItemStatus::Failed => self.stats.failed += 1,
-            ItemStatus::Skipped => self.stats.skipped += 1,
-        }
+        self.stats.count(status);
         if status == ItemStatus::Failed {
             tracing::warn!(item = %item.item_id, "restore: {}", message.as_deref().unwrap_or(""));
         }

@@ -169,16 +169,14 @@ pub struct SpRestoreStats {
 }
 
 impl SpRestoreStats {
-    fn absorb(&mut self, s: RestoreStats) {
-        let t = &mut self.items;
-        t.restored += s.restored;
-        t.failed += s.failed;
-        t.skipped += s.skipped;
-        t.folders_created += s.folders_created;
-        t.bytes += s.bytes;
-        t.permissions_restored += s.permissions_restored;
-        t.permissions_failed += s.permissions_failed;
-        t.items.extend(s.items);
+    /// Adds the statistics of another SharePoint restore (several sites or lists reported as one).
+    pub fn add(&mut self, other: SpRestoreStats) {
+        self.items.add(other.items);
+        self.lists_restored += other.lists_restored;
+        self.lists_failed += other.lists_failed;
+        self.webs_restored += other.webs_restored;
+        self.webs_failed += other.webs_failed;
+        self.issues.extend(other.issues);
     }
 }
 
@@ -376,7 +374,7 @@ async fn restore_list_into(
     let target = target_list(cx, info, opts).await?;
     if info.is_document_library {
         let s = restore_library(cx, container, info, at, selection, opts, &target).await?;
-        stats.absorb(s);
+        stats.items.add(s);
         return Ok(());
     }
     let mut r =
@@ -395,7 +393,7 @@ async fn restore_list_into(
     for item in &items {
         r.restore_item(item).await;
     }
-    stats.absorb(r.stats);
+    stats.items.add(r.stats);
     Ok(())
 }
 
@@ -511,11 +509,7 @@ impl ListRestorer<'_> {
         target: Option<(String, String)>,
         message: Option<String>,
     ) {
-        match status {
-            ItemStatus::Restored => self.stats.restored += 1,
-            ItemStatus::Failed => self.stats.failed += 1,
-            ItemStatus::Skipped => self.stats.skipped += 1,
-        }
+        self.stats.count(status);
         if status == ItemStatus::Failed {
             tracing::warn!(item = %item.item_id, "SharePoint restore: {}", message.as_deref().unwrap_or(""));
         }

@@ -284,7 +284,7 @@ async fn execute(
             let mut errors = Vec::new();
             for w in &works {
                 match w.run(&client, Some(&observer)).await {
-                    Ok(s) => merge(&mut total, s),
+                    Ok(s) => total.add(s),
                     Err(e) => errors.push(engine_error(e).message),
                 }
             }
@@ -328,17 +328,6 @@ enum Answer {
     Single,
     /// `RESTSharePointBulkRestoreStatistics`.
     Bulk,
-}
-
-fn merge(total: &mut RestoreStats, s: RestoreStats) {
-    total.restored += s.restored;
-    total.failed += s.failed;
-    total.skipped += s.skipped;
-    total.folders_created += s.folders_created;
-    total.bytes += s.bytes;
-    total.permissions_restored += s.permissions_restored;
-    total.permissions_failed += s.permissions_failed;
-    total.items.extend(s.items);
 }
 
 /// The answer of a single-OneDrive request: its statistics.

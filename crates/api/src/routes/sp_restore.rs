@@ -330,19 +330,7 @@ impl Work {
                 }
                 Unit::List(c, sel) => restore_list(cx, *c, self.at, sel, &self.opts).await?,
             };
-            total.items.restored += s.items.restored;
-            total.items.failed += s.items.failed;
-            total.items.skipped += s.items.skipped;
-            total.items.permissions_failed += s.items.permissions_failed;
-            total.items.permissions_restored += s.items.permissions_restored;
-            total.items.bytes += s.items.bytes;
-            total.items.folders_created += s.items.folders_created;
-            total.items.items.extend(s.items.items);
-            total.lists_restored += s.lists_restored;
-            total.lists_failed += s.lists_failed;
-            total.webs_restored += s.webs_restored;
-            total.webs_failed += s.webs_failed;
-            total.issues.extend(s.issues);
+            total.add(s);
         }
         Ok(total)
     }
