@@ -178,10 +178,11 @@ fn is_invisible_format_char(c: char) -> bool {
 /// Makes a name from the tenant safe as one path component on Linux, macOS and Windows.
 ///
 /// Bidirectional overrides and zero-width characters are dropped; path separators (`/`, `\`), the characters
-/// Windows forbids (`< > : " | ? *`), NUL and other control characters become `_`; trailing dots and spaces are dropped (Windows drops them itself, and it turns `.` and `..` into
-/// nothing); an empty result becomes `_`; Windows device names (`CON`, `nul.txt`, `COM1`, ...) get a `_` prefix;
-/// names longer than [`MAX_NAME_BYTES`] are shortened, keeping a short extension. The result is never empty, `.`
-/// or `..`, and never contains a separator, so joining it onto a directory stays inside that directory.
+/// Windows forbids (`< > : " | ? *`), NUL and other control characters become `_`; trailing dots and spaces are
+/// dropped (Windows drops them itself, and it turns `.` and `..` into nothing); an empty result becomes `_`; Windows
+/// device names (`CON`, `nul.txt`, `COM1`, ...) get a `_` prefix; names longer than [`MAX_NAME_BYTES`] are shortened,
+/// keeping a short extension. The result is never empty, `.` or `..`, and never contains a separator, so joining it
+/// onto a directory stays inside that directory.
 pub fn sanitize_name(name: &str) -> String {
     let mut s: String = name
         .chars()
@@ -237,7 +238,8 @@ pub fn collision_key(name: &str) -> String {
 /// Names are compared case-insensitively and in Unicode normal form C ([`collision_key`]: Windows and macOS
 /// filesystems treat `café` precomposed and `cafe` + U+0301 as one name); the names handed out keep the tenant's
 /// form. A name can be claimed together with *companions* — names derived from it such as its sidecar
-/// `{name}.metadata.json` — which must be free too and are reserved with it. A clash is resolved with a counter before the extension: `a.txt`, `a (2).txt`, `a (3).txt`.
+/// `{name}.metadata.json` — which must be free too and are reserved with it. A clash is resolved with a counter
+/// before the extension: `a.txt`, `a (2).txt`, `a (3).txt`.
 #[derive(Debug, Default, Clone)]
 pub struct NameAllocator {
     used: HashSet<String>,
