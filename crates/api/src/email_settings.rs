@@ -402,14 +402,15 @@ impl EmailSettings {
         for (name, url) in [("authorityUrl", &self.authority_url), ("mailApiUrl", &self.mail_api_url)] {
             let Some(url) = url else { continue };
             let lower = url.to_ascii_lowercase();
-            let plain = lower.starts_with("http://") && lower.len() > "http://".len();
-            if plain && !allow_plaintext {
+            let has = |scheme: &str| lower.strip_prefix(scheme).is_some_and(|rest| !rest.is_empty());
+            let (https, http) = (has("https://"), has("http://"));
+            if http && !allow_plaintext {
                 return Err(ApiError::bad_request(format!(
                     "'{name}' must be an https:// URL: over http:// the Microsoft 365 credentials would cross the \
                      network unencrypted (a local test tenant needs {HOW})."
                 )));
             }
-            if !plain && !(lower.starts_with("https://") && lower.len() > "https://".len()) {
+            if !https && !http {
                 return Err(ApiError::bad_request(format!("'{name}' must be an https:// URL, not '{url}'.")));
             }
         }
