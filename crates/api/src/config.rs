@@ -13,6 +13,7 @@ use serde::Deserialize;
 /// tls_cert = "/etc/vault365/api.crt"   # PEM chain; omit both to use a generated self-signed pair
 /// tls_key = "/etc/vault365/api.key"    # PEM PKCS#8/PKCS#1/SEC1 key
 /// max_body_bytes = 1048576
+/// allow_plaintext_mail_credentials = false   # true only for a trusted relay / local test endpoints
 /// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -28,6 +29,11 @@ pub struct ApiConfig {
     pub tls_names: Vec<String>,
     /// Largest accepted request body (default 1 MiB: JSON option bodies are small).
     pub max_body_bytes: usize,
+    /// Let email settings send credentials unencrypted (default false): SMTP AUTH over a connection without TLS
+    /// (`connectionSecurity` `None`), and `http://` Microsoft 365 endpoints (`authorityUrl` gets the client secret,
+    /// `mailApiUrl` the bearer token). Both put a mail credential on the wire in clear text, so one switch covers
+    /// both; turn it on only for a relay on a trusted network or a local test tenant (the emulator speaks plain HTTP).
+    pub allow_plaintext_mail_credentials: bool,
 }
 
 impl Default for ApiConfig {
@@ -38,6 +44,7 @@ impl Default for ApiConfig {
             tls_key: None,
             tls_names: Vec::new(),
             max_body_bytes: 1024 * 1024,
+            allow_plaintext_mail_credentials: false,
         }
     }
 }

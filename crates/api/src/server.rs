@@ -99,6 +99,7 @@ pub async fn start(cfg: &ApiConfig, mut state: AppState) -> Result<RunningApi, S
     let tcp = TcpListener::bind(cfg.listen).await.map_err(|source| ServerError::Bind { addr: cfg.listen, source })?;
     let addr = tcp.local_addr().map_err(|source| ServerError::Bind { addr: cfg.listen, source })?;
     state.max_body_bytes = cfg.max_body_bytes;
+    state.allow_plaintext_mail_credentials = cfg.allow_plaintext_mail_credentials;
     let app = crate::app(state);
 
     let (conn_tx, conn_rx) = mpsc::channel(64);
