@@ -5,6 +5,7 @@ mod common;
 #[path = "../../../engine/tests/suite/smtp_server/mod.rs"]
 mod smtp_server;
 
+mod connection_limits;
 mod http;
 mod onedrive;
 mod organizations;
