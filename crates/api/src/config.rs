@@ -74,6 +74,7 @@ pub struct ConnectionLimits {
     /// Keep it well below the process's open-file limit (`ulimit -n`).
     pub max_connections: usize,
     /// Open connections per client address (IPv6: per /64 network), so that one client cannot take them all.
+    /// Behind a load balancer or proxy that connects from one address, set it to `max_connections`.
     pub max_connections_per_address: usize,
     /// Seconds a client gets to complete the TLS handshake.
     pub handshake_timeout_secs: u64,
@@ -135,5 +136,22 @@ impl ConnectionLimits {
     /// [`ConnectionLimits::idle_timeout_secs`] as a duration.
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_secs(self.idle_timeout_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_default_per_field_and_reject_unknown_names() {
+        let cfg: ApiConfig = serde_json::from_value(serde_json::json!({"limits": {"idle_timeout_secs": 5}})).unwrap();
+        assert_eq!(cfg.limits.idle_timeout(), Duration::from_secs(5));
+        assert_eq!(cfg.limits.max_connections, ConnectionLimits::default().max_connections);
+        assert!(cfg.limits.validate().is_ok());
+        let typo = serde_json::from_value::<ApiConfig>(serde_json::json!({"limits": {"idle_timeout": 5}}));
+        assert!(typo.unwrap_err().to_string().contains("idle_timeout"));
+        let zero = ConnectionLimits { max_connections_per_address: 0, ..ConnectionLimits::default() };
+        assert_eq!(zero.validate().unwrap_err(), "[api.limits] max_connections_per_address must be at least 1");
     }
 }
