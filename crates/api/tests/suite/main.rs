@@ -5,6 +5,7 @@ mod common;
 #[path = "../../../engine/tests/suite/smtp_server/mod.rs"]
 mod smtp_server;
 
+mod connection_limits;
 mod email_security;
 mod http;
 mod onedrive;
