@@ -25,6 +25,12 @@ use crate::query::LenientQuery;
 use crate::version::ApiVersion;
 
 /// The property marking a deleted item in listings and by-id answers (`true`; absent on live items).
+/// The version label of a folder: folders have no versions in Microsoft 365, yet the vendor schema makes `version` a
+/// non-nullable string, and its clients browse a folder's one "version".
+pub const FOLDER_VERSION_LABEL: &str = "1.0";
+/// The `versionId` of that one folder version.
+pub const FOLDER_VERSION_ID: i32 = 1;
+
 pub const DELETED_MARKER: &str = "isDeleted";
 
 /// Rows fetched per catalog query when a listing has to be assembled in memory.

@@ -74,6 +74,7 @@ use crate::route_paths::{
 };
 use crate::session_drive::{self, SessionDrive};
 use crate::sessions::{self, NewEvent, Outcome, RestoreSession};
+use crate::sp_attachments;
 use crate::state::AppState;
 use crate::version::ApiVersion;
 
@@ -776,40 +777,6 @@ impl Site {
     }
 }
 
-/// An attachment of `row` by id (hex of the file name, or the file name itself).
-fn find_attachment<'a>(row: &'a ItemRow, wanted: &str) -> Option<&'a repo::catalog::Attachment> {
-    let wanted = wanted.trim();
-    let by_hex = hex::decode(wanted).ok().and_then(|b| String::from_utf8(b).ok());
-    row.state
-        .attachments
-        .iter()
-        .find(|a| by_hex.as_deref() == Some(a.file_name.as_str()))
-        .or_else(|| row.state.attachments.iter().find(|a| a.file_name == wanted))
-}
-
-/// Attachments named in a body (`attachments`: objects with `id` and/or `name`/`fileName`, as the seed bodies send
-/// whole attachment objects); empty = all. Each entry is the list of keys to try, id first.
-fn attachment_ids(opts: &Obj) -> Result<Vec<Vec<String>>, ApiError> {
-    let Some(objs) = opts.objects("attachments")? else { return Ok(Vec::new()) };
-    objs.iter()
-        .enumerate()
-        .map(|(i, o)| {
-            let mut keys = Vec::new();
-            for key in ["id", "name", "fileName"] {
-                if let Some(v) = o.str(key)? {
-                    if !v.trim().is_empty() {
-                        keys.push(v);
-                    }
-                }
-            }
-            if keys.is_empty() {
-                return Err(ApiError::bad_request(format!("'attachments[{i}].id' is required")));
-            }
-            Ok(keys)
-        })
-        .collect()
-}
-
 async fn sp_save_scope(
     state: &AppState,
     site: &Site,
@@ -873,18 +840,7 @@ async fn sp_save_scope(
         }
         SpScope::Attachments(item) => {
             let (_, r) = site.list_item(state, item).await?;
-            let ids = attachment_ids(opts)?;
-            let chosen: Vec<&repo::catalog::Attachment> = if ids.is_empty() {
-                r.state.attachments.iter().collect()
-            } else {
-                ids.iter()
-                    .map(|keys| {
-                        keys.iter()
-                            .find_map(|k| find_attachment(&r, k))
-                            .ok_or_else(|| sp_not_found("attachment", &keys[0]))
-                    })
-                    .collect::<Result<_, _>>()?
-            };
+            let chosen = sp_attachments::chosen(&r, opts)?;
             let mut plan = ZipPlan::new();
             for a in chosen {
                 if !add_file(&mut plan, None, &a.file_name, a.content_ref.as_deref(), a.size, r.state.modified_at) {
@@ -895,7 +851,7 @@ async fn sp_save_scope(
         }
         SpScope::Attachment(item, att) => {
             let (_, r) = site.list_item(state, item).await?;
-            let a = find_attachment(&r, att).ok_or_else(|| sp_not_found("attachment", att))?;
+            let a = sp_attachments::find(&r, att).ok_or_else(|| sp_not_found("attachment", att))?;
             let as_zip = opts.bool("asZip")?.unwrap_or(false);
             send_document(state, &t, &a.file_name, a.content_ref.as_deref(), a.size, r.state.modified_at, as_zip).await
         }
@@ -1061,15 +1017,5 @@ mod tests {
             content_disposition("ré\"sumé.pdf"),
             "attachment; filename=\"r__sum_.pdf\"; filename*=UTF-8''r%C3%A9%22sum%C3%A9.pdf"
         );
-    }
-
-    #[test]
-    fn attachment_bodies() {
-        let o = crate::dialect::Body::parse(br#"{"Attachments":[{"Id":"6162"},{"name":"c.txt"}]}"#).unwrap();
-        assert_eq!(attachment_ids(&o).unwrap(), vec![vec!["6162"], vec!["c.txt"]]);
-        let o = crate::dialect::Body::parse(br#"{}"#).unwrap();
-        assert!(attachment_ids(&o).unwrap().is_empty());
-        let o = crate::dialect::Body::parse(br#"{"attachments":[1]}"#).unwrap();
-        assert!(attachment_ids(&o).unwrap_err().message.contains("attachments[0]"));
     }
 }

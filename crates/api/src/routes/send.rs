@@ -31,7 +31,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use engine::send::{AttachmentSource, OutgoingMessage, SendError};
-use repo::catalog::{ItemKind, ItemRow};
+use repo::catalog::{Attachment, ItemKind, ItemRow};
 use utoipa::OpenApi;
 use uuid::Uuid;
 
@@ -46,6 +46,7 @@ use crate::route_paths::{
 use crate::routes::save::{Scope, SpScope};
 use crate::session_drive::{self, SessionDrive};
 use crate::sessions::{self, NewEvent, Outcome, RestoreSession};
+use crate::sp_attachments;
 use crate::state::AppState;
 use crate::version::ApiVersion;
 
@@ -523,24 +524,16 @@ impl Site {
     }
 }
 
-/// The attachments of a generic list item selected by id (hex of the file name, or the name itself).
-fn pick_attachments(row: &ItemRow, wanted: &[String], skip: bool) -> Result<Vec<AttachmentSource>, ApiError> {
+/// The attachments chosen from a generic list item, as mail attachments; one without content in the backup is
+/// skipped with `skip`, else a 400.
+fn attachment_sources(chosen: Vec<&Attachment>, skip: bool) -> Result<Vec<AttachmentSource>, ApiError> {
     let mut out = Vec::new();
-    for w in wanted {
-        let w = w.trim();
-        let by_hex = hex::decode(w).ok().and_then(|b| String::from_utf8(b).ok());
-        let a = row
-            .state
-            .attachments
-            .iter()
-            .find(|a| by_hex.as_deref() == Some(a.file_name.as_str()))
-            .or_else(|| row.state.attachments.iter().find(|a| a.file_name == w))
-            .ok_or_else(|| sp_not_found("SharePoint attachment"))?;
+    for a in chosen {
         if a.content_ref.is_none() && a.size > 0 {
             if skip {
                 continue;
             }
-            return Err(no_content(&a.file_name, w));
+            return Err(no_content(&a.file_name, &hex::encode(&a.file_name)));
         }
         out.push(AttachmentSource {
             name: a.file_name.clone(),
@@ -598,16 +591,13 @@ async fn sp_send_scope(
         }
         SpScope::Attachments(item) => {
             let (_, row) = site.item(state, item, false).await?;
-            let wanted = if body.has("attachments") {
-                body.id_list("attachments")?
-            } else {
-                row.state.attachments.iter().map(|a| a.file_name.clone()).collect()
-            };
-            ("Attachment", row.state.name.clone(), pick_attachments(&row, &wanted, skip)?)
+            let chosen = sp_attachments::chosen(&row, body)?;
+            ("Attachment", row.state.name.clone(), attachment_sources(chosen, skip)?)
         }
         SpScope::Attachment(item, att) => {
             let (_, row) = site.item(state, item, false).await?;
-            ("Attachment", row.state.name.clone(), pick_attachments(&row, std::slice::from_ref(att), skip)?)
+            let a = sp_attachments::find(&row, att).ok_or_else(|| sp_not_found("SharePoint attachment"))?;
+            ("Attachment", row.state.name.clone(), attachment_sources(vec![a], skip)?)
         }
     };
     site.deliver(state, version, o, atts, item_type, name).await

@@ -16,3 +16,4 @@ mod send;
 mod sessions;
 mod sharepoint;
 mod sp_restore;
+mod vendor_contract;

@@ -581,6 +581,29 @@ async fn sharepoint_documents_and_attachments() {
         let last = smtp.last();
         assert!(last.rcpt.iter().any(|r| r.contains("r.clark@contoso.com")), "{:?}", last.rcpt);
         assert_eq!(attachments(&last.data).1[0].0, a["name"].as_str().unwrap());
+        // Seed 004's body: whole attachment objects whose `id` is in the vendor's format, not ours; the name finds
+        // the attachment, as it does for save.
+        let vendor_id = "ef10cefb-d29a-4dac-827a-d3702fc4ac8f6d7caa6b-bad0-4e67-9736-8bf5b0b55ebd0801b635";
+        let body = json!({"sendto": {"from": "sp@contoso.com", "to": "r.clark@contoso.com", "subject": "Ticket",
+            "Attachments": [{"id": vendor_id, "name": a["name"], "size": a["sizeBytes"], "url": "/sites/x/a.txt"}]}});
+        let (st, b) = s.post(&v5_item, Some(&s.token), body.clone()).await;
+        assert_eq!(st, StatusCode::OK, "{b}");
+        assert_eq!(smtp.count(), before + 2);
+        let seed_sent = attachments(&smtp.last().data).1;
+        assert_eq!(seed_sent.len(), 1);
+        assert_eq!(seed_sent[0].0, a["name"].as_str().unwrap());
+        // The same body saves the same attachment.
+        let save = json!({"save": {"Attachments": body["sendto"]["Attachments"].clone()}});
+        let r = s.client.post(s.url(&v5_item)).bearer_auth(&s.token).json(&save).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(crate::save::unzip(&r.bytes().await.unwrap()), seed_sent);
+        // An entry that names no attachment: 404 naming it, nothing sent.
+        let body =
+            json!({"sendTo": {"to": "r.clark@contoso.com", "attachments": [{"id": vendor_id, "name": "nope.txt"}]}});
+        let (st, b) = s.post(&v5_item, Some(&s.token), body).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{b}");
+        assert!(b["message"].as_str().unwrap().contains(vendor_id), "{b}");
+        assert_eq!(smtp.count(), before + 2);
         sent_attachment = true;
         break;
     }
