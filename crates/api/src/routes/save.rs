@@ -66,7 +66,7 @@ use utoipa::OpenApi;
 use uuid::Uuid;
 
 use crate::auth::CurrentUser;
-use crate::browse_util::{numbered_versions, walk_tree};
+use crate::browse_util::{self, numbered_versions, walk_tree};
 use crate::dialect::{LenientJson, Obj};
 use crate::error::ApiError;
 use crate::route_paths::{
@@ -363,10 +363,7 @@ async fn save_scope(
         Scope::Folder(id) => {
             let f = d.item(state, id, true).await?;
             if let Some(v) = version_id {
-                // OneDrive folders are not versioned: the single version 1.
-                if v.trim().parse::<i32>().ok() != Some(1) {
-                    return Err(ApiError::not_found(format!("Version {v} of folder {id} was not found.")));
-                }
+                browse_util::check_folder_version(id, v)?;
             }
             let mut plan = ZipPlan::new();
             let missing = add_tree(state, &mut plan, drive_tree(d), Some(&f)).await?;
@@ -807,9 +804,7 @@ async fn sp_save_scope(
         SpScope::Folder(id) => {
             let (l, f) = site.folder(state, id).await?;
             if let Some(v) = version_id {
-                if v.trim().parse::<i32>().ok() != Some(1) {
-                    return Err(ApiError::not_found(format!("Version {v} of folder {id} was not found.")));
-                }
+                browse_util::check_folder_version(id, v)?;
             }
             let mut plan = ZipPlan::new();
             let missing = add_tree(state, &mut plan, site.list_tree(&l), Some(&f)).await?;

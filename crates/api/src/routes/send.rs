@@ -8,10 +8,10 @@
 //! | POST `…/OneDrives/{oneDriveId}/Documents/send` | v6–v8 | + `documents[]` | same |
 //! | POST `…/OneDrives/{oneDriveId}/Documents/{documentId}/send` | v6–v8 | send options | same |
 //! | POST `…/OneDrives/{oneDriveId}/Folders/send` | v6–v8 | + `folders[]` | same |
-//! | POST `…/OneDrives/{oneDriveId}/Folders/{folderId}/send` | v6–v8 | send options | same |
+//! | POST `…/OneDrives/{oneDriveId}/Folders/{folderId}/send`, `…/Versions/{versionId}/send` (versionId 1: folders have one version) | v6–v8 | send options | same |
 //! | POST `…/OneDrives/{oneDriveId}/Documents/{documentId}/Versions/{versionId}/send` | v6–v8 | send options | same |
 //! | POST `…/Sites/{siteId}/Documents/send` (+`documents[]`), `/Documents/{documentId}/send`, `…/Versions/{versionId}/send` | v6–v8 | send options | same |
-//! | POST `…/Sites/{siteId}/Folders/send` (+`folders[]`), `/Folders/{folderId}/send`, `/Libraries/{libraryId}/send` | v6–v8 | send options | same |
+//! | POST `…/Sites/{siteId}/Folders/send` (+`folders[]`), `/Folders/{folderId}/send`, `…/Versions/{versionId}/send`, `/Libraries/{libraryId}/send` | v6–v8 | send options | same |
 //! | POST `…/Sites/{siteId}/Items/{itemId}/Attachments/send` (+`attachments[]`), `…/Attachments/{attachmentId}/send` | v6–v8 | send options | same |
 //! | v2–v5 `…/Action {"sendTo": {…}}` (or a bare `{from, to, …}`) | v2–v5 | send options | 200 empty — OneDrive through [`onedrive_action`], called by the `/Action` dispatcher of [`crate::routes::save`]; SharePoint through [`sharepoint_action`] (for `save::dispatch_sharepoint`) |
 //!
@@ -36,7 +36,7 @@ use utoipa::OpenApi;
 use uuid::Uuid;
 
 use crate::auth::CurrentUser;
-use crate::browse_util::{numbered_versions, walk_tree};
+use crate::browse_util::{self, numbered_versions, walk_tree};
 use crate::dialect::{LenientJson, Obj};
 use crate::email_settings::{self, Explorer};
 use crate::error::ApiError;
@@ -66,11 +66,13 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{BASE}/Documents/{{documentId}}/Versions/{{versionId}}/send"), post(send_document_version))
         .route(&format!("{BASE}/Folders/send"), post(send_folders))
         .route(&format!("{BASE}/Folders/{{folderId}}/send"), post(send_folder))
+        .route(&format!("{BASE}/Folders/{{folderId}}/Versions/{{versionId}}/send"), post(send_folder_version))
         .route(&format!("{SP}/Documents/send"), post(sp_send_documents))
         .route(&format!("{SP}/Documents/{{documentId}}/send"), post(sp_send_document))
         .route(&format!("{SP}/Documents/{{documentId}}/Versions/{{versionId}}/send"), post(sp_send_document_version))
         .route(&format!("{SP}/Folders/send"), post(sp_send_folders))
         .route(&format!("{SP}/Folders/{{folderId}}/send"), post(sp_send_folder))
+        .route(&format!("{SP}/Folders/{{folderId}}/Versions/{{versionId}}/send"), post(sp_send_folder_version))
         .route(&format!("{SP}/Libraries/{{libraryId}}/send"), post(sp_send_library))
         .route(&format!("{SP}/Items/{{itemId}}/Attachments/send"), post(sp_send_attachments))
         .route(&format!("{SP}/Items/{{itemId}}/Attachments/{{attachmentId}}/send"), post(sp_send_attachment))
@@ -427,6 +429,18 @@ async fn send_folder(
     verb(&state, &user, version, &p.id, &p.one_drive_id, Scope::Folder(p.item_id), &body).await
 }
 
+/// A folder's one version (folders are not versioned) is the folder.
+async fn send_folder_version(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: ApiVersion,
+    Path(p): Path<DriveVersionPath>,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    browse_util::check_folder_version(&p.item_id, &p.version_id)?;
+    verb(&state, &user, version, &p.id, &p.one_drive_id, Scope::Folder(p.item_id), &body).await
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // SharePoint send (v6–v8)
 
@@ -656,6 +670,18 @@ sp_send_handler!(sp_send_folder, SiteItemPath, |p| SpScope::Folder(p.item_id));
 sp_send_handler!(sp_send_library, SiteItemPath, |p| SpScope::Library(p.item_id));
 sp_send_handler!(sp_send_attachments, SiteItemPath, |p| SpScope::Attachments(p.item_id));
 sp_send_handler!(sp_send_attachment, SiteAttachmentPath, |p| SpScope::Attachment(p.item_id, p.attachment_id));
+
+/// A folder's one version (folders are not versioned) is the folder.
+async fn sp_send_folder_version(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: ApiVersion,
+    Path(p): Path<SiteVersionPath>,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    browse_util::check_folder_version(&p.item_id, &p.version_id)?;
+    sp_verb(&state, &user, version, &p.id, &p.site_id, SpScope::Folder(p.item_id), &body).await
+}
 
 /// The attachment for version `vid` (`versionId`: 1-based ordinal, oldest first) of a document.
 async fn version_attachment(
