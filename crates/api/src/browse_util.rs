@@ -25,6 +25,20 @@ use crate::query::LenientQuery;
 use crate::version::ApiVersion;
 
 /// The property marking a deleted item in listings and by-id answers (`true`; absent on live items).
+/// The version label of a folder: folders have no versions in Microsoft 365, yet the vendor schema makes `version` a
+/// non-nullable string, and its clients browse a folder's one "version".
+pub const FOLDER_VERSION_LABEL: &str = "1.0";
+/// The `versionId` of that one folder version.
+pub const FOLDER_VERSION_ID: i32 = 1;
+
+/// 404 unless `version_id` names the one version a folder has ([`FOLDER_VERSION_ID`]).
+pub fn check_folder_version(folder_id: &str, version_id: &str) -> Result<(), ApiError> {
+    if version_id.trim().parse::<i32>().ok() == Some(FOLDER_VERSION_ID) {
+        return Ok(());
+    }
+    Err(ApiError::not_found(format!("Version {version_id} of folder {folder_id} was not found.")))
+}
+
 pub const DELETED_MARKER: &str = "isDeleted";
 
 /// Rows fetched per catalog query when a listing has to be assembled in memory.

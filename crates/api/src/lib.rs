@@ -34,6 +34,7 @@ pub mod server;
 pub mod session_drive;
 pub mod session_site;
 pub mod sessions;
+pub mod sp_attachments;
 pub mod state;
 pub mod tls;
 pub mod version;

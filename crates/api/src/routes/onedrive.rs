@@ -43,6 +43,7 @@ use uuid::Uuid;
 use crate::auth::CurrentUser;
 use crate::browse_util::{
     self, item_times, mark_deleted, numbered_versions, page_of, who, window, NumberedVersion, ParentSel,
+    FOLDER_VERSION_ID, FOLDER_VERSION_LABEL,
 };
 use crate::error::ApiError;
 use crate::paging::{json_response, Hrefs, PageContext, Paging};
@@ -313,9 +314,6 @@ impl Drive {
         }
     }
 }
-
-const FOLDER_VERSION_LABEL: &str = "1.0";
-const FOLDER_VERSION_ID: i32 = 1;
 
 fn link(href: String) -> Value {
     let mut m = Map::new();

@@ -239,8 +239,9 @@ fn session_json(hrefs: &Hrefs, s: &RestoreSession, org_name: &str, events: &[Ses
     m.insert("result".into(), json!(s.result.as_str()));
     m.insert("initiatedBy".into(), json!(s.owner_name));
     m.insert("details".into(), json!(details));
-    if hrefs.version().is_verb_era() {
-        m.insert("reason".into(), json!(s.reason));
+    // A string in the vendor schema (not nullable): omitted when the client gave none.
+    if let (true, Some(reason)) = (hrefs.version().is_verb_era(), &s.reason) {
+        m.insert("reason".into(), json!(reason));
     }
     if hrefs.version().is_v8() {
         m.insert("eTag".into(), json!(s.etag));

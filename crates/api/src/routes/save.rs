@@ -66,7 +66,7 @@ use utoipa::OpenApi;
 use uuid::Uuid;
 
 use crate::auth::CurrentUser;
-use crate::browse_util::{numbered_versions, walk_tree};
+use crate::browse_util::{self, numbered_versions, walk_tree};
 use crate::dialect::{LenientJson, Obj};
 use crate::error::ApiError;
 use crate::route_paths::{
@@ -74,6 +74,7 @@ use crate::route_paths::{
 };
 use crate::session_drive::{self, SessionDrive};
 use crate::sessions::{self, NewEvent, Outcome, RestoreSession};
+use crate::sp_attachments;
 use crate::state::AppState;
 use crate::version::ApiVersion;
 
@@ -366,10 +367,7 @@ async fn save_scope(
         Scope::Folder(id) => {
             let f = d.item(state, id, true).await?;
             if let Some(v) = version_id {
-                // OneDrive folders are not versioned: the single version 1.
-                if v.trim().parse::<i32>().ok() != Some(1) {
-                    return Err(ApiError::not_found(format!("Version {v} of folder {id} was not found.")));
-                }
+                browse_util::check_folder_version(id, v)?;
             }
             let mut plan = ZipPlan::new();
             let missing = add_tree(state, &mut plan, drive_tree(d), Some(&f)).await?;
@@ -780,40 +778,6 @@ impl Site {
     }
 }
 
-/// An attachment of `row` by id (hex of the file name, or the file name itself).
-fn find_attachment<'a>(row: &'a ItemRow, wanted: &str) -> Option<&'a repo::catalog::Attachment> {
-    let wanted = wanted.trim();
-    let by_hex = hex::decode(wanted).ok().and_then(|b| String::from_utf8(b).ok());
-    row.state
-        .attachments
-        .iter()
-        .find(|a| by_hex.as_deref() == Some(a.file_name.as_str()))
-        .or_else(|| row.state.attachments.iter().find(|a| a.file_name == wanted))
-}
-
-/// Attachments named in a body (`attachments`: objects with `id` and/or `name`/`fileName`, as the seed bodies send
-/// whole attachment objects); empty = all. Each entry is the list of keys to try, id first.
-fn attachment_ids(opts: &Obj) -> Result<Vec<Vec<String>>, ApiError> {
-    let Some(objs) = opts.objects("attachments")? else { return Ok(Vec::new()) };
-    objs.iter()
-        .enumerate()
-        .map(|(i, o)| {
-            let mut keys = Vec::new();
-            for key in ["id", "name", "fileName"] {
-                if let Some(v) = o.str(key)? {
-                    if !v.trim().is_empty() {
-                        keys.push(v);
-                    }
-                }
-            }
-            if keys.is_empty() {
-                return Err(ApiError::bad_request(format!("'attachments[{i}].id' is required")));
-            }
-            Ok(keys)
-        })
-        .collect()
-}
-
 async fn sp_save_scope(
     state: &AppState,
     site: &Site,
@@ -844,9 +808,7 @@ async fn sp_save_scope(
         SpScope::Folder(id) => {
             let (l, f) = site.folder(state, id).await?;
             if let Some(v) = version_id {
-                if v.trim().parse::<i32>().ok() != Some(1) {
-                    return Err(ApiError::not_found(format!("Version {v} of folder {id} was not found.")));
-                }
+                browse_util::check_folder_version(id, v)?;
             }
             let mut plan = ZipPlan::new();
             let missing = add_tree(state, &mut plan, site.list_tree(&l), Some(&f)).await?;
@@ -877,18 +839,7 @@ async fn sp_save_scope(
         }
         SpScope::Attachments(item) => {
             let (_, r) = site.list_item(state, item).await?;
-            let ids = attachment_ids(opts)?;
-            let chosen: Vec<&repo::catalog::Attachment> = if ids.is_empty() {
-                r.state.attachments.iter().collect()
-            } else {
-                ids.iter()
-                    .map(|keys| {
-                        keys.iter()
-                            .find_map(|k| find_attachment(&r, k))
-                            .ok_or_else(|| sp_not_found("attachment", &keys[0]))
-                    })
-                    .collect::<Result<_, _>>()?
-            };
+            let chosen = sp_attachments::chosen(&r, opts)?;
             let mut plan = ZipPlan::new();
             for a in chosen {
                 if !add_file(&mut plan, None, &a.file_name, a.content_ref.as_deref(), a.size, r.state.modified_at) {
@@ -899,7 +850,7 @@ async fn sp_save_scope(
         }
         SpScope::Attachment(item, att) => {
             let (_, r) = site.list_item(state, item).await?;
-            let a = find_attachment(&r, att).ok_or_else(|| sp_not_found("attachment", att))?;
+            let a = sp_attachments::find(&r, att).ok_or_else(|| sp_not_found("attachment", att))?;
             let as_zip = opts.bool("asZip")?.unwrap_or(false);
             send_document(state, &t, &a.file_name, a.content_ref.as_deref(), a.size, r.state.modified_at, as_zip).await
         }
@@ -1069,15 +1020,5 @@ mod tests {
             content_disposition("../../etc/passwd\0\r\nX-Evil: 1\u{202E}"),
             "attachment; filename=\".._.._etc_passwd___X-Evil_ 1\"; filename*=UTF-8''.._.._etc_passwd___X-Evil_%201"
         );
-    }
-
-    #[test]
-    fn attachment_bodies() {
-        let o = crate::dialect::Body::parse(br#"{"Attachments":[{"Id":"6162"},{"name":"c.txt"}]}"#).unwrap();
-        assert_eq!(attachment_ids(&o).unwrap(), vec![vec!["6162"], vec!["c.txt"]]);
-        let o = crate::dialect::Body::parse(br#"{}"#).unwrap();
-        assert!(attachment_ids(&o).unwrap().is_empty());
-        let o = crate::dialect::Body::parse(br#"{"attachments":[1]}"#).unwrap();
-        assert!(attachment_ids(&o).unwrap_err().message.contains("attachments[0]"));
     }
 }

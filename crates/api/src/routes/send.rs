@@ -8,10 +8,10 @@
 //! | POST `…/OneDrives/{oneDriveId}/Documents/send` | v6–v8 | + `documents[]` | same |
 //! | POST `…/OneDrives/{oneDriveId}/Documents/{documentId}/send` | v6–v8 | send options | same |
 //! | POST `…/OneDrives/{oneDriveId}/Folders/send` | v6–v8 | + `folders[]` | same |
-//! | POST `…/OneDrives/{oneDriveId}/Folders/{folderId}/send` | v6–v8 | send options | same |
+//! | POST `…/OneDrives/{oneDriveId}/Folders/{folderId}/send`, `…/Versions/{versionId}/send` (versionId 1: folders have one version) | v6–v8 | send options | same |
 //! | POST `…/OneDrives/{oneDriveId}/Documents/{documentId}/Versions/{versionId}/send` | v6–v8 | send options | same |
 //! | POST `…/Sites/{siteId}/Documents/send` (+`documents[]`), `/Documents/{documentId}/send`, `…/Versions/{versionId}/send` | v6–v8 | send options | same |
-//! | POST `…/Sites/{siteId}/Folders/send` (+`folders[]`), `/Folders/{folderId}/send`, `/Libraries/{libraryId}/send` | v6–v8 | send options | same |
+//! | POST `…/Sites/{siteId}/Folders/send` (+`folders[]`), `/Folders/{folderId}/send`, `…/Versions/{versionId}/send`, `/Libraries/{libraryId}/send` | v6–v8 | send options | same |
 //! | POST `…/Sites/{siteId}/Items/{itemId}/Attachments/send` (+`attachments[]`), `…/Attachments/{attachmentId}/send` | v6–v8 | send options | same |
 //! | v2–v5 `…/Action {"sendTo": {…}}` (or a bare `{from, to, …}`) | v2–v5 | send options | 200 empty — OneDrive through [`onedrive_action`], called by the `/Action` dispatcher of [`crate::routes::save`]; SharePoint through [`sharepoint_action`] (for `save::dispatch_sharepoint`) |
 //!
@@ -31,12 +31,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use engine::send::{AttachmentSource, OutgoingMessage, SendError};
-use repo::catalog::{ItemKind, ItemRow};
+use repo::catalog::{Attachment, ItemKind, ItemRow};
 use utoipa::OpenApi;
 use uuid::Uuid;
 
 use crate::auth::CurrentUser;
-use crate::browse_util::{numbered_versions, walk_tree};
+use crate::browse_util::{self, numbered_versions, walk_tree};
 use crate::dialect::{LenientJson, Obj};
 use crate::email_settings::{self, Explorer};
 use crate::error::ApiError;
@@ -46,6 +46,7 @@ use crate::route_paths::{
 use crate::routes::save::{Scope, SpScope};
 use crate::session_drive::{self, SessionDrive};
 use crate::sessions::{self, NewEvent, Outcome, RestoreSession};
+use crate::sp_attachments;
 use crate::state::AppState;
 use crate::version::ApiVersion;
 
@@ -65,11 +66,13 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{BASE}/Documents/{{documentId}}/Versions/{{versionId}}/send"), post(send_document_version))
         .route(&format!("{BASE}/Folders/send"), post(send_folders))
         .route(&format!("{BASE}/Folders/{{folderId}}/send"), post(send_folder))
+        .route(&format!("{BASE}/Folders/{{folderId}}/Versions/{{versionId}}/send"), post(send_folder_version))
         .route(&format!("{SP}/Documents/send"), post(sp_send_documents))
         .route(&format!("{SP}/Documents/{{documentId}}/send"), post(sp_send_document))
         .route(&format!("{SP}/Documents/{{documentId}}/Versions/{{versionId}}/send"), post(sp_send_document_version))
         .route(&format!("{SP}/Folders/send"), post(sp_send_folders))
         .route(&format!("{SP}/Folders/{{folderId}}/send"), post(sp_send_folder))
+        .route(&format!("{SP}/Folders/{{folderId}}/Versions/{{versionId}}/send"), post(sp_send_folder_version))
         .route(&format!("{SP}/Libraries/{{libraryId}}/send"), post(sp_send_library))
         .route(&format!("{SP}/Items/{{itemId}}/Attachments/send"), post(sp_send_attachments))
         .route(&format!("{SP}/Items/{{itemId}}/Attachments/{{attachmentId}}/send"), post(sp_send_attachment))
@@ -426,6 +429,18 @@ async fn send_folder(
     verb(&state, &user, version, &p.id, &p.one_drive_id, Scope::Folder(p.item_id), &body).await
 }
 
+/// A folder's one version (folders are not versioned) is the folder.
+async fn send_folder_version(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: ApiVersion,
+    Path(p): Path<DriveVersionPath>,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    browse_util::check_folder_version(&p.item_id, &p.version_id)?;
+    verb(&state, &user, version, &p.id, &p.one_drive_id, Scope::Folder(p.item_id), &body).await
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // SharePoint send (v6–v8)
 
@@ -523,24 +538,16 @@ impl Site {
     }
 }
 
-/// The attachments of a generic list item selected by id (hex of the file name, or the name itself).
-fn pick_attachments(row: &ItemRow, wanted: &[String], skip: bool) -> Result<Vec<AttachmentSource>, ApiError> {
+/// The attachments chosen from a generic list item, as mail attachments; one without content in the backup is
+/// skipped with `skip`, else a 400.
+fn attachment_sources(chosen: Vec<&Attachment>, skip: bool) -> Result<Vec<AttachmentSource>, ApiError> {
     let mut out = Vec::new();
-    for w in wanted {
-        let w = w.trim();
-        let by_hex = hex::decode(w).ok().and_then(|b| String::from_utf8(b).ok());
-        let a = row
-            .state
-            .attachments
-            .iter()
-            .find(|a| by_hex.as_deref() == Some(a.file_name.as_str()))
-            .or_else(|| row.state.attachments.iter().find(|a| a.file_name == w))
-            .ok_or_else(|| sp_not_found("SharePoint attachment"))?;
+    for a in chosen {
         if a.content_ref.is_none() && a.size > 0 {
             if skip {
                 continue;
             }
-            return Err(no_content(&a.file_name, w));
+            return Err(no_content(&a.file_name, &hex::encode(&a.file_name)));
         }
         out.push(AttachmentSource {
             name: a.file_name.clone(),
@@ -598,16 +605,13 @@ async fn sp_send_scope(
         }
         SpScope::Attachments(item) => {
             let (_, row) = site.item(state, item, false).await?;
-            let wanted = if body.has("attachments") {
-                body.id_list("attachments")?
-            } else {
-                row.state.attachments.iter().map(|a| a.file_name.clone()).collect()
-            };
-            ("Attachment", row.state.name.clone(), pick_attachments(&row, &wanted, skip)?)
+            let chosen = sp_attachments::chosen(&row, body)?;
+            ("Attachment", row.state.name.clone(), attachment_sources(chosen, skip)?)
         }
         SpScope::Attachment(item, att) => {
             let (_, row) = site.item(state, item, false).await?;
-            ("Attachment", row.state.name.clone(), pick_attachments(&row, std::slice::from_ref(att), skip)?)
+            let a = sp_attachments::find(&row, att).ok_or_else(|| sp_not_found("SharePoint attachment"))?;
+            ("Attachment", row.state.name.clone(), attachment_sources(vec![a], skip)?)
         }
     };
     site.deliver(state, version, o, atts, item_type, name).await
@@ -666,6 +670,18 @@ sp_send_handler!(sp_send_folder, SiteItemPath, |p| SpScope::Folder(p.item_id));
 sp_send_handler!(sp_send_library, SiteItemPath, |p| SpScope::Library(p.item_id));
 sp_send_handler!(sp_send_attachments, SiteItemPath, |p| SpScope::Attachments(p.item_id));
 sp_send_handler!(sp_send_attachment, SiteAttachmentPath, |p| SpScope::Attachment(p.item_id, p.attachment_id));
+
+/// A folder's one version (folders are not versioned) is the folder.
+async fn sp_send_folder_version(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: ApiVersion,
+    Path(p): Path<SiteVersionPath>,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    browse_util::check_folder_version(&p.item_id, &p.version_id)?;
+    sp_verb(&state, &user, version, &p.id, &p.site_id, SpScope::Folder(p.item_id), &body).await
+}
 
 /// The attachment for version `vid` (`versionId`: 1-based ordinal, oldest first) of a document.
 async fn version_attachment(

@@ -45,7 +45,7 @@ use uuid::Uuid;
 use crate::auth::CurrentUser;
 use crate::browse_util::{
     all_children, inherited_permissions, item_times, mark_deleted, numbered_versions, page_of, walk_tree, who, window,
-    NumberedVersion, ParentSel,
+    NumberedVersion, ParentSel, FOLDER_VERSION_ID, FOLDER_VERSION_LABEL,
 };
 use crate::error::ApiError;
 use crate::paging::{json_response, Hrefs, PageContext, Paging};
@@ -496,6 +496,9 @@ fn item_json(r: &Req, site: &SiteRef, list: &ListRef, row: &ItemRow, view: View,
         label =
             row.state.fields.as_ref().and_then(|f| f.get("_UIVersionString")).and_then(Value::as_str).map(String::from);
     }
+    if label.is_none() && row.state.is_folder {
+        (label, version_id) = (Some(FOLDER_VERSION_LABEL.into()), Some(FOLDER_VERSION_ID));
+    }
     let title = row
         .state
         .fields
@@ -522,7 +525,10 @@ fn item_json(r: &Req, site: &SiteRef, list: &ListRef, row: &ItemRow, view: View,
     if view == View::Composed {
         o.insert("inheritedPermissions".into(), json!(inherited_permissions(row)));
     }
-    o.insert("version".into(), json!(label));
+    // A non-nullable string in the vendor schema: omitted when the backup knows no label.
+    if let Some(label) = label {
+        o.insert("version".into(), json!(label));
+    }
     if v.is_verb_era() {
         o.insert("versionId".into(), json!(version_id));
     }

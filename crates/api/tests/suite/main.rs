@@ -18,3 +18,4 @@ mod send;
 mod sessions;
 mod sharepoint;
 mod sp_restore;
+mod vendor_contract;

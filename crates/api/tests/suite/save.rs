@@ -58,7 +58,7 @@ async fn error(s: &TestServer, path: &str, token: Option<&str>, body: Option<&st
 }
 
 /// Entries of a ZIP (name, bytes); also checks it with Python's zipfile.
-fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.zip");
     std::fs::write(&path, bytes).unwrap();

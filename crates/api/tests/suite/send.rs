@@ -587,6 +587,29 @@ async fn sharepoint_documents_and_attachments() {
         let last = smtp.last();
         assert!(last.rcpt.iter().any(|r| r.contains("r.clark@contoso.com")), "{:?}", last.rcpt);
         assert_eq!(attachments(&last.data).1[0].0, a["name"].as_str().unwrap());
+        // Seed 004's body: whole attachment objects whose `id` is in the vendor's format, not ours; the name finds
+        // the attachment, as it does for save.
+        let vendor_id = "ef10cefb-d29a-4dac-827a-d3702fc4ac8f6d7caa6b-bad0-4e67-9736-8bf5b0b55ebd0801b635";
+        let body = json!({"sendto": {"from": "sp@contoso.com", "to": "r.clark@contoso.com", "subject": "Ticket",
+            "Attachments": [{"id": vendor_id, "name": a["name"], "size": a["sizeBytes"], "url": "/sites/x/a.txt"}]}});
+        let (st, b) = s.post(&v5_item, Some(&s.token), body.clone()).await;
+        assert_eq!(st, StatusCode::OK, "{b}");
+        assert_eq!(smtp.count(), before + 2);
+        let seed_sent = attachments(&smtp.last().data).1;
+        assert_eq!(seed_sent.len(), 1);
+        assert_eq!(seed_sent[0].0, a["name"].as_str().unwrap());
+        // The same body saves the same attachment.
+        let save = json!({"save": {"Attachments": body["sendto"]["Attachments"].clone()}});
+        let r = s.client.post(s.url(&v5_item)).bearer_auth(&s.token).json(&save).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(crate::save::unzip(&r.bytes().await.unwrap()), seed_sent);
+        // An entry that names no attachment: 404 naming it, nothing sent.
+        let body =
+            json!({"sendTo": {"to": "r.clark@contoso.com", "attachments": [{"id": vendor_id, "name": "nope.txt"}]}});
+        let (st, b) = s.post(&v5_item, Some(&s.token), body).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{b}");
+        assert!(b["message"].as_str().unwrap().contains(vendor_id), "{b}");
+        assert_eq!(smtp.count(), before + 2);
         sent_attachment = true;
         break;
     }
@@ -682,4 +705,60 @@ async fn exchange_and_teams_settings_and_test_email() {
     assert!(last.mail_from.contains("vet@contoso.com"));
     assert!(last.rcpt[0].contains("b@contoso.com"));
     assert_eq!(smtp.count(), 2);
+}
+
+/// `…/Folders/{folderId}/Versions/{versionId}/send` (OneDrive and SharePoint, v6–v8): a folder has one version, 1,
+/// which sends what the folder's own send sends; any other version is a 404 and sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn folder_versions_send_the_folder() {
+    let s = TestServer::start(DEFAULT_SEED).await;
+    let smtp = SmtpServer::start();
+    for res in ["VeodEmailSettings", "VespEmailSettings"] {
+        put_settings(
+            &s,
+            8,
+            res,
+            json!({"enableNotification": true, "server": "127.0.0.1", "port": smtp.port,
+            "from": "backup@contoso.com"}),
+        )
+        .await;
+    }
+    let od_sid = s.explore(8, "Veod", None).await;
+    let sp_sid = s.explore(7, "Vesp", None).await;
+    let (_, sites) = s.get(&format!("/v7/RestoreSessions/{sp_sid}/Organization/Sites?limit=100"), Some(&s.token)).await;
+    let mut folder_paths = vec![format!("/v8{}", od_path(&s, &od_sid))];
+    for site in sites["results"].as_array().unwrap() {
+        folder_paths.push(format!("/v7/RestoreSessions/{sp_sid}/Organization/Sites/{}", site["id"].as_str().unwrap()));
+    }
+    let (mut onedrive_sent, mut sharepoint_sent) = (0, 0);
+    for base in folder_paths {
+        let (_, folders) = s.get(&format!("{base}/Folders?limit=100"), Some(&s.token)).await;
+        for f in folders["results"].as_array().unwrap() {
+            let folder = format!("{base}/Folders/{}", f["id"].as_str().unwrap());
+            let before = smtp.count();
+            let (st, b) = s.post(&format!("{folder}/send"), Some(&s.token), send_body(json!({}))).await;
+            if st == StatusCode::BAD_REQUEST {
+                // An empty folder: nothing to send either way.
+                let (st, _) = s.post(&format!("{folder}/Versions/1/send"), Some(&s.token), send_body(json!({}))).await;
+                assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+                continue;
+            }
+            assert!(st.is_success(), "{folder}/send: {b}");
+            let whole = attachments(&smtp.last().data).1;
+            let (st, b) = s.post(&format!("{folder}/Versions/1/send"), Some(&s.token), send_body(json!({}))).await;
+            assert!(st.is_success(), "{folder}/Versions/1/send: {b}");
+            assert_eq!(smtp.count(), before + 2);
+            assert_eq!(attachments(&smtp.last().data).1, whole);
+            let (st, b) = s.post(&format!("{folder}/Versions/2/send"), Some(&s.token), send_body(json!({}))).await;
+            assert_eq!(st, StatusCode::NOT_FOUND, "{b}");
+            assert!(b["message"].as_str().unwrap().contains("Version 2"), "{b}");
+            // Another user's session: 404 as for the folder itself.
+            let (st, _) =
+                s.post(&format!("{folder}/Versions/1/send"), Some(&s.other_token), send_body(json!({}))).await;
+            assert_eq!(st, StatusCode::NOT_FOUND);
+            assert_eq!(smtp.count(), before + 2);
+            *if base.contains("/OneDrives/") { &mut onedrive_sent } else { &mut sharepoint_sent } += 1;
+        }
+    }
+    assert!(onedrive_sent > 0 && sharepoint_sent > 0, "the seed gives folders with files in both");
 }
