@@ -169,8 +169,7 @@ async fn fail_interrupted(pool: &AnyPool, session: Uuid) -> Result<bool, ApiErro
 pub async fn request_stop(state: &AppState, session: Uuid) -> Result<Vec<Uuid>, ApiError> {
     let pool = state.pool();
     ensure_schema(pool).await?;
-    const MINE: &str =
-        "(session_id = $2 OR session_id IN (SELECT id FROM api_restore_sessions WHERE parent_id = $2))";
+    const MINE: &str = "(session_id = $2 OR session_id IN (SELECT id FROM api_restore_sessions WHERE parent_id = $2))";
     sqlx::query(&format!("UPDATE api_restore_jobs SET state = $1 WHERE state = $3 AND {MINE}"))
         .bind(STOPPING)
         .bind(session.to_string())

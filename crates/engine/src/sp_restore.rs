@@ -480,7 +480,8 @@ async fn restore_library(
         }
     };
     let restored =
-        restore::restore_onedrive_observed(cx.catalog, cx.repo, cx.client, container, at, &sel, &ro, None, cx.stop).await;
+        restore::restore_onedrive_observed(cx.catalog, cx.repo, cx.client, container, at, &sel, &ro, None, cx.stop)
+            .await;
     let mut stats = match restored {
         Ok(s) => s,
         Err(RestoreError::UnknownItem(id)) => return Err(SpRestoreError::UnknownItem(id)),
