@@ -24,11 +24,11 @@
 //! # Restart safety
 //! Each job has a row in `api_restore_jobs` (catalog database, portable SQL): the session, the server node (a
 //! random id kept in `{data_dir}/node-id`, so it survives restarts), the process instance (random per start),
-//! `Running`/`Stopping`/`Finished` and a heartbeat written every [`HEARTBEAT`]. The first use of the session store after a
-//! start runs [`recover`]: a job still `Running` (or `Stopping`) that belongs to an earlier instance of this node, or whose heartbeat
-//! is older than [`STALE_AFTER`] (another node that died), is marked `Failed` with [`INTERRUPTED_MESSAGE`], so no
-//! session stays "running" forever. A job that finds its row taken over (a heartbeat or the final update touching
-//! no row) stops quietly and leaves the session as recovery left it.
+//! `Running`/`Stopping`/`Finished` and a heartbeat written every [`HEARTBEAT`]. The first use of the session store
+//! after a start runs [`recover`]: a job still `Running` (or `Stopping`) that belongs to an earlier instance of this
+//! node, or whose heartbeat is older than [`STALE_AFTER`] (another node that died), is marked `Failed` with
+//! [`INTERRUPTED_MESSAGE`], so no session stays "running" forever. A job that finds its row taken over (a heartbeat
+//! or the final update touching no row) stops quietly and leaves the session as recovery left it.
 //!
 //! Credentials never reach this module: the work closure owns its signed-in client.
 
@@ -140,8 +140,8 @@ pub async fn recover(state: &AppState) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Fails the job of `session` as interrupted, unless another node claimed it first. `true` when this call did.
-async fn fail_interrupted(pool: &AnyPool, session: Uuid) -> Result<bool, ApiError> {
+/// Fails the job of `session` as interrupted, unless another node claimed it first.
+async fn fail_interrupted(pool: &AnyPool, session: Uuid) -> Result<(), ApiError> {
     // Claim the row first, so two nodes do not both fail (and annotate) the same job.
     let claimed = sqlx::query(
         "UPDATE api_restore_jobs SET state = $1, ended_at = $2 WHERE session_id = $3 AND state IN ($4, $5)",
@@ -159,7 +159,7 @@ async fn fail_interrupted(pool: &AnyPool, session: Uuid) -> Result<bool, ApiErro
         sessions::record_event_in(pool, session, interrupted_event()).await?;
         sessions::finish_in(pool, session, Outcome::Failed, Some(INTERRUPTED_MESSAGE), true).await?;
     }
-    Ok(claimed == 1)
+    Ok(())
 }
 
 /// Asks the running jobs of `session` — its own job, and the jobs started from it when it is an exploring session —
