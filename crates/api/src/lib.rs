@@ -27,6 +27,7 @@ pub mod paths;
 pub mod query;
 pub mod restore_auth;
 pub mod restore_jobs;
+pub mod restore_stop;
 pub mod route_paths;
 pub mod routes;
 pub mod segments;

@@ -10,17 +10,25 @@
 //! * at the end it is `Stopped` with the result `Success`, `Warning` (some items failed or lost sharing) or `Failed`
 //!   (every item failed, or the restore could not run: then `details` says why and a `None` event carries it).
 //!
+//! # Stop
+//! `POST …/stop` on the job's session (or on the exploring session it came from) marks the job's row `Stopping`
+//! and cancels its [`crate::restore_stop::StopWatch`] (at once on this node, within a second from another node).
+//! The engine starts no further item; the job then records the items it did process, a `None` event with status
+//! `Cancelled` ("Restore stopped"), and ends the session `Stopped` with `details` saying it was stopped by the user.
+//! The result is `Warning` — the vendor's v8 `RESTRestoreSession.result` knows only `Success`, `Warning` and
+//! `Failed`, and a stopped restore did not do all it was asked — or `Failed` when every item it processed failed.
+//!
 //! The work is any `FnOnce(ItemSink) -> Future<Output = Result<RestoreStats, String>>`, so every product (OneDrive
 //! here, SharePoint in `routes::sp_restore`) runs through the same machinery.
 //!
 //! # Restart safety
 //! Each job has a row in `api_restore_jobs` (catalog database, portable SQL): the session, the server node (a
 //! random id kept in `{data_dir}/node-id`, so it survives restarts), the process instance (random per start),
-//! `Running`/`Finished` and a heartbeat written every [`HEARTBEAT`]. The first use of the session store after a
-//! start runs [`recover`]: a job still `Running` that belongs to an earlier instance of this node, or whose heartbeat
-//! is older than [`STALE_AFTER`] (another node that died), is marked `Failed` with [`INTERRUPTED_MESSAGE`], so no
-//! session stays "running" forever. A job that finds its row taken over (a heartbeat or the final update touching
-//! no row) stops quietly and leaves the session as recovery left it.
+//! `Running`/`Stopping`/`Finished` and a heartbeat written every [`HEARTBEAT`]. The first use of the session store
+//! after a start runs [`recover`]: a job still `Running` (or `Stopping`) that belongs to an earlier instance of this
+//! node, or whose heartbeat is older than [`STALE_AFTER`] (another node that died), is marked `Failed` with
+//! [`INTERRUPTED_MESSAGE`], so no session stays "running" forever. A job that finds its row taken over (a heartbeat
+//! or the final update touching no row) stops quietly and leaves the session as recovery left it.
 //!
 //! Credentials never reach this module: the work closure owns its signed-in client.
 
@@ -33,10 +41,12 @@ use chrono::{Duration, Utc};
 use engine::restore::{ItemOutcome, ItemStatus, RestoreStats};
 use sqlx::{AnyPool, Row};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
+use crate::restore_stop::{self, StopWatch, Watch};
 use crate::sessions::{self, NewEvent, NewSession, Outcome, RestoreSession};
 use crate::state::AppState;
 
@@ -61,6 +71,8 @@ const SCHEMA: &[&str] = &["CREATE TABLE IF NOT EXISTS api_restore_jobs (
     )"];
 
 const RUNNING: &str = "Running";
+/// A running job asked to stop ([`request_stop`]); it is still running until its work has ended.
+pub(crate) const STOPPING: &str = "Stopping";
 const FINISHED: &str = "Finished";
 
 /// Per-process identity of this server's jobs.
@@ -107,37 +119,83 @@ pub async fn recover(state: &AppState) -> Result<(), ApiError> {
     let pool = state.pool();
     ensure_schema(pool).await?;
     let reg = registry(state);
-    let stale =
-        micros_now() - Duration::from_std(STALE_AFTER).unwrap_or(Duration::zero()).num_microseconds().unwrap_or(0);
+    let stale = micros_now() - stale_after_micros();
     let rows = sqlx::query(
-        "SELECT session_id FROM api_restore_jobs WHERE state = $1 AND instance <> $2 AND (node = $3 OR heartbeat < $4)",
+        "SELECT session_id FROM api_restore_jobs
+         WHERE state IN ($1, $5) AND instance <> $2 AND (node = $3 OR heartbeat < $4)",
     )
     .bind(RUNNING)
     .bind(&reg.instance)
     .bind(&reg.node)
     .bind(stale)
+    .bind(STOPPING)
     .fetch_all(pool)
     .await?;
     for row in rows {
         let id: String = row.try_get("session_id")?;
-        // Claim the row first, so two starting nodes do not both fail (and annotate) the same job.
-        let claimed =
-            sqlx::query("UPDATE api_restore_jobs SET state = $1, ended_at = $2 WHERE session_id = $3 AND state = $4")
-                .bind(FINISHED)
-                .bind(micros_now())
-                .bind(&id)
-                .bind(RUNNING)
-                .execute(pool)
-                .await?
-                .rows_affected();
-        let Ok(session) = Uuid::parse_str(&id) else { continue };
-        if claimed == 1 {
-            tracing::warn!(session = %session, "restore job interrupted by a server stop; marked failed");
-            sessions::record_event_in(pool, session, interrupted_event()).await?;
-            sessions::finish_in(pool, session, Outcome::Failed, Some(INTERRUPTED_MESSAGE), true).await?;
+        if let Ok(session) = Uuid::parse_str(&id) {
+            fail_interrupted(pool, session).await?;
         }
     }
     Ok(())
+}
+
+/// Fails the job of `session` as interrupted, unless another node claimed it first.
+async fn fail_interrupted(pool: &AnyPool, session: Uuid) -> Result<(), ApiError> {
+    // Claim the row first, so two nodes do not both fail (and annotate) the same job.
+    let claimed = sqlx::query(
+        "UPDATE api_restore_jobs SET state = $1, ended_at = $2 WHERE session_id = $3 AND state IN ($4, $5)",
+    )
+    .bind(FINISHED)
+    .bind(micros_now())
+    .bind(session.to_string())
+    .bind(RUNNING)
+    .bind(STOPPING)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if claimed == 1 {
+        tracing::warn!(session = %session, "restore job interrupted by a server stop; marked failed");
+        sessions::record_event_in(pool, session, interrupted_event()).await?;
+        sessions::finish_in(pool, session, Outcome::Failed, Some(INTERRUPTED_MESSAGE), true).await?;
+    }
+    Ok(())
+}
+
+/// Asks the running jobs of `session` — its own job, and the jobs started from it when it is an exploring session —
+/// to stop (their rows become `Stopping`; each job's [`StopWatch`] sees it). Returns the sessions of the jobs still
+/// running. A job whose node stopped heart-beating (see [`STALE_AFTER`]) cannot stop itself; it is failed as
+/// interrupted here instead.
+pub async fn request_stop(state: &AppState, session: Uuid) -> Result<Vec<Uuid>, ApiError> {
+    let pool = state.pool();
+    ensure_schema(pool).await?;
+    const MINE: &str = "(session_id = $2 OR session_id IN (SELECT id FROM api_restore_sessions WHERE parent_id = $2))";
+    sqlx::query(&format!("UPDATE api_restore_jobs SET state = $1 WHERE state = $3 AND {MINE}"))
+        .bind(STOPPING)
+        .bind(session.to_string())
+        .bind(RUNNING)
+        .execute(pool)
+        .await?;
+    let rows = sqlx::query(&format!("SELECT session_id, heartbeat FROM api_restore_jobs WHERE state = $1 AND {MINE}"))
+        .bind(STOPPING)
+        .bind(session.to_string())
+        .fetch_all(pool)
+        .await?;
+    let stale = micros_now() - stale_after_micros();
+    let mut running = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Ok(id) = Uuid::parse_str(&row.try_get::<String, _>("session_id")?) else { continue };
+        if row.try_get::<i64, _>("heartbeat")? < stale {
+            fail_interrupted(pool, id).await?;
+        } else {
+            running.push(id);
+        }
+    }
+    Ok(running)
+}
+
+fn stale_after_micros() -> i64 {
+    Duration::from_std(STALE_AFTER).unwrap_or(Duration::zero()).num_microseconds().unwrap_or(0)
 }
 
 fn interrupted_event() -> NewEvent {
@@ -179,9 +237,25 @@ pub async fn start_operation(
 #[derive(Clone)]
 pub struct ItemSink {
     tx: mpsc::UnboundedSender<ItemOutcome>,
+    stop: CancellationToken,
 }
 
 impl ItemSink {
+    /// Cancelled when the job is stopped: hand it to the engine, which then starts no further item.
+    pub fn stop_token(&self) -> &CancellationToken {
+        &self.stop
+    }
+
+    /// Whether the job was stopped.
+    pub fn is_stopped(&self) -> bool {
+        self.stop.is_cancelled()
+    }
+
+    /// Resolves when the job is stopped (to give up waiting, e.g. for a device-code approval).
+    pub async fn stopped(&self) {
+        self.stop.cancelled().await
+    }
+
     /// Reports one item.
     pub fn item(&self, outcome: &ItemOutcome) {
         // The recorder only goes away when the job has ended; nothing is lost before that.
@@ -221,13 +295,14 @@ where
     .bind(now)
     .execute(pool)
     .await?;
+    let watch = restore_stop::watch(state, session.id, Watch::Job);
     let state = state.clone();
-    tokio::spawn(async move { supervise(state, reg, session.id, work).await });
+    tokio::spawn(async move { supervise(state, reg, session.id, watch, work).await });
     Ok(())
 }
 
 /// Runs the work beside a heartbeat and an event recorder, then finishes the session.
-async fn supervise<F, Fut>(state: AppState, reg: Arc<Registry>, session: Uuid, work: F)
+async fn supervise<F, Fut>(state: AppState, reg: Arc<Registry>, session: Uuid, watch: StopWatch, work: F)
 where
     F: FnOnce(ItemSink) -> Fut + Send + 'static,
     Fut: Future<Output = Result<RestoreStats, String>> + Send + 'static,
@@ -251,7 +326,7 @@ where
             recorded
         })
     };
-    let mut task = tokio::spawn(work(ItemSink { tx }));
+    let mut task = tokio::spawn(work(ItemSink { tx, stop: watch.token().clone() }));
     let mut tick = tokio::time::interval(HEARTBEAT);
     tick.tick().await; // the first tick is immediate
     let result = loop {
@@ -267,6 +342,9 @@ where
     };
     // The work's sink is gone with the task, so the recorder ends after the last reported item.
     let recorded = recorder.await.unwrap_or(0);
+    // Read once the work has ended: a Stop that came later changes nothing.
+    let stopped = watch.is_stopped();
+    drop(watch);
     if lost.load(Ordering::Relaxed) {
         tracing::warn!(session = %session, "restore job taken over by recovery; its results are discarded");
         return;
@@ -276,7 +354,7 @@ where
         Err(e) if e.is_panic() => Err("The restore stopped on an internal error.".to_string()),
         Err(_) => Err("The restore was cancelled.".to_string()),
     };
-    if let Err(e) = finish(&state, &reg, session, outcome, recorded).await {
+    if let Err(e) = finish(&state, &reg, session, outcome, recorded, stopped).await {
         tracing::warn!(session = %session, "restore job: finishing the session failed: {}", e.message);
     }
 }
@@ -284,12 +362,13 @@ where
 /// Refreshes the heartbeat; `false` when the row is no longer this instance's running job.
 async fn heartbeat(state: &AppState, reg: &Registry, session: Uuid) -> bool {
     let r = sqlx::query(
-        "UPDATE api_restore_jobs SET heartbeat = $1 WHERE session_id = $2 AND instance = $3 AND state = $4",
+        "UPDATE api_restore_jobs SET heartbeat = $1 WHERE session_id = $2 AND instance = $3 AND state IN ($4, $5)",
     )
     .bind(micros_now())
     .bind(session.to_string())
     .bind(&reg.instance)
     .bind(RUNNING)
+    .bind(STOPPING)
     .execute(state.pool())
     .await;
     match r {
@@ -310,15 +389,18 @@ async fn finish(
     session: Uuid,
     outcome: Result<RestoreStats, String>,
     recorded: usize,
+    stopped: bool,
 ) -> Result<(), ApiError> {
-    let ours =
-        sqlx::query("SELECT session_id FROM api_restore_jobs WHERE session_id = $1 AND instance = $2 AND state = $3")
-            .bind(session.to_string())
-            .bind(&reg.instance)
-            .bind(RUNNING)
-            .fetch_optional(state.pool())
-            .await?
-            .is_some();
+    let ours = sqlx::query(
+        "SELECT session_id FROM api_restore_jobs WHERE session_id = $1 AND instance = $2 AND state IN ($3, $4)",
+    )
+    .bind(session.to_string())
+    .bind(&reg.instance)
+    .bind(RUNNING)
+    .bind(STOPPING)
+    .fetch_optional(state.pool())
+    .await?
+    .is_some();
     if !ours {
         return Ok(());
     }
@@ -327,7 +409,13 @@ async fn finish(
             for item in stats.items.iter().skip(recorded) {
                 sessions::add_event(state, session, item_event(item)).await?;
             }
-            sessions::finish(state, session, result_of(&stats), None, true).await?;
+            if stopped {
+                let summary = restore_stop::stopped_summary(&stats);
+                sessions::add_event(state, session, stopped_event(&summary)).await?;
+                sessions::finish(state, session, result_of_stopped(&stats), Some(&summary), true).await?;
+            } else {
+                sessions::finish(state, session, result_of(&stats), None, true).await?;
+            }
         }
         Err(message) => {
             let ev = NewEvent {
@@ -360,6 +448,25 @@ pub fn result_of(stats: &RestoreStats) -> Outcome {
         Outcome::Warning
     } else {
         Outcome::Success
+    }
+}
+
+/// The session result of a stopped restore: never `Success` (it did not do all it was asked), `Failed` when every
+/// item it processed failed.
+pub fn result_of_stopped(stats: &RestoreStats) -> Outcome {
+    match result_of(stats) {
+        Outcome::Failed => Outcome::Failed,
+        _ => Outcome::Warning,
+    }
+}
+
+fn stopped_event(summary: &str) -> NewEvent {
+    NewEvent {
+        kind: "None".into(),
+        status: Some(Outcome::Cancelled),
+        title: "Restore stopped".into(),
+        message: summary.into(),
+        ..NewEvent::default()
     }
 }
 
@@ -444,5 +551,10 @@ mod tests {
         s.failed = 0;
         s.permissions_failed = 1;
         assert_eq!(result_of(&s), Outcome::Warning);
+        // Stopped: never a success; a failure only when every processed item failed.
+        assert_eq!(result_of_stopped(&RestoreStats::default()), Outcome::Warning);
+        assert_eq!(result_of_stopped(&s), Outcome::Warning);
+        let failed = RestoreStats { failed: 2, ..RestoreStats::default() };
+        assert_eq!(result_of_stopped(&failed), Outcome::Failed);
     }
 }

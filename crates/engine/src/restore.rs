@@ -35,6 +35,11 @@
 //! **Progress**: [`restore_onedrive_observed`] tells an observer about each item as soon as its outcome is known, so
 //! background restores can publish per-item events while they run.
 //!
+//! **Stop**: [`restore_onedrive_observed`] takes an optional cancellation token, checked before each file: once it
+//! is cancelled no further file is started; the file in progress is finished (a simple upload is atomic, an upload
+//! session only becomes a visible file with its last range), so nothing half-written stays visible, and the
+//! statistics returned count exactly the files processed.
+//!
 //! The Graph client is given by the caller (built from whatever credentials the request carried); this module never
 //! logs or stores credentials.
 
@@ -48,6 +53,7 @@ use repo::catalog::{Catalog, CatalogError, ContainerInfo, ItemKind, ItemQuery, I
 use repo::store::{BlobRef, Repository};
 use serde::Serialize;
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::restore_view::DriveView;
@@ -273,10 +279,11 @@ pub async fn restore_onedrive(
     selection: &Selection,
     opts: &RestoreOptions,
 ) -> Result<RestoreStats, RestoreError> {
-    restore_onedrive_observed(catalog, repo, client, container, at, selection, opts, None).await
+    restore_onedrive_observed(catalog, repo, client, container, at, selection, opts, None, None).await
 }
 
-/// [`restore_onedrive`], telling `observer` about each item as it completes.
+/// [`restore_onedrive`], telling `observer` about each item as it completes; when `stop` is cancelled, no further
+/// file is started and the statistics of the files processed so far are returned.
 #[allow(clippy::too_many_arguments)]
 pub async fn restore_onedrive_observed(
     catalog: &Catalog,
@@ -287,6 +294,7 @@ pub async fn restore_onedrive_observed(
     selection: &Selection,
     opts: &RestoreOptions,
     observer: Option<ItemObserver<'_>>,
+    stop: Option<&CancellationToken>,
 ) -> Result<RestoreStats, RestoreError> {
     let row = catalog.container_at(container, at).await?.ok_or(RestoreError::UnknownOneDrive(container))?;
     // A document library's items are drive items too, so `sp_restore` restores libraries through this function.
@@ -387,6 +395,9 @@ pub async fn restore_onedrive_observed(
         }
     }
     for item in files {
+        if stop.is_some_and(CancellationToken::is_cancelled) {
+            break;
+        }
         let path = match catalog.path_of(container, &item.item_id, at).await {
             Ok(p) => p,
             Err(e) => {

@@ -30,6 +30,8 @@
 //! * **Failures**: per item (counted in the statistics with a message, the restore goes on); per list in a site
 //!   restore ([`SpRestoreStats::lists_failed`] with an [`SpIssue`]). Only what makes the whole request pointless
 //!   (unknown container or item, catalog errors, an unusable target for a single-list restore) is an error.
+//! * **Stop**: [`SpContext::stop`], when cancelled, keeps any further list, site or item from being started (the
+//!   item in progress finishes); the statistics returned count what was processed.
 //!
 //! The Graph client is the caller's (built from the request's credentials); nothing here logs or stores credentials.
 
@@ -46,6 +48,7 @@ use repo::catalog::{
 use repo::store::{BlobRef, Repository};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::restore::{
@@ -212,6 +215,14 @@ pub struct SpContext<'a> {
     pub repo: &'a Repository,
     /// Graph / SharePoint client signed in for the target tenant.
     pub client: &'a GraphClient,
+    /// Cancelled when the restore must stop (checked before each list, site and item).
+    pub stop: Option<&'a CancellationToken>,
+}
+
+impl SpContext<'_> {
+    fn stopped(&self) -> bool {
+        self.stop.is_some_and(CancellationToken::is_cancelled)
+    }
 }
 
 /// Restores every list and library of site `site` as of `at` (and its subsites when `subsites`, original location
@@ -229,11 +240,17 @@ pub async fn restore_site(
     // Sites to do, depth first; the requested one first.
     let mut pending = vec![row];
     while let Some(web) = pending.pop() {
+        if cx.stopped() {
+            break;
+        }
         let ContainerInfo::Site(info) = &web.info else { continue };
         let q = ContainerQuery::new(web.organization_id, at).kind(ContainerKind::List).parent_ref(info.site_id.clone());
         let lists = cx.catalog.containers_at(&q.page(0, i64::MAX / 4)).await?.rows;
         let before = stats.lists_failed;
         for list in lists {
+            if cx.stopped() {
+                break;
+            }
             let ContainerInfo::List(li) = &list.info else { continue };
             let mut list_opts = opts.clone();
             if let SpTarget::To { site_url, .. } = &opts.target {
@@ -252,6 +269,10 @@ pub async fn restore_site(
                     });
                 }
             }
+        }
+        if cx.stopped() {
+            // A site cut short is neither restored nor failed.
+            break;
         }
         if stats.lists_failed == before {
             stats.webs_restored += 1;
@@ -391,6 +412,9 @@ async fn restore_list_into(
         _ => all_items(cx.catalog, container, at).await?,
     };
     for item in &items {
+        if cx.stopped() {
+            break;
+        }
         r.restore_item(item).await;
     }
     stats.items.add(r.stats);
@@ -455,7 +479,10 @@ async fn restore_library(
             Selection::Version { item_id: item_id.clone(), version: *version }
         }
     };
-    let mut stats = match restore::restore_onedrive(cx.catalog, cx.repo, cx.client, container, at, &sel, &ro).await {
+    let restored =
+        restore::restore_onedrive_observed(cx.catalog, cx.repo, cx.client, container, at, &sel, &ro, None, cx.stop)
+            .await;
+    let mut stats = match restored {
         Ok(s) => s,
         Err(RestoreError::UnknownItem(id)) => return Err(SpRestoreError::UnknownItem(id)),
         Err(RestoreError::UnknownVersion(id, v)) => return Err(SpRestoreError::UnknownVersion(id, v)),

@@ -26,6 +26,11 @@
 //! statistics. In every era each item also becomes a `Restore` event of the session (v6/v7/v2–v5: the exploring
 //! session), so `…/Events` and `…/Statistics` always tell what happened.
 //!
+//! Stop (`POST …/stop`, `…/Action {"stop":null}`) cuts a running restore short after its current item
+//! ([`crate::restore_stop`]): a v8 job ends `Stopped` (result `Warning`); a v2–v7 restore running in its request
+//! answers the era's stopped-session error (500 `"Restore session is stopped. The restore was stopped by the user
+//! after N items (…)."`) — the items it did process are events of the session.
+//!
 //! Ids: `oneDriveId` = catalog container UUID; document/folder id = Microsoft item id; `versionId` = 1-based ordinal
 //! of the version, oldest first (as `GET …/Versions` numbers them). A folder id on a `Documents` path (and the
 //! reverse), unknown ids and versions are 404 — checked before anything runs, in v8 too. Without `showAllVersions`
@@ -49,6 +54,7 @@ use engine::restore::{
 };
 use repo::catalog::ContainerInfo;
 use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
@@ -59,6 +65,7 @@ use crate::dialect::{LenientJson, Obj};
 use crate::error::ApiError;
 use crate::restore_auth;
 use crate::restore_jobs;
+use crate::restore_stop::{self, Watch};
 use crate::route_paths::{DriveItemPath, DrivePath, DriveVersionPath, SessionPath};
 use crate::session_drive::{self, SessionDrive};
 use crate::sessions::{self, RestoreSession};
@@ -243,6 +250,7 @@ impl Work {
         &self,
         client: &m365::GraphClient,
         observer: Option<engine::restore::ItemObserver<'_>>,
+        stop: &CancellationToken,
     ) -> Result<RestoreStats, RestoreError> {
         restore_onedrive_observed(
             &self.catalog,
@@ -253,6 +261,7 @@ impl Work {
             &self.selection,
             &self.opts,
             observer,
+            Some(stop),
         )
         .await
     }
@@ -277,13 +286,20 @@ async fn execute(
     if version.is_v8() {
         let op = restore_jobs::start_operation(state, user, session).await?;
         restore_jobs::spawn_job(state, op.id, user, move |sink| async move {
-            let client = sign_in.complete().await?;
+            let client = tokio::select! {
+                c = sign_in.complete() => c?,
+                // Stopped while waiting for a device-code approval: nothing was done.
+                _ = sink.stopped() => return Ok(RestoreStats::default()),
+            };
             let report = sink.observer();
             let observer: engine::restore::ItemObserver<'_> = &report;
             let mut total = RestoreStats::default();
             let mut errors = Vec::new();
             for w in &works {
-                match w.run(&client, Some(&observer)).await {
+                if sink.is_stopped() {
+                    break;
+                }
+                match w.run(&client, Some(&observer), sink.stop_token()).await {
                     Ok(s) => total.add(s),
                     Err(e) => errors.push(engine_error(e).message),
                 }
@@ -297,16 +313,26 @@ async fn execute(
         .await?;
         return Ok(Json(json!({ "sessionId": op.id })).into_response());
     }
+    // A Stop of the exploring session (from another request, on any node) cuts this restore short.
+    let watch = restore_stop::watch(state, session.id, Watch::Request);
     let pending = sign_in.is_pending();
-    let client = sign_in.complete().await.map_err(ApiError::bad_request)?;
+    let client = tokio::select! {
+        c = sign_in.complete() => c.map_err(ApiError::bad_request)?,
+        _ = watch.token().cancelled() => return Err(restore_stop::stopped_error(version, &RestoreStats::default())),
+    };
     if pending {
         tracing::info!(session = %session.id, "restore signed in with a device code");
     }
     let mut results = Vec::with_capacity(works.len());
+    let mut done = RestoreStats::default();
     for w in works {
-        let r = w.run(&client, None).await;
+        if watch.is_stopped() {
+            break;
+        }
+        let r = w.run(&client, None, watch.token()).await;
         if let Ok(stats) = &r {
             restore_jobs::record_items(state, session.id, stats).await?;
+            done.add(stats.clone());
         }
         // A single-OneDrive request reports its error as the HTTP answer; a bulk one per OneDrive.
         let r = match (r, answer) {
@@ -314,6 +340,9 @@ async fn execute(
             (r, _) => r.map_err(|e| engine_error(e).message),
         };
         results.push((w, r));
+    }
+    if watch.is_stopped() {
+        return Err(restore_stop::stopped_error(version, &done));
     }
     Ok(match answer {
         Answer::Single => single(&results),

@@ -6,7 +6,9 @@
 //!   (`CreationTime`|`EndTime`), `orderAsc` (default false: newest first) are accepted in every version.
 //! * `GET /RestoreSessions/{id}` — the session resource (§6.2), in any state.
 //! * Stop: v2–v5 `POST …/Action {"stop":null}` → 200 with no body; v6/v7 `POST …/Stop` → 200; v8 → 204. Stopping a
-//!   stopped session succeeds again (idempotent). Both spellings are accepted in every version.
+//!   stopped session succeeds again (idempotent). Both spellings are accepted in every version. A Stop also stops
+//!   the restores running from the session, on any node ([`crate::restore_stop`]): a v8 restore operation ends
+//!   `Stopped` by itself once its current item is done.
 //! * `GET …/Organization` — the browse root (§6.1): requires a working session.
 //! * `GET …/Events`, `…/Events/{eventId}` — a page in every version, events in order; also for stopped sessions.
 //! * `GET …/Statistics` — totals of the session's `Restore` events (zeros for a browse-only session); documented for
@@ -29,6 +31,7 @@ use crate::dialect::LenientJson;
 use crate::error::ApiError;
 use crate::paging::{json_response, Hrefs, Links, Page, PageContext, Paging};
 use crate::query::LenientQuery;
+use crate::restore_stop;
 use crate::sessions::{self, dotnet_duration, dotnet_time, ListFilter, Outcome, RestoreSession, SessionEvent};
 use crate::state::AppState;
 use crate::version::ApiVersion;
@@ -409,7 +412,7 @@ async fn action(
 ) -> Result<Response, ApiError> {
     let s = sessions::find(&state, &user, &id).await?;
     body.action(&["stop"])?;
-    sessions::stop(&state, s.id).await?;
+    restore_stop::stop(&state, &s).await?;
     Ok(stopped_response(version))
 }
 
@@ -444,7 +447,7 @@ async fn stop(
     Path((_v, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let s = sessions::find(&state, &user, &id).await?;
-    sessions::stop(&state, s.id).await?;
+    restore_stop::stop(&state, &s).await?;
     Ok(stopped_response(version))
 }
 

@@ -24,7 +24,8 @@
 //! Answers: **v6/v7/v2–v5** run in the request: items → `RESTItemRestoreStatistics`; lists and libraries →
 //! `RESTListRestoreStatistics` (+ `restoredListsCount`, `failedListsCount`); sites → `RESTWebRestoreStatistics`
 //! (+ `restoredWebsCount`, `failedWebsCount`). **v8** answers `{"sessionId"}` at once and runs in the background
-//! ([`crate::restore_jobs`]). Every item becomes a `Restore` event of the session.
+//! ([`crate::restore_jobs`]). Every item becomes a `Restore` event of the session. A Stop of the session cuts a
+//! running restore short after its current item ([`crate::restore_stop`]), as for OneDrive.
 //!
 //! Ids (as the browse module shows them): site, list and library ids are catalog UUIDs; documents and folders are
 //! drive item ids; a generic list item is `<list UUID, 32 hex digits><item id>`. Unknown ids are 404 before
@@ -44,6 +45,7 @@ use engine::sp_restore::{
 };
 use repo::catalog::ListInfo;
 use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
@@ -52,6 +54,7 @@ use crate::dialect::{LenientJson, Obj};
 use crate::error::ApiError;
 use crate::restore_auth;
 use crate::restore_jobs;
+use crate::restore_stop::{self, Watch};
 use crate::route_paths::{SiteItemPath, SiteListPath, SitePath, SiteVersionPath};
 use crate::routes::save::SpScope;
 use crate::sessions::RestoreSession;
@@ -320,10 +323,17 @@ struct Work {
 }
 
 impl Work {
-    async fn run(&self, client: &m365::GraphClient) -> Result<SpRestoreStats, SpRestoreError> {
-        let cx = SpContext { catalog: &self.catalog, repo: &self.repo, client };
+    async fn run(
+        &self,
+        client: &m365::GraphClient,
+        stop: &CancellationToken,
+    ) -> Result<SpRestoreStats, SpRestoreError> {
+        let cx = SpContext { catalog: &self.catalog, repo: &self.repo, client, stop: Some(stop) };
         let mut total = SpRestoreStats::default();
         for u in &self.units {
+            if stop.is_cancelled() {
+                break;
+            }
             let s = match u {
                 Unit::Site { container, subsites } => {
                     restore_site(cx, *container, self.at, *subsites, &self.opts).await?
@@ -419,16 +429,29 @@ async fn execute(
     let sign_in = restore_auth::sign_in(state, user, site.session.organization_id, body).await?;
     if version.is_v8() {
         let op = restore_jobs::start_operation(state, user, &site.session).await?;
-        restore_jobs::spawn_job(state, op.id, user, move |_sink| async move {
-            let client = sign_in.complete().await?;
-            work.run(&client).await.map(flat).map_err(|e| engine_error(e).message)
+        restore_jobs::spawn_job(state, op.id, user, move |sink| async move {
+            let client = tokio::select! {
+                c = sign_in.complete() => c?,
+                // Stopped while waiting for a device-code approval: nothing was done.
+                _ = sink.stopped() => return Ok(RestoreStats::default()),
+            };
+            work.run(&client, sink.stop_token()).await.map(flat).map_err(|e| engine_error(e).message)
         })
         .await?;
         return Ok(Json(json!({ "sessionId": op.id })).into_response());
     }
-    let client = sign_in.complete().await.map_err(ApiError::bad_request)?;
-    let stats = work.run(&client).await.map_err(engine_error)?;
-    restore_jobs::record_items(state, site.session.id, &flat(stats.clone())).await?;
+    // A Stop of the exploring session (from another request, on any node) cuts this restore short.
+    let watch = restore_stop::watch(state, site.session.id, Watch::Request);
+    let client = tokio::select! {
+        c = sign_in.complete() => c.map_err(ApiError::bad_request)?,
+        _ = watch.token().cancelled() => return Err(restore_stop::stopped_error(version, &RestoreStats::default())),
+    };
+    let stats = work.run(&client, watch.token()).await.map_err(engine_error)?;
+    let items = flat(stats.clone());
+    restore_jobs::record_items(state, site.session.id, &items).await?;
+    if watch.is_stopped() {
+        return Err(restore_stop::stopped_error(version, &items));
+    }
     Ok(Json(statistics(&stats, answer)).into_response())
 }
 

@@ -8,6 +8,7 @@ mod backup;
 mod check;
 mod export;
 mod restore;
+mod restore_stop;
 mod save;
 mod scaleout;
 mod send;

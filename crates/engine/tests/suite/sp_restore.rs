@@ -86,7 +86,7 @@ async fn site_container(env: &Env, site: &str, at: DateTime<Utc>) -> Uuid {
 }
 
 fn cx(env: &Env) -> SpContext<'_> {
-    SpContext { catalog: &env.catalog, repo: &env.repo, client: &env.client }
+    SpContext { catalog: &env.catalog, repo: &env.repo, client: &env.client, stop: None }
 }
 
 /// Sets `fields` on a live list item and replaces one attachment's bytes, as a user would (in the emulator state).
