@@ -10,6 +10,7 @@ mod onedrive;
 mod organizations;
 mod restore;
 mod restore_jobs;
+mod restore_semantics;
 mod save;
 mod security;
 mod send;
