@@ -274,11 +274,13 @@ async fn renamed_and_moved_items_go_back_to_their_name_and_folder() {
         .await;
     let mut movable = None;
     for (fid, _) in drive_files(&s.tenant.emu, &drive) {
-        if fid != renamed && fid != s.changes.edited && fid != s.changes.created {
-            if s.catalog.item_at(od, &fid, s.t1).await.unwrap().is_some_and(|r| !r.deleted) {
-                movable = Some(fid);
-                break;
-            }
+        if fid != renamed
+            && fid != s.changes.edited
+            && fid != s.changes.created
+            && s.catalog.item_at(od, &fid, s.t1).await.unwrap().is_some_and(|r| !r.deleted)
+        {
+            movable = Some(fid);
+            break;
         }
     }
     let moved = movable.expect("another document of the first backup");
