@@ -4,14 +4,18 @@
 //! [`restore_onedrive`] restores a [`Selection`] of one backed-up OneDrive as it was at an instant (a restore
 //! session's point in time):
 //!
-//! * **Where.** [`Destination::Original`]: an item goes back into the item that still has its original id; when that
-//!   item is gone, to its original path (the original parent if it still exists, else the missing folders are created
-//!   top-down from the drive's root). [`Destination::CopyTo`]: into another drive, under `folder` (created when
-//!   missing), keeping the folder structure below the drive root.
+//! * **Where.** [`Destination::Original`]: items are matched by id. An item that still has its original id goes back
+//!   into that item, at its backed-up name and folder; when that item is gone, to its original path (the original
+//!   parent if it still exists, else the missing folders are created top-down from the drive's root).
+//!   [`Destination::CopyTo`]: into another drive, under `folder` (created when missing), keeping the folder structure
+//!   below the drive root.
 //! * **Existing items, original location** ([`DocumentAction`]): `Overwrite` writes the backed-up content into the
-//!   existing item (same id, same sharing, one more version); `Keep` leaves the existing item untouched and writes the
-//!   restored copy beside it as `"<stem> (Restored <yyyy-MM-dd HH-mm-ss>)<.ext>"` (the restore's start time, UTC; if
-//!   even that name is taken, ` (2)`, ` (3)`, … is appended to the stem).
+//!   existing item (same id, same sharing, one more version); an item renamed or moved since the backup (a file or
+//!   a folder) is first renamed/moved back (`PATCH` with `name` and `parentReference`: id and history stay), and its
+//!   content is written only when it differs. `Keep` leaves the existing item untouched and writes the restored copy
+//!   at the original path as `"<stem> (Restored <yyyy-MM-dd HH-mm-ss>)<.ext>"` (the restore's start time, UTC; if
+//!   even that name is taken, ` (2)`, ` (3)`, … is appended to the stem); a folder found elsewhere is left there and
+//!   the restored items go to a folder at the original path.
 //! * **Existing items, copyTo** ([`LastVersionAction`]): `Overwrite` replaces the existing file (it is deleted and the
 //!   restored file uploaded anew: only the restored history remains); `Merge` adds the restored content as new
 //!   versions on top of the existing file (same id).
@@ -19,9 +23,13 @@
 //!   version oldest → newest into the one item (so the item's version history grows by that many versions).
 //!   [`Selection::Version`] writes one chosen earlier version of a document (skipped when the tenant already holds
 //!   exactly that content).
-//! * **Filters**: an item whose current content in the tenant equals the backup is skipped as unchanged; with
-//!   `changed_items: false` items that still exist are skipped, with `deleted_items: false` items that no longer
-//!   exist are skipped.
+//! * **Deleted items** (`show_deleted`, a restore session that shows deleted items): items deleted at or before the
+//!   instant can be selected and are part of a whole-OneDrive or folder restore; they go back to their original path
+//!   (missing folders re-created), or are copied like any other item.
+//! * **Filters**: an item whose current content, name and folder in the tenant equal the backup is skipped as
+//!   unchanged. `deleted_items: false` skips items deleted in the backup (at or before the instant) and, at the
+//!   original location, items gone from the tenant since. `changed_items: false` skips items the destination holds
+//!   with other content (at the original location: items that still exist there, found by id or by path).
 //! * **Sharing** (`restore_permissions`): on items the restore *creates* (deleted items, `Keep` copies, copies), the
 //!   backed-up permissions are re-created: direct grants by invitation (`sendInvitation` =
 //!   `send_shared_links_notification`), sharing links by `createLink` (same type and scope), links for named people
@@ -139,10 +147,15 @@ pub struct RestoreOptions {
     pub destination: Destination,
     /// Versions written.
     pub versions: VersionMode,
-    /// Restore items that still exist (with other content).
+    /// Restore items the destination holds with other content (original location: items that still exist, changed,
+    /// renamed or moved); `false`: skip them.
     pub changed_items: bool,
-    /// Restore items that no longer exist.
+    /// Restore deleted items: items deleted in the backup (at or before the instant; see `show_deleted`) and, at the
+    /// original location, items gone from the tenant since; `false`: skip them.
     pub deleted_items: bool,
+    /// The backup's view includes items deleted at or before the instant (a restore session with `showDeleted`):
+    /// they may be selected and a whole-OneDrive or folder restore includes them. Without it they are unknown.
+    pub show_deleted: bool,
     /// Start of the restore (names `Keep` copies).
     pub started_at: DateTime<Utc>,
     /// Re-create the backed-up sharing on items the restore creates (see [`restore_permissions`]).
@@ -159,6 +172,7 @@ impl RestoreOptions {
             versions: VersionMode::Last,
             changed_items: true,
             deleted_items: true,
+            show_deleted: false,
             started_at: Utc::now(),
             restore_permissions: false,
             send_shared_links_notification: false,
@@ -317,7 +331,8 @@ pub async fn restore_onedrive_observed(
         view: DriveView::empty(&target_drive),
         drive: target_drive,
         folders: HashMap::new(),
-        parent_alive: HashMap::new(),
+        placed: HashMap::new(),
+        root_id: None,
         base: Vec::new(),
         stats: RestoreStats::default(),
         pinned: None,
@@ -331,6 +346,8 @@ pub async fn restore_onedrive_observed(
     }
     // Expand the selection into files (folders are walked).
     let mut files = Vec::new();
+    // Folders met on the walk (original location: put back in place when renamed or moved).
+    let mut walked_folders = Vec::new();
     let mut pending: Vec<Option<String>> = Vec::new();
     match selection {
         Selection::Whole => pending.push(None),
@@ -339,7 +356,7 @@ pub async fn restore_onedrive_observed(
             let item = catalog
                 .item_at(container, item_id, at)
                 .await?
-                .filter(|i| !i.deleted && !i.state.is_folder)
+                .filter(|i| (!i.deleted || opts.show_deleted) && !i.state.is_folder)
                 .ok_or_else(|| RestoreError::UnknownItem(item_id.clone()))?;
             // versions_at lists newest first; the ordinal counts oldest first.
             let mut versions = catalog.versions_at(container, item_id, at, true).await?;
@@ -351,16 +368,18 @@ pub async fn restore_onedrive_observed(
         }
         Selection::Items(ids) => {
             for id in ids {
-                let item =
-                    catalog.item_at(container, id, at).await?.ok_or_else(|| RestoreError::UnknownItem(id.clone()))?;
-                if item.deleted {
-                    return Err(RestoreError::UnknownItem(id.clone()));
-                }
+                let item = catalog
+                    .item_at(container, id, at)
+                    .await?
+                    .filter(|i| !i.deleted || opts.show_deleted)
+                    .ok_or_else(|| RestoreError::UnknownItem(id.clone()))?;
                 if item.state.is_folder {
                     pending.push(Some(item.item_id.clone()));
-                    // The selected folder itself is restored even when empty.
-                    let path = catalog.path_of(container, &item.item_id, at).await?;
-                    r.folder_for(&item, &path).await.ok();
+                    // The selected folder itself is restored even when empty (unless deleted ones are excluded).
+                    if !item.deleted || opts.deleted_items {
+                        let path = catalog.path_of(container, &item.item_id, at).await?;
+                        r.folder_for(&item, &path).await.ok();
+                    }
                 } else {
                     files.push(item);
                 }
@@ -370,13 +389,15 @@ pub async fn restore_onedrive_observed(
     while let Some(parent) = pending.pop() {
         let mut offset = 0;
         loop {
-            let mut q = ItemQuery::new(container, at).kind(ItemKind::Any).page(offset, PAGE);
+            let mut q =
+                ItemQuery::new(container, at).show_deleted(opts.show_deleted).kind(ItemKind::Any).page(offset, PAGE);
             q.parent = parent.clone();
             let page = catalog.items_at(&q).await?;
             let n = page.rows.len() as i64;
             for item in page.rows {
                 if item.state.is_folder {
                     pending.push(Some(item.item_id.clone()));
+                    walked_folders.push(item);
                 } else {
                     files.push(item);
                 }
@@ -393,6 +414,9 @@ pub async fn restore_onedrive_observed(
         if let Ok(view) = DriveView::full(client, &r.drive).await {
             r.view = view;
         }
+    }
+    if original {
+        r.put_back_folders(&walked_folders).await;
     }
     for item in files {
         if stop.is_some_and(CancellationToken::is_cancelled) {
@@ -424,8 +448,10 @@ struct Restorer<'a> {
     view: DriveView,
     /// Folder path (target, from the drive root) → id.
     folders: HashMap<Vec<String>, String>,
-    /// Original parent id → whether it still exists (original location only).
-    parent_alive: HashMap<String, bool>,
+    /// Backed-up folder id → the folder that stands for it in the tenant (original location only).
+    placed: HashMap<String, String>,
+    /// Id of the target drive's root item, once needed (`"root"` is an alias of it).
+    root_id: Option<String>,
     /// copyTo folder path.
     base: Vec<String>,
     stats: RestoreStats,
@@ -509,31 +535,129 @@ impl Restorer<'_> {
             }
             Destination::Original { .. } => {
                 if item.state.is_folder {
-                    if self.view.item(self.client, &item.item_id).await?.is_some() {
-                        return Ok(item.item_id.clone());
-                    }
-                    return self.ensure_path(path).await;
+                    return self.place_folder(&item.item_id, path).await;
                 }
-                if let Some(parent) = &item.state.parent_id {
-                    let alive = match self.parent_alive.get(parent) {
-                        Some(a) => *a,
-                        None => {
-                            let a = self
-                                .view
-                                .item(self.client, parent)
-                                .await?
-                                .is_some_and(|v| v.get("folder").is_some() && v.get("deleted").is_none());
-                            self.parent_alive.insert(parent.clone(), a);
-                            a
-                        }
-                    };
-                    if alive {
-                        return Ok(parent.clone());
-                    }
+                match &item.state.parent_id {
+                    Some(parent) if !parents.is_empty() => self.place_folder(parent, parents).await,
+                    _ => Ok("root".to_string()),
                 }
-                self.ensure_path(parents).await
             }
         }
+    }
+
+    /// Original location: the tenant folder that stands for backed-up folder `id` (at `path`, names from the drive
+    /// root), with its ancestors placed first. A folder that still exists and sits at its backed-up name and parent
+    /// is used as it is; one renamed or moved since is moved back (`Overwrite`, same id) or left alone for a folder
+    /// at the original path (`Keep`); one that is gone is re-created by path.
+    async fn place_folder(&mut self, id: &str, path: &[String]) -> Result<String, M365Error> {
+        // The backed-up folders from `id` up to the first one already placed or the drive root, with their depth.
+        let mut chain: Vec<(String, usize)> = Vec::new();
+        let mut above = "root".to_string();
+        let mut current = id.to_string();
+        let mut depth = path.len();
+        loop {
+            if let Some(target) = self.placed.get(&current) {
+                above = target.clone();
+                break;
+            }
+            let row = self
+                .catalog
+                .item_at(self.container, &current, self.at)
+                .await
+                .map_err(|e| M365Error::Invalid(format!("reading the backup: {e}")))?;
+            // An ancestor never recorded is the drive root.
+            let Some(row) = row.filter(|_| depth > 0) else { break };
+            chain.push((current.clone(), depth));
+            match row.state.parent_id {
+                Some(parent) => {
+                    current = parent;
+                    depth -= 1;
+                }
+                None => break,
+            }
+        }
+        for (folder, depth) in chain.into_iter().rev() {
+            let target = self.place_one_folder(&folder, &above, &path[..depth]).await?;
+            self.placed.insert(folder, target.clone());
+            above = target;
+        }
+        Ok(above)
+    }
+
+    /// [`Self::place_folder`] for one folder whose parent stands as `above`.
+    async fn place_one_folder(&mut self, id: &str, above: &str, path: &[String]) -> Result<String, M365Error> {
+        let live = self
+            .view
+            .item(self.client, id)
+            .await?
+            .filter(|v| v.get("folder").is_some() && v.get("deleted").is_none() && v.get("root").is_none());
+        let (Some(live), Some(name)) = (live, path.last()) else {
+            return self.ensure_path(path).await;
+        };
+        if self.in_place(&live, above, name).await? {
+            return Ok(id.to_string());
+        }
+        match self.opts.destination {
+            Destination::Original { action: DocumentAction::Overwrite } => {
+                self.move_back(id, above, name).await?;
+                Ok(id.to_string())
+            }
+            _ => self.ensure_path(path).await,
+        }
+    }
+
+    /// Original location: puts walked folders that still exist back at their backed-up name and parent (files put
+    /// their own folders in place; this covers folders without files). A folder that cannot be placed is left for
+    /// its files to report.
+    async fn put_back_folders(&mut self, folders: &[ItemRow]) {
+        for folder in folders.iter().filter(|f| !f.deleted) {
+            let alive =
+                matches!(self.view.item(self.client, &folder.item_id).await, Ok(Some(v)) if v.get("deleted").is_none());
+            if !alive {
+                continue;
+            }
+            if let Ok(path) = self.catalog.path_of(self.container, &folder.item_id, self.at).await {
+                if let Err(e) = self.place_folder(&folder.item_id, &path).await {
+                    tracing::warn!(item = %folder.item_id, "restore: folder not put back: {e}");
+                }
+            }
+        }
+    }
+
+    /// Whether tenant item `live` is named `name` under folder `parent` (`"root"` for the drive's root).
+    async fn in_place(&mut self, live: &Value, parent: &str, name: &str) -> Result<bool, M365Error> {
+        if live.get("name").and_then(Value::as_str) != Some(name) {
+            return Ok(false);
+        }
+        let Some(actual) = live.pointer("/parentReference/id").and_then(Value::as_str) else {
+            return Ok(true);
+        };
+        Ok(actual == parent || (parent == "root" && actual == self.root_id().await?))
+    }
+
+    /// The target drive's root item id.
+    async fn root_id(&mut self) -> Result<String, M365Error> {
+        if let Some(id) = self.root_id.clone().or_else(|| self.view.root_id().map(str::to_string)) {
+            self.root_id = Some(id.clone());
+            return Ok(id);
+        }
+        let root = write::get_item(self.client, &self.drive, "root").await?;
+        let id = root
+            .as_ref()
+            .and_then(|v| v.get("id"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| M365Error::Invalid("the drive has no root item".into()))?
+            .to_string();
+        self.root_id = Some(id.clone());
+        Ok(id)
+    }
+
+    /// Renames/moves tenant item `id` back to `name` under `parent` (same id and history).
+    async fn move_back(&mut self, id: &str, parent: &str, name: &str) -> Result<Value, M365Error> {
+        let parent_id = if parent == "root" { self.root_id().await? } else { parent.to_string() };
+        let moved = write::move_item(self.client, &self.drive, id, name, &parent_id).await?;
+        self.view.moved(parent, &moved);
+        Ok(moved)
     }
 
     async fn restore_file(&mut self, item: &ItemRow, path: Vec<String>) {
@@ -587,16 +711,32 @@ impl Restorer<'_> {
     /// Restores one file; `Ok(None)` when it was skipped (already recorded).
     async fn try_restore_file(&mut self, item: &ItemRow, path: &[String]) -> ItemResult<Option<Written>> {
         let err = |e: M365Error| e.to_string();
+        if item.deleted && !self.opts.deleted_items {
+            self.skip(item, path, "deleted item (excluded)");
+            return Ok(None);
+        }
         let parent = self.folder_for(item, path).await.map_err(err)?;
         let name = item.state.name.clone();
-        // The item in the tenant that this one would clash with.
-        let existing = match &self.opts.destination {
-            Destination::Original { .. } => match self.view.item(self.client, &item.item_id).await.map_err(err)? {
-                Some(v) if v.get("deleted").is_none() => Some(v),
-                _ => self.view.child(self.client, &parent, &name).await.map_err(err)?,
-            },
-            Destination::CopyTo { .. } => self.view.child(self.client, &parent, &name).await.map_err(err)?,
+        let original = matches!(self.opts.destination, Destination::Original { .. });
+        // The item in the tenant that this one would clash with: at the original location the item with its id
+        // (wherever it is now), else the item at its path.
+        let by_id = match original {
+            true => {
+                self.view.item(self.client, &item.item_id).await.map_err(err)?.filter(|v| v.get("deleted").is_none())
+            }
+            false => None,
         };
+        // Renamed or moved since the backup.
+        let misplaced = match &by_id {
+            Some(v) => !self.in_place(v, &parent, &name).await.map_err(err)?,
+            None => false,
+        };
+        let existing = match by_id {
+            Some(v) => Some(v),
+            None => self.view.child(self.client, &parent, &name).await.map_err(err)?,
+        };
+        // Whether the existing item already holds what the restore would write.
+        let mut same_content = false;
         if let Some(ex) = &existing {
             if ex.get("folder").is_some() {
                 return Err(format!("a folder named '{name}' is in the way"));
@@ -607,7 +747,8 @@ impl Restorer<'_> {
                 Some(v) => (true, Some(v.content_hash.as_str()).filter(|h| !h.is_empty())),
                 None => (self.opts.versions == VersionMode::Last, item.state.quick_xor_hash.as_deref()),
             };
-            if single && hash.is_some() && hash == wanted {
+            same_content = single && hash.is_some() && hash == wanted;
+            if same_content && !misplaced {
                 self.skip(item, path, "unchanged");
                 return Ok(None);
             }
@@ -615,12 +756,21 @@ impl Restorer<'_> {
                 self.skip(item, path, "changed item (excluded)");
                 return Ok(None);
             }
-        } else if !self.opts.deleted_items {
+        } else if original && !self.opts.deleted_items {
             self.skip(item, path, "deleted item (excluded)");
             return Ok(None);
         }
-        let contents = self.contents(item).await?;
         let existing_id = existing.as_ref().and_then(|v| v.get("id")).and_then(Value::as_str).map(str::to_string);
+        // Overwrite of an item renamed or moved since: put it back first (same id, same history).
+        if let (Destination::Original { action: DocumentAction::Overwrite }, Some(id), true) =
+            (&self.opts.destination, &existing_id, misplaced)
+        {
+            self.move_back(id, &parent, &name).await.map_err(err)?;
+            if same_content {
+                return Ok(Some((id.clone(), name, 0, 0, false)));
+            }
+        }
+        let contents = self.contents(item).await?;
         // Decide the first write: into an existing item, or a new item under a name.
         let (mut target, target_name): (Option<String>, String) = match (&self.opts.destination, existing_id) {
             (_, None) => (None, name.clone()),

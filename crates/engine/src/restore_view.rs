@@ -180,4 +180,20 @@ impl DriveView {
     pub(crate) fn deleted(&mut self, id: &str) {
         self.listing.remove(id);
     }
+
+    /// Records that the restore renamed/moved an item under `parent` (`moved` = the driveItem Graph answered).
+    pub(crate) fn moved(&mut self, parent: &str, moved: &Value) {
+        if let Some(id) = moved.get("id").and_then(Value::as_str) {
+            self.listing.remove(id);
+        }
+        let parent = self.parent_key(parent).to_string();
+        if self.knows_children_of(&parent) {
+            self.listing.insert(&parent, moved.clone());
+        }
+    }
+
+    /// The drive's root item id, when the full listing has been taken.
+    pub(crate) fn root_id(&self) -> Option<&str> {
+        self.root_id.as_deref()
+    }
 }

@@ -113,8 +113,11 @@ pub struct SpRestoreOptions {
     pub versions: VersionMode,
     /// Restore items that still exist with other content.
     pub changed_items: bool,
-    /// Restore items that are gone.
+    /// Restore items that are gone (deleted in the backup, or from the original location since).
     pub deleted_items: bool,
+    /// The session shows items deleted at or before the instant: library documents and folders deleted then can be
+    /// restored (see [`RestoreOptions::show_deleted`]).
+    pub show_deleted: bool,
     /// Re-create the backed-up sharing of documents the restore creates.
     pub restore_permissions: bool,
     /// Let the service notify the people the restored sharing names.
@@ -132,6 +135,7 @@ impl SpRestoreOptions {
             versions: VersionMode::Last,
             changed_items: true,
             deleted_items: true,
+            show_deleted: false,
             restore_permissions: false,
             send_shared_links_notification: false,
             started_at: Utc::now(),
@@ -468,6 +472,7 @@ async fn restore_library(
         versions: opts.versions,
         changed_items: opts.changed_items,
         deleted_items: opts.deleted_items,
+        show_deleted: opts.show_deleted,
         started_at: opts.started_at,
         restore_permissions: opts.restore_permissions,
         send_shared_links_notification: opts.send_shared_links_notification,

@@ -7,7 +7,8 @@
 //!   answered 416 resumes from the server's `nextExpectedRanges`; an expired session (404) is created anew and the
 //!   upload restarts (at most [`SESSION_ATTEMPTS`] sessions).
 //! * [`create_folder`] creates a child folder (one created concurrently by someone else is used instead).
-//! * [`set_file_system_info`], [`invite`], [`create_link`]: metadata and sharing.
+//! * [`move_item`] renames/moves an item (same id and history); [`set_file_system_info`], [`invite`],
+//!   [`create_link`]: metadata and sharing.
 
 use bytes::Bytes;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
@@ -212,6 +213,14 @@ pub async fn set_file_system_info(
         fsi.insert("lastModifiedDateTime".into(), json!(m));
     }
     client.send_json(Method::PATCH, &format!("/drives/{drive}/items/{item}"), &json!({"fileSystemInfo": fsi})).await
+}
+
+/// Renames and/or moves `item` to `name` under folder `parent` (an item id, not the `root` alias): `PATCH` with
+/// `name` and `parentReference.id`, so the item keeps its id, versions and sharing. Another item of that name under
+/// `parent` makes it fail (409). Returns the updated driveItem.
+pub async fn move_item(client: &GraphClient, drive: &str, item: &str, name: &str, parent: &str) -> Result<Value> {
+    let body = json!({"name": name, "parentReference": {"id": parent}});
+    client.send_json(Method::PATCH, &format!("/drives/{drive}/items/{item}"), &body).await
 }
 
 /// Grants `roles` on an item to recipients (emails or object ids) without sending invitations.

@@ -39,6 +39,20 @@
 //! Credentials: see [`crate::restore_auth`] (password, application certificate, device code); never logged or
 //! stored.
 //!
+//! Restore semantics (the same in every era and credential mode; see also README "Restore semantics"):
+//!
+//! | | restore to the original location | copyTo |
+//! |---|---|---|
+//! | match | by Microsoft id; an item gone from the tenant goes back to its backed-up path (missing folders re-created) | by path under `folder` |
+//! | renamed / moved since the backup | `Overwrite`: renamed/moved back (same id and history), content written only when it differs; `Keep`: a `(Restored …)` copy at the original path | n/a |
+//! | `deletedItems` (default true) | false: skip items deleted in the backup and items gone from the tenant | false: skip items deleted in the backup |
+//! | `changedItems` (default true) | false: skip items that still exist (changed, renamed or moved); only missing items come back | false: copy the last version only, whatever `documentVersion` says (the vendor's "all versions of OneDrive items will be copied") |
+//!
+//! Items deleted in the backup (before the session's point in time) exist only for a session explored with
+//! `showDeleted`: there they can be restored by id and a whole-OneDrive or folder restore includes them (unless
+//! `deletedItems` is false). A session without `showDeleted` restores what it shows: its deleted items are 404 by id
+//! and left out of whole restores.
+//!
 //! Statistics (`RESTItemRestoreStatistics`): `restoredItemsCount`, `failedItemsCount`, `skippedItemsByNoChangesCount`
 //! (unchanged or filtered out), `skippedItemsByErrorCount` (0), `failedRestrictionsCount` (sharing not re-created),
 //! `totalItemsCount`, `restoreIssues` (`RESTRestoreObject` `{path, title, type: "Item", warnings, error}` per failed
@@ -103,7 +117,10 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(OpenApi)]
-#[openapi()]
+#[openapi(
+    paths(restore_whole, copy_whole, restore_document, copy_document),
+    tags((name = "OneDrive restore", description = "Restoring backed-up OneDrive items to the tenant"))
+)]
 struct RestoreDoc;
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -430,9 +447,16 @@ async fn copy_options(
     };
     let mut opts = RestoreOptions::original(DocumentAction::Overwrite);
     opts.destination = Destination::CopyTo { drive_id, folder, action };
-    opts.versions = versions(body)?;
-    opts.changed_items = body.bool("changedItems")?.unwrap_or(true);
+    // The vendor's copyTo `changedItems`: "all versions of OneDrive items will be copied". `false` limits the copy
+    // to the last version; what the target folder holds never filters a copy.
+    opts.versions = match body.bool("changedItems")?.unwrap_or(true) {
+        true => versions(body)?,
+        false => VersionMode::Last,
+    };
+    opts.changed_items = true;
+    // `deletedItems`: copy items deleted in the backup (shown by a showDeleted session) or not.
     opts.deleted_items = body.bool("deletedItems")?.unwrap_or(true);
+    opts.show_deleted = t.session.show_deleted;
     opts.restore_permissions = body.bool("restorePermissions")?.unwrap_or(false);
     opts.send_shared_links_notification = body.bool("sendSharedLinksNotification")?.unwrap_or(false);
     Ok(opts)
@@ -454,12 +478,21 @@ async fn options(
 ) -> Result<RestoreOptions, ApiError> {
     match verb {
         Verb::Copy => copy_options(state, t, body, od).await,
-        Verb::Restore => {
-            let mut o = RestoreOptions::original(document_action(body)?);
-            o.versions = versions(body)?;
-            Ok(o)
-        }
+        Verb::Restore => original_options(body, &t.session),
     }
+}
+
+/// Options of a restore to the original location (single OneDrive or bulk): `documentAction`, `documentVersion`,
+/// and — beyond the vendor's `RESTRestoreToOriginal`, with the meaning of its SharePoint `restoreChangedItems` /
+/// `restoreDeletedItems` — `changedItems` (restore items that still exist with other content, name or folder) and
+/// `deletedItems` (restore items gone from the tenant, and items deleted in the backup when the session shows them).
+fn original_options(body: &Obj, session: &RestoreSession) -> Result<RestoreOptions, ApiError> {
+    let mut o = RestoreOptions::original(document_action(body)?);
+    o.versions = versions(body)?;
+    o.changed_items = body.bool("changedItems")?.unwrap_or(true);
+    o.deleted_items = body.bool("deletedItems")?.unwrap_or(true);
+    o.show_deleted = session.show_deleted;
+    Ok(o)
 }
 
 /// Everything a single-OneDrive endpoint does once its path is parsed.
@@ -488,7 +521,8 @@ fn version_number(v: &str) -> Result<u32, ApiError> {
 }
 
 macro_rules! handler {
-    ($name:ident, $path:ty, $verb:expr, |$p:ident, $body:ident| $sel:expr, $kind:expr) => {
+    ($(#[$meta:meta])* $name:ident, $path:ty, $verb:expr, |$p:ident, $body:ident| $sel:expr, $kind:expr) => {
+        $(#[$meta])*
         async fn $name(
             State(state): State<AppState>,
             user: CurrentUser,
@@ -503,8 +537,69 @@ macro_rules! handler {
     };
 }
 
-handler!(restore_whole, DrivePath, Verb::Restore, |p, body| Selection::Whole, None);
-handler!(copy_whole, DrivePath, Verb::Copy, |p, body| Selection::Whole, None);
+handler!(
+    /// Restore a whole OneDrive to its original location.
+    #[utoipa::path(
+        post,
+        path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/restore",
+        tag = "OneDrive restore",
+        description = "Matched by id. An item renamed or moved since the backup: `Overwrite` renames/moves it back (same id and \
+history; content written only when it differs), `Keep` writes a `(Restored <time>)` copy at the original path. An \
+item gone from the tenant goes back to its backed-up path, missing folders re-created. `deletedItems` (default \
+true): false skips items gone from the tenant and items deleted in the backup; in a session explored with \
+`showDeleted`, items deleted before its point in time are restored (by id, and in whole-OneDrive and folder \
+restores), otherwise they are not part of the session. `changedItems` (default true): false skips items that still \
+exist, so only missing items come back. v8 answers `{sessionId}` and restores in the background; v6/v7 answer \
+`RESTItemRestoreStatistics`.",
+        params(
+            ("version" = String, Path, description = "API version: v6 … v8 (v2–v5: the …/Action form)"),
+            ("id" = String, Path, description = "Restore session id (type Veod)"),
+            ("oneDriveId" = String, Path, description = "OneDrive id")
+        ),
+        responses(
+            (status = 200, description = "v6/v7: RESTItemRestoreStatistics; v8: {sessionId} of the restore session"),
+            (status = 400, description = "Bad body or credentials", body = crate::openapi::RestExceptionInfo),
+            (status = 404, description = "Unknown session, OneDrive or item", body = crate::openapi::RestExceptionInfo)
+        ),
+        security(("bearer" = []))
+    )]
+    restore_whole,
+    DrivePath,
+    Verb::Restore,
+    |p, body| Selection::Whole,
+    None
+);
+handler!(
+    /// Copy a whole OneDrive to a folder.
+    #[utoipa::path(
+        post,
+        path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/copyTo",
+        tag = "OneDrive restore",
+        description = "Copies below `folder` of the target OneDrive (`oneDrive.id`, default: the source), keeping the folder \
+structure; what the target folder already holds never decides what is copied. `deletedItems` (default true): \
+whether items deleted in the backup (shown by a session explored with `showDeleted`) are copied; false copies only \
+the items that existed at the session's point in time. `changedItems` (default true): whether all versions of the \
+documents may be copied (vendor: \"all versions of OneDrive items will be copied\"): true writes what \
+`documentVersion` asks (`Last` or `All`), false only the last version. `documentLastVersionAction`: `Overwrite` \
+replaces a file of the same path, `Merge` adds the copied versions to it.",
+        params(
+            ("version" = String, Path, description = "API version: v6 … v8 (v2–v5: the …/Action form)"),
+            ("id" = String, Path, description = "Restore session id (type Veod)"),
+            ("oneDriveId" = String, Path, description = "OneDrive id")
+        ),
+        responses(
+            (status = 200, description = "v6/v7: RESTItemRestoreStatistics; v8: {sessionId} of the restore session"),
+            (status = 400, description = "Bad body or credentials", body = crate::openapi::RestExceptionInfo),
+            (status = 404, description = "Unknown session, OneDrive or item", body = crate::openapi::RestExceptionInfo)
+        ),
+        security(("bearer" = []))
+    )]
+    copy_whole,
+    DrivePath,
+    Verb::Copy,
+    |p, body| Selection::Whole,
+    None
+);
 handler!(
     restore_documents,
     DrivePath,
@@ -528,6 +623,32 @@ handler!(
 );
 handler!(copy_folders, DrivePath, Verb::Copy, |p, body| Selection::Items(body.id_list("folders")?), Some(Kind::Folder));
 handler!(
+    /// Restore a document to its original location.
+    #[utoipa::path(
+        post,
+        path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/restore",
+        tag = "OneDrive restore",
+        description = "Matched by id. An item renamed or moved since the backup: `Overwrite` renames/moves it back (same id and \
+history; content written only when it differs), `Keep` writes a `(Restored <time>)` copy at the original path. An \
+item gone from the tenant goes back to its backed-up path, missing folders re-created. `deletedItems` (default \
+true): false skips items gone from the tenant and items deleted in the backup; in a session explored with \
+`showDeleted`, items deleted before its point in time are restored (by id, and in whole-OneDrive and folder \
+restores), otherwise they are not part of the session. `changedItems` (default true): false skips items that still \
+exist, so only missing items come back. v8 answers `{sessionId}` and restores in the background; v6/v7 answer \
+`RESTItemRestoreStatistics`.",
+        params(
+            ("version" = String, Path, description = "API version: v6 … v8 (v2–v5: the …/Action form)"),
+            ("id" = String, Path, description = "Restore session id (type Veod)"),
+            ("oneDriveId" = String, Path, description = "OneDrive id"),
+            ("documentId" = String, Path, description = "Document id")
+        ),
+        responses(
+            (status = 200, description = "v6/v7: RESTItemRestoreStatistics; v8: {sessionId} of the restore session"),
+            (status = 400, description = "Bad body or credentials", body = crate::openapi::RestExceptionInfo),
+            (status = 404, description = "Unknown session, OneDrive or item", body = crate::openapi::RestExceptionInfo)
+        ),
+        security(("bearer" = []))
+    )]
     restore_document,
     DriveItemPath,
     Verb::Restore,
@@ -535,6 +656,31 @@ handler!(
     Some(Kind::Document)
 );
 handler!(
+    /// Copy a document to a folder.
+    #[utoipa::path(
+        post,
+        path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/copyTo",
+        tag = "OneDrive restore",
+        description = "Copies below `folder` of the target OneDrive (`oneDrive.id`, default: the source), keeping the folder \
+structure; what the target folder already holds never decides what is copied. `deletedItems` (default true): \
+whether items deleted in the backup (shown by a session explored with `showDeleted`) are copied; false copies only \
+the items that existed at the session's point in time. `changedItems` (default true): whether all versions of the \
+documents may be copied (vendor: \"all versions of OneDrive items will be copied\"): true writes what \
+`documentVersion` asks (`Last` or `All`), false only the last version. `documentLastVersionAction`: `Overwrite` \
+replaces a file of the same path, `Merge` adds the copied versions to it.",
+        params(
+            ("version" = String, Path, description = "API version: v6 … v8 (v2–v5: the …/Action form)"),
+            ("id" = String, Path, description = "Restore session id (type Veod)"),
+            ("oneDriveId" = String, Path, description = "OneDrive id"),
+            ("documentId" = String, Path, description = "Document id")
+        ),
+        responses(
+            (status = 200, description = "v6/v7: RESTItemRestoreStatistics; v8: {sessionId} of the restore session"),
+            (status = 400, description = "Bad body or credentials", body = crate::openapi::RestExceptionInfo),
+            (status = 404, description = "Unknown session, OneDrive or item", body = crate::openapi::RestExceptionInfo)
+        ),
+        security(("bearer" = []))
+    )]
     copy_document,
     DriveItemPath,
     Verb::Copy,
@@ -631,7 +777,7 @@ async fn restore_onedrives(
         return Err(ApiError::bad_request("Specify at least one OneDrive in 'oneDrives'."));
     }
     let skip_unresolved = body.bool("skipUnresolved")?.unwrap_or(false);
-    let opts = RestoreOptions { versions: versions(body)?, ..RestoreOptions::original(document_action(body)?) };
+    let opts = original_options(body, &s)?;
     let repo = repository(state)?;
     let mut works = Vec::new();
     for d in drives {

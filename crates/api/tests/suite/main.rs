@@ -12,6 +12,7 @@ mod onedrive;
 mod organizations;
 mod restore;
 mod restore_jobs;
+mod restore_semantics;
 mod restore_stop;
 mod save;
 mod security;

@@ -353,3 +353,49 @@ async fn site_restore_brings_back_lists_and_libraries() {
     assert!(live(&env, &list).iter().any(|i| user_fields(i) == user_fields(&items_before[0])));
     assert!(drive_files(&env, &drive).iter().any(|f| !f.5 && f.2 == doc.2 && f.3 == doc.3));
 }
+
+/// A library document renamed and one moved since the backup are put back (same ids, no new version: the content
+/// is the same); a document deleted before a later restore point comes back from that point when deleted items are
+/// shown.
+#[tokio::test]
+async fn library_documents_renamed_moved_or_deleted_before_the_point_are_put_back() {
+    let env = Env::new("users=1,files=12,versions=2,sites=1,items=1").await;
+    let lib = list_id(&env, "/sites/finance", "Documents");
+    let drive = drive_of(&env, &lib);
+    let files: Vec<_> = drive_files(&env, &drive).into_iter().filter(|f| !f.5).collect();
+    assert!(files.len() >= 3, "seed has library files");
+    let at = env.backup().await.restore_point.unwrap().backup_time;
+    let cid = list_container(&env, &lib, at).await;
+    let (renamed, moved, gone) = (files[0].clone(), files[1].clone(), files[2].clone());
+    let root = env.emu.emu.state().drives[&drive].root_id.clone();
+    let elsewhere = env
+        .graph(
+            Method::POST,
+            &format!("/drives/{drive}/items/{root}/children"),
+            Some(json!({"name": "Elsewhere", "folder": {}})),
+            None,
+        )
+        .await;
+    let path = |id: &str| format!("/drives/{drive}/items/{id}");
+    env.graph(Method::PATCH, &path(&renamed.0), Some(json!({"name": "renamed in the library.txt"})), None).await;
+    env.graph(Method::PATCH, &path(&moved.0), Some(json!({"parentReference": {"id": elsewhere["id"]}})), None).await;
+
+    let stats = restore_list(cx(&env), cid, at, &ListSelection::Whole, &SpRestoreOptions::original()).await.unwrap();
+    assert_eq!(stats.items.failed, 0, "{:?}", stats.items.items);
+    let now = drive_files(&env, &drive);
+    for f in [&renamed, &moved] {
+        let t = now.iter().find(|t| t.0 == f.0).expect("same id");
+        assert_eq!((&t.1, &t.2, t.4, t.5), (&f.1, &f.2, f.4, false), "put back, no new version");
+    }
+
+    // Deleted, then a second backup: from that point, with deleted items shown, the document comes back.
+    env.graph(Method::DELETE, &path(&gone.0), None, None).await;
+    let t2 = env.backup().await.restore_point.unwrap().backup_time;
+    let sel = ListSelection::Items(vec![gone.0.clone()]);
+    assert!(restore_list(cx(&env), cid, t2, &sel, &SpRestoreOptions::original()).await.is_err(), "not shown");
+    let opts = SpRestoreOptions { show_deleted: true, ..SpRestoreOptions::original() };
+    let stats = restore_list(cx(&env), cid, t2, &sel, &opts).await.unwrap();
+    assert_eq!(stats.items.restored, 1, "{:?}", stats.items.items);
+    let back = drive_files(&env, &drive).into_iter().find(|f| !f.5 && f.1 == gone.1 && f.2 == gone.2);
+    assert_eq!(back.expect("back at its path").3, gone.3);
+}
