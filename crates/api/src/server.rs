@@ -106,7 +106,13 @@ pub async fn start(cfg: &ApiConfig, mut state: AppState) -> Result<RunningApi, S
     let listener = TlsListener { rx: conn_rx, addr };
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, app.into_make_service()).with_graceful_shutdown(async move {
+        let serve = axum::serve(
+            // The no-op tap makes axum record each connection's peer address (`ConnectInfo<SocketAddr>`, read
+            // by the logon throttle); axum only implements that for `TcpListener` and tapped listeners.
+            axum::serve::ListenerExt::tap_io(listener, |_| ()),
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
             let _ = stop_rx.await;
         });
         if let Err(e) = serve.await {

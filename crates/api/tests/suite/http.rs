@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const USER: &str = "DOMAIN\\admin";
-const PASSWORD: &str = "s3cret pa$$";
+const PASSWORD: &str = "s3cret pa$$ phrase";
 
 struct Harness {
     api: RunningApi,
@@ -378,16 +378,18 @@ async fn accounts_reject_duplicates_and_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let (_, state) = state_in(dir.path()).await;
     let pool = state.pool();
-    let u = accounts::add_user(pool, "Alice", "pw").await.unwrap();
-    assert!(matches!(accounts::add_user(pool, "ALICE", "x").await, Err(accounts::AccountError::AlreadyExists(_))));
-    assert!(matches!(accounts::add_user(pool, " ", "x").await, Err(accounts::AccountError::InvalidName(_))));
+    const PW: &str = "first password";
+    const NEW: &str = "second password";
+    let u = accounts::add_user(pool, "Alice", PW).await.unwrap();
+    assert!(matches!(accounts::add_user(pool, "ALICE", NEW).await, Err(accounts::AccountError::AlreadyExists(_))));
+    assert!(matches!(accounts::add_user(pool, " ", NEW).await, Err(accounts::AccountError::InvalidName(_))));
     assert!(matches!(accounts::add_user(pool, "bob", "").await, Err(accounts::AccountError::InvalidPassword)));
-    assert_eq!(accounts::verify_password(pool, "alice", "pw").await.unwrap().map(|x| x.id), Some(u.id.clone()));
-    assert_eq!(accounts::verify_password(pool, "alice", "PW").await.unwrap(), None);
-    accounts::set_password(pool, "Alice", "new").await.unwrap();
-    assert_eq!(accounts::verify_password(pool, "alice", "pw").await.unwrap(), None);
-    assert!(accounts::verify_password(pool, "alice", "new").await.unwrap().is_some());
-    assert!(matches!(accounts::set_password(pool, "nobody", "x").await, Err(accounts::AccountError::NotFound(_))));
+    assert_eq!(accounts::verify_password(pool, "alice", PW).await.unwrap().map(|x| x.id), Some(u.id.clone()));
+    assert_eq!(accounts::verify_password(pool, "alice", "FIRST PASSWORD").await.unwrap(), None);
+    accounts::set_password(pool, "Alice", NEW).await.unwrap();
+    assert_eq!(accounts::verify_password(pool, "alice", PW).await.unwrap(), None);
+    assert!(accounts::verify_password(pool, "alice", NEW).await.unwrap().is_some());
+    assert!(matches!(accounts::set_password(pool, "nobody", NEW).await, Err(accounts::AccountError::NotFound(_))));
     assert_eq!(accounts::list_users(pool).await.unwrap().len(), 1);
     // The stored hash is argon2id, never the password.
     let hash: String = sqlx::query_scalar("SELECT password_hash FROM api_users").fetch_one(pool).await.unwrap();

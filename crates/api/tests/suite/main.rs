@@ -6,6 +6,7 @@ mod common;
 mod smtp_server;
 
 mod http;
+mod logon_security;
 mod onedrive;
 mod organizations;
 mod restore;
