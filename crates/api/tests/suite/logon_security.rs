@@ -4,7 +4,6 @@
 //! `vault365 serve` process: crates/vault365/tests/suite/logon_flood_cli.rs.)
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::Path;
 
 use api::{accounts, logon_throttle, ApiConfig, AppState, RunningApi};
 use argon2::password_hash::{PasswordHasher, SaltString};
@@ -26,9 +25,17 @@ impl Server {
     /// An API on a fresh SQLite catalog with accounts `alice` and `bob`.
     async fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let state = state_in(dir.path()).await;
-        accounts::add_user(state.pool(), "alice", ALICE_PASSWORD).await.unwrap();
-        accounts::add_user(state.pool(), "bob", BOB_PASSWORD).await.unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("catalog.db").display());
+        let s = Server::node(&url, dir).await;
+        accounts::add_user(s.state.pool(), "alice", ALICE_PASSWORD).await.unwrap();
+        accounts::add_user(s.state.pool(), "bob", BOB_PASSWORD).await.unwrap();
+        s
+    }
+
+    /// An API node on the catalog at `url` (its own connection pool, as another process would have).
+    async fn node(url: &str, dir: tempfile::TempDir) -> Server {
+        let catalog = repo::catalog::Catalog::connect(url).await.unwrap();
+        let state = AppState::new(catalog, None, dir.path());
         let api =
             api::start(&ApiConfig::listening_on(SocketAddr::from(([127, 0, 0, 1], 0))), state.clone()).await.unwrap();
         Server { api, state, client: client_from(Ipv4Addr::LOCALHOST), _dir: dir }
@@ -70,11 +77,6 @@ impl Server {
             .unwrap()
             .map(|r| (r.get("failures"), r.get("locked_until")))
     }
-}
-
-async fn state_in(dir: &Path) -> AppState {
-    let url = format!("sqlite://{}?mode=rwc", dir.join("catalog.db").display());
-    AppState::new(repo::catalog::Catalog::connect(&url).await.unwrap(), None, dir)
 }
 
 /// A client whose connections leave from `local` (any 127.x.y.z is a loopback address of its own on Linux), so a
@@ -275,4 +277,27 @@ async fn reusing_a_refresh_token_revokes_its_whole_logon() {
     let (status, _) = s.post_form("/v8/token", &[("grant_type", "refresh_token"), ("refresh_token", "garbage")]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(s.get_status("/v8/ServiceInstance", other_access).await, StatusCode::NOT_FOUND);
+}
+
+/// Two API nodes on one PostgreSQL catalog (a cluster): guesses on one node lock the account on the other, and an
+/// unlock on either clears it for both. Skipped without `VAULT365_TEST_POSTGRES`.
+#[tokio::test]
+async fn the_throttle_is_shared_by_the_nodes_of_a_cluster() {
+    let Some(base) = crate::test_servers::test_server_var("VAULT365_TEST_POSTGRES", "shared logon throttle") else {
+        return;
+    };
+    let url = crate::test_servers::fresh_postgres_database(&base, "api_throttle").await;
+    let a = Server::node(&url, tempfile::tempdir().unwrap()).await;
+    let b = Server::node(&url, tempfile::tempdir().unwrap()).await;
+    accounts::add_user(a.state.pool(), "alice", ALICE_PASSWORD).await.unwrap();
+    assert_eq!(b.logon("alice", ALICE_PASSWORD).await.0, StatusCode::OK);
+
+    guess_until_locked_for(&a, &a.client, || "alice".into(), 4).await;
+    let (status, retry, body) = b.logon("alice", ALICE_PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(retry.is_some_and(|r| r >= 2), "{retry:?}");
+    assert!(b.failure_row("user:alice").await.is_some_and(|(failures, _)| failures > 5));
+
+    assert!(logon_throttle::unlock_account(b.state.pool(), "alice").await.unwrap());
+    assert_eq!(a.logon("alice", ALICE_PASSWORD).await.0, StatusCode::OK);
 }

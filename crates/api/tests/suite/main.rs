@@ -4,6 +4,8 @@
 mod common;
 #[path = "../../../engine/tests/suite/smtp_server/mod.rs"]
 mod smtp_server;
+#[path = "../../../../tests/support/test_servers.rs"]
+mod test_servers;
 
 mod http;
 mod logon_security;
