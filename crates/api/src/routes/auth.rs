@@ -226,7 +226,7 @@ async fn password_logon(
         return Ok(locked(lock));
     }
     let Ok(permit) = password_pool::acquire().await else {
-        tracing::warn!(user = name, "API logon refused: every password-hashing slot is busy");
+        tracing::info!(user = name, "API logon refused: every password-hashing slot is busy");
         return Ok(busy());
     };
     if let Some(lock) = logon_throttle::check(pool, name, peer).await.map_err(throttle_store_error)? {
