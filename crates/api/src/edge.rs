@@ -3,7 +3,8 @@
 //! * canonicalises the path ([`crate::paths`]): literal segments in canonical spelling, no trailing slash;
 //! * records the [`ApiVersion`] in the request extensions;
 //! * renders every error response in the version's shape: [`ApiError`] responses are re-rendered, and non-JSON
-//!   error responses (axum's own rejections, 405, 413) are turned into JSON errors.
+//!   error responses (axum's own rejections, 405, 413) are turned into JSON errors;
+//! * answers 408 when the request body did not arrive in time ([`crate::body_deadline`]).
 
 use std::any::Any;
 use std::borrow::Cow;
@@ -13,6 +14,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::body_deadline::BodyDeadline;
 use crate::error::{ApiError, ErrorCode, RenderedError};
 use crate::state::AppState;
 use crate::version::ApiVersion;
@@ -46,7 +48,18 @@ pub async fn edge(mut req: Request, next: Next) -> Response {
     }
     let method = req.method().clone();
     req.extensions_mut().insert(version);
+    let body_deadline = req.extensions().get::<BodyDeadline>().cloned();
     let resp = next.run(req).await;
+    if let Some(deadline) = body_deadline.filter(BodyDeadline::expired) {
+        // Whatever the handler made of the failed body read, the cause is the slow client.
+        let secs = deadline.timeout().as_secs();
+        return ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!("The request body was not received within {secs} s."),
+        )
+        .with_code(ErrorCode::Timeout)
+        .render(Some(version));
+    }
     render_errors(resp, version, &method).await
 }
 

@@ -16,6 +16,15 @@
 //!
 //! Security when `connectionSecurity` is not given: `useSSL` true on port 465 → implicit TLS, `useSSL` true on any
 //! other port → STARTTLS (Veeam's "secure connection" on 587), `useStartTls` true → STARTTLS, otherwise plain.
+//!
+//! A stored secret is bound to where it is sent. Since GET never shows it, a PUT that only moves the destination
+//! would otherwise let any caller send the stored secret to a host of their choosing (`SendTestEmail` then
+//! authenticates there). So a PUT that changes where or how a secret travels drops it unless the same PUT sets a
+//! new one ([`drop_moved_secrets`]): `userPassword` when the effective server, port, connection security, username
+//! or certificate check changes; `clientSecret` when `tenantId`, `clientId`, `authorityUrl` or `mailApiUrl`
+//! changes. Sending the same value again is not a change. And no secret crosses the network unencrypted
+//! ([`EmailSettings::check_encryption`], at PUT and at send time): SMTP AUTH without TLS and `http://` Microsoft 365
+//! endpoints are refused unless the server allows them (`allow_plaintext_mail_credentials` in `[api]`).
 
 use std::time::Duration;
 
@@ -270,6 +279,61 @@ pub fn apply(mut s: EmailSettings, o: &Obj) -> Result<EmailSettings, ApiError> {
     Ok(s)
 }
 
+/// A stored secret that a PUT dropped, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DroppedSecret {
+    /// The secret's input name (`userPassword`, `clientSecret`).
+    pub secret: &'static str,
+    /// The input names of the settings whose change dropped it.
+    pub changed: Vec<&'static str>,
+}
+
+/// Drops from `next` (the settings after the PUT `o`) each secret of `before` whose destination changed, unless
+/// `o` sets that secret itself. The caller then has to enter it again for the new destination.
+pub fn drop_moved_secrets(before: &EmailSettings, next: &mut EmailSettings, o: &Obj) -> Vec<DroppedSecret> {
+    let mut dropped = Vec::new();
+    let smtp_changed: Vec<&'static str> = [
+        ("server", !same_host(&before.server, &next.server)),
+        ("port", before.effective_port() != next.effective_port()),
+        ("connectionSecurity", before.security() != next.security()),
+        ("username", before.username != next.username),
+        ("acceptInvalidCertificates", before.accept_invalid_certificates != next.accept_invalid_certificates),
+    ]
+    .into_iter()
+    .filter_map(|(name, changed)| changed.then_some(name))
+    .collect();
+    let password_given = o.has("userPassword") || o.has("password");
+    if !smtp_changed.is_empty() && !password_given && next.password.is_some() {
+        next.password = None;
+        dropped.push(DroppedSecret { secret: "userPassword", changed: smtp_changed });
+    }
+    let graph_changed: Vec<&'static str> = [
+        ("tenantId", before.tenant_id != next.tenant_id),
+        ("clientId", before.client_id != next.client_id),
+        ("authorityUrl", before.authority() != next.authority()),
+        ("mailApiUrl", before.mail_api() != next.mail_api()),
+    ]
+    .into_iter()
+    .filter_map(|(name, changed)| changed.then_some(name))
+    .collect();
+    if !graph_changed.is_empty() && !o.has("clientSecret") && next.client_secret.is_some() {
+        next.client_secret = None;
+        dropped.push(DroppedSecret { secret: "clientSecret", changed: graph_changed });
+    }
+    dropped
+}
+
+/// Host names compare case-insensitively (`Mail.Contoso.com` is `mail.contoso.com`).
+fn same_host(a: &Option<String>, b: &Option<String>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        (a, b) => a == b,
+    }
+}
+
+const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
+const DEFAULT_MAIL_API: &str = "https://graph.microsoft.com/v1.0";
+
 impl EmailSettings {
     fn is_m365(&self) -> bool {
         self.authentication_type.as_deref() == Some("Microsoft365")
@@ -292,8 +356,7 @@ impl EmailSettings {
             v["clientId"] = json!(self.client_id.clone().unwrap_or_default());
             v["tenantId"] = json!(self.tenant_id.clone().unwrap_or_default());
             v["userId"] = json!(self.user_id);
-            v["mailApiUrl"] =
-                json!(self.mail_api_url.clone().unwrap_or_else(|| "https://graph.microsoft.com/v1.0".into()));
+            v["mailApiUrl"] = json!(self.mail_api());
             v["isAuthenticated"] = json!(self.client_secret.is_some());
         }
         v
@@ -302,6 +365,56 @@ impl EmailSettings {
     /// The message size limit.
     pub fn max_bytes(&self) -> u64 {
         self.max_message_size_bytes.unwrap_or(DEFAULT_MAX_MESSAGE_BYTES)
+    }
+
+    /// The token authority the client secret is sent to.
+    fn authority(&self) -> &str {
+        self.authority_url.as_deref().unwrap_or(DEFAULT_AUTHORITY).trim_end_matches('/')
+    }
+
+    /// The Graph root the bearer token is sent to.
+    fn mail_api(&self) -> &str {
+        self.mail_api_url.as_deref().unwrap_or(DEFAULT_MAIL_API).trim_end_matches('/')
+    }
+
+    /// The port connected to: the configured one, else the default of the connection security.
+    fn effective_port(&self) -> u16 {
+        self.port.unwrap_or(match self.security() {
+            SmtpSecurity::Ssl => 465,
+            SmtpSecurity::StartTls => 587,
+            SmtpSecurity::Plain => 25,
+        })
+    }
+
+    /// 400 naming the field when these settings would send a credential unencrypted and the server does not
+    /// allow it (`allow_plaintext_mail_credentials`): SMTP AUTH without TLS, an `http://` Microsoft 365 endpoint.
+    /// A URL that is neither `https://` nor `http://` is refused always.
+    pub fn check_encryption(&self, explorer: Explorer, allow_plaintext: bool) -> Result<(), ApiError> {
+        const HOW: &str = "allow_plaintext_mail_credentials = true in the server's [api] configuration";
+        if !self.is_m365() && self.use_authentication && self.security() == SmtpSecurity::Plain && !allow_plaintext {
+            return Err(ApiError::bad_request(format!(
+                "'connectionSecurity' must be StartTls or Ssl when 'useAuthentication' is on: the password would \
+                 cross the network unencrypted. Set 'connectionSecurity' with PUT /{} (a trusted relay without TLS \
+                 needs {HOW}).",
+                explorer.resource()
+            )));
+        }
+        for (name, url) in [("authorityUrl", &self.authority_url), ("mailApiUrl", &self.mail_api_url)] {
+            let Some(url) = url else { continue };
+            let lower = url.to_ascii_lowercase();
+            let has = |scheme: &str| lower.strip_prefix(scheme).is_some_and(|rest| !rest.is_empty());
+            let (https, http) = (has("https://"), has("http://"));
+            if http && !allow_plaintext {
+                return Err(ApiError::bad_request(format!(
+                    "'{name}' must be an https:// URL: over http:// the Microsoft 365 credentials would cross the \
+                     network unencrypted (a local test tenant needs {HOW})."
+                )));
+            }
+            if !https && !http {
+                return Err(ApiError::bad_request(format!("'{name}' must be an https:// URL, not '{url}'.")));
+            }
+        }
+        Ok(())
     }
 
     fn security(&self) -> SmtpSecurity {
@@ -315,8 +428,10 @@ impl EmailSettings {
         }
     }
 
-    /// The transport these settings describe, or a 400 naming what is missing.
-    pub fn transport(&self, explorer: Explorer) -> Result<Transport, ApiError> {
+    /// The transport these settings describe, or a 400 naming what is missing or would travel unencrypted
+    /// (`allow_plaintext`: the server's `allow_plaintext_mail_credentials`).
+    pub fn transport(&self, explorer: Explorer, allow_plaintext: bool) -> Result<Transport, ApiError> {
+        self.check_encryption(explorer, allow_plaintext)?;
         let missing = |what: &str| {
             ApiError::bad_request(format!(
                 "Email settings are incomplete: {what} is not configured. Configure it with PUT /{}.",
@@ -325,8 +440,8 @@ impl EmailSettings {
         };
         if self.is_m365() {
             let g = GraphMailSettings {
-                authority: self.authority_url.clone().unwrap_or_else(|| "https://login.microsoftonline.com".into()),
-                graph: self.mail_api_url.clone().unwrap_or_else(|| "https://graph.microsoft.com/v1.0".into()),
+                authority: self.authority().to_string(),
+                graph: self.mail_api().to_string(),
                 tenant: self.tenant_id.clone().ok_or_else(|| missing("'tenantId'"))?,
                 client_id: self.client_id.clone().ok_or_else(|| missing("'clientId'"))?,
                 client_secret: self.client_secret.clone().ok_or_else(|| missing("'clientSecret'"))?,
@@ -344,16 +459,10 @@ impl EmailSettings {
         } else {
             None
         };
-        let security = self.security();
-        let port = self.port.unwrap_or(match security {
-            SmtpSecurity::Ssl => 465,
-            SmtpSecurity::StartTls => 587,
-            SmtpSecurity::Plain => 25,
-        });
         Ok(Transport::Smtp(SmtpSettings {
             server,
-            port,
-            security,
+            port: self.effective_port(),
+            security: self.security(),
             credentials,
             accept_invalid_certs: self.accept_invalid_certificates,
             timeout: Duration::from_secs(30),
@@ -400,11 +509,23 @@ pub async fn get(state: &AppState, explorer: Explorer) -> Result<Value, ApiError
     Ok(load(state, explorer).await?.unwrap_or_default().to_json())
 }
 
-/// PUT handler body (partial update).
+/// PUT handler body (partial update): secrets whose destination changed are dropped, settings that would send a
+/// credential unencrypted are refused.
 pub async fn put(state: &AppState, explorer: Explorer, body: &Obj) -> Result<(), ApiError> {
     let current = load(state, explorer).await?.unwrap_or_default();
-    let next = apply(current, body)?;
-    store(state, explorer, &next).await
+    let mut next = apply(current.clone(), body)?;
+    let dropped = drop_moved_secrets(&current, &mut next, body);
+    next.check_encryption(explorer, state.allow_plaintext_mail_credentials)?;
+    store(state, explorer, &next).await?;
+    for d in dropped {
+        tracing::info!(
+            settings = explorer.resource(),
+            secret = d.secret,
+            changed = ?d.changed,
+            "the stored email secret was dropped because its destination changed; it must be entered again"
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -432,5 +553,141 @@ mod tests {
         assert!(j.get("userPassword").is_none() && j.get("password").is_none());
         assert!(!j.to_string().contains("\"p\""));
         assert!(apply(EmailSettings::default(), &Body::parse(br#"{"port":70000}"#).unwrap()).is_err());
+    }
+
+    fn put_body(json: &str) -> Obj {
+        Body::parse(json.as_bytes()).unwrap()
+    }
+
+    /// `before` with the PUT `json` applied the way `put` does; the secrets dropped.
+    fn after_put(before: &EmailSettings, json: &str) -> (EmailSettings, Vec<DroppedSecret>) {
+        let o = put_body(json);
+        let mut next = apply(before.clone(), &o).unwrap();
+        let dropped = drop_moved_secrets(before, &mut next, &o);
+        (next, dropped)
+    }
+
+    fn smtp_with_password() -> EmailSettings {
+        apply(
+            EmailSettings::default(),
+            &put_body(
+                r#"{"server":"mail.contoso.com","port":587,"connectionSecurity":"StartTls","useAuthentication":true,
+                    "username":"mailer","userPassword":"hunter2"}"#,
+            ),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_new_smtp_destination_drops_the_password() {
+        let before = smtp_with_password();
+        for (body, field) in [
+            (r#"{"server":"attacker.example"}"#, "server"),
+            (r#"{"smtpServer":"127.0.0.1"}"#, "server"),
+            (r#"{"port":2525}"#, "port"),
+            (r#"{"connectionSecurity":"Ssl"}"#, "connectionSecurity"),
+            (r#"{"connectionSecurity":"None"}"#, "connectionSecurity"),
+            (r#"{"connectionSecurity":null,"useSSL":false}"#, "connectionSecurity"),
+            (r#"{"username":"someone-else"}"#, "username"),
+            (r#"{"acceptInvalidCertificates":true}"#, "acceptInvalidCertificates"),
+        ] {
+            let (next, dropped) = after_put(&before, body);
+            assert_eq!(next.password, None, "{body}");
+            assert_eq!(dropped.len(), 1, "{body}");
+            assert_eq!(dropped[0].secret, "userPassword");
+            assert!(dropped[0].changed.contains(&field), "{body}: {dropped:?}");
+            // The same change with a new password keeps the new one.
+            let with_new = format!("{},\"userPassword\":\"new\"}}", body.trim_end_matches('}'));
+            let (next, dropped) = after_put(&before, &with_new);
+            assert_eq!((next.password.as_deref(), dropped), (Some("new"), vec![]), "{with_new}");
+        }
+        // Sending the stored values again (other spellings, host case, the same effective security) changes nothing.
+        for same in [
+            r#"{"server":"MAIL.contoso.com","port":"587","connectionSecurity":"StartTls","username":"mailer"}"#,
+            r#"{"smtpServer":"mail.contoso.com","userName":"mailer","useAuthentication":true}"#,
+            r#"{"from":"backup@contoso.com","enableNotification":true,"maxMessageSizeBytes":1000}"#,
+            // The Graph fields are not where the SMTP password goes.
+            r#"{"tenantId":"t","clientId":"c","authorityUrl":"https://login.example","mailApiUrl":"https://g.example"}"#,
+        ] {
+            let (next, dropped) = after_put(&before, same);
+            assert_eq!((next.password.as_deref(), dropped), (Some("hunter2"), vec![]), "{same}");
+        }
+        // `useSSL` on 587 is STARTTLS already: not a change of the effective security.
+        let legacy =
+            apply(EmailSettings::default(), &put_body(r#"{"server":"m","port":587,"useSSL":true,"password":"p"}"#))
+                .unwrap();
+        let (next, dropped) = after_put(&legacy, r#"{"connectionSecurity":"StartTls"}"#);
+        assert_eq!((next.password.as_deref(), dropped), (Some("p"), vec![]));
+    }
+
+    #[test]
+    fn a_new_microsoft365_destination_drops_the_client_secret() {
+        let before = apply(
+            EmailSettings::default(),
+            &put_body(
+                r#"{"authenticationType":"Microsoft365","tenantId":"contoso","clientId":"app","clientSecret":"s3cret",
+                    "userId":"sender@contoso.com"}"#,
+            ),
+        )
+        .unwrap();
+        for (body, field) in [
+            (r#"{"tenantId":"fabrikam"}"#, "tenantId"),
+            (r#"{"clientId":"other-app"}"#, "clientId"),
+            (r#"{"authorityUrl":"https://login.attacker.example"}"#, "authorityUrl"),
+            (r#"{"mailApiUrl":"https://graph.attacker.example/v1.0"}"#, "mailApiUrl"),
+        ] {
+            let (next, dropped) = after_put(&before, body);
+            assert_eq!(next.client_secret, None, "{body}");
+            assert_eq!(dropped, vec![DroppedSecret { secret: "clientSecret", changed: vec![field] }], "{body}");
+            let with_new = format!("{},\"clientSecret\":\"new\"}}", body.trim_end_matches('}'));
+            let (next, dropped) = after_put(&before, &with_new);
+            assert_eq!((next.client_secret.as_deref(), dropped), (Some("new"), vec![]), "{with_new}");
+        }
+        // The defaults spelled out, a trailing slash, another sending mailbox: same destination.
+        for same in [
+            r#"{"authorityUrl":"https://login.microsoftonline.com/","mailApiUrl":"https://graph.microsoft.com/v1.0"}"#,
+            r#"{"tenantId":"contoso","clientId":"app","userId":"other@contoso.com","server":"smtp.example"}"#,
+        ] {
+            let (next, dropped) = after_put(&before, same);
+            assert_eq!((next.client_secret.as_deref(), dropped), (Some("s3cret"), vec![]), "{same}");
+        }
+    }
+
+    fn refusal(s: &EmailSettings, allow: bool) -> Option<String> {
+        s.check_encryption(Explorer::Veod, allow).err().map(|e| e.to_string())
+    }
+
+    #[test]
+    fn credentials_never_travel_unencrypted_unless_allowed() {
+        let plain_auth = apply(smtp_with_password(), &put_body(r#"{"connectionSecurity":"None"}"#)).unwrap();
+        let e = refusal(&plain_auth, false).expect("plain AUTH refused");
+        assert!(e.contains("'connectionSecurity'"), "{e}");
+        assert_eq!(refusal(&plain_auth, true), None);
+        // The legacy spelling: no SSL, no STARTTLS → plain.
+        let legacy = apply(
+            EmailSettings::default(),
+            &put_body(r#"{"server":"m","useSSL":false,"useAuthentication":true,"password":"p"}"#),
+        )
+        .unwrap();
+        assert!(refusal(&legacy, false).is_some_and(|e| e.contains("'connectionSecurity'")));
+        // Without AUTH a plain relay is fine; with TLS AUTH is fine.
+        let relay = apply(plain_auth.clone(), &put_body(r#"{"useAuthentication":false}"#)).unwrap();
+        assert_eq!(refusal(&relay, false), None);
+        assert_eq!(refusal(&smtp_with_password(), false), None);
+        assert!(plain_auth.transport(Explorer::Veod, false).is_err());
+        assert!(plain_auth.transport(Explorer::Veod, true).is_ok());
+
+        let m365 =
+            r#"{"authenticationType":"Microsoft365","tenantId":"t","clientId":"c","clientSecret":"s","userId":"u"}"#;
+        let m365 = apply(EmailSettings::default(), &put_body(m365)).unwrap();
+        assert_eq!(refusal(&m365, false), None);
+        for field in ["authorityUrl", "mailApiUrl"] {
+            let http = apply(m365.clone(), &put_body(&format!(r#"{{"{field}":"HTTP://127.0.0.1:1"}}"#))).unwrap();
+            let e = refusal(&http, false).expect("http refused");
+            assert!(e.contains(&format!("'{field}'")), "{e}");
+            assert_eq!(refusal(&http, true), None);
+            let other = apply(m365.clone(), &put_body(&format!(r#"{{"{field}":"ftp://x"}}"#))).unwrap();
+            assert!(refusal(&other, true).is_some_and(|e| e.contains(&format!("'{field}'"))));
+        }
     }
 }

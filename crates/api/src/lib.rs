@@ -11,8 +11,11 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod body_deadline;
 pub mod browse_util;
 pub mod config;
+pub mod conn_limits;
+mod connection;
 pub mod device_codes;
 pub mod dialect;
 pub mod edge;
@@ -43,7 +46,7 @@ use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 
-pub use config::ApiConfig;
+pub use config::{ApiConfig, ConnectionLimits};
 pub use error::ApiError;
 pub use server::{start, RunningApi, ServerError};
 pub use state::AppState;

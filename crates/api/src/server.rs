@@ -1,21 +1,20 @@
-//! The HTTPS server: TLS-only listener (plain HTTP fails the handshake and is dropped), graceful shutdown.
+//! The HTTPS server: TLS-only listener (plain HTTP fails the handshake and is dropped), connection caps
+//! ([`crate::conn_limits`]), per-connection timeouts ([`crate::connection`]), graceful shutdown.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
-use tokio_rustls::server::TlsStream;
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch};
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 
 use crate::config::ApiConfig;
+use crate::conn_limits::ConnectionCaps;
+use crate::connection::{self, ConnectionSettings};
 use crate::state::AppState;
-
-/// A client gets this long to finish its TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// In-flight requests get this long to finish on shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -41,6 +40,9 @@ pub enum ServerError {
         /// The failure.
         source: std::io::Error,
     },
+    /// A configuration value is unusable (the message names it).
+    #[error("configuration: {0}")]
+    Config(String),
     /// The API tables could not be created.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
@@ -91,90 +93,59 @@ impl RunningApi {
 }
 
 /// Starts the API: creates the API tables, loads or generates the TLS certificate, binds `cfg.listen` and serves
-/// [`crate::app`] until [`RunningApi::shutdown`].
+/// [`crate::app`] until [`RunningApi::shutdown`], within the connection limits of `cfg.limits`.
 pub async fn start(cfg: &ApiConfig, mut state: AppState) -> Result<RunningApi, ServerError> {
+    cfg.limits.validate().map_err(ServerError::Config)?;
     crate::accounts::ensure_schema(state.pool()).await?;
     let (cert, key) = crate::tls::cert_paths(cfg, &state.data_dir)?;
     let tls = crate::tls::server_config(&cert, &key)?;
     let tcp = TcpListener::bind(cfg.listen).await.map_err(|source| ServerError::Bind { addr: cfg.listen, source })?;
     let addr = tcp.local_addr().map_err(|source| ServerError::Bind { addr: cfg.listen, source })?;
     state.max_body_bytes = cfg.max_body_bytes;
+    state.allow_plaintext_mail_credentials = cfg.allow_plaintext_mail_credentials;
     let app = crate::app(state);
 
-    let (conn_tx, conn_rx) = mpsc::channel(64);
-    tokio::spawn(accept_loop(tcp, TlsAcceptor::from(tls), conn_tx));
-    let listener = TlsListener { rx: conn_rx, addr };
+    let settings = Arc::new(ConnectionSettings::new(TlsAcceptor::from(tls), app, &cfg.limits));
+    let caps = ConnectionCaps::new(cfg.limits.max_connections, cfg.limits.max_connections_per_address);
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let serve = axum::serve(
-            // The no-op tap makes axum record each connection's peer address (`ConnectInfo<SocketAddr>`, read
-            // by the logon throttle); axum only implements that for `TcpListener` and tapped listeners.
-            axum::serve::ListenerExt::tap_io(listener, |_| ()),
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stop_rx.await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!("API server stopped: {e}");
-        }
-    });
+    let task = tokio::spawn(serve(tcp, settings, caps, stop_rx));
     tracing::info!("API listening on https://{addr}");
     Ok(RunningApi { addr, cert_path: cert, stop: Some(stop_tx), task })
 }
 
-/// Accepts TCP connections and hands each to its own TLS handshake task, so a slow or hostile client never blocks
-/// the others. Ends when the server side of the channel is gone (shutdown).
-async fn accept_loop(tcp: TcpListener, acceptor: TlsAcceptor, tx: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>) {
+/// Accepts TCP connections and serves each in its own task (TLS handshake included, so a slow or hostile client
+/// never blocks the others) — unless a connection cap is reached: then the new connection is closed at once.
+/// On stop (or when the [`RunningApi`] is dropped): stops accepting, shuts every connection down gracefully and
+/// returns when all have closed. The connection tasks live in a `JoinSet` owned by this task, so aborting it
+/// (after the shutdown grace) closes them all.
+async fn serve(
+    tcp: TcpListener,
+    settings: Arc<ConnectionSettings>,
+    caps: Arc<ConnectionCaps>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let mut connections = JoinSet::new();
     loop {
-        let accepted = tokio::select! {
-            _ = tx.closed() => return,
-            r = tcp.accept() => r,
-        };
-        match accepted {
-            Ok((stream, peer)) => {
-                let _ = stream.set_nodelay(true);
-                let acceptor = acceptor.clone();
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                        Ok(Ok(tls)) => {
-                            let _ = tx.send((tls, peer)).await;
-                        }
-                        // Plain HTTP, scanners, clients rejecting our certificate: nothing to serve.
-                        Ok(Err(e)) => tracing::debug!("TLS handshake with {peer} failed: {e}"),
-                        Err(_) => tracing::debug!("TLS handshake with {peer} timed out"),
-                    }
-                });
-            }
-            Err(e) => {
-                // Typically EMFILE: back off instead of spinning.
-                tracing::warn!("accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::select! {
+            _ = &mut stop => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            accepted = tcp.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    // Refused: dropping the stream closes it before any TLS work is spent on it.
+                    let Ok(permit) = caps.try_acquire(peer.ip()) else { continue };
+                    let _ = stream.set_nodelay(true);
+                    connections.spawn(connection::serve(settings.clone(), stream, peer, permit, shutdown_rx.clone()));
+                }
+                Err(e) => {
+                    // Typically EMFILE: back off instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
             }
         }
     }
-}
-
-/// Completed TLS connections, as an axum listener.
-struct TlsListener {
-    rx: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    addr: SocketAddr,
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.rx.recv().await {
-            Some(conn) => conn,
-            // The accept loop ended; wait for the shutdown signal.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        Ok(self.addr)
-    }
+    drop(tcp);
+    let _ = shutdown_tx.send(true);
+    while connections.join_next().await.is_some() {}
 }

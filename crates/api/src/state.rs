@@ -40,6 +40,9 @@ pub struct AppState {
     pub tokens: TokenPolicy,
     /// Largest accepted request body in bytes (set from [`crate::ApiConfig::max_body_bytes`] by `start`).
     pub max_body_bytes: usize,
+    /// Whether email settings may send credentials unencrypted (set from
+    /// [`crate::ApiConfig::allow_plaintext_mail_credentials`] by `start`; default false).
+    pub allow_plaintext_mail_credentials: bool,
     /// A value shared by every clone; for components that need a cache/registry without a new field each.
     pub shared: Arc<SharedExtensions>,
 }
@@ -80,6 +83,7 @@ impl AppState {
             data_dir: data_dir.into(),
             tokens: TokenPolicy::default(),
             max_body_bytes: crate::ApiConfig::default().max_body_bytes,
+            allow_plaintext_mail_credentials: crate::ApiConfig::default().allow_plaintext_mail_credentials,
             shared: Arc::new(SharedExtensions::default()),
         }
     }

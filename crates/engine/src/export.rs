@@ -21,8 +21,9 @@
 //! sidecar records the parent). Only what was live at the restore point is exported; deleted items are not.
 //!
 //! Names from the tenant are made safe for any local filesystem by [`sanitize_name`] (no separators, no `.`/`..`,
-//! no NUL or control characters, no Windows device names, bounded length), and [`NameAllocator`] gives every entry
-//! of a directory a distinct name (case-insensitively, sidecars and version folders included), so nothing is ever
+//! no NUL or control characters, no bidi or zero-width characters, no Windows device names, bounded length), and
+//! [`NameAllocator`] gives every entry of a directory a distinct name (case-insensitively and in Unicode NFC, sidecars
+//! and version folders included), so nothing is ever
 //! silently overwritten; the sidecar keeps the original name and path.
 //!
 //! Content is streamed from the repository chunk by chunk into the file (constant memory whatever the file size),
@@ -166,16 +167,26 @@ fn is_reserved_device_name(name: &str) -> bool {
     (prefix == "COM" || prefix == "LPT") && rest.len() == 1 && (rest[0].is_ascii_digit() || "¹²³".contains(rest[0]))
 }
 
+/// Bidirectional formatting characters (which can make `txt.exe` display as `exe.txt`) and zero-width characters
+/// (which make two names look identical): invisible, so dropped from names.
+fn is_invisible_format_char(c: char) -> bool {
+    matches!(c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+        | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+}
+
 /// Makes a name from the tenant safe as one path component on Linux, macOS and Windows.
 ///
-/// Path separators (`/`, `\`), the characters Windows forbids (`< > : " | ? *`), NUL and other control characters
-/// become `_`; trailing dots and spaces are dropped (Windows drops them itself, and it turns `.` and `..` into
-/// nothing); an empty result becomes `_`; Windows device names (`CON`, `nul.txt`, `COM1`, ...) get a `_` prefix;
-/// names longer than [`MAX_NAME_BYTES`] are shortened, keeping a short extension. The result is never empty, `.`
-/// or `..`, and never contains a separator, so joining it onto a directory stays inside that directory.
+/// Bidirectional overrides and zero-width characters are dropped; path separators (`/`, `\`), the characters
+/// Windows forbids (`< > : " | ? *`), NUL and other control characters become `_`; trailing dots and spaces are
+/// dropped (Windows drops them itself, and it turns `.` and `..` into nothing); an empty result becomes `_`; Windows
+/// device names (`CON`, `nul.txt`, `COM1`, ...) get a `_` prefix; names longer than [`MAX_NAME_BYTES`] are shortened,
+/// keeping a short extension. The result is never empty, `.` or `..`, and never contains a separator, so joining it
+/// onto a directory stays inside that directory.
 pub fn sanitize_name(name: &str) -> String {
     let mut s: String = name
         .chars()
+        .filter(|c| !is_invisible_format_char(*c))
         .map(|c| match c {
             '/' | '\\' | '<' | '>' | ':' | '"' | '|' | '?' | '*' => '_',
             c if c.is_control() => '_',
@@ -216,11 +227,19 @@ fn split_extension(name: &str) -> (&str, &str) {
     }
 }
 
+/// The form in which two names are the same entry of a directory on some filesystem: lower case, NFC.
+pub fn collision_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.to_lowercase().nfc().collect()
+}
+
 /// Hands out distinct names within one directory.
 ///
-/// Names are compared case-insensitively (Windows and macOS filesystems are), and a name can be claimed together
-/// with *companions* — names derived from it such as its sidecar `{name}.metadata.json` — which must be free too and
-/// are reserved with it. A clash is resolved with a counter before the extension: `a.txt`, `a (2).txt`, `a (3).txt`.
+/// Names are compared case-insensitively and in Unicode normal form C ([`collision_key`]: Windows and macOS
+/// filesystems treat `café` precomposed and `cafe` + U+0301 as one name); the names handed out keep the tenant's
+/// form. A name can be claimed together with *companions* — names derived from it such as its sidecar
+/// `{name}.metadata.json` — which must be free too and are reserved with it. A clash is resolved with a counter
+/// before the extension: `a.txt`, `a (2).txt`, `a (3).txt`.
 #[derive(Debug, Default, Clone)]
 pub struct NameAllocator {
     used: HashSet<String>,
@@ -240,8 +259,8 @@ impl NameAllocator {
         let mut n = 1u64;
         loop {
             let candidate = if n == 1 { base.clone() } else { format!("{stem} ({n}){ext}") };
-            let keys: Vec<String> = std::iter::once(candidate.to_lowercase())
-                .chain(companions.iter().map(|c| format!("{candidate}{c}").to_lowercase()))
+            let keys: Vec<String> = std::iter::once(collision_key(&candidate))
+                .chain(companions.iter().map(|c| collision_key(&format!("{candidate}{c}"))))
                 .collect();
             if keys.iter().all(|k| !self.used.contains(k)) {
                 self.used.extend(keys);
@@ -251,9 +270,9 @@ impl NameAllocator {
         }
     }
 
-    /// Whether `name` (case-insensitively) is taken.
+    /// Whether `name` (case-insensitively, in NFC) is taken.
     pub fn is_used(&self, name: &str) -> bool {
-        self.used.contains(&name.to_lowercase())
+        self.used.contains(&collision_key(name))
     }
 }
 
@@ -803,4 +822,51 @@ fn version_json(v: &VersionRow) -> Value {
         "firstBackedUp": time(Some(v.first_seen)),
         "exportedAs": Value::Null,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bidi_and_zero_width_characters_are_dropped() {
+        // "invoice\u{202E}fdp.exe" displays as "invoiceexe.pdf".
+        assert_eq!(sanitize_name("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
+        for c in ['\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}']
+            .into_iter()
+            .chain(['\u{200E}', '\u{200F}', '\u{061C}', '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'])
+        {
+            assert_eq!(sanitize_name(&format!("a{c}b.txt")), "ab.txt", "U+{:04X}", c as u32);
+        }
+        assert_eq!(sanitize_name("\u{200B}\u{FEFF}"), "_");
+        // Other Unicode stays as it is, in the tenant's normal form.
+        assert_eq!(sanitize_name("cafe\u{301} – 日本.txt"), "cafe\u{301} – 日本.txt");
+    }
+
+    #[test]
+    fn hostile_names_become_one_safe_component() {
+        for (name, safe) in [
+            ("../../etc/passwd", ".._.._etc_passwd"),
+            ("a\0b\r\nc\"d.txt", "a_b__c_d.txt"),
+            ("..", "_"),
+            ("CON.txt", "_CON.txt"),
+        ] {
+            assert_eq!(sanitize_name(name), safe);
+        }
+    }
+
+    #[test]
+    fn names_equal_after_normalisation_or_case_get_distinct_entries() {
+        let mut names = NameAllocator::new();
+        let nfc = names.allocate("caf\u{E9}.txt", &[SIDECAR_SUFFIX]);
+        let nfd = names.allocate("cafe\u{301}.txt", &[SIDECAR_SUFFIX]);
+        let upper = names.allocate("CAF\u{C9}.TXT", &[SIDECAR_SUFFIX]);
+        let zero_width = names.allocate("caf\u{E9}\u{200B}.txt", &[SIDECAR_SUFFIX]);
+        assert_eq!(nfc, "caf\u{E9}.txt");
+        assert_eq!(nfd, "cafe\u{301} (2).txt", "the tenant's form is kept, with a counter");
+        assert_eq!(upper, "CAF\u{C9} (3).TXT");
+        assert_eq!(zero_width, "caf\u{E9} (4).txt");
+        assert!(names.is_used("CAFE\u{301}.TXT") && names.is_used("cafe\u{301}.txt.metadata.json"));
+        assert_eq!(collision_key("E\u{301}"), collision_key("\u{E9}"));
+    }
 }

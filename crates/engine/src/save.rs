@@ -4,7 +4,7 @@
 //! * [`ZipPlan`] collects the entries of an archive: folders and files with their original names, arranged like
 //!   the catalog's folders. Every name is made safe with [`crate::export::sanitize_name`] (no `/`, `\`, NUL or control
 //!   characters, never `.`/`..`, so no entry can escape the archive's root) and made unique within its folder with
-//!   [`crate::export::NameAllocator`] (case-insensitively: `a.txt`, `a (2).txt`, …), so no entry is ever lost.
+//!   [`crate::export::NameAllocator`] (case-insensitively, in NFC: `a.txt`, `A (2).txt`, …), so no entry is ever lost.
 //! * [`zip_stream`] writes the archive **while the client reads it**: a producer task writes into a bounded channel
 //!   ([`CHANNEL_DEPTH`] chunks), the returned stream reads from it. Entries are STORED (Office files and media are
 //!   already compressed) with data descriptors (bit 3), so nothing is buffered but the central directory (a few dozen

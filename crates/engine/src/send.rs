@@ -89,8 +89,24 @@ pub struct SmtpSettings {
     pub credentials: Option<(String, String)>,
     /// Accept any server certificate (test relays with self-signed certificates).
     pub accept_invalid_certs: bool,
-    /// Connect/command timeout.
+    /// Timeout of the connection and of each exchange; with the message size it sets the deadline of the whole
+    /// conversation ([`smtp_deadline`]).
     pub timeout: Duration,
+}
+
+/// The slowest body transfer a working SMTP server is granted: 64 KiB/s (a 35 MB message may take 9 minutes).
+const SMTP_MIN_BYTES_PER_SEC: u64 = 64 * 1024;
+
+/// The deadline of one whole SMTP conversation for a message of `message_bytes`: twice `timeout` for the exchanges
+/// (connect, greeting, EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA, the final reply) plus the body at
+/// [`SMTP_MIN_BYTES_PER_SEC`].
+///
+/// Why a deadline of our own: lettre's async transport applies its `timeout` only to the TCP connect
+/// (`AsyncNetworkStream::connect_tokio1`); the greeting and every reply after it are awaited without limit (the
+/// blocking transport sets socket read timeouts, the async one has no equivalent). A peer that accepts the
+/// connection and never speaks held a send until the kernel gave up on the connection, many minutes later.
+pub fn smtp_deadline(timeout: Duration, message_bytes: u64) -> Duration {
+    timeout.saturating_mul(2) + Duration::from_secs(message_bytes.div_ceil(SMTP_MIN_BYTES_PER_SEC))
 }
 
 impl std::fmt::Debug for SmtpSettings {
@@ -382,10 +398,20 @@ async fn send_smtp(
         builder = builder.credentials(Credentials::new(u.clone(), p.clone()));
     }
     let transport = builder.build();
-    transport.send(message).await.map_err(|e| {
-        SendError::Transport(format!("The SMTP server {}:{} did not accept the message: {e}", s.server, s.port))
-    })?;
-    Ok(())
+    let raw = message.formatted();
+    let deadline = smtp_deadline(s.timeout, raw.len() as u64);
+    // On expiry the connection is dropped; unless the server had the whole DATA already, it commits nothing.
+    match tokio::time::timeout(deadline, transport.send_raw(message.envelope(), &raw)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(SendError::Transport(format!(
+            "The SMTP server {}:{} did not accept the message: {e}",
+            s.server, s.port
+        ))),
+        Err(_) => Err(SendError::Transport(format!(
+            "The SMTP server {}:{} did not complete the conversation within {deadline:?} (timeout {:?} per exchange).",
+            s.server, s.port, s.timeout
+        ))),
+    }
 }
 
 fn graph_message(msg: &OutgoingMessage, to: &[Mailbox]) -> Value {
@@ -513,6 +539,14 @@ async fn upload_attachment(client: &GraphClient, msg_path: &str, a: &Loaded) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_smtp_deadline_grows_with_the_message() {
+        let t = Duration::from_secs(30);
+        assert_eq!(smtp_deadline(t, 1000), Duration::from_secs(61));
+        // A 35 MB message: the exchanges plus 35 MB at 64 KiB/s.
+        assert_eq!(smtp_deadline(t, 35 * 1024 * 1024), Duration::from_secs(60 + 560));
+    }
 
     #[test]
     fn header_injection_is_refused() {

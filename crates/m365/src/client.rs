@@ -39,6 +39,8 @@ pub struct GraphClient {
     http: reqwest::Client,
     tokens: Arc<TokenProvider>,
     graph_base: String,
+    /// Scheme, host and port of `graph_base`: the only origin a Graph token is sent to.
+    graph_origin: url::Origin,
     limiter: Arc<Semaphore>,
     gate: Arc<ThrottleGate>,
     budget: Option<Arc<RequestBudget>>,
@@ -63,10 +65,17 @@ impl GraphClient {
             .user_agent(concat!("ISV|vault365|vault365/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let graph_base = cfg.endpoints.graph.trim_end_matches('/').to_string();
+        let graph_origin = url::Url::parse(&graph_base)
+            .map_err(|e| M365Error::Config(format!("Graph endpoint {graph_base:?} is not a URL: {e}")))?
+            .origin();
+        if !graph_origin.is_tuple() {
+            return Err(M365Error::Config(format!("Graph endpoint {graph_base:?} is not an http(s) URL")));
+        }
         Ok(Self {
             tokens: Arc::new(TokenProvider::new(http.clone(), cfg)),
             http,
             graph_base,
+            graph_origin,
             limiter: Arc::new(Semaphore::new(concurrency.max(1))),
             gate: Arc::new(ThrottleGate::default()),
             budget: None,
@@ -85,17 +94,97 @@ impl GraphClient {
         &self.tokens
     }
 
-    /// Absolute URL for a Graph path (`/users`) or an absolute link (nextLink, deltaLink).
+    /// Absolute URL for a Graph path (`/users`) or an absolute link (nextLink, deltaLink). Absolute links are
+    /// taken as they are; [`GraphClient::send`] refuses to send a token anywhere but where it belongs.
     pub fn url(&self, path_or_url: &str) -> String {
-        if path_or_url.starts_with("http://") || path_or_url.starts_with("https://") {
+        if is_absolute(path_or_url) {
             path_or_url.to_string()
         } else {
             format!("{}{}", self.graph_base, path_or_url)
         }
     }
 
+    /// The form in which a deltaLink is persisted: path and query relative to the configured Graph base
+    /// (`/drives/{id}/root/delta?token=…`), so a stored position does not pin the host it was handed out by (the
+    /// emulator restarted on another port, a proxy in front of Graph). A link outside the base stays absolute;
+    /// [`GraphClient::stored_link_url`] decides about it when it is read.
+    pub fn link_to_store(&self, link: &str) -> String {
+        match url::Url::parse(link) {
+            Ok(u) if u.origin() == self.graph_origin => match self.path_below_base(&u) {
+                Some(rel) => rel,
+                None => link.to_string(),
+            },
+            _ => link.to_string(),
+        }
+    }
+
+    /// The URL to request for a stored deltaLink. Relative links (see [`GraphClient::link_to_store`]) are resolved
+    /// against the configured Graph base. Absolute links (stored by older versions, or handed out by another host)
+    /// whose path lies below the base's path (`/v1.0/…`) are moved onto the configured base with the same path and
+    /// query: the tenant is the same, only the way to it changed. `None` when the link cannot be placed below the
+    /// configured base; the caller then enumerates in full (and diffs against what it holds).
+    pub fn stored_link_url(&self, stored: &str) -> Option<String> {
+        if !is_absolute(stored) {
+            return stored.starts_with('/').then(|| self.url(stored));
+        }
+        let u = url::Url::parse(stored).ok()?;
+        if !matches!(u.scheme(), "http" | "https") {
+            return None;
+        }
+        self.path_below_base(&u).map(|rel| self.url(&rel))
+    }
+
+    /// `u`'s path and query relative to the Graph base's path (`/v1.0/drives/x?q` → `/drives/x?q`), if below it.
+    fn path_below_base(&self, u: &url::Url) -> Option<String> {
+        let base_path = url::Url::parse(&self.graph_base).ok()?.path().trim_end_matches('/').to_string();
+        let rest = u.path().strip_prefix(base_path.as_str())?;
+        if !rest.starts_with('/') {
+            return None;
+        }
+        Some(match u.query() {
+            Some(q) => format!("{rest}?{q}"),
+            None => rest.to_string(),
+        })
+    }
+
+    /// A bearer token only goes where it belongs: a Graph token to the configured Graph origin, a SharePoint token
+    /// to its SharePoint host over HTTPS (or to the Graph origin, where the emulator serves SharePoint REST). A
+    /// nextLink or deltaLink naming any other origin is refused before a token is even fetched, so a hostile or
+    /// misconfigured server cannot collect the tenant's token by handing out links. Pre-authenticated download and
+    /// upload URLs carry no token (`resource: None`) and may point anywhere.
+    pub fn check_token_destination(&self, url: &str, resource: &Resource) -> Result<()> {
+        let refuse = |origin: String| {
+            Err(M365Error::UntrustedUrl {
+                origin,
+                allowed: match resource {
+                    Resource::Graph => self.graph_origin.ascii_serialization(),
+                    Resource::SharePoint(host) => {
+                        format!("https://{host} or {}", self.graph_origin.ascii_serialization())
+                    }
+                },
+            })
+        };
+        let Ok(u) = url::Url::parse(url) else {
+            return refuse(format!("{url:?} (not a URL)"));
+        };
+        let origin = u.origin();
+        if origin == self.graph_origin {
+            return Ok(());
+        }
+        if let Resource::SharePoint(host) = resource {
+            if u.scheme() == "https" && u.host_str().is_some_and(|h| h.eq_ignore_ascii_case(host)) {
+                return Ok(());
+            }
+        }
+        refuse(origin.ascii_serialization())
+    }
+
     /// Send with retries. Returns the final response whatever its status (callers map errors).
+    /// A call carrying a token must go to that token's host ([`GraphClient::check_token_destination`]).
     pub async fn send(&self, call: Call<'_>) -> Result<reqwest::Response> {
+        if let Some(r) = &call.resource {
+            self.check_token_destination(&call.url, r)?;
+        }
         let mut attempt = 0;
         let mut reauthed = false;
         loop {
@@ -338,6 +427,12 @@ impl GraphClient {
     }
 }
 
+fn is_absolute(link: &str) -> bool {
+    let b = link.as_bytes();
+    b.get(..7).is_some_and(|p| p.eq_ignore_ascii_case(b"http://"))
+        || b.get(..8).is_some_and(|p| p.eq_ignore_ascii_case(b"https://"))
+}
+
 /// Parse a success body as JSON or turn an error status into [`M365Error`].
 pub async fn json_or_error<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
     if !resp.status().is_success() {
@@ -353,5 +448,90 @@ pub async fn error_of(resp: reqwest::Response) -> M365Error {
     match resp.bytes().await {
         Ok(b) => M365Error::from_body(status, &b),
         Err(e) => e.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Credential, Endpoints};
+
+    fn client(graph: &str) -> GraphClient {
+        let endpoints = Endpoints { graph: graph.into(), ..Endpoints::microsoft() };
+        let cfg = TenantConfig {
+            endpoints,
+            tenant: "t".into(),
+            client_id: "c".into(),
+            credential: Credential::Secret("s".into()),
+        };
+        GraphClient::new(cfg, 1).unwrap()
+    }
+
+    #[test]
+    fn delta_links_are_stored_relative_to_the_graph_base() {
+        let c = client("http://127.0.0.1:5555/v1.0");
+        let link = "http://127.0.0.1:5555/v1.0/drives/b!x/root/delta?token=abc%2Fd&$select=id";
+        assert_eq!(c.link_to_store(link), "/drives/b!x/root/delta?token=abc%2Fd&$select=id");
+        assert_eq!(c.stored_link_url(&c.link_to_store(link)).as_deref(), Some(link));
+        // Another origin or a path outside the base stays absolute (decided when read).
+        let other = "http://127.0.0.1:6666/v1.0/drives/x/root/delta?token=1";
+        assert_eq!(c.link_to_store(other), other);
+        assert_eq!(c.link_to_store("http://127.0.0.1:5555/beta/x"), "http://127.0.0.1:5555/beta/x");
+    }
+
+    #[test]
+    fn stored_absolute_links_are_rebased_onto_the_configured_base_or_refused() {
+        let c = client("http://127.0.0.1:7777/v1.0/");
+        // The emulator restarted on another port: same path and query on the configured base.
+        assert_eq!(
+            c.stored_link_url("http://127.0.0.1:5555/v1.0/drives/x/root/delta?token=abc").as_deref(),
+            Some("http://127.0.0.1:7777/v1.0/drives/x/root/delta?token=abc")
+        );
+        assert_eq!(
+            c.stored_link_url("HTTPS://graph.microsoft.com/v1.0/drives/x/root/delta").as_deref(),
+            Some("http://127.0.0.1:7777/v1.0/drives/x/root/delta")
+        );
+        // Not below /v1.0/, not http(s), not a path: a full enumeration instead.
+        for bad in [
+            "http://127.0.0.1:5555/beta/drives/x/root/delta",
+            "http://127.0.0.1:5555/v1.0x/drives",
+            "http://127.0.0.1:5555/",
+            "ftp://127.0.0.1/v1.0/drives/x",
+            "drives/x/root/delta",
+            "",
+        ] {
+            assert_eq!(c.stored_link_url(bad), None, "{bad}");
+        }
+        assert_eq!(
+            c.stored_link_url("/drives/x/root/delta?token=1").as_deref(),
+            Some("http://127.0.0.1:7777/v1.0/drives/x/root/delta?token=1")
+        );
+    }
+
+    #[test]
+    fn tokens_go_only_to_their_own_hosts() {
+        let c = client("https://graph.microsoft.com/v1.0");
+        let graph = Resource::Graph;
+        assert!(c.check_token_destination("https://graph.microsoft.com/v1.0/users?$skiptoken=x", &graph).is_ok());
+        assert!(c.check_token_destination("https://GRAPH.microsoft.com:443/v1.0/users", &graph).is_ok());
+        for bad in [
+            "https://evil.example/v1.0/users",
+            "http://graph.microsoft.com/v1.0/users",
+            "https://graph.microsoft.com:8443/v1.0/users",
+            "https://graph.microsoft.com.evil.example/v1.0/users",
+            "https://graph.microsoft.com@evil.example/v1.0/users",
+            "not a url",
+        ] {
+            let e = c.check_token_destination(bad, &graph).unwrap_err();
+            assert!(matches!(e, M365Error::UntrustedUrl { .. }), "{bad}: {e}");
+            assert!(e.to_string().contains("https://graph.microsoft.com"), "{e}");
+        }
+        let sp = Resource::SharePoint("contoso.sharepoint.com".into());
+        assert!(c.check_token_destination("https://contoso.sharepoint.com/sites/a/_api/web", &sp).is_ok());
+        assert!(c.check_token_destination("https://other.sharepoint.com/sites/a/_api/web", &sp).is_err());
+        assert!(c.check_token_destination("http://contoso.sharepoint.com/sites/a/_api/web", &sp).is_err());
+        // A relative path given to `url` cannot be turned into another host either.
+        let bare = client("http://127.0.0.1:5555");
+        assert!(bare.check_token_destination(&bare.url("@evil.example/x"), &graph).is_err());
     }
 }

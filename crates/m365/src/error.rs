@@ -24,6 +24,9 @@ pub enum M365Error {
     Invalid(String),
     #[error("{0}")]
     Config(String),
+    /// A link (nextLink, deltaLink, Location) names a host the request's token must not be sent to.
+    #[error("refused to send a token to {origin}: links are followed only on {allowed}")]
+    UntrustedUrl { origin: String, allowed: String },
 }
 
 impl M365Error {

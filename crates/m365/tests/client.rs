@@ -313,3 +313,110 @@ async fn device_code_sign_in_completes_after_approval() {
     let me: Value = c.get_json("/me").await.unwrap();
     assert_eq!(me["userPrincipalName"], upn.as_str());
 }
+
+/// What the foreign origin saw: (method and path, Authorization header if any).
+type Seen = std::sync::Arc<parking_lot::Mutex<Vec<(String, Option<String>)>>>;
+
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+/// Another origin on another port: records every request and answers like Graph, a download or an upload would.
+async fn foreign_origin() -> (String, Seen) {
+    use axum::http::{HeaderMap, Method, Uri};
+    let seen: Seen = Default::default();
+    let s = seen.clone();
+    let app = axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap| {
+        let s = s.clone();
+        async move {
+            let auth = headers.get("authorization").map(|v| v.to_str().unwrap_or("?").to_string());
+            s.lock().push((format!("{method} {}", uri.path()), auth));
+            match method {
+                Method::PUT => (axum::http::StatusCode::CREATED, axum::Json(json!({"id": "uploaded"}))),
+                _ if uri.path().starts_with("/_dl/") => (axum::http::StatusCode::OK, axum::Json(json!("bytes"))),
+                _ => (axum::http::StatusCode::OK, axum::Json(json!({"value": [{"id": "stolen"}]}))),
+            }
+        }
+    });
+    (serve(app).await, seen)
+}
+
+/// A Graph (and token endpoint) whose pages link to `foreign`: a next page, a delta page and an upload session.
+async fn graph_linking_to(foreign: &str) -> String {
+    use axum::routing::{get, post};
+    let f = foreign.to_string();
+    let (f1, f2, f3) = (f.clone(), f.clone(), f.clone());
+    let app = axum::Router::new()
+        .route(
+            "/{tenant}/oauth2/v2.0/token",
+            post(|| async { axum::Json(json!({"access_token": "the-tenant-token", "expires_in": 3600})) }),
+        )
+        .route(
+            "/v1.0/users",
+            get(move || async move {
+                axum::Json(json!({"value": [{"id": "1"}], "@odata.nextLink": format!("{f1}/v1.0/users?$skiptoken=2")}))
+            }),
+        )
+        .route(
+            "/v1.0/drives/d/root/delta",
+            get(move || async move {
+                axum::Json(json!({"value": [], "@odata.nextLink": format!("{f2}/v1.0/drives/d/root/delta?token=2")}))
+            }),
+        )
+        .route(
+            "/v1.0/drives/d/items/root:/big.bin:/createUploadSession",
+            post(move || async move { axum::Json(json!({"uploadUrl": format!("{f3}/_up/session-1")})) }),
+        );
+    serve(app).await
+}
+
+/// A nextLink or deltaLink naming another origin is refused with a clear error and the tenant's token never reaches
+/// that origin; pre-authenticated download and upload URLs elsewhere are used, without the token.
+#[tokio::test]
+async fn links_to_another_origin_never_get_the_token() {
+    let (foreign, seen) = foreign_origin().await;
+    let graph = graph_linking_to(&foreign).await;
+    let cfg = TenantConfig {
+        endpoints: Endpoints::emulator(&graph),
+        tenant: "contoso".into(),
+        client_id: "app".into(),
+        credential: Credential::Secret("s".into()),
+    };
+    let c = GraphClient::new(cfg, 2).unwrap();
+
+    let e = c.get_all("/users").await.unwrap_err();
+    assert!(matches!(e, M365Error::UntrustedUrl { .. }), "{e:?}");
+    let msg = e.to_string();
+    assert!(msg.contains(&foreign) && msg.contains(&graph), "{msg}");
+    let e = c.delta_all("/drives/d/root/delta").await.unwrap_err();
+    assert!(matches!(e, M365Error::UntrustedUrl { .. }), "{e:?}");
+    // Absolute links given directly are held to the same rule.
+    let e = c.get_json::<Value>(&format!("{foreign}/v1.0/me")).await.unwrap_err();
+    assert!(matches!(e, M365Error::UntrustedUrl { .. }), "{e:?}");
+    assert!(seen.lock().is_empty(), "the foreign origin was asked: {:?}", seen.lock());
+
+    // Pre-authenticated URLs may live elsewhere; they are fetched without any token.
+    let mut out = Vec::new();
+    c.download_to(&format!("{foreign}/_dl/grant"), &mut out).await.unwrap();
+    assert_eq!(out, b"\"bytes\"");
+    let body = json!({"item": {"@microsoft.graph.conflictBehavior": "replace"}});
+    let done = m365::write::upload_via_session(
+        &c,
+        "/drives/d/items/root:/big.bin:/createUploadSession",
+        &body,
+        bytes::Bytes::from_static(b"data"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(done["id"], "uploaded");
+    let seen = seen.lock().clone();
+    assert_eq!(
+        seen.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(),
+        ["GET /_dl/grant", "PUT /_up/session-1"],
+        "{seen:?}"
+    );
+    assert!(seen.iter().all(|(_, auth)| auth.is_none()), "a token reached the foreign origin: {seen:?}");
+}

@@ -202,8 +202,12 @@ fn repository(state: &AppState) -> Result<Repository, ApiError> {
     state.repo.clone().ok_or_else(|| ApiError::internal("No backup repository is configured on this server."))
 }
 
-/// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266 / RFC 8187).
+/// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266 / RFC 8187). The name comes from the
+/// tenant and a browser or `curl -OJ` writes it to disk: it is made one safe path component first, by the sanitiser
+/// of ZIP entry names and exports ([`engine::export::sanitize_name`]: no `/`, `\`, `..`, NUL, CR/LF, quotes, bidi
+/// overrides).
 pub fn content_disposition(name: &str) -> String {
+    let name = engine::export::sanitize_name(name);
     let ascii: String =
         name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
     let mut encoded = String::new();
@@ -1059,7 +1063,11 @@ mod tests {
         assert_eq!(content_disposition("a b.txt"), "attachment; filename=\"a b.txt\"; filename*=UTF-8''a%20b.txt");
         assert_eq!(
             content_disposition("ré\"sumé.pdf"),
-            "attachment; filename=\"r__sum_.pdf\"; filename*=UTF-8''r%C3%A9%22sum%C3%A9.pdf"
+            "attachment; filename=\"r__sum_.pdf\"; filename*=UTF-8''r%C3%A9_sum%C3%A9.pdf"
+        );
+        assert_eq!(
+            content_disposition("../../etc/passwd\0\r\nX-Evil: 1\u{202E}"),
+            "attachment; filename=\".._.._etc_passwd___X-Evil_ 1\"; filename*=UTF-8''.._.._etc_passwd___X-Evil_%201"
         );
     }
 

@@ -120,7 +120,7 @@ async fn settings_test(
 ) -> Result<Response, ApiError> {
     let email = body.required_str("email")?;
     let (_, settings) = email_settings::for_send(state, explorer, None).await?;
-    let transport = settings.transport(explorer)?;
+    let transport = settings.transport(explorer, state.allow_plaintext_mail_credentials)?;
     let msg = OutgoingMessage {
         from: settings.from.clone().or_else(|| settings.user_id.clone()).unwrap_or_default(),
         to: email,
@@ -286,7 +286,7 @@ async fn deliver(
         return Err(ApiError::bad_request("There is nothing to send: the selection contains no backed-up files."));
     }
     let (used, settings) = email_settings::for_send(state, t.explorer, t.fallback).await?;
-    let transport = settings.transport(used)?;
+    let transport = settings.transport(used, state.allow_plaintext_mail_credentials)?;
     let msg = OutgoingMessage {
         from: o.from.or_else(|| settings.from.clone()).unwrap_or_default(),
         to: o.to.clone(),

@@ -7,6 +7,8 @@ mod smtp_server;
 #[path = "../../../../tests/support/test_servers.rs"]
 mod test_servers;
 
+mod connection_limits;
+mod email_security;
 mod http;
 mod logon_security;
 mod onedrive;

@@ -420,3 +420,103 @@ async fn disconnect_mid_zip_stops_the_producer() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// Characters that change how a name displays (bidi overrides) or hide in it (zero width).
+fn has_invisible_format_chars(s: &str) -> bool {
+    s.chars().any(|c| {
+        matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+            | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+    })
+}
+
+/// A tenant names one file `../../etc/pass"wd` with NUL, CR/LF and a bidi override, and two files of one folder
+/// `café.txt` (precomposed) and `cafe` + U+0301 `.txt` (decomposed), which macOS and Windows take for one name.
+/// The raw save's `Content-Disposition` names one safe component; the ZIP and the export hold both café files
+/// under distinct names, without bidi or zero-width characters.
+#[tokio::test]
+async fn hostile_and_unicode_twin_names_in_raw_saves_zips_and_exports() {
+    let s = TestServer::start(DEFAULT_SEED).await;
+    let hostile = "../../etc/pass\"wd\0\r\nX-Injected: 1\u{202E}txt.exe";
+    let twins = ["caf\u{E9}.txt", "cafe\u{301}\u{200B}.txt"];
+    let drive = s.changes.drive_id.clone();
+    let (ids, contents) = {
+        let emu = &s.tenant.emu.emu;
+        let now = emu.now();
+        let mut st = emu.state();
+        let root = st.drives[&drive].root_id.clone();
+        let mut files: Vec<String> = st
+            .items
+            .values()
+            .filter(|i| i.drive_id == drive && !i.is_folder && i.deleted.is_none())
+            .map(|i| i.id.clone())
+            .collect();
+        files.sort();
+        // Graph's front refuses such names, so a misbehaving tenant is imitated in the emulator's state.
+        for (id, name) in files.iter().zip([hostile, twins[0], twins[1]]) {
+            st.rename_move(id, Some(name), Some(&root), Default::default(), now);
+        }
+        let contents: Vec<Vec<u8>> = files[..3]
+            .iter()
+            .map(|id| emu.blobs.read_all(&st.items[id].versions.last().unwrap().content).unwrap())
+            .collect();
+        (files[..3].to_vec(), contents)
+    };
+    assert_ne!(contents[1], contents[2], "the twins hold different bytes");
+    let report = s.backup().await;
+    let rp = report.restore_point.expect("restore point");
+
+    // Raw save: the header names one safe component, in both parameters.
+    let sid = s.explore(8, "Veod", None).await;
+    let base = format!("/v8/RestoreSessions/{sid}/Organization/OneDrives/{}", s.changes.onedrive);
+    let d =
+        post_bytes(&s, &format!("{base}/Documents/{}/save", ids[0]), Some(&s.token), Some(r#"{"asZip":false}"#)).await;
+    assert_eq!(d.status, StatusCode::OK, "{}", String::from_utf8_lossy(&d.body));
+    assert_eq!(d.body, contents[0]);
+    let cd = d.headers["content-disposition"].to_str().unwrap();
+    assert!(!d.headers.contains_key("x-injected"), "{:?}", d.headers);
+    let safe = ".._.._etc_pass_wd___X-Injected_ 1txt.exe";
+    assert_eq!(cd, format!("attachment; filename=\"{safe}\"; filename*=UTF-8''{}", safe.replace(' ', "%20")), "{cd}");
+    let star = cd.split("filename*=UTF-8''").nth(1).unwrap();
+    let decoded = percent_encoding::percent_decode_str(star).decode_utf8().unwrap();
+    assert!(
+        !decoded.contains(['/', '\\', '\0', '\r', '\n', '"'])
+            && decoded != ".."
+            && !has_invisible_format_chars(&decoded)
+    );
+
+    // ZIP of the OneDrive: both twins, distinct names even after NFC + case folding, no invisible characters.
+    let z = unzip(&save(&s, &format!("{base}/save"), None).await);
+    let nfc = |n: &str| -> String {
+        use unicode_normalization::UnicodeNormalization;
+        n.to_lowercase().nfc().collect()
+    };
+    assert!(z.iter().all(|(n, _)| !has_invisible_format_chars(n)), "{:?}", z.iter().map(|e| &e.0).collect::<Vec<_>>());
+    let keys: HashSet<String> = z.iter().map(|(n, _)| nfc(n)).collect();
+    assert_eq!(keys.len(), z.len(), "entries collide after NFC and case folding");
+    for (i, content) in contents.iter().enumerate().skip(1) {
+        assert!(z.iter().any(|(n, data)| !n.contains('/') && n.starts_with("caf") && data == content), "twin {i}");
+    }
+    let twins_in_zip: Vec<&String> = z.iter().map(|(n, _)| n).filter(|n| nfc(n).starts_with("caf\u{E9}")).collect();
+    assert_eq!(twins_in_zip.len(), 2, "{twins_in_zip:?}");
+    assert!(twins_in_zip.iter().any(|n| n.as_str() == "caf\u{E9}.txt" || n.as_str() == "cafe\u{301}.txt"));
+    assert!(twins_in_zip.iter().any(|n| n.ends_with(" (2).txt")), "{twins_in_zip:?}");
+
+    // Export: the same rule on disk, so neither twin overwrites the other.
+    let dest = tempfile::tempdir().unwrap();
+    let rep = engine::export::export_restore_point(&s.catalog, &s.repo, rp.id, dest.path(), &Default::default())
+        .await
+        .unwrap();
+    assert!(rep.errors.is_empty(), "{:?}", rep.errors);
+    let dir = dest.path().join("OneDrive").join(&s.changes.upn);
+    let names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let exported: Vec<&String> =
+        names.iter().filter(|n| nfc(n).starts_with("caf\u{E9}") && !n.ends_with(".metadata.json")).collect();
+    assert_eq!(exported.len(), 2, "{names:?}");
+    let mut found: Vec<Vec<u8>> = exported.iter().map(|n| std::fs::read(dir.join(n)).unwrap()).collect();
+    found.sort();
+    let mut expected = contents[1..].to_vec();
+    expected.sort();
+    assert_eq!(found, expected);
+    assert!(names.iter().all(|n| !has_invisible_format_chars(n)), "{names:?}");
+}

@@ -4,6 +4,7 @@
 //! which leaves anything half-sent.
 
 use crate::common;
+use crate::email_security::restart_allowing_plaintext_mail;
 use crate::smtp_server;
 
 use base64::Engine as _;
@@ -42,7 +43,10 @@ fn send_body(extra: Value) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smtp_send_settings_and_failures() {
-    let s = TestServer::start(DEFAULT_SEED).await;
+    let mut s = TestServer::start(DEFAULT_SEED).await;
+    // The v3–v5 settings below store AUTH over aiosmtpd's plain connection: a trusted relay, which the server
+    // configuration must allow.
+    restart_allowing_plaintext_mail(&mut s, true).await;
     let smtp = SmtpServer::start();
     let sid = s.explore(6, "Veod", None).await;
     let od = od_path(&s, &sid);
@@ -361,7 +365,9 @@ async fn stored_settings(s: &TestServer, explorer: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn microsoft365_transport_through_graph() {
-    let s = TestServer::start(DEFAULT_SEED).await;
+    let mut s = TestServer::start(DEFAULT_SEED).await;
+    // The emulator's Graph and token endpoints are plain HTTP on loopback.
+    restart_allowing_plaintext_mail(&mut s, true).await;
     // A > 3 MB file on the first user's OneDrive, backed up.
     let big: Vec<u8> = (0..3_500_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     s.graph(Method::PUT, &format!("/drives/{}/root:/big.bin:/content", s.changes.drive_id), None, Some(big.clone()))

@@ -17,14 +17,24 @@ use crate::progress::Progress;
 pub(crate) async fn backup_drive(run: &Run, cid: Uuid, drive_id: &str) -> anyhow::Result<()> {
     let client = &run.ctx.client;
     let root: DriveItem = client.get_json(&format!("/drives/{drive_id}/root")).await?;
-    let previous = run.ctx.catalog.get_delta_link(cid).await?;
+    let stored = run.ctx.catalog.get_delta_link(cid).await?;
+    // Stored links are relative to the Graph base (older catalogs hold absolute ones, moved onto the configured
+    // base here); a link that cannot be placed there is dropped and the drive enumerated in full.
+    let previous = stored.as_deref().and_then(|l| client.stored_link_url(l));
+    if let (Some(l), None) = (&stored, &previous) {
+        run.info(format!(
+            "drive {drive_id}: stored delta position {l:?} is not below the Graph endpoint; full scan and diff"
+        ))
+        .await;
+    }
     let start = previous.clone().unwrap_or_else(|| client.drive_delta_start(drive_id));
     let (items, link, full) = match client.delta_all(&start).await {
         Ok((items, link)) => (items, link, previous.is_none()),
         Err(M365Error::ResyncRequired { location }) => {
             // The token is too old: enumerate everything and diff against the catalog.
             run.info(format!("delta token of drive {drive_id} expired; full scan and diff")).await;
-            let from = location.unwrap_or_else(|| client.drive_delta_start(drive_id));
+            let from =
+                location.and_then(|l| client.stored_link_url(&l)).unwrap_or_else(|| client.drive_delta_start(drive_id));
             let (items, link) = client.delta_all(&from).await?;
             (items, link, true)
         }
@@ -88,7 +98,7 @@ pub(crate) async fn backup_drive(run: &Run, cid: Uuid, drive_id: &str) -> anyhow
         run.checkpoint(gone).await?;
     }
     if failures == 0 {
-        run.ctx.catalog.set_delta_link(run.session, cid, &link).await?;
+        run.ctx.catalog.set_delta_link(run.session, cid, &client.link_to_store(&link)).await?;
     } else {
         // Advancing the token would skip the failed items until they change again; keeping the old
         // one makes the next run see them again (unchanged items cost nothing then).

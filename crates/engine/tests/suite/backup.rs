@@ -337,3 +337,89 @@ async fn subsites_record_their_parent_site() {
         assert_eq!(got.parent_site_id, parent, "parent of {}", got.url);
     }
 }
+
+/// `vault365 demo` starts the emulator on a new port every time. Delta positions stored by older versions are
+/// absolute links to the old port: they are moved onto the configured Graph endpoint (same path and query), and a
+/// position that cannot be placed there costs a full enumeration diffed with the catalog, never a failed drive.
+/// Positions are stored relative to the Graph endpoint from now on.
+#[tokio::test]
+async fn incremental_backup_survives_the_emulator_moving_to_another_port() {
+    let mut env = Env::new("users=2,files=16,versions=1").await;
+    let r1 = env.backup().await;
+    assert_eq!(r1.status, SessionStatus::Success, "{r1:?}");
+    let old_base = env.emu.base_url();
+
+    // Stored positions are relative to the Graph endpoint, so they pin no host.
+    // (owner user id, drive id) of both OneDrives.
+    let drives: Vec<(String, String)> = {
+        let st = env.emu.emu.state();
+        let mut v: Vec<_> = st.users.values().map(|u| (u.id.clone(), u.drive_id.clone().unwrap())).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(drives.len(), 2);
+    let mut containers = Vec::new();
+    for (owner, drive) in &drives {
+        let c = env.catalog.container_id(env.org, ContainerKind::OneDrive, owner).await.unwrap().unwrap();
+        let link = env.catalog.get_delta_link(c).await.unwrap().unwrap();
+        assert!(link.starts_with(&format!("/drives/{drive}/root/delta?")), "{link}");
+        containers.push((c, drive.clone()));
+    }
+    let (c_a, drive_a) = containers[0].clone();
+    let (c_b, drive_b) = containers[1].clone();
+
+    // What older versions stored: absolute links to the emulator's old port (drive A), and one that cannot be
+    // placed below the Graph endpoint at all (drive B).
+    sqlx::query("UPDATE delta_links SET delta_link = $1 || delta_link WHERE container_id = $2")
+        .bind(format!("{old_base}/v1.0"))
+        .bind(c_a.to_string())
+        .execute(env.catalog.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE delta_links SET delta_link = $1 WHERE container_id = $2")
+        .bind("https://elsewhere.example/beta/drives/x/root/delta?token=1")
+        .bind(c_b.to_string())
+        .execute(env.catalog.pool())
+        .await
+        .unwrap();
+
+    env.restart_emulator_on_another_port().await;
+    assert_ne!(env.emu.base_url(), old_base);
+    assert!(reqwest::get(format!("{old_base}/v1.0/users")).await.is_err(), "the old port is dead");
+
+    // Changes while the emulator lives on its new port.
+    let fa = files(&env, &drive_a);
+    let fb = files(&env, &drive_b);
+    let edited = b"edited after the move".to_vec();
+    env.graph(Method::PUT, &format!("/drives/{drive_a}/items/{}/content", fa[0].0), None, Some(edited.clone())).await;
+    env.graph(Method::DELETE, &format!("/drives/{drive_a}/items/{}", fa[1].0), None, None).await;
+    env.graph(Method::DELETE, &format!("/drives/{drive_b}/items/{}", fb[0].0), None, None).await;
+    env.control(Method::DELETE, "/stats", json!(null)).await;
+
+    let r2 = env.backup().await;
+    assert_eq!(r2.status, SessionStatus::Success, "{r2:?}");
+    assert_eq!(r2.warnings, 0, "{r2:?}");
+    let t2 = r2.restore_point.as_ref().unwrap().backup_time;
+    // Incremental: only the edited file was downloaded, and Graph was asked little.
+    assert_eq!(r2.bytes_read, edited.len() as u64, "{r2:?}");
+    let stats = env.control(Method::GET, "/stats", json!(null)).await;
+    let served = stats["total"].as_u64().unwrap();
+    assert!(served > 0 && served <= r2.requests + 2, "the new port served the run: {stats}");
+    assert!(r2.requests < r1.requests / 2, "first {} requests, after the move {}", r1.requests, r2.requests);
+    let log = env.catalog.session_log(r2.session_id, 0, 1000).await.unwrap().rows;
+    let full_scans: Vec<_> = log.iter().filter(|e| e.message.contains("full scan")).collect();
+    assert_eq!(full_scans.len(), 1, "only drive B is enumerated in full: {log:?}");
+    assert!(full_scans[0].message.contains(&drive_b), "{:?}", full_scans[0]);
+
+    // The catalog has every change.
+    let a0 = env.catalog.item_at(c_a, &fa[0].0, t2).await.unwrap().unwrap();
+    assert_eq!(content_of(&env.repo, a0.state.content_ref.as_ref().unwrap()).await, edited);
+    assert!(env.catalog.item_at(c_a, &fa[1].0, t2).await.unwrap().unwrap().deleted);
+    assert!(env.catalog.item_at(c_b, &fb[0].0, t2).await.unwrap().unwrap().deleted);
+    assert!(!env.catalog.item_at(c_b, &fb[1].0, t2).await.unwrap().unwrap().deleted);
+    // And the positions are relative again.
+    for (c, drive) in &containers {
+        let link = env.catalog.get_delta_link(*c).await.unwrap().unwrap();
+        assert!(link.starts_with(&format!("/drives/{drive}/root/delta?")), "{link}");
+    }
+}

@@ -5,7 +5,9 @@ use crate::smtp_server;
 
 use std::time::Duration;
 
-use engine::send::{send, AttachmentSource, OutgoingMessage, SendError, SmtpSecurity, SmtpSettings, Transport};
+use engine::send::{
+    send, send_test, AttachmentSource, OutgoingMessage, SendError, SmtpSecurity, SmtpSettings, Transport,
+};
 use mail_parser::{MessageParser, MimeHeaders};
 use repo::store::{local_store, InitOptions, Repository};
 use smtp_server::{Options, Security, SmtpServer};
@@ -165,4 +167,30 @@ async fn smtp_over_tls_and_starttls_with_auth() {
     send(&repo, &Transport::Smtp(t), &msg(), &atts, 1_000_000).await.unwrap();
     assert_eq!(server.last().user.as_deref(), Some("mailer"));
     server.assert_nothing_partial();
+}
+
+/// A peer that accepts the TCP connection and then never says a word (no greeting, no TLS handshake): the send fails
+/// with an error naming the server once its deadline is over, instead of waiting for the kernel to give up on the
+/// connection (lettre's own timeout covers only the TCP connect).
+#[tokio::test]
+async fn a_silent_smtp_peer_does_not_hold_the_send() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((conn, _)) = listener.accept().await {
+            held.push(conn);
+        }
+    });
+    for security in [SmtpSecurity::Plain, SmtpSecurity::StartTls, SmtpSecurity::Ssl] {
+        let transport = Transport::Smtp(SmtpSettings { security, timeout: Duration::from_secs(1), ..settings(port) });
+        // A hang test, not a speed test: the bound is generous.
+        let result = tokio::time::timeout(Duration::from_secs(20), send_test(&transport, &msg()))
+            .await
+            .unwrap_or_else(|_| panic!("{security:?}: the send still waits for the silent peer after 20 s"));
+        let e = result.expect_err("nothing can be sent to a silent peer");
+        assert!(matches!(e, SendError::Transport(_)), "{security:?}: {e}");
+        assert!(e.to_string().contains(&format!("127.0.0.1:{port}")), "{security:?}: {e}");
+    }
+    holder.abort();
 }

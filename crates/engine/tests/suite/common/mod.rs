@@ -29,6 +29,7 @@ pub struct Env {
     secret: String,
     client_id: String,
     tenant: String,
+    tenant_config: TenantConfig,
 }
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -62,6 +63,14 @@ pub async fn s3_test_store() -> Option<Arc<dyn ObjectStore>> {
         .await
         .unwrap_or_else(|e| panic!("VAULT365_TEST_S3={url} is set but the server is unreachable: {e}"));
     Some(store)
+}
+
+/// The engine's Graph client: short back-off so fault tests stay quick.
+fn engine_client(cfg: &TenantConfig) -> GraphClient {
+    let mut client = GraphClient::new(cfg.clone(), 4).unwrap();
+    client.policy.base_delay = std::time::Duration::from_millis(20);
+    client.policy.max_attempts = 4;
+    client
 }
 
 impl Env {
@@ -104,9 +113,7 @@ impl Env {
                 pss: true,
             },
         };
-        let mut client = GraphClient::new(cfg, 4).unwrap();
-        client.policy.base_delay = std::time::Duration::from_millis(20);
-        client.policy.max_attempts = 4;
+        let client = engine_client(&cfg);
         let catalog_url = backends
             .catalog_url
             .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.path().join("catalog.db").display()));
@@ -138,7 +145,29 @@ impl Env {
             secret: app.secret.unwrap(),
             client_id: app.client_id,
             tenant,
+            tenant_config: cfg,
         }
+    }
+
+    /// Stops the emulator and starts it again from the same state directory on another port, as `vault365 demo`
+    /// does on every start, and points the engine's client at the new address (the organization's Graph endpoint
+    /// moved; its tenant did not). The old address is dead afterwards.
+    pub async fn restart_emulator_on_another_port(&mut self) {
+        // `shutdown` takes the emulator by value, so the new one starts first (on another port, while the old one
+        // still holds its own) from the state just persisted; nothing changes in between, so both write the same.
+        self.emu.emu.flush().unwrap();
+        let moved = emulator::start(EmulatorConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            state_dir: self.emu.emu.dir.clone(),
+            seed: None,
+            public_url: None,
+        })
+        .await
+        .unwrap();
+        let old = std::mem::replace(&mut self.emu, moved);
+        old.shutdown().await.unwrap();
+        self.tenant_config.endpoints = Endpoints::emulator(&self.emu.base_url());
+        self.client = engine_client(&self.tenant_config);
     }
 
     pub fn ctx(&self) -> BackupContext {
