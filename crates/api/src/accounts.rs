@@ -7,10 +7,17 @@
 //!   name: account names are case-insensitive as Windows logons are (`DOMAIN\admin` = `domain\ADMIN`);
 //! * `api_tokens(…)` — see [`crate::auth`].
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use chrono::{DateTime, Utc};
 use sqlx::{AnyPool, Row};
+
+use crate::password_pool::{self, HashError, HashPermit, PoolBusy};
+
+/// New passwords must have at least this many characters (not bytes: `ü` counts once). The password is the only
+/// factor here, and short ones fall quickly to offline guessing if a copy of the catalog leaks; twelve is common
+/// guidance for that case (NIST SP 800-63B-4 asks even 15). Existing shorter passwords still log on.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// The longest accepted password, in bytes (argon2 takes any length; this only bounds the work a request asks for).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 /// A local account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,9 +36,12 @@ pub enum AccountError {
     /// Empty, too long, or containing control characters.
     #[error("invalid account name: {0}")]
     InvalidName(String),
-    /// Empty or over 1024 bytes.
+    /// Empty or over [`MAX_PASSWORD_BYTES`].
     #[error("the password must be 1 to 1024 bytes long")]
     InvalidPassword,
+    /// A new password shorter than [`MIN_PASSWORD_CHARS`].
+    #[error("the password must be at least {MIN_PASSWORD_CHARS} characters long (this one has {0})")]
+    PasswordTooShort(usize),
     /// An account with that name (any case) exists.
     #[error("an account named '{0}' already exists")]
     AlreadyExists(String),
@@ -41,6 +51,9 @@ pub enum AccountError {
     /// Hashing failed (or a stored hash is corrupt).
     #[error("password hashing failed: {0}")]
     Hash(String),
+    /// Every hashing slot stayed busy for [`password_pool::MAX_WAIT`]; try again later.
+    #[error(transparent)]
+    Busy(#[from] PoolBusy),
     /// Database failure.
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
@@ -89,41 +102,35 @@ fn validate_name(name: &str) -> Result<(), AccountError> {
     Ok(())
 }
 
-fn name_key(name: &str) -> String {
+/// The case-insensitive key of an account name (also the logon throttle's key for the name).
+pub(crate) fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
-/// Hashes with argon2id (the crate's defaults: m = 19 MiB, t = 2, p = 1) and a random salt from aws-lc-rs.
-fn hash_password(password: &str) -> Result<String, AccountError> {
-    let mut salt = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut salt).map_err(|_| AccountError::Hash("no randomness available".into()))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| AccountError::Hash(e.to_string()))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| AccountError::Hash(e.to_string()))
-}
-
-fn verify_hash(password: &str, hash: &str) -> bool {
-    match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
-        Err(e) => {
-            tracing::error!("stored password hash is unreadable: {e}");
-            false
+impl From<HashError> for AccountError {
+    fn from(e: HashError) -> AccountError {
+        match e {
+            HashError::Busy(b) => AccountError::Busy(b),
+            HashError::Hash(m) => AccountError::Hash(m),
         }
     }
 }
 
-/// A hash of a fixed password, verified against when the account does not exist so that unknown names take as long
-/// as wrong passwords (no account enumeration by timing).
-fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| hash_password("vault365-dummy-password").unwrap_or_default())
+/// Checks a new password: 1 to [`MAX_PASSWORD_BYTES`] bytes and at least [`MIN_PASSWORD_CHARS`] characters.
+pub fn validate_new_password(password: &str) -> Result<(), AccountError> {
+    if password.is_empty() || password.len() > MAX_PASSWORD_BYTES {
+        return Err(AccountError::InvalidPassword);
+    }
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(AccountError::PasswordTooShort(chars));
+    }
+    Ok(())
 }
 
-/// CPU-heavy hashing off the async workers.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AccountError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| AccountError::Hash(format!("hashing task failed: {e}")))
+/// An argon2id hash of a new password, computed in the bounded hashing pool.
+async fn hash_new_password(password: &str) -> Result<String, AccountError> {
+    Ok(password_pool::acquire().await?.hash(password.to_string()).await?)
 }
 
 fn micros_to_time(us: i64) -> DateTime<Utc> {
@@ -133,15 +140,12 @@ fn micros_to_time(us: i64) -> DateTime<Utc> {
 /// Creates an account. Names are unique ignoring case.
 pub async fn add_user(pool: &AnyPool, name: &str, password: &str) -> Result<User, AccountError> {
     validate_name(name)?;
-    if password.is_empty() || password.len() > 1024 {
-        return Err(AccountError::InvalidPassword);
-    }
+    validate_new_password(password)?;
     ensure_schema(pool).await?;
     if find_user(pool, name).await?.is_some() {
         return Err(AccountError::AlreadyExists(name.to_string()));
     }
-    let pw = password.to_string();
-    let hash = blocking(move || hash_password(&pw)).await??;
+    let hash = hash_new_password(password).await?;
     let user = User { id: uuid::Uuid::new_v4().to_string(), name: name.trim().to_string(), created_at: Utc::now() };
     let res = sqlx::query(
         "INSERT INTO api_users (id, name, name_key, password_hash, created_at, disabled) VALUES ($1, $2, $3, $4, $5, 0)",
@@ -163,13 +167,10 @@ pub async fn add_user(pool: &AnyPool, name: &str, password: &str) -> Result<User
 
 /// Replaces an account's password and revokes its tokens.
 pub async fn set_password(pool: &AnyPool, name: &str, password: &str) -> Result<(), AccountError> {
-    if password.is_empty() || password.len() > 1024 {
-        return Err(AccountError::InvalidPassword);
-    }
+    validate_new_password(password)?;
     ensure_schema(pool).await?;
     let user = find_user(pool, name).await?.ok_or_else(|| AccountError::NotFound(name.to_string()))?;
-    let pw = password.to_string();
-    let hash = blocking(move || hash_password(&pw)).await??;
+    let hash = hash_new_password(password).await?;
     sqlx::query("UPDATE api_users SET password_hash = $1 WHERE id = $2")
         .bind(&hash)
         .bind(&user.id)
@@ -211,20 +212,39 @@ pub async fn list_users(pool: &AnyPool) -> Result<Vec<User>, AccountError> {
 }
 
 /// Checks a name and password. `Ok(None)` for an unknown name, a disabled account or a wrong password (the caller
-/// cannot tell which, on purpose).
+/// cannot tell which, on purpose). Waits for a hashing slot; see [`verify_password_with`].
 pub async fn verify_password(pool: &AnyPool, name: &str, password: &str) -> Result<Option<User>, AccountError> {
+    let permit = password_pool::acquire().await?;
+    verify_password_with(pool, permit, name, password).await
+}
+
+/// [`verify_password`] with a hashing slot the caller already holds (the token endpoint takes the slot first, then
+/// re-checks the logon throttle, so no request that waited in the queue checks a password of a locked account).
+/// Unknown names cost the same argon2 work as wrong passwords.
+pub async fn verify_password_with(
+    pool: &AnyPool,
+    permit: HashPermit,
+    name: &str,
+    password: &str,
+) -> Result<Option<User>, AccountError> {
     let row = sqlx::query("SELECT id, name, created_at, password_hash, disabled FROM api_users WHERE name_key = $1")
         .bind(name_key(name))
         .fetch_optional(pool)
         .await?;
-    let pw = password.to_string();
     let Some(r) = row else {
-        blocking(move || verify_hash(&pw, dummy_hash())).await?;
+        permit.decoy(password.to_string()).await?;
         return Ok(None);
     };
     let hash: String = r.try_get("password_hash")?;
     let disabled: i64 = r.try_get("disabled")?;
-    let ok = blocking(move || verify_hash(&pw, &hash)).await?;
+    let ok = match permit.verify(password.to_string(), hash).await {
+        Ok(ok) => ok,
+        Err(HashError::Hash(e)) => {
+            tracing::error!("password check of an account failed: {e}");
+            false
+        }
+        Err(e) => return Err(e.into()),
+    };
     if !ok || disabled != 0 {
         return Ok(None);
     }

@@ -122,7 +122,8 @@ pub async fn issue(pool: &AnyPool, policy: &TokenPolicy, user: &CurrentUser) -> 
 }
 
 /// Exchanges a refresh token for a new pair in the same family. The presented token is consumed atomically, so of
-/// two concurrent refreshes with one token only one succeeds. `Ok(None)`: unknown, expired, used or revoked.
+/// two concurrent refreshes with one token only one succeeds. `Ok(None)`: unknown, expired, used or revoked; a used
+/// one also revokes its whole family (see [`revoke_family_on_reuse`]).
 pub async fn refresh(
     pool: &AnyPool,
     policy: &TokenPolicy,
@@ -139,19 +140,47 @@ pub async fn refresh(
     .bind(now)
     .fetch_optional(pool)
     .await?;
-    let Some(row) = row else { return Ok(None) };
+    let Some(row) = row else {
+        revoke_family_on_reuse(pool, &hash).await?;
+        return Ok(None);
+    };
+    let family: String = row.try_get("family")?;
     let claimed = sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE token_hash = $1 AND revoked = 0")
         .bind(&hash)
         .execute(pool)
         .await?;
     if claimed.rows_affected() != 1 {
+        // Consumed by a concurrent refresh a moment ago: a reuse as well.
+        revoke_family_on_reuse(pool, &hash).await?;
         return Ok(None);
     }
     let user = CurrentUser { id: row.try_get("user_id")?, name: row.try_get("name")? };
-    let family: String = row.try_get("family")?;
     // The old access token stays valid until it expires (clients refresh shortly before expiry, in flight calls
     // must not fail).
     Ok(Some(insert_pair(pool, policy, &user, &family).await?))
+}
+
+/// A refresh token that is known but already consumed (or revoked) was presented again: either the client or a thief
+/// holds a copy, and the server cannot tell which is the rightful one, so the whole logon is revoked (OAuth 2.0
+/// Security BCP, refresh-token rotation): the tokens issued by the refresh that consumed it stop working too.
+/// Unknown and merely expired tokens change nothing.
+async fn revoke_family_on_reuse(pool: &AnyPool, hash: &str) -> Result<(), TokenError> {
+    let row = sqlx::query("SELECT family, user_id FROM api_tokens WHERE token_hash = $1 AND kind = $2 AND revoked = 1")
+        .bind(hash)
+        .bind(REFRESH)
+        .fetch_optional(pool)
+        .await?;
+    let Some(row) = row else { return Ok(()) };
+    let family: String = row.try_get("family")?;
+    let user_id: String = row.try_get("user_id")?;
+    let revoked = sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE family = $1 AND revoked = 0")
+        .bind(&family)
+        .execute(pool)
+        .await?;
+    if revoked.rows_affected() > 0 {
+        tracing::warn!(user_id, "a consumed refresh token was presented again; its whole logon is revoked");
+    }
+    Ok(())
 }
 
 /// The owner of a valid (known, unexpired, unrevoked) access token.

@@ -157,12 +157,30 @@ enum RepoCommand {
 
 #[derive(Subcommand)]
 enum UserCommand {
-    /// Create an API account; the password comes from --password, else from the first line of standard input.
+    /// Create an API account (password of at least 12 characters); the password comes from --password, else from
+    /// the first line of standard input.
     Add {
         #[arg(long)]
         name: String,
         #[arg(long, env = "VAULT365_USER_PASSWORD", hide_env_values = true)]
         password: Option<String>,
+    },
+    /// Change an API account's password (its tokens are revoked); the new password comes from --password, else from
+    /// the first line of standard input.
+    Passwd {
+        #[arg(long)]
+        name: String,
+        #[arg(long, env = "VAULT365_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Clear the lockout that failed logons put on an account name and/or a client address.
+    Unlock {
+        /// Account name (any case).
+        #[arg(long, required_unless_present = "address")]
+        name: Option<String>,
+        /// Client IP address.
+        #[arg(long)]
+        address: Option<String>,
     },
 }
 
@@ -269,6 +287,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Task { command: TaskCommand::List } => cmd::worker::list(&load()?).await,
         Command::User { command: UserCommand::Add { name, password } } => {
             cmd::user::add(&load()?, &name, password).await
+        }
+        Command::User { command: UserCommand::Passwd { name, password } } => {
+            cmd::user::passwd(&load()?, &name, password).await
+        }
+        Command::User { command: UserCommand::Unlock { name, address } } => {
+            cmd::user::unlock(&load()?, name.as_deref(), address.as_deref()).await
         }
         Command::Backup { org, enqueue: true, .. } => cmd::worker::enqueue_backup(&load()?, &org).await,
         Command::Backup { org, concurrency, quiet, checkpoint_items, enqueue: false } => {

@@ -10,10 +10,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
-use crate::accounts;
+use crate::accounts::{self, AccountError};
 use crate::auth::{self, CurrentUser, IssuedTokens};
 use crate::dialect::Body;
 use crate::error::ApiError;
+use crate::logon_throttle::{self, PeerIp};
+use crate::password_pool;
 use crate::state::AppState;
 use crate::version::ApiVersion;
 
@@ -82,16 +84,39 @@ struct OAuthTokenResponse {
 /// OAuth-style error of the token endpoint (plus `message`, which clients of the other endpoints read).
 #[derive(Serialize, ToSchema)]
 struct OAuthError {
-    /// `invalid_request`, `invalid_grant` or `unsupported_grant_type`.
+    /// `invalid_request`, `invalid_grant`, `unsupported_grant_type`; with 429 `temporarily_locked`, with 503
+    /// `temporarily_unavailable` (both with `Retry-After`).
     error: &'static str,
     error_description: String,
     message: String,
 }
 
 fn oauth_error(error: &'static str, description: impl Into<String>) -> Response {
+    oauth_error_with(StatusCode::BAD_REQUEST, error, description)
+}
+
+fn oauth_error_with(status: StatusCode, error: &'static str, description: impl Into<String>) -> Response {
     let description = description.into();
     let body = OAuthError { error, error_description: description.clone(), message: description };
-    json(StatusCode::BAD_REQUEST, &body)
+    json(status, &body)
+}
+
+/// 429: the name or address is locked by the logon throttle.
+fn locked(lock: logon_throttle::Lock) -> Response {
+    let mut resp = oauth_error_with(StatusCode::TOO_MANY_REQUESTS, "temporarily_locked", lock.message());
+    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(lock.retry_after_secs));
+    resp
+}
+
+/// 503: every password-hashing slot stayed busy (a flood of logons); the client may retry shortly.
+fn busy() -> Response {
+    let mut resp = oauth_error_with(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "Too many logons are being checked at the moment; try again shortly.",
+    );
+    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    resp
 }
 
 fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
@@ -162,20 +187,74 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     )),
     responses(
         (status = 200, description = "Tokens issued", body = OAuthTokenResponse),
-        (status = 400, description = "Bad credentials or request", body = OAuthError)
+        (status = 400, description = "Bad credentials or request", body = OAuthError),
+        (status = 429, description = "Account or address temporarily locked after failed logons (`Retry-After`)",
+            body = OAuthError),
+        (status = 503, description = "Too many logons in progress (`Retry-After`)", body = OAuthError)
     ),
     security(())
 )]
-async fn token(State(state): State<AppState>, version: ApiVersion, headers: HeaderMap, body: Bytes) -> Response {
-    match token_inner(&state, version, &headers, &body).await {
+async fn token(
+    State(state): State<AppState>,
+    version: ApiVersion,
+    PeerIp(peer): PeerIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match token_inner(&state, version, peer, &headers, &body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
 }
 
+fn throttle_store_error(e: sqlx::Error) -> ApiError {
+    tracing::error!("logon throttle: {e}");
+    ApiError::internal("The account store is unavailable.")
+}
+
+/// The password grant: throttle check, a hashing slot, the check again (the wait may have been long), the password
+/// check, then the failure or success recorded.
+async fn password_logon(
+    state: &AppState,
+    version: ApiVersion,
+    peer: Option<std::net::IpAddr>,
+    name: &str,
+    password: &str,
+) -> Result<Response, ApiError> {
+    let pool = state.pool();
+    if let Some(lock) = logon_throttle::check(pool, name, peer).await.map_err(throttle_store_error)? {
+        return Ok(locked(lock));
+    }
+    let Ok(permit) = password_pool::acquire().await else {
+        tracing::info!(user = name, "API logon refused: every password-hashing slot is busy");
+        return Ok(busy());
+    };
+    if let Some(lock) = logon_throttle::check(pool, name, peer).await.map_err(throttle_store_error)? {
+        return Ok(locked(lock));
+    }
+    let user = match accounts::verify_password_with(pool, permit, name, password).await {
+        Ok(user) => user,
+        Err(AccountError::Busy(_)) => return Ok(busy()),
+        Err(e) => {
+            tracing::error!("account check failed: {e}");
+            return Err(ApiError::internal("The account store is unavailable."));
+        }
+    };
+    let Some(user) = user else {
+        tracing::info!(user = name, address = ?peer, "failed API logon");
+        logon_throttle::record_failure(pool, name, peer).await.map_err(throttle_store_error)?;
+        return Ok(oauth_error("invalid_grant", "The user name or password is incorrect."));
+    };
+    logon_throttle::record_success(pool, name).await.map_err(throttle_store_error)?;
+    let current = CurrentUser { id: user.id, name: user.name };
+    let issued = auth::issue(pool, &state.tokens, &current).await?;
+    Ok(token_response(version, issued))
+}
+
 async fn token_inner(
     state: &AppState,
     version: ApiVersion,
+    peer: Option<std::net::IpAddr>,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, ApiError> {
@@ -190,17 +269,7 @@ async fn token_inner(
             let (Some(name), Some(password)) = (field(&f, "username"), field(&f, "password")) else {
                 return Ok(oauth_error("invalid_request", "The 'username' and 'password' fields are required."));
             };
-            let user = accounts::verify_password(state.pool(), name, password).await.map_err(|e| {
-                tracing::error!("account check failed: {e}");
-                ApiError::internal("The account store is unavailable.")
-            })?;
-            let Some(user) = user else {
-                tracing::info!(user = name, "failed API logon");
-                return Ok(oauth_error("invalid_grant", "The user name or password is incorrect."));
-            };
-            let current = CurrentUser { id: user.id, name: user.name };
-            let issued = auth::issue(state.pool(), &state.tokens, &current).await?;
-            Ok(token_response(version, issued))
+            password_logon(state, version, peer, name, password).await
         }
         "refresh_token" => {
             let Some(rt) = field(&f, "refresh_token") else {

@@ -21,7 +21,7 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
 const USER: &str = "DOMAIN\\admin";
-const PASSWORD: &str = "s3cret pa$$";
+const PASSWORD: &str = "s3cret pa$$ phrase";
 /// The upper bound of every wait for the server to act; far above the configured timeouts (1–2 s) and far below
 /// the defaults (10 s and more) the tests must not be passing on.
 const BOUND: Duration = Duration::from_secs(6);

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const USER: &str = "DOMAIN\\admin";
-const PASSWORD: &str = "s3cret pa$$";
+const PASSWORD: &str = "s3cret pa$$ phrase";
 
 struct Harness {
     api: RunningApi,
@@ -169,18 +169,20 @@ async fn refresh_rotates_and_logout_revokes() {
     let (access2, refresh2) = (t2["access_token"].as_str().unwrap(), t2["refresh_token"].as_str().unwrap());
     assert_ne!(access1, access2);
     assert_ne!(refresh1, refresh2);
-    // The used refresh token is spent.
-    let (s, body) = h.post_form("/v7/token", &[("grant_type", "refresh_token"), ("refresh_token", refresh1)]).await;
-    assert_eq!((s, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    // The old access token stays valid until it expires.
+    assert_eq!(h.get("/v7/ServiceInstance", Some(access1)).await.0, StatusCode::NOT_FOUND);
     assert_eq!(h.get("/v7/ServiceInstance", Some(access2)).await.0, StatusCode::NOT_FOUND);
+    // (Presenting refresh1 again is a reuse: it revokes the whole logon; see logon_security.rs.)
 
-    // v7 logout: 200; the whole logon (both access tokens and the refresh token) is revoked.
+    // v7 logout: 200; the whole logon (both access tokens and the refresh tokens) is revoked.
     let r = h.client.post(h.url("/v7/token/logout")).bearer_auth(access2).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(h.get("/v7/ServiceInstance", Some(access2)).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(h.get("/v7/ServiceInstance", Some(access1)).await.0, StatusCode::UNAUTHORIZED);
-    let (s, _) = h.post_form("/v7/token", &[("grant_type", "refresh_token"), ("refresh_token", refresh2)]).await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
+    for spent in [refresh1, refresh2] {
+        let (s, body) = h.post_form("/v7/token", &[("grant_type", "refresh_token"), ("refresh_token", spent)]).await;
+        assert_eq!((s, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    }
 
     // v8 logout: 204, and another logon is unaffected by it.
     let a = h.token(8).await;
@@ -378,16 +380,18 @@ async fn accounts_reject_duplicates_and_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let (_, state) = state_in(dir.path()).await;
     let pool = state.pool();
-    let u = accounts::add_user(pool, "Alice", "pw").await.unwrap();
-    assert!(matches!(accounts::add_user(pool, "ALICE", "x").await, Err(accounts::AccountError::AlreadyExists(_))));
-    assert!(matches!(accounts::add_user(pool, " ", "x").await, Err(accounts::AccountError::InvalidName(_))));
+    const PW: &str = "first password";
+    const NEW: &str = "second password";
+    let u = accounts::add_user(pool, "Alice", PW).await.unwrap();
+    assert!(matches!(accounts::add_user(pool, "ALICE", NEW).await, Err(accounts::AccountError::AlreadyExists(_))));
+    assert!(matches!(accounts::add_user(pool, " ", NEW).await, Err(accounts::AccountError::InvalidName(_))));
     assert!(matches!(accounts::add_user(pool, "bob", "").await, Err(accounts::AccountError::InvalidPassword)));
-    assert_eq!(accounts::verify_password(pool, "alice", "pw").await.unwrap().map(|x| x.id), Some(u.id.clone()));
-    assert_eq!(accounts::verify_password(pool, "alice", "PW").await.unwrap(), None);
-    accounts::set_password(pool, "Alice", "new").await.unwrap();
-    assert_eq!(accounts::verify_password(pool, "alice", "pw").await.unwrap(), None);
-    assert!(accounts::verify_password(pool, "alice", "new").await.unwrap().is_some());
-    assert!(matches!(accounts::set_password(pool, "nobody", "x").await, Err(accounts::AccountError::NotFound(_))));
+    assert_eq!(accounts::verify_password(pool, "alice", PW).await.unwrap().map(|x| x.id), Some(u.id.clone()));
+    assert_eq!(accounts::verify_password(pool, "alice", "FIRST PASSWORD").await.unwrap(), None);
+    accounts::set_password(pool, "Alice", NEW).await.unwrap();
+    assert_eq!(accounts::verify_password(pool, "alice", PW).await.unwrap(), None);
+    assert!(accounts::verify_password(pool, "alice", NEW).await.unwrap().is_some());
+    assert!(matches!(accounts::set_password(pool, "nobody", NEW).await, Err(accounts::AccountError::NotFound(_))));
     assert_eq!(accounts::list_users(pool).await.unwrap().len(), 1);
     // The stored hash is argon2id, never the password.
     let hash: String = sqlx::query_scalar("SELECT password_hash FROM api_users").fetch_one(pool).await.unwrap();

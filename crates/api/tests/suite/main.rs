@@ -4,10 +4,13 @@
 mod common;
 #[path = "../../../engine/tests/suite/smtp_server/mod.rs"]
 mod smtp_server;
+#[path = "../../../../tests/support/test_servers.rs"]
+mod test_servers;
 
 mod connection_limits;
 mod email_security;
 mod http;
+mod logon_security;
 mod onedrive;
 mod organizations;
 mod restore;

@@ -148,8 +148,21 @@ const V1: &[&str] = &[
     )",
 ];
 
+/// Version 2: failed API logons per account name and client address (`api::logon_throttle`), kept in the catalog
+/// so that every node of a cluster throttles with the same counts. `subject` is `user:<name key>` or `addr:<ip>`;
+/// times are microseconds since the epoch (`locked_until` 0 = not locked).
+const V2: &[&str] = &[
+    "CREATE TABLE api_logon_failures (
+        subject TEXT PRIMARY KEY,
+        failures BIGINT NOT NULL,
+        locked_until BIGINT NOT NULL,
+        last_failure BIGINT NOT NULL
+    )",
+    "CREATE INDEX api_logon_failures_last ON api_logon_failures (last_failure)",
+];
+
 /// All versions, in order; version N is `MIGRATIONS[N - 1]`.
-const MIGRATIONS: &[&[&str]] = &[V1];
+const MIGRATIONS: &[&[&str]] = &[V1, V2];
 
 /// The schema version this build creates and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -13,13 +13,17 @@ use uuid::Uuid;
 
 /// A catalog in a fresh database; the guard keeps the SQLite directory alive.
 async fn fresh() -> (Catalog, Option<tempfile::TempDir>) {
+    let (url, dir) = fresh_url().await;
+    (Catalog::connect(&url).await.unwrap(), dir)
+}
+
+/// The URL of a fresh, empty database (and the guard of its SQLite directory).
+async fn fresh_url() -> (String, Option<tempfile::TempDir>) {
     if let Ok(base) = std::env::var("VAULT365_TEST_POSTGRES") {
-        let url = crate::test_servers::fresh_postgres_database(&base, "catalog_test").await;
-        return (Catalog::connect(&url).await.unwrap(), None);
+        return (crate::test_servers::fresh_postgres_database(&base, "catalog_test").await, None);
     }
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("catalog.db").display());
-    (Catalog::connect(&url).await.unwrap(), Some(dir))
+    (format!("sqlite://{}?mode=rwc", dir.path().join("catalog.db").display()), Some(dir))
 }
 
 /// Backup instant number `n` (hours after a fixed epoch).
@@ -794,4 +798,40 @@ async fn concurrent_batches_logging_into_one_session_all_commit() {
     let mut b = cat.begin().await.unwrap();
     let err = b.log(Uuid::new_v4(), LogLevel::Info, "nobody", None).await.unwrap_err();
     assert!(matches!(err, CatalogError::NotFound(_)), "{err}");
+}
+
+/// Migration V2 (`api_logon_failures`, the API's logon throttle) upgrades a version-1 catalog in place, keeps its
+/// data, and the throttle's atomic count (`INSERT … ON CONFLICT … RETURNING`) works on the backend.
+#[tokio::test]
+async fn v2_adds_the_logon_failures_table_to_a_v1_catalog() {
+    let (url, _dir) = fresh_url().await;
+    let cat = Catalog::connect(&url).await.unwrap();
+    let org = cat.create_organization(&new_org("contoso")).await.unwrap();
+    // Turn the fresh catalog back into a version-1 one.
+    sqlx::query("DROP TABLE api_logon_failures").execute(cat.pool()).await.unwrap();
+    sqlx::query("DELETE FROM schema_version WHERE version = 2").execute(cat.pool()).await.unwrap();
+    assert_eq!(cat.schema_version().await.unwrap(), 1);
+    cat.close().await;
+
+    let cat = Catalog::connect(&url).await.unwrap();
+    assert_eq!(cat.schema_version().await.unwrap(), SCHEMA_VERSION);
+    assert_eq!(cat.organization(org.id).await.unwrap(), Some(org));
+    let count_failure = |now: i64| {
+        sqlx::query(
+            "INSERT INTO api_logon_failures (subject, failures, locked_until, last_failure) VALUES ($1, 1, 0, $2)
+             ON CONFLICT (subject) DO UPDATE SET
+               failures = CASE WHEN api_logon_failures.last_failure < $3 THEN 1 ELSE api_logon_failures.failures + 1 END,
+               last_failure = $2
+             RETURNING failures",
+        )
+        .bind("user:admin")
+        .bind(now)
+        .bind(now - 3_600_000_000)
+    };
+    let mut counts = Vec::new();
+    for now in [10_000_000_000i64, 10_000_000_001, 10_000_000_002, 20_000_000_000] {
+        counts.push(count_failure(now).fetch_one(cat.pool()).await.unwrap().get::<i64, _>("failures"));
+    }
+    // Three failures in the window count up; one an hour later starts again.
+    assert_eq!(counts, [1, 2, 3, 1]);
 }

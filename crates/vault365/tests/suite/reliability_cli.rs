@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 use crate::common::{output_ok_async, tenant, PASSWORD};
 
 const ADMIN: &str = "DOMAIN\\admin";
-const ADMIN_PASSWORD: &str = "admin pa$$";
+const ADMIN_PASSWORD: &str = "admin pa$$ phrase";
 
 fn vault365(data: &Path, args: &[&str]) -> Command {
     let mut c = crate::common::vault365_at(data, PASSWORD, args);

@@ -27,12 +27,14 @@ async fn user_add_then_serve_and_log_on() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    add.stdin.take().unwrap().write_all(b"pa ss\n").unwrap();
+    add.stdin.take().unwrap().write_all(b"pa ss phrase\n").unwrap();
     let out = add.wait_with_output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("user added name=TECH\\admin"));
     // Duplicate names (any case) are refused.
-    let dup = vault365(dir.path(), &["user", "add", "--name", "tech\\ADMIN", "--password", "x"]).output().unwrap();
+    let dup = vault365(dir.path(), &["user", "add", "--name", "tech\\ADMIN", "--password", "another pa ss phrase"])
+        .output()
+        .unwrap();
     assert!(!dup.status.success());
     assert!(String::from_utf8_lossy(&dup.stderr).contains("already exists"));
 
@@ -43,11 +45,12 @@ async fn user_add_then_serve_and_log_on() {
 
     let client = reqwest::Client::builder().tls_danger_accept_invalid_certs(true).build().unwrap();
     let url = format!("https://{addr}/v6/token");
-    let ok = client.post(&url).form(&[("username", "tech\\admin"), ("password", "pa ss")]).send().await.unwrap();
+    let ok = client.post(&url).form(&[("username", "tech\\admin"), ("password", "pa ss phrase")]).send().await.unwrap();
     assert_eq!(ok.status(), 200);
     let body: serde_json::Value = ok.json().await.unwrap();
     assert_eq!(body["userName"], "TECH\\admin");
-    let bad = client.post(&url).form(&[("username", "tech\\admin"), ("password", "pa ss!")]).send().await.unwrap();
+    let bad =
+        client.post(&url).form(&[("username", "tech\\admin"), ("password", "pa ss phrase!")]).send().await.unwrap();
     assert_eq!(bad.status(), 400);
 
     let term = Command::new("kill").args(["-TERM", &serve.id().to_string()]).status().unwrap();

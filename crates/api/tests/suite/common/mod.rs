@@ -37,7 +37,7 @@ pub const ADMIN: &str = "DOMAIN\\admin";
 /// The second account (its sessions are invisible to the admin and vice versa).
 pub const OTHER: &str = "DOMAIN\\other";
 /// Password of both accounts.
-pub const PASSWORD: &str = "s3cret pa$$";
+pub const PASSWORD: &str = "s3cret pa$$ phrase";
 /// Password of the content repository.
 pub const REPO_PASSWORD: &str = "correct horse battery staple";
 
