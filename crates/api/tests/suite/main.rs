@@ -11,6 +11,7 @@ mod organizations;
 mod restore;
 mod restore_jobs;
 mod save;
+mod search;
 mod security;
 mod send;
 mod sessions;

@@ -236,7 +236,7 @@ mod tests {
         sqlx::any::install_default_drivers();
         let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect("sqlite::memory:").await.unwrap();
         let catalog = Catalog { pool, backend: Backend::Sqlite };
-        let search_version = MIGRATIONS.iter().position(|m| std::ptr::eq(*m, V_SEARCH)).unwrap() as i64 + 1;
+        let search_version = MIGRATIONS.iter().position(|m| m.contains(&FILL_FOLDED_COLUMNS)).unwrap() as i64 + 1;
         migrate_to(&catalog, search_version - 1).await.unwrap();
         assert_eq!(current_version(&catalog).await.unwrap(), search_version - 1);
 
