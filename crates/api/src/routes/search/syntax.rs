@@ -57,7 +57,7 @@ fn tokens(query: &str) -> Result<Vec<Token>, ApiError> {
     let mut out = Vec::new();
     let mut rest = query.trim_start();
     while !rest.is_empty() {
-        // `property:` — letters only, so `10:30` or `C:\x` stay plain words.
+        // `property:` — letters only, so `10:30` stays a plain word (quote a name such as `"Re:x"`).
         let colon = rest.find(':').filter(|&i| {
             i > 0 && rest[..i].chars().all(|c| c.is_ascii_alphabetic()) && !rest[..i].contains(char::is_whitespace)
         });
@@ -153,7 +153,8 @@ mod tests {
         assert_eq!(parse("filename:default").unwrap(), vec![name("default")]);
         assert_eq!(parse(r#"name:"say \"hi\" \\ bye""#).unwrap(), vec![name(r#"say "hi" \ bye"#)]);
         // Colons in plain words are not properties.
-        assert_eq!(parse("10:30 C:\\x").unwrap(), vec![name("10:30"), name("C:\\x")]);
+        assert!(parse("10:30 a:b:c").unwrap_err().message.contains("unknown property 'a'"));
+        assert_eq!(parse("10:30 x").unwrap(), vec![name("10:30"), name("x")]);
         assert_eq!(parse(r#""re:port""#).unwrap(), vec![name("re:port")]);
     }
 
