@@ -25,6 +25,8 @@
 //! ([`repo::catalog::Catalog::search_items`]): one indexed SQL query per page, whatever the size of the restore
 //! point — a folder scope is a recursive query in the database, not a walk of the tree.
 
+// A plain file next to the route modules (not `search/syntax.rs`): tools read `routes/` as a flat list of files.
+#[path = "search_syntax.rs"]
 mod syntax;
 
 use std::collections::HashMap;
