@@ -218,7 +218,7 @@ async fn onedrive_search_follows_the_catalog_the_instant_and_the_flags() {
     let folder = live2
         .iter()
         .filter(|r| r.state.is_folder)
-        .max_by_key(|r| below(&live2, &r.item_id).len())
+        .max_by_key(|r| (below(&live2, &r.item_id).len(), r.item_id.clone()))
         .expect("the seed has folders");
     let inside: Vec<&ItemRow> = below(&live2, &folder.item_id);
     assert!(!inside.is_empty());
@@ -353,7 +353,10 @@ async fn sharepoint_search_covers_sites_libraries_lists_and_folders() {
     }
 
     // One site: its own lists and libraries.
-    let library = lists.iter().filter(|l| l.library).max_by_key(|l| l.items.len()).unwrap();
+    // The fullest library of a site that also has a generic list (the team sites; the root site has none).
+    let has_list = |site: &str| lists.iter().any(|l| !l.library && l.site_graph_id == site);
+    let library =
+        lists.iter().filter(|l| l.library && has_list(&l.site_graph_id)).max_by_key(|l| (l.items.len(), l.id)).unwrap();
     let site = s.catalog.container_id(s.org_id, ContainerKind::Site, &library.site_graph_id).await.unwrap().unwrap();
     let expected: BTreeSet<String> =
         lists.iter().filter(|l| l.site_graph_id == library.site_graph_id).flat_map(matching).collect();
@@ -377,7 +380,7 @@ async fn sharepoint_search_covers_sites_libraries_lists_and_folders() {
         .items
         .iter()
         .filter(|r| r.state.is_folder)
-        .max_by_key(|r| below(&library.items, &r.item_id).len())
+        .max_by_key(|r| (below(&library.items, &r.item_id).len(), r.item_id.clone()))
         .expect("the library has folders");
     let inside = below(&library.items, &folder.item_id);
     let doc = inside.iter().find(|r| !r.state.is_folder).expect("a document in the folder");
