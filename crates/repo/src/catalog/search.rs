@@ -6,9 +6,11 @@
 //! [`super::Batch::record_item_state`] and filled for older rows by the migration that added them. The folding is
 //! done in Rust (Unicode lower case), not with SQL `LOWER()`, which folds ASCII only on SQLite and depends on the
 //! database locale on PostgreSQL. A text term is a substring match (`LIKE '%…%'` with `%`, `_` and `\` escaped).
-//! The index `item_states_name (container_id, name_folded)` keeps a container's names in a narrow B-tree, so a
-//! substring scan reads the index, not the wide item rows (metadata JSON, content references), and only the
-//! matching rows are fetched.
+//! The index `item_states_name (container_id, name_folded)` keeps a container's folded names in a narrow B-tree: a
+//! name or extension term is checked on the index entry before the wide item row (metadata JSON, content references)
+//! is read (SQLite defers the row lookup), and the page's keys are chosen before its rows are read whole. Measured
+//! on 100,000 items (`vault365-bench search`), this narrow index beat a wider covering one (name, kind, size,
+//! validity) for name terms; size-only terms still read every row of the container.
 //!
 //! # Scope
 //! A set of containers (one OneDrive, every OneDrive of a session, a site's lists and libraries, one list), or the
@@ -206,10 +208,19 @@ fn visible(alias: &str, at: &str, show_deleted: bool) -> String {
     }
 }
 
-/// The `WITH` prefix (empty unless the scope is a folder) and the `WHERE` condition of a search.
-fn search_sql(q: &SearchQuery, sql: &mut Sql) -> (String, String) {
+/// The parts of a search statement: `WITH` prefix (empty unless the scope is a folder), `FROM` and `WHERE`.
+struct Parts {
+    with: String,
+    from: String,
+    filter: String,
+}
+
+/// The statement parts of a search. Joins are written `CROSS JOIN` with the small side first: SQLite then keeps that
+/// order (the folder set drives index lookups by parent) instead of guessing without statistics.
+fn search_sql(q: &SearchQuery, sql: &mut Sql) -> Parts {
     let at = sql.int(micros(q.at));
     let mut with = String::new();
+    let mut from = "item_states s".to_string();
     let mut conds = Vec::new();
     match &q.scope {
         SearchScope::Containers(ids) => {
@@ -222,12 +233,13 @@ fn search_sql(q: &SearchQuery, sql: &mut Sql) -> (String, String) {
             let f = sql.text(folder.clone());
             with = format!(
                 "WITH RECURSIVE below (item_id) AS (SELECT CAST({f} AS TEXT) UNION \
-                 SELECT c.item_id FROM item_states c JOIN below b ON c.parent_id = b.item_id \
-                 WHERE c.container_id = {c} AND c.is_folder = 1 AND {}) ",
+                 SELECT c.item_id FROM below b CROSS JOIN item_states c \
+                 WHERE c.container_id = {c} AND c.parent_id = b.item_id AND c.is_folder = 1 AND {}) ",
                 visible("c", &at, q.show_deleted)
             );
+            from = "below b CROSS JOIN item_states s".to_string();
             conds.push(format!("s.container_id = {c}"));
-            conds.push("s.parent_id IN (SELECT item_id FROM below)".to_string());
+            conds.push("s.parent_id = b.item_id".to_string());
         }
     }
     conds.push(visible("s", &at, q.show_deleted));
@@ -255,7 +267,7 @@ fn search_sql(q: &SearchQuery, sql: &mut Sql) -> (String, String) {
             SearchTerm::Size(op, n) => format!("s.is_folder = 0 AND s.size {} {}", op.sql(), sql.int(*n)),
         });
     }
-    (with, conds.join(" AND "))
+    Parts { with, from, filter: conds.join(" AND ") }
 }
 
 impl Catalog {
@@ -266,8 +278,8 @@ impl Catalog {
             return Ok(Page { rows: Vec::new(), total: 0 });
         }
         let mut sql = Sql::default();
-        let (with, filter) = search_sql(q, &mut sql);
-        let count_sql = format!("{with}SELECT COUNT(*) AS n FROM item_states s WHERE {filter}");
+        let Parts { with, from, filter } = search_sql(q, &mut sql);
+        let count_sql = format!("{with}SELECT COUNT(*) AS n FROM {from} WHERE {filter}");
         let total: i64 = sql.bind(sqlx::query(&count_sql)).fetch_one(&self.pool).await?.try_get("n")?;
         if total == 0 || q.offset >= total {
             return Ok(Page { rows: Vec::new(), total });
@@ -275,9 +287,13 @@ impl Catalog {
 
         let limit = sql.int(q.limit.max(0));
         let offset = sql.int(q.offset.max(0));
+        // The page's keys are chosen from the index columns alone; only the rows of the page are read whole.
         let page_sql = format!(
-            "{with}SELECT {ITEM_COLS} FROM item_states s WHERE {filter} \
-             ORDER BY s.is_folder DESC, s.name_folded, s.container_id, s.item_id LIMIT {limit} OFFSET {offset}"
+            "{with}SELECT {ITEM_COLS} FROM (SELECT s.container_id AS kc, s.item_id AS ki, s.valid_from AS kv, \
+             s.is_folder AS kf, s.name_folded AS kn FROM {from} WHERE {filter} \
+             ORDER BY s.is_folder DESC, s.name_folded, s.container_id, s.item_id LIMIT {limit} OFFSET {offset}) k \
+             CROSS JOIN item_states s WHERE s.container_id = k.kc AND s.item_id = k.ki AND s.valid_from = k.kv \
+             ORDER BY k.kf DESC, k.kn, k.kc, k.ki"
         );
         let at = micros(q.at);
         let found = sql.bind(sqlx::query(&page_sql)).fetch_all(&self.pool).await?;
