@@ -3,6 +3,7 @@
 //! * [`run`]: backup throughput (below);
 //! * [`save::run`]: ZIP save throughput against the system `tar`, and the save's peak RSS;
 //! * [`restore::run`]: requests per restored small file and items per second;
+//! * [`search::run`]: item search over a 100,000-item restore point (catalog only);
 //! * [`run_all`]: all of them, summarised by [`summary`] as one table of ratios against targets.
 //!
 //! [`run`] is the *backup throughput* benchmark: it starts an emulated tenant (real HTTP on
@@ -29,6 +30,7 @@ pub mod probe;
 pub mod report;
 pub mod restore;
 pub mod save;
+pub mod search;
 mod setup;
 pub mod summary;
 mod tar;
@@ -300,6 +302,8 @@ pub struct AllOptions {
     pub save: save::SaveOptions,
     /// Restore benchmark options.
     pub restore: restore::RestoreBenchOptions,
+    /// Search benchmark options.
+    pub search: search::SearchBenchOptions,
 }
 
 impl AllOptions {
@@ -310,6 +314,7 @@ impl AllOptions {
             backup: BenchOptions::default(),
             save: save::SaveOptions::standard(probe_exe),
             restore: restore::RestoreBenchOptions::default(),
+            search: search::SearchBenchOptions::default(),
         }
     }
 
@@ -319,6 +324,7 @@ impl AllOptions {
             backup: BenchOptions::quick(),
             save: save::SaveOptions::quick(probe_exe),
             restore: restore::RestoreBenchOptions { files: 20, ..Default::default() },
+            search: search::SearchBenchOptions { items: 5_000 },
         }
     }
 }
@@ -339,7 +345,12 @@ pub async fn run_all(opts: &AllOptions) -> summary::AllResult {
         Ok(r) => out.restore = Some(r),
         Err(e) => out.errors.push(format!("{}: {e:#}", restore::BENCHMARK)),
     }
+    match search::run(&opts.search).await {
+        Ok(r) => out.search = Some(r),
+        Err(e) => out.errors.push(format!("{}: {e:#}", search::BENCHMARK)),
+    }
     out.rows = summary::rows(out.backup.as_ref(), out.save.as_ref(), out.restore.as_ref());
+    out.rows.extend(summary::search_rows(out.search.as_ref()));
     out
 }
 

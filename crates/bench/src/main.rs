@@ -4,6 +4,7 @@
 //! cargo run --release -p bench -- [--quick | --seed SPEC] [--concurrency N] [--json]   # backup (as `backup`)
 //! cargo run --release -p bench -- save    [--quick | --seed SPEC] [--json]             # ZIP save vs tar, peak RSS
 //! cargo run --release -p bench -- restore [--quick | --files N] [--json]               # requests per small file
+//! cargo run --release -p bench -- search  [--quick | --items N] [--json]              # item search, 100k items
 //! cargo run --release -p bench -- all     [--quick] [--json]                           # everything + ratio table
 //! ```
 //! Progress goes to stderr; the report (or JSON with `--json`) to stdout.
@@ -35,6 +36,8 @@ enum Command {
     Save(SaveArgs),
     /// Restore small files to the tenant: requests per restored file and items per second.
     Restore(RestoreArgs),
+    /// Item search over a large restore point (catalog only): milliseconds per search.
+    Search(SearchArgs),
     /// Every benchmark in one go, then a table of ratios against their targets.
     All(AllArgs),
     /// Internal: one measured ZIP save in a process of its own (started by `save`).
@@ -105,6 +108,19 @@ struct RestoreArgs {
 }
 
 #[derive(Args, Debug)]
+struct SearchArgs {
+    /// Items in the restore point.
+    #[arg(long, default_value_t = bench::search::DEFAULT_ITEMS, conflicts_with = "quick")]
+    items: usize,
+    /// 5,000 items (a smoke run).
+    #[arg(long)]
+    quick: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
 struct AllArgs {
     /// Tiny tenants everywhere (a smoke run of seconds).
     #[arg(long)]
@@ -158,6 +174,7 @@ async fn main() -> ExitCode {
         Some(Command::Backup(a)) => backup(&a).await,
         Some(Command::Save(a)) => save(&a).await,
         Some(Command::Restore(a)) => restore(&a).await,
+        Some(Command::Search(a)) => search(&a).await,
         Some(Command::All(a)) => all(&a).await,
         Some(Command::SaveProbe(a)) => probe(a).await,
     }
@@ -221,6 +238,12 @@ async fn restore(a: &RestoreArgs) -> ExitCode {
     emit(bench::restore::run(&opts).await, a.json, bench::restore::render)
 }
 
+async fn search(a: &SearchArgs) -> ExitCode {
+    let items = if a.quick { 5_000 } else { a.items };
+    let opts = bench::search::SearchBenchOptions { items };
+    emit(bench::search::run(&opts).await, a.json, bench::search::render)
+}
+
 async fn all(a: &AllArgs) -> ExitCode {
     let probe_exe = match probe_exe() {
         Ok(p) => p,
@@ -242,6 +265,10 @@ async fn all(a: &AllArgs) -> ExitCode {
         }
         if let Some(v) = &r.restore {
             s.push_str(&bench::restore::render(v));
+            s.push('\n');
+        }
+        if let Some(v) = &r.search {
+            s.push_str(&bench::search::render(v));
             s.push('\n');
         }
         s.push_str(&bench::summary::render(r));

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::restore::RestoreResult;
 use crate::save::SaveResult;
+use crate::search::{SearchResult, SEARCH_MS_MAX};
 use crate::BenchResult;
 
 /// What a row's value (its ratio when it has a baseline, else its measured value) should be.
@@ -91,6 +92,7 @@ pub struct AllResult {
     pub backup: Option<BenchResult>,
     pub save: Option<SaveResult>,
     pub restore: Option<RestoreResult>,
+    pub search: Option<SearchResult>,
     pub errors: Vec<String>,
     pub rows: Vec<Row>,
 }
@@ -177,6 +179,18 @@ pub fn rows(backup: Option<&BenchResult>, save: Option<&SaveResult>, restore: Op
         }
     }
     rows
+}
+
+/// The search rows: each case's median time against [`SEARCH_MS_MAX`].
+pub fn search_rows(search: Option<&SearchResult>) -> Vec<Row> {
+    let Some(r) = search else { return Vec::new() };
+    r.cases
+        .iter()
+        .map(|c| {
+            let name = format!("search {}k items: {}", r.options.items / 1000, c.name);
+            Row::absolute(&name, "ms", Some(c.median_ms), Target::AtMost(SEARCH_MS_MAX))
+        })
+        .collect()
 }
 
 fn mib(b: u64) -> f64 {

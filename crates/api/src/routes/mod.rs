@@ -29,6 +29,7 @@ pub mod organizations;
 pub mod restore;
 pub mod restore_sessions;
 pub mod save;
+pub mod search;
 pub mod send;
 pub mod sharepoint;
 pub mod sp_restore;
@@ -51,6 +52,7 @@ pub fn protected() -> Router<AppState> {
         .merge(sp_restore::router())
         .merge(save::router())
         .merge(send::router())
+        .merge(search::router())
 }
 
 /// The literal-segment table: vendor spellings, then each module's additions/overrides.
@@ -66,6 +68,7 @@ pub fn segment_table() -> SegmentTable {
         .with(sp_restore::SEGMENTS)
         .with(save::SEGMENTS)
         .with(send::SEGMENTS)
+        .with(search::SEGMENTS)
 }
 
 /// The OpenAPI document of every module.
@@ -80,5 +83,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(sp_restore::openapi());
     doc.merge(save::openapi());
     doc.merge(send::openapi());
+    doc.merge(search::openapi());
     doc
 }

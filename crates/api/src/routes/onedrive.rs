@@ -124,8 +124,9 @@ fn seg(s: &str) -> String {
     utf8_percent_encode(s, SEGMENT).to_string()
 }
 
-/// One OneDrive of a session, as the handlers output it.
-struct Drive {
+/// One OneDrive of a session, as the handlers output it (also the renderer of the search routes,
+/// [`crate::routes::search`]).
+pub(crate) struct Drive {
     drive: SessionDrive,
     hrefs: Hrefs,
 }
@@ -135,8 +136,18 @@ fn session_path(session: &RestoreSession) -> String {
 }
 
 impl Drive {
+    /// A OneDrive already loaded for a session.
+    pub(crate) fn new(drive: SessionDrive, hrefs: Hrefs) -> Drive {
+        Drive { drive, hrefs }
+    }
+
+    /// The session's view of the OneDrive.
+    pub(crate) fn session_drive(&self) -> &SessionDrive {
+        &self.drive
+    }
+
     /// The session's OneDrive `od_id` (404 as [`session_drive::load`] says).
-    async fn load(
+    pub(crate) async fn load(
         state: &AppState,
         user: &CurrentUser,
         sid: &str,
@@ -167,7 +178,7 @@ impl Drive {
         self.drive.item(state, item_id, false).await
     }
 
-    async fn folder(&self, state: &AppState, item_id: &str) -> Result<ItemRow, ApiError> {
+    pub(crate) async fn folder(&self, state: &AppState, item_id: &str) -> Result<ItemRow, ApiError> {
         self.drive.item(state, item_id, true).await
     }
 
@@ -273,7 +284,7 @@ impl Drive {
     }
 
     /// A document or folder of a listing.
-    async fn entry_json(&self, state: &AppState, row: &ItemRow) -> Result<Value, ApiError> {
+    pub(crate) async fn entry_json(&self, state: &AppState, row: &ItemRow) -> Result<Value, ApiError> {
         if row.state.is_folder {
             Ok(self.folder_json(row, false))
         } else {

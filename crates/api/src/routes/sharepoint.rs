@@ -114,14 +114,14 @@ pub fn router() -> Router<AppState> {
 // ---------------------------------------------------------------------------------------------------------------
 
 /// Everything a handler needs: the caller's working `Vesp` session, the era, href builders and the parameters.
-struct Req {
-    state: AppState,
-    version: ApiVersion,
+pub(crate) struct Req {
+    pub(crate) state: AppState,
+    pub(crate) version: ApiVersion,
     hrefs: Hrefs,
     page: PageContext,
-    query: LenientQuery,
+    pub(crate) query: LenientQuery,
     params: HashMap<String, String>,
-    session: RestoreSession,
+    pub(crate) session: RestoreSession,
 }
 
 impl FromRequestParts<AppState> for Req {
@@ -149,20 +149,20 @@ impl FromRequestParts<AppState> for Req {
 }
 
 impl Req {
-    fn param(&self, name: &str) -> &str {
+    pub(crate) fn param(&self, name: &str) -> &str {
         self.params.get(name).map(String::as_str).unwrap_or("")
     }
 
     /// The browse instant; `None` for an empty session.
-    fn at(&self) -> Option<DateTime<Utc>> {
+    pub(crate) fn at(&self) -> Option<DateTime<Utc>> {
         self.session.browse_at
     }
 
-    fn show_deleted(&self) -> bool {
+    pub(crate) fn show_deleted(&self) -> bool {
         self.session.show_deleted
     }
 
-    fn paging(&self) -> Result<Paging, ApiError> {
+    pub(crate) fn paging(&self) -> Result<Paging, ApiError> {
         Paging::from_query(&self.query)
     }
 
@@ -186,7 +186,7 @@ impl Req {
     }
 
     /// A page of JSON values with the era's envelope.
-    fn page_response(&self, paging: Paging, results: Vec<Value>, total: u64) -> Response {
+    pub(crate) fn page_response(&self, paging: Paging, results: Vec<Value>, total: u64) -> Response {
         page_of(&self.page, paging, results, total, self.version).into_response()
     }
 
@@ -202,7 +202,7 @@ fn ok(v: Value) -> Response {
     json_response(axum::http::StatusCode::OK, &v)
 }
 
-fn not_found(what: &str) -> ApiError {
+pub(crate) fn not_found(what: &str) -> ApiError {
     ApiError::not_found(format!("{what} not found."))
 }
 
@@ -211,27 +211,27 @@ fn not_found(what: &str) -> ApiError {
 // ---------------------------------------------------------------------------------------------------------------
 
 /// Large enough for "every container of one kind" listings.
-const ALL: i64 = i64::MAX / 4;
+pub(crate) const ALL: i64 = i64::MAX / 4;
 
 /// A site as the session shows it.
 #[derive(Debug, Clone)]
-struct SiteRef {
-    id: Uuid,
-    info: SiteInfo,
+pub(crate) struct SiteRef {
+    pub(crate) id: Uuid,
+    pub(crate) info: SiteInfo,
     deleted: bool,
 }
 
 /// A list or library as the session shows it.
 #[derive(Debug, Clone)]
-struct ListRef {
-    id: Uuid,
-    info: ListInfo,
+pub(crate) struct ListRef {
+    pub(crate) id: Uuid,
+    pub(crate) info: ListInfo,
     deleted: bool,
     valid_from: DateTime<Utc>,
 }
 
 impl ListRef {
-    fn is_library(&self) -> bool {
+    pub(crate) fn is_library(&self) -> bool {
         self.info.is_document_library
     }
 
@@ -254,14 +254,14 @@ impl ListRef {
     }
 }
 
-fn site_ref(row: ContainerRow) -> Option<SiteRef> {
+pub(crate) fn site_ref(row: ContainerRow) -> Option<SiteRef> {
     match row.info {
         ContainerInfo::Site(info) => Some(SiteRef { id: row.id, info, deleted: row.deleted }),
         _ => None,
     }
 }
 
-fn list_ref(row: ContainerRow) -> Option<ListRef> {
+pub(crate) fn list_ref(row: ContainerRow) -> Option<ListRef> {
     match row.info {
         ContainerInfo::List(info) => {
             Some(ListRef { id: row.id, info, deleted: row.deleted, valid_from: row.valid_from })
@@ -283,12 +283,12 @@ async fn find_site(r: &Req, id: &str) -> Result<SiteRef, ApiError> {
 }
 
 /// The site of the request path.
-async fn path_site(r: &Req) -> Result<SiteRef, ApiError> {
+pub(crate) async fn path_site(r: &Req) -> Result<SiteRef, ApiError> {
     find_site(r, r.param("siteId")).await
 }
 
 /// Every list and library of `site`, by title.
-async fn lists_of(r: &Req, site: &SiteRef) -> Result<Vec<ListRef>, ApiError> {
+pub(crate) async fn lists_of(r: &Req, site: &SiteRef) -> Result<Vec<ListRef>, ApiError> {
     let Some(at) = r.at() else { return Ok(Vec::new()) };
     let q = ContainerQuery::new(r.session.organization_id, at)
         .kind(ContainerKind::List)
@@ -299,7 +299,7 @@ async fn lists_of(r: &Req, site: &SiteRef) -> Result<Vec<ListRef>, ApiError> {
 }
 
 /// The list or library `id` of `site`; `library` selects which of the two the endpoint serves.
-async fn find_list(r: &Req, site: &SiteRef, id: &str, library: Option<bool>) -> Result<ListRef, ApiError> {
+pub(crate) async fn find_list(r: &Req, site: &SiteRef, id: &str, library: Option<bool>) -> Result<ListRef, ApiError> {
     let what = match library {
         Some(true) => "SharePoint library",
         Some(false) => "SharePoint list",
@@ -318,7 +318,11 @@ async fn site_uuid(r: &Req, graph_id: &str) -> Result<Option<Uuid>, ApiError> {
 }
 
 /// An item of one of `lists` by its API id, visible at the browse instant.
-async fn resolve_item(r: &Req, lists: &[ListRef], api_id: &str) -> Result<Option<(ListRef, ItemRow)>, ApiError> {
+pub(crate) async fn resolve_item(
+    r: &Req,
+    lists: &[ListRef],
+    api_id: &str,
+) -> Result<Option<(ListRef, ItemRow)>, ApiError> {
     let Some(at) = r.at() else { return Ok(None) };
     let api_id = api_id.trim();
     if api_id.is_empty() {
@@ -436,7 +440,7 @@ fn list_json(r: &Req, site: &SiteRef, list: &ListRef) -> Value {
 
 /// How an item is rendered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum View {
+pub(crate) enum View {
     /// `RESTSharePointDocument` (library file).
     Document,
     /// `RESTSharePointFolder`.
@@ -588,7 +592,13 @@ fn item_json(r: &Req, site: &SiteRef, list: &ListRef, row: &ItemRow, view: View,
 }
 
 /// An item with its current version (the newest known at the browse instant).
-async fn item_out(r: &Req, site: &SiteRef, list: &ListRef, row: &ItemRow, view: View) -> Result<Value, ApiError> {
+pub(crate) async fn item_out(
+    r: &Req,
+    site: &SiteRef,
+    list: &ListRef,
+    row: &ItemRow,
+    view: View,
+) -> Result<Value, ApiError> {
     let versions = match r.at() {
         Some(at) => numbered_versions(&r.state.catalog, list.id, &row.item_id, at).await?,
         None => Vec::new(),

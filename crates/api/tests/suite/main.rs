@@ -18,6 +18,7 @@ mod restore_jobs;
 mod restore_semantics;
 mod restore_stop;
 mod save;
+mod search;
 mod security;
 mod send;
 mod sessions;

@@ -12,6 +12,7 @@ use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use super::error::constraint;
+use super::search::fold;
 use super::validity::Versioned;
 use super::{
     fingerprint, from_micros, from_micros_opt, micros, truncate, Batch, Catalog, CatalogError, Result, StateChange,
@@ -130,8 +131,9 @@ pub(crate) async fn record_item_state(
     sqlx::query(
         "INSERT INTO item_states (container_id, item_id, valid_from, valid_to, name, parent_id, is_folder, size, \
          quick_xor_hash, etag, ctag, created_at, created_by, modified_at, modified_by, web_url, content_ref, \
-         metadata, fields, fingerprint) \
-         VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+         metadata, fields, fingerprint, name_folded, created_by_folded, modified_by_folded) \
+         VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
+         $22)",
     )
     .bind(&key)
     .bind(item_id)
@@ -152,6 +154,10 @@ pub(crate) async fn record_item_state(
     .bind(state.metadata.to_string())
     .bind(opt_json(&state.fields))
     .bind(&fp)
+    // The search columns (see `catalog::search`).
+    .bind(fold(&state.name))
+    .bind(state.created_by.as_deref().map(fold))
+    .bind(state.modified_by.as_deref().map(fold))
     .execute(&mut *conn)
     .await
     .map_err(|e| {

@@ -31,6 +31,7 @@ mod items;
 mod orgs;
 mod query;
 mod schema;
+mod search;
 mod sessions;
 mod validity;
 
@@ -47,6 +48,7 @@ pub use items::{Attachment, ItemState, VersionInfo, VersionRow};
 pub use orgs::{Job, NewOrganization, Organization};
 pub use query::{ItemKind, ItemQuery, ItemRow};
 pub use schema::SCHEMA_VERSION;
+pub use search::{fold, SearchQuery, SearchScope, SearchTerm, SizeOp};
 pub use sessions::{
     LogEntry, LogLevel, NewRestorePoint, RestorePoint, RestorePointStats, Session, SessionCounters, SessionStatus,
 };

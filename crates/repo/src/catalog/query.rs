@@ -91,7 +91,8 @@ impl ItemQuery {
     }
 }
 
-const ITEM_COLS: &str = "s.container_id, s.item_id, s.valid_from, s.valid_to, s.name, s.parent_id, s.is_folder, \
+pub(super) const ITEM_COLS: &str =
+    "s.container_id, s.item_id, s.valid_from, s.valid_to, s.name, s.parent_id, s.is_folder, \
     s.size, s.quick_xor_hash, s.etag, s.ctag, s.created_at, s.created_by, s.modified_at, s.modified_by, s.web_url, \
     s.content_ref, s.metadata, s.fields";
 
@@ -101,7 +102,7 @@ const MAX_DEPTH: usize = 4096;
 /// Parent ids per attachment query (keeps the placeholder count far below every backend's limit).
 const ATTACHMENT_CHUNK: usize = 200;
 
-fn item_from_row(row: &AnyRow, at: i64) -> Result<ItemRow> {
+pub(super) fn item_from_row(row: &AnyRow, at: i64) -> Result<ItemRow> {
     let valid_to: Option<i64> = row.try_get("valid_to")?;
     let fields: Option<String> = row.try_get("fields")?;
     Ok(ItemRow {
@@ -133,7 +134,7 @@ fn item_from_row(row: &AnyRow, at: i64) -> Result<ItemRow> {
 
 impl Catalog {
     /// Loads the attachments of the given state rows (all of one container) into them.
-    async fn fill_attachments(&self, container: Uuid, rows: &mut [ItemRow]) -> Result<()> {
+    pub(super) async fn fill_attachments(&self, container: Uuid, rows: &mut [ItemRow]) -> Result<()> {
         let ids: Vec<String> =
             rows.iter().map(|r| r.item_id.clone()).collect::<HashSet<_>>().into_iter().collect::<Vec<_>>();
         let mut found: HashMap<(String, i64), Vec<Attachment>> = HashMap::new();

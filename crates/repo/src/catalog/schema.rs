@@ -161,14 +161,33 @@ const V2: &[&str] = &[
     "CREATE INDEX api_logon_failures_last ON api_logon_failures (last_failure)",
 ];
 
+/// Stands in a version's statement list for a step done in Rust: fill the folded search columns of the existing item
+/// states ([`super::search::fill_folded_columns`]; SQL `LOWER()` is not Unicode-aware on every backend).
+const FILL_FOLDED_COLUMNS: &str = "-- fill folded search columns";
+
+/// Version 3: item search ([`super::search`]): folded copies of the searched columns, filled for the existing rows, and an index
+/// of each container's folded names.
+const V3: &[&str] = &[
+    "ALTER TABLE item_states ADD COLUMN name_folded TEXT",
+    "ALTER TABLE item_states ADD COLUMN created_by_folded TEXT",
+    "ALTER TABLE item_states ADD COLUMN modified_by_folded TEXT",
+    FILL_FOLDED_COLUMNS,
+    "CREATE INDEX item_states_name ON item_states (container_id, name_folded)",
+];
+
 /// All versions, in order; version N is `MIGRATIONS[N - 1]`.
-const MIGRATIONS: &[&[&str]] = &[V1, V2];
+const MIGRATIONS: &[&[&str]] = &[V1, V2, V3];
 
 /// The schema version this build creates and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Brings the schema of `catalog` to [`SCHEMA_VERSION`]; refuses a database from a newer build.
 pub(crate) async fn migrate(catalog: &Catalog) -> Result<()> {
+    migrate_to(catalog, SCHEMA_VERSION).await
+}
+
+/// Brings the schema of `catalog` to version `target` (tests stop at an older version to check a later migration).
+async fn migrate_to(catalog: &Catalog, target: i64) -> Result<()> {
     sqlx::query("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
         .execute(&catalog.pool)
         .await?;
@@ -190,8 +209,12 @@ pub(crate) async fn migrate(catalog: &Catalog) -> Result<()> {
     }
     // One transaction for all pending versions: DDL is transactional on both backends, so a failure leaves the
     // previous version intact.
-    for (index, statements) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    for (index, statements) in MIGRATIONS.iter().enumerate().take(target as usize).skip(current as usize) {
         for statement in statements.iter() {
+            if *statement == FILL_FOLDED_COLUMNS {
+                super::search::fill_folded_columns(&mut tx).await?;
+                continue;
+            }
             sqlx::query(&statement.replace("{blob}", blob)).execute(&mut *tx).await?;
         }
         sqlx::query("INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)")
@@ -210,4 +233,71 @@ pub(crate) async fn current_version(catalog: &Catalog) -> Result<i64> {
         .fetch_one(&catalog.pool)
         .await?
         .try_get("v")?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::search::FILL_CHUNK;
+    use crate::catalog::{SearchQuery, SearchScope, SearchTerm};
+    use chrono::TimeZone;
+
+    /// Item states written by a build without the search columns get them from the migration that adds them, in
+    /// chunks (more rows than one chunk here).
+    #[tokio::test]
+    async fn the_search_migration_fills_rows_recorded_before_it() {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect("sqlite::memory:").await.unwrap();
+        let catalog = Catalog { pool, backend: Backend::Sqlite };
+        let search_version = MIGRATIONS.iter().position(|m| m.contains(&FILL_FOLDED_COLUMNS)).unwrap() as i64 + 1;
+        migrate_to(&catalog, search_version - 1).await.unwrap();
+        assert_eq!(current_version(&catalog).await.unwrap(), search_version - 1);
+
+        let org = uuid::Uuid::new_v4();
+        let drive = uuid::Uuid::new_v4();
+        let p = &catalog.pool;
+        sqlx::query("INSERT INTO organizations VALUES ($1, 'o', 't', 'd', '{}', 0)")
+            .bind(org.to_string())
+            .execute(p)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO containers VALUES ($1, $2, 'OneDrive', 'x')")
+            .bind(drive.to_string())
+            .bind(org.to_string())
+            .execute(p)
+            .await
+            .unwrap();
+        let old_row = |id: String, name: String, by: Option<&'static str>| {
+            sqlx::query(
+                "INSERT INTO item_states (container_id, item_id, valid_from, name, is_folder, size, created_by, \
+                 metadata, fingerprint) VALUES ($1, $2, 10, $3, 0, 1, $4, 'null', 'fp')",
+            )
+            .bind(drive.to_string())
+            .bind(id)
+            .bind(name)
+            .bind(by)
+        };
+        old_row("A".into(), "Ärger REPORT.TXT".into(), Some("Zoë Ünal")).execute(p).await.unwrap();
+        for i in 0..(FILL_CHUNK + 5) {
+            old_row(format!("F{i:05}"), format!("File {i}"), None).execute(p).await.unwrap();
+        }
+
+        migrate(&catalog).await.unwrap();
+        assert_eq!(current_version(&catalog).await.unwrap(), SCHEMA_VERSION);
+        let unfilled: i64 = sqlx::query("SELECT COUNT(*) AS n FROM item_states WHERE name_folded IS NULL")
+            .fetch_one(p)
+            .await
+            .unwrap()
+            .try_get("n")
+            .unwrap();
+        assert_eq!(unfilled, 0);
+        let at = Utc.timestamp_micros(10).unwrap();
+        let scope = SearchScope::Containers(vec![drive]);
+        for term in [SearchTerm::Name("ärger report".into()), SearchTerm::CreatedBy("zoË ü".into())] {
+            let page = catalog.search_items(&SearchQuery::new(scope.clone(), at, vec![term])).await.unwrap();
+            assert_eq!(page.rows.iter().map(|r| r.item_id.as_str()).collect::<Vec<_>>(), ["A"]);
+        }
+        let last = SearchQuery::new(scope, at, vec![SearchTerm::Name(format!("file {}", FILL_CHUNK + 4))]);
+        assert_eq!(catalog.search_items(&last).await.unwrap().total, 1);
+    }
 }

@@ -800,16 +800,24 @@ async fn concurrent_batches_logging_into_one_session_all_commit() {
     assert!(matches!(err, CatalogError::NotFound(_)), "{err}");
 }
 
-/// Migration V2 (`api_logon_failures`, the API's logon throttle) upgrades a version-1 catalog in place, keeps its
-/// data, and the throttle's atomic count (`INSERT … ON CONFLICT … RETURNING`) works on the backend.
+/// Migrations V2 (`api_logon_failures`, the API's logon throttle) and V3 (search columns) upgrade a version-1 catalog
+/// in place, keep its data, and the throttle's atomic count (`INSERT … ON CONFLICT … RETURNING`) works on the backend.
 #[tokio::test]
 async fn v2_adds_the_logon_failures_table_to_a_v1_catalog() {
     let (url, _dir) = fresh_url().await;
     let cat = Catalog::connect(&url).await.unwrap();
     let org = cat.create_organization(&new_org("contoso")).await.unwrap();
-    // Turn the fresh catalog back into a version-1 one.
-    sqlx::query("DROP TABLE api_logon_failures").execute(cat.pool()).await.unwrap();
-    sqlx::query("DELETE FROM schema_version WHERE version = 2").execute(cat.pool()).await.unwrap();
+    // Turn the fresh catalog back into a version-1 one: undo every later version.
+    for undo in [
+        "DROP INDEX item_states_name",
+        "ALTER TABLE item_states DROP COLUMN name_folded",
+        "ALTER TABLE item_states DROP COLUMN created_by_folded",
+        "ALTER TABLE item_states DROP COLUMN modified_by_folded",
+        "DROP TABLE api_logon_failures",
+        "DELETE FROM schema_version WHERE version > 1",
+    ] {
+        sqlx::query(undo).execute(cat.pool()).await.unwrap();
+    }
     assert_eq!(cat.schema_version().await.unwrap(), 1);
     cat.close().await;
 
@@ -834,4 +842,148 @@ async fn v2_adds_the_logon_failures_table_to_a_v1_catalog() {
     }
     // Three failures in the window count up; one an hour later starts again.
     assert_eq!(counts, [1, 2, 3, 1]);
+}
+
+/// Names of a search page, in order.
+async fn found(cat: &Catalog, q: &SearchQuery) -> Vec<(String, bool)> {
+    names(&cat.search_items(q).await.unwrap())
+}
+
+#[tokio::test]
+async fn search_matches_names_authors_extensions_and_sizes_at_an_instant() {
+    let (cat, _dir) = fresh().await;
+    let (org, drive) = org_and_drive(&cat).await;
+    let other_info = ContainerInfo::OneDrive(OneDriveInfo {
+        user_id: "u2".into(),
+        upn: "bob@contoso.com".into(),
+        display_name: "Bob".into(),
+        drive_id: "b!drive2".into(),
+    });
+    let (other, _) = cat.record_container(org.id, &other_info, t(1)).await.unwrap();
+    let by = |state: ItemState, author: &str, editor: &str| ItemState {
+        created_by: Some(author.into()),
+        modified_by: Some(editor.into()),
+        ..state
+    };
+    // t1: Reports/ {Q1/ {Quarterly Report.docx, 50%_done.xlsx}, Über Plan.PDF}, report-old.txt, Deep/…/report.md
+    let mut batch = cat.begin().await.unwrap();
+    for (id, state) in [
+        ("R", folder("Reports", None)),
+        ("Q1", folder("Q1", Some("R"))),
+        ("QR", by(file("Quarterly Report.docx", Some("Q1"), 100), "Adele Vance", "Bob Stone")),
+        ("PCT", by(file("50%_done.xlsx", Some("Q1"), 200), "Bob Stone", "Adele Vance")),
+        ("UP", by(file("Über Plan.PDF", Some("R"), 300), "Zoë Ünal", "Zoë Ünal")),
+        ("OLD", by(file("report-old.txt", None, 400), "Adele Vance", "Adele Vance")),
+        ("D1", folder("Deep", None)),
+    ] {
+        batch.record_item_state(drive, id, &state, t(1)).await.unwrap();
+    }
+    // A chain 30 folders deep with a report at the bottom.
+    let mut parent = "D1".to_string();
+    for i in 0..30 {
+        let id = format!("D1-{i}");
+        batch.record_item_state(drive, &id, &folder(&format!("level {i}"), Some(&parent)), t(1)).await.unwrap();
+        parent = id;
+    }
+    batch.record_item_state(drive, "DEEP", &file("deep report.md", Some(&parent), 5), t(1)).await.unwrap();
+    batch.record_item_state(other, "X", &file("Report of Bob.txt", None, 7), t(1)).await.unwrap();
+    batch.commit().await.unwrap();
+    // t2: the quarterly report renamed, report-old.txt deleted, a new report created, the PDF moved to the root.
+    let mut batch = cat.begin().await.unwrap();
+    let qr2 = by(file("Q1 summary.docx", Some("Q1"), 100), "Adele Vance", "Bob Stone");
+    batch.record_item_state(drive, "QR", &qr2, t(2)).await.unwrap();
+    batch.record_item_deleted(drive, "OLD", t(2)).await.unwrap();
+    batch.record_item_state(drive, "NEW", &file("new report.txt", Some("R"), 9), t(2)).await.unwrap();
+    batch
+        .record_item_state(drive, "UP", &by(file("Über Plan.PDF", None, 300), "Zoë Ünal", "Zoë Ünal"), t(2))
+        .await
+        .unwrap();
+    batch.commit().await.unwrap();
+
+    let both = SearchScope::Containers(vec![drive, other]);
+    let one = SearchScope::Containers(vec![drive]);
+    let q = |scope: &SearchScope, at, terms: Vec<SearchTerm>| SearchQuery::new(scope.clone(), at, terms);
+    let name = |s: &str| SearchTerm::Name(s.into());
+    let live = |v: &[&str]| v.iter().map(|n| (n.to_string(), false)).collect::<Vec<_>>();
+
+    // Substring, case-insensitive, folders first then by name; all terms must hold.
+    assert_eq!(
+        found(&cat, &q(&both, t(1), vec![name("REPORT")])).await,
+        live(&["Reports", "deep report.md", "Quarterly Report.docx", "Report of Bob.txt", "report-old.txt"])
+    );
+    assert_eq!(
+        found(&cat, &q(&one, t(1), vec![name("report"), name("quart")])).await,
+        live(&["Quarterly Report.docx"])
+    );
+    assert_eq!(found(&cat, &q(&one, t(1), vec![name("quarterly report")])).await, live(&["Quarterly Report.docx"]));
+    // Unicode case folding; LIKE wildcards in the text are literal.
+    assert_eq!(found(&cat, &q(&one, t(1), vec![name("über")])).await, live(&["Über Plan.PDF"]));
+    assert_eq!(found(&cat, &q(&one, t(1), vec![name("50%_")])).await, live(&["50%_done.xlsx"]));
+    assert_eq!(found(&cat, &q(&one, t(1), vec![name("0%d")])).await, live(&[]));
+    // Authors and editors, extensions (files only, with or without the dot), sizes.
+    let author = |s: &str| SearchTerm::CreatedBy(s.into());
+    assert_eq!(
+        found(&cat, &q(&one, t(1), vec![author("adele")])).await,
+        live(&["Quarterly Report.docx", "report-old.txt"])
+    );
+    assert_eq!(found(&cat, &q(&one, t(1), vec![SearchTerm::ModifiedBy("ZOË".into())])).await, live(&["Über Plan.PDF"]));
+    assert_eq!(found(&cat, &q(&one, t(1), vec![SearchTerm::Extension(".pdf".into())])).await, live(&["Über Plan.PDF"]));
+    assert_eq!(
+        found(&cat, &q(&one, t(1), vec![SearchTerm::Extension("DOCX".into())])).await,
+        live(&["Quarterly Report.docx"])
+    );
+    assert_eq!(
+        found(&cat, &q(&one, t(1), vec![SearchTerm::Size(SizeOp::Ge, 300)])).await,
+        live(&["report-old.txt", "Über Plan.PDF"])
+    );
+    assert_eq!(found(&cat, &q(&one, t(1), vec![SearchTerm::Size(SizeOp::Eq, 5)])).await, live(&["deep report.md"]));
+
+    // Point in time: the name valid at the instant; deleted items only with show_deleted.
+    assert_eq!(found(&cat, &q(&one, t(1), vec![name("summary")])).await, live(&[]));
+    assert_eq!(found(&cat, &q(&one, t(2), vec![name("summary")])).await, live(&["Q1 summary.docx"]));
+    assert_eq!(found(&cat, &q(&one, t(2), vec![name("quarterly")])).await, live(&[]));
+    assert_eq!(found(&cat, &q(&one, t(1), vec![name("new report")])).await, live(&[]));
+    assert_eq!(found(&cat, &q(&one, t(2), vec![name("old")])).await, live(&[]));
+    assert_eq!(
+        found(&cat, &q(&one, t(2), vec![name("old")]).show_deleted(true)).await,
+        vec![("report-old.txt".to_string(), true)]
+    );
+    assert_eq!(found(&cat, &q(&one, t(1), vec![name("old")]).show_deleted(true)).await, live(&["report-old.txt"]));
+
+    // Kinds.
+    assert_eq!(found(&cat, &q(&one, t(1), vec![name("report")]).kind(ItemKind::Folder)).await, live(&["Reports"]));
+    assert_eq!(found(&cat, &q(&one, t(1), vec![name("level 2")]).kind(ItemKind::File)).await, live(&[]));
+
+    // Folder subtrees, at any depth, as they were at the instant (the PDF left Reports at t2).
+    let reports = SearchScope::Folder { container: drive, folder: "R".into() };
+    assert_eq!(
+        found(&cat, &q(&reports, t(1), vec![]).kind(ItemKind::File)).await,
+        live(&["50%_done.xlsx", "Quarterly Report.docx", "Über Plan.PDF"])
+    );
+    assert_eq!(
+        found(&cat, &q(&reports, t(2), vec![]).kind(ItemKind::File)).await,
+        live(&["50%_done.xlsx", "new report.txt", "Q1 summary.docx"])
+    );
+    let deep = SearchScope::Folder { container: drive, folder: "D1".into() };
+    assert_eq!(found(&cat, &q(&deep, t(1), vec![name("report")])).await, live(&["deep report.md"]));
+    let deep_total = cat.search_items(&q(&deep, t(1), vec![])).await.unwrap().total;
+    assert_eq!(deep_total, 31, "30 folders and the file below Deep, not Deep itself");
+    let q1 = SearchScope::Folder { container: drive, folder: "Q1".into() };
+    assert_eq!(found(&cat, &q(&q1, t(1), vec![name("report")])).await, live(&["Quarterly Report.docx"]));
+    let unknown = SearchScope::Folder { container: drive, folder: "nope".into() };
+    assert_eq!(found(&cat, &q(&unknown, t(1), vec![])).await, live(&[]));
+    assert_eq!(found(&cat, &q(&SearchScope::Containers(vec![]), t(1), vec![])).await, live(&[]));
+
+    // Paging: pages in order, each item once, the total of all matches.
+    let all = cat.search_items(&q(&both, t(2), vec![]).page(0, 1000)).await.unwrap();
+    assert_eq!(all.total as usize, all.rows.len());
+    let mut paged = Vec::new();
+    for offset in (0..all.total).step_by(4) {
+        let page = cat.search_items(&q(&both, t(2), vec![]).page(offset, 4)).await.unwrap();
+        assert_eq!(page.total, all.total);
+        paged.extend(page.rows);
+    }
+    assert_eq!(paged, all.rows);
+    let past = cat.search_items(&q(&both, t(2), vec![]).page(all.total, 4)).await.unwrap();
+    assert_eq!((past.rows.len(), past.total), (0, all.total));
 }
