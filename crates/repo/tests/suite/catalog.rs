@@ -803,7 +803,7 @@ async fn concurrent_batches_logging_into_one_session_all_commit() {
 /// Migrations V2 (`api_logon_failures`, the API's logon throttle) and V3 (search columns) upgrade a version-1 catalog
 /// in place, keep its data, and the throttle's atomic count (`INSERT … ON CONFLICT … RETURNING`) works on the backend.
 #[tokio::test]
-async fn v2_adds_the_logon_failures_table_to_a_v1_catalog() {
+async fn a_v1_catalog_upgrades_in_place_to_the_current_version() {
     let (url, _dir) = fresh_url().await;
     let cat = Catalog::connect(&url).await.unwrap();
     let org = cat.create_organization(&new_org("contoso")).await.unwrap();
