@@ -72,7 +72,7 @@ const SCHEMA: &[&str] = &["CREATE TABLE IF NOT EXISTS api_restore_jobs (
 
 const RUNNING: &str = "Running";
 /// A running job asked to stop ([`request_stop`]); it is still running until its work has ended.
-pub(crate) const STOPPING: &str = "Stopping";
+const STOPPING: &str = restore_stop::JOB_STOPPING;
 const FINISHED: &str = "Finished";
 
 /// Per-process identity of this server's jobs.
@@ -162,11 +162,24 @@ async fn fail_interrupted(pool: &AnyPool, session: Uuid) -> Result<(), ApiError>
     Ok(())
 }
 
+/// Stops `session` and the restores running from it (`POST …/stop`, v2–v5 `…/Action {"stop": null}`): a running
+/// job stops its own session when its work has ended (so a client that sees `Stopped` reads final statistics); any
+/// other session stops now. Restores of this node are cancelled at once, those of other nodes within
+/// [`restore_stop::POLL`]. Idempotent.
+pub async fn stop(state: &AppState, session: &RestoreSession) -> Result<(), ApiError> {
+    let jobs = request_stop(state, session.id).await?;
+    restore_stop::cancel_local(state, std::iter::once(session.id).chain(jobs.iter().copied()));
+    if !jobs.contains(&session.id) {
+        sessions::stop(state, session.id).await?;
+    }
+    Ok(())
+}
+
 /// Asks the running jobs of `session` — its own job, and the jobs started from it when it is an exploring session —
 /// to stop (their rows become `Stopping`; each job's [`StopWatch`] sees it). Returns the sessions of the jobs still
 /// running. A job whose node stopped heart-beating (see [`STALE_AFTER`]) cannot stop itself; it is failed as
 /// interrupted here instead.
-pub async fn request_stop(state: &AppState, session: Uuid) -> Result<Vec<Uuid>, ApiError> {
+async fn request_stop(state: &AppState, session: Uuid) -> Result<Vec<Uuid>, ApiError> {
     let pool = state.pool();
     ensure_schema(pool).await?;
     const MINE: &str = "(session_id = $2 OR session_id IN (SELECT id FROM api_restore_sessions WHERE parent_id = $2))";

@@ -1,7 +1,8 @@
-//! Stopping running restores: `POST …/stop` (v6+) and `…/Action {"stop": null}` (v2–v5) call [`stop`].
+//! Stopping running restores: `POST …/stop` (v6+) and `…/Action {"stop": null}` (v2–v5) call `restore_jobs::stop`,
+//! which marks the catalog and cancels this node's tokens through [`cancel_local`].
 //!
 //! What a Stop stops:
-//! * on a **v8 restore operation** session (a job of [`crate::restore_jobs`]): its job. The job finishes its session
+//! * on a **v8 restore operation** session (a background job): its job. The job finishes its session
 //!   itself — `Stopped`, with the events and statistics of exactly the items it processed — so a client that sees
 //!   `Stopped` reads final numbers; until then the session stays `Working`;
 //! * on an **exploring** session: the session, every v8 job started from it, and every v2–v7 restore running in a
@@ -13,7 +14,7 @@
 //! * at once when the Stop reaches the node running the restore: a registry of tokens by session id, shared by every
 //!   clone of the [`AppState`];
 //! * within [`POLL`] when the Stop reached another node (cluster): the watch reads the catalog — for a v8 job its row
-//!   in `api_restore_jobs` turning `Stopping` (written by [`stop`]), for a v2–v7 restore its exploring session
+//!   in `api_restore_jobs` turning [`JOB_STOPPING`], for a v2–v7 restore its exploring session
 //!   turning `Stopped`. Both are values of existing columns, so no schema change was needed.
 
 use std::collections::HashMap;
@@ -28,13 +29,15 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::restore_jobs;
-use crate::sessions::{self, RestoreSession, SessionState, STOPPED_MESSAGE};
+use crate::sessions::{self, SessionState, STOPPED_MESSAGE};
 use crate::state::AppState;
 use crate::version::ApiVersion;
 
 /// How often a running restore reads the catalog for a Stop handled by another node.
 pub const POLL: Duration = Duration::from_secs(1);
+
+/// The `api_restore_jobs.state` of a job asked to stop (by a Stop on any node).
+pub(crate) const JOB_STOPPING: &str = "Stopping";
 
 /// What a [`StopWatch`] watches in the catalog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,7 +133,7 @@ pub fn watch(state: &AppState, session: Uuid, kind: Watch) -> StopWatch {
 
 async fn stop_requested(state: &AppState, session: Uuid, kind: Watch) -> Result<bool, sqlx::Error> {
     let (sql, stopped) = match kind {
-        Watch::Job => ("SELECT state FROM api_restore_jobs WHERE session_id = $1", restore_jobs::STOPPING),
+        Watch::Job => ("SELECT state FROM api_restore_jobs WHERE session_id = $1", JOB_STOPPING),
         Watch::Request => ("SELECT state FROM api_restore_sessions WHERE id = $1", SessionState::Stopped.as_str()),
     };
     let row = sqlx::query(sql).bind(session.to_string()).fetch_optional(state.pool()).await?;
@@ -140,19 +143,12 @@ async fn stop_requested(state: &AppState, session: Uuid, kind: Watch) -> Result<
     })
 }
 
-/// Stops `session` and the restores running from it (see the module docs). Idempotent.
-pub async fn stop(state: &AppState, session: &RestoreSession) -> Result<(), ApiError> {
-    let jobs = restore_jobs::request_stop(state, session.id).await?;
+/// Cancels, at once, the restores of this process running under these sessions (exploring sessions and jobs).
+pub fn cancel_local(state: &AppState, sessions: impl IntoIterator<Item = Uuid>) {
     let registry = registry(state);
-    registry.cancel(session.id);
-    for job in &jobs {
-        registry.cancel(*job);
+    for session in sessions {
+        registry.cancel(session);
     }
-    // A running job stops its own session when its work has ended; any other session stops now.
-    if !jobs.contains(&session.id) {
-        sessions::stop(state, session.id).await?;
-    }
-    Ok(())
 }
 
 /// The answer of a v2–v7 restore that a Stop cut short: the era's error for a stopped session (v2–v7 500

@@ -124,8 +124,7 @@ fn seg(s: &str) -> String {
     utf8_percent_encode(s, SEGMENT).to_string()
 }
 
-/// One OneDrive of a session, as the handlers output it (also the renderer of the search routes,
-/// [`crate::routes::search`]).
+/// One OneDrive of a session, as the handlers output it (the search routes render their results with it too).
 pub(crate) struct Drive {
     drive: SessionDrive,
     hrefs: Hrefs,

@@ -31,7 +31,7 @@ use crate::dialect::LenientJson;
 use crate::error::ApiError;
 use crate::paging::{json_response, Hrefs, Links, Page, PageContext, Paging};
 use crate::query::LenientQuery;
-use crate::restore_stop;
+use crate::restore_jobs;
 use crate::sessions::{self, dotnet_duration, dotnet_time, ListFilter, Outcome, RestoreSession, SessionEvent};
 use crate::state::AppState;
 use crate::version::ApiVersion;
@@ -412,7 +412,7 @@ async fn action(
 ) -> Result<Response, ApiError> {
     let s = sessions::find(&state, &user, &id).await?;
     body.action(&["stop"])?;
-    restore_stop::stop(&state, &s).await?;
+    restore_jobs::stop(&state, &s).await?;
     Ok(stopped_response(version))
 }
 
@@ -447,7 +447,7 @@ async fn stop(
     Path((_v, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let s = sessions::find(&state, &user, &id).await?;
-    restore_stop::stop(&state, &s).await?;
+    restore_jobs::stop(&state, &s).await?;
     Ok(stopped_response(version))
 }
 

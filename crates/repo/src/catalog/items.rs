@@ -12,11 +12,16 @@ use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use super::error::constraint;
-use super::search::fold;
 use super::validity::Versioned;
 use super::{
     fingerprint, from_micros, from_micros_opt, micros, truncate, Batch, Catalog, CatalogError, Result, StateChange,
 };
+
+/// The case folding of searched text (the `*_folded` columns that item search reads): Unicode lower case, done here
+/// because SQL `LOWER()` only folds ASCII on SQLite. Stored values and query terms go through it alike.
+pub fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
 
 /// A file attached to a list item (SharePoint REST `AttachmentFiles`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -44,11 +44,11 @@ use uuid::Uuid;
 
 pub use containers::{ContainerInfo, ContainerKind, ContainerQuery, ContainerRow, ListInfo, OneDriveInfo, SiteInfo};
 pub use error::{CatalogError, Result};
-pub use items::{Attachment, ItemState, VersionInfo, VersionRow};
+pub use items::{fold, Attachment, ItemState, VersionInfo, VersionRow};
 pub use orgs::{Job, NewOrganization, Organization};
 pub use query::{ItemKind, ItemQuery, ItemRow};
 pub use schema::SCHEMA_VERSION;
-pub use search::{fold, SearchQuery, SearchScope, SearchTerm, SizeOp};
+pub use search::{SearchQuery, SearchScope, SearchTerm, SizeOp};
 pub use sessions::{
     LogEntry, LogLevel, NewRestorePoint, RestorePoint, RestorePointStats, Session, SessionCounters, SessionStatus,
 };

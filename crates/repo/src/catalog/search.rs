@@ -28,14 +28,10 @@ use std::collections::BTreeSet;
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
+use super::items::fold;
 use super::query::{item_from_row, ITEM_COLS};
 use super::{micros, Catalog, ItemKind, ItemRow, Page, Result};
 use chrono::{DateTime, Utc};
-
-/// The case folding of searched text: Unicode lower case. Stored values and query terms go through it alike.
-pub fn fold(s: &str) -> String {
-    s.to_lowercase()
-}
 
 /// How a size term compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
