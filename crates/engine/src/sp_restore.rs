@@ -25,8 +25,12 @@
 //!   ([`m365::sp_write::writable_fields`]). Attachments go through SharePoint REST (`AttachmentFiles/add`).
 //!   SharePoint keeps no item history the backup could replay, so `DocumentVersion` does not apply to list items;
 //!   item-level permissions have no Graph API and are not restored for list items.
-//! * **Filters**: `changed_items: false` skips items that still exist with other content, `deleted_items: false`
-//!   skips items that are gone.
+//! * **Deleted items** (`show_deleted`, a restore session that shows deleted items): list items deleted at or before
+//!   the instant can be selected by id and are part of a whole-list or site restore; they are created anew with
+//!   their backed-up columns and attachments (or matched by `Title` in another list, like any other item).
+//! * **Filters**: `changed_items: false` skips items that still exist with other content. `deleted_items: false`
+//!   skips items deleted in the backup (at or before the instant) and, at the original location, items gone from the
+//!   list since; into another list only the former (the target's content never matters).
 //! * **Failures**: per item (counted in the statistics with a message, the restore goes on); per list in a site
 //!   restore ([`SpRestoreStats::lists_failed`] with an [`SpIssue`]). Only what makes the whole request pointless
 //!   (unknown container or item, catalog errors, an unusable target for a single-list restore) is an error.
@@ -115,8 +119,8 @@ pub struct SpRestoreOptions {
     pub changed_items: bool,
     /// Restore items that are gone (deleted in the backup, or from the original location since).
     pub deleted_items: bool,
-    /// The session shows items deleted at or before the instant: library documents and folders deleted then can be
-    /// restored (see [`RestoreOptions::show_deleted`]).
+    /// The session shows items deleted at or before the instant: library documents, folders and list items deleted
+    /// then can be restored (see [`RestoreOptions::show_deleted`]).
     pub show_deleted: bool,
     /// Re-create the backed-up sharing of documents the restore creates.
     pub restore_permissions: bool,
@@ -408,12 +412,12 @@ async fn restore_list_into(
         ListSelection::Items(ids) => {
             let mut out = Vec::new();
             for id in ids {
-                let item = cx.catalog.item_at(container, id, at).await?.filter(|i| !i.deleted);
+                let item = cx.catalog.item_at(container, id, at).await?.filter(|i| !i.deleted || opts.show_deleted);
                 out.push(item.ok_or_else(|| SpRestoreError::UnknownItem(id.clone()))?);
             }
             out
         }
-        _ => all_items(cx.catalog, container, at).await?,
+        _ => all_items(cx.catalog, container, at, opts.show_deleted).await?,
     };
     for item in &items {
         if cx.stopped() {
@@ -425,11 +429,18 @@ async fn restore_list_into(
     Ok(())
 }
 
-async fn all_items(catalog: &Catalog, container: Uuid, at: DateTime<Utc>) -> Result<Vec<ItemRow>, CatalogError> {
+/// Every list item of `container` at `at`; with `show_deleted`, items deleted at or before `at` too.
+async fn all_items(
+    catalog: &Catalog,
+    container: Uuid,
+    at: DateTime<Utc>,
+    show_deleted: bool,
+) -> Result<Vec<ItemRow>, CatalogError> {
     let mut out = Vec::new();
     let mut offset = 0;
     loop {
-        let page = catalog.items_at(&ItemQuery::new(container, at).kind(ItemKind::Any).page(offset, PAGE)).await?;
+        let q = ItemQuery::new(container, at).show_deleted(show_deleted).kind(ItemKind::Any).page(offset, PAGE);
+        let page = catalog.items_at(&q).await?;
         let n = page.rows.len() as i64;
         out.extend(page.rows);
         offset += n;
@@ -694,9 +705,15 @@ impl ListRestorer<'_> {
 
     /// Restores one list item; `Ok(None)` when it was skipped (already recorded).
     async fn try_restore_item(&mut self, item: &ItemRow) -> ItemResult<Option<(String, String)>> {
+        if item.deleted && !self.opts.deleted_items {
+            self.skip(item, "deleted item (excluded)");
+            return Ok(None);
+        }
         let wanted = sp_write::writable_fields(item.state.fields.as_ref().unwrap_or(&Value::Null));
         let Some(existing) = self.existing(item).await? else {
-            if !self.opts.deleted_items {
+            // Gone from the original list since the backup; in another list a missing item is simply new there
+            // (the target's content never decides what `deleted_items` means).
+            if self.opts.target == SpTarget::Original && !self.opts.deleted_items {
                 self.skip(item, "deleted item (excluded)");
                 return Ok(None);
             }

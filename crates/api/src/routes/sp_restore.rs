@@ -257,7 +257,7 @@ fn options(body: &Obj, form: Form, site: &SiteCx) -> Result<SpRestoreOptions, Ap
     };
     o.changed_items = body.bool("changedItems")?.unwrap_or(true);
     o.deleted_items = body.bool("deletedItems")?.unwrap_or(true);
-    // Library documents deleted before the point in time are restorable in a session that shows them.
+    // Library documents and list items deleted before the point in time are restorable in a session that shows them.
     o.show_deleted = site.session.show_deleted;
     o.restore_permissions = body.bool("restorePermissions")?.unwrap_or(false);
     o.send_shared_links_notification = body.bool("sendSharedLinksNotification")?.unwrap_or(false);

@@ -486,3 +486,61 @@ async fn v7_item_restore_with_a_device_code() {
     let (st, _) = s.post(&path, Some(&s.token), json!({"userCode": code})).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
 }
+
+/// A list item deleted through Graph before the restore point, in a v7 session that shows deleted items: restored
+/// by id with its columns and attachments (read back through Graph and the tenant); a whole-list restore with
+/// `deletedItems: false` leaves a second deleted item gone, with the default it brings it back.
+#[tokio::test]
+async fn v7_list_items_deleted_before_the_point_come_back_in_a_show_deleted_session() {
+    let s = TestServer::start(DEFAULT_SEED).await;
+    let sp = prepare(&s).await;
+    let site_graph = s.tenant.emu.emu.state().lists[&sp.list_graph].site_id.clone();
+    let items_path = format!("/sites/{site_graph}/lists/{}/items", sp.list_graph);
+    let gone = with_attachments(&s, &sp.list_graph);
+    let other = rows(&s, &sp.list_graph).into_iter().find(|r| !r.3 && r.0 != gone.0).unwrap();
+    for id in [gone.0, other.0] {
+        s.graph(Method::DELETE, &format!("{items_path}/{id}"), None, None).await;
+    }
+    s.backup().await;
+    let sid = s.explore(7, "Vesp", None).await;
+    let base = format!("/v7/RestoreSessions/{sid}/Organization/Sites/{}", sp.site);
+    // Live items as Graph lists them, by title: (id, fields).
+    let graph_items = || async {
+        let v = s.graph(Method::GET, &format!("{items_path}?expand=fields"), None, None).await;
+        v["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["fields"]["Title"].as_str().unwrap().to_string(), i.clone()))
+            .collect::<Vec<_>>()
+    };
+    let title = |r: &Row| r.1["Title"].as_str().unwrap().to_string();
+
+    let (st, b) = s
+        .post(&format!("{base}/Items/{}/Restore", api_item_id(sp.list, gone.0)), Some(&s.token), sp.creds.clone())
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!((b["restoredItemsCount"].clone(), b["failedItemsCount"].clone()), (json!(1), json!(0)), "{b}");
+    let now = graph_items().await;
+    let back: Vec<_> = now.iter().filter(|(t, _)| *t == title(&gone)).collect();
+    assert_eq!(back.len(), 1, "re-created once");
+    let new_id: u64 = back[0].1["id"].as_str().unwrap().parse().unwrap();
+    assert_ne!(new_id, gone.0);
+    for (k, v) in &gone.1 {
+        assert_eq!(&back[0].1["fields"][k], v, "column {k}");
+    }
+    let restored = rows(&s, &sp.list_graph).into_iter().find(|r| r.0 == new_id).unwrap();
+    assert_eq!(restored.2, gone.2, "attachment names and bytes");
+    assert!(!now.iter().any(|(t, _)| *t == title(&other)));
+
+    // The whole list: deletedItems false leaves the other deleted item gone; the default restores it.
+    let list = format!("{base}/Lists/{}/restore", sp.list);
+    let (st, b) = s.post(&list, Some(&s.token), body(&sp.creds, json!({"deletedItems": false}))).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["restoredItemsCount"], json!(0), "{b}");
+    assert!(!graph_items().await.iter().any(|(t, _)| *t == title(&other)));
+    let (st, b) = s.post(&list, Some(&s.token), sp.creds.clone()).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!((b["restoredItemsCount"].clone(), b["failedItemsCount"].clone()), (json!(1), json!(0)), "{b}");
+    assert_eq!(graph_items().await.iter().filter(|(t, _)| *t == title(&other)).count(), 1);
+}

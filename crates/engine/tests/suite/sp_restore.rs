@@ -399,3 +399,129 @@ async fn library_documents_renamed_moved_or_deleted_before_the_point_are_put_bac
     let back = drive_files(&env, &drive).into_iter().find(|f| !f.5 && f.1 == gone.1 && f.2 == gone.2);
     assert_eq!(back.expect("back at its path").3, gone.3);
 }
+
+/// A list item as Graph and SharePoint REST return it: writable columns and (attachment name, bytes), sorted.
+type GraphItem = (serde_json::Map<String, Value>, Vec<(String, Vec<u8>)>);
+
+/// The live items of a list read back through Graph (columns) and SharePoint REST (attachments), by title.
+async fn graph_items(env: &Env, site_id: &str, list: &str) -> Vec<(String, GraphItem)> {
+    let site = m365::sp_write::site(&env.client, site_id).await.unwrap();
+    let mut out = Vec::new();
+    for v in m365::sp_write::items(&env.client, site_id, list).await.unwrap() {
+        let id = v["id"].as_str().unwrap().to_string();
+        let fields = m365::sp_write::writable_fields(&v["fields"]);
+        let mut attachments = Vec::new();
+        for name in m365::sp_write::attachments(&env.client, &site, list, &id).await.unwrap() {
+            let bytes = m365::sp_write::attachment_bytes(&env.client, &site, list, &id, &name).await.unwrap();
+            attachments.push((name, bytes.to_vec()));
+        }
+        attachments.sort();
+        out.push((fields["Title"].as_str().unwrap().to_string(), (fields, attachments)));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+fn by_title<'a>(items: &'a [(String, GraphItem)], t: &str) -> Vec<&'a GraphItem> {
+    items.iter().filter(|(title, _)| title == t).map(|(_, i)| i).collect()
+}
+
+/// Deletes a list item through Graph, as a user would.
+async fn graph_delete_item(env: &Env, site_id: &str, list: &str, id: u64) {
+    env.graph(Method::DELETE, &format!("/sites/{site_id}/lists/{list}/items/{id}"), None, None).await;
+}
+
+/// List items deleted before the restore point come back (columns and attachments) in a session that shows deleted
+/// items: selected by id, and in whole-list and site restores unless `deleted_items` is false.
+#[tokio::test]
+async fn list_items_deleted_before_the_point_are_restored_when_deleted_items_are_shown() {
+    let env = Env::new("users=1,files=2,sites=1,items=6").await;
+    let list = list_id(&env, "/sites/finance", "Issues");
+    let (site_id, _) = site_of(&env, "/sites/finance");
+    env.backup().await;
+    let before = graph_items(&env, &site_id, &list).await;
+    let ids: Vec<u64> = live(&env, &list).iter().map(|i| i.id).collect();
+    let with_att = live(&env, &list).into_iter().find(|i| !i.attachments.is_empty()).expect("seed has attachments");
+    let plain: Vec<LI> = live(&env, &list).into_iter().filter(|i| i.id != with_att.id).take(2).collect();
+    let (by_id, in_list, in_site) = (with_att.clone(), plain[0].clone(), plain[1].clone());
+    for i in [&by_id, &in_list, &in_site] {
+        graph_delete_item(&env, &site_id, &list, i.id).await;
+    }
+    assert_eq!(live(&env, &list).len(), ids.len() - 3);
+    let at = env.backup().await.restore_point.unwrap().backup_time;
+    let cid = list_container(&env, &list, at).await;
+    let shown = SpRestoreOptions { show_deleted: true, ..SpRestoreOptions::original() };
+    let restored = |title: &str, now: &[(String, GraphItem)]| {
+        let want = by_title(&before, title);
+        assert_eq!(by_title(now, title), want, "'{title}' back once, with its columns and attachments");
+    };
+
+    // By id: not part of a session without deleted items; restored in one that shows them.
+    let sel = ListSelection::Items(vec![by_id.id.to_string()]);
+    assert!(restore_list(cx(&env), cid, at, &sel, &SpRestoreOptions::original()).await.is_err(), "not shown");
+    let stats = restore_list(cx(&env), cid, at, &sel, &shown).await.unwrap();
+    assert_eq!((stats.items.restored, stats.items.failed), (1, 0), "{:?}", stats.items.items);
+    let now = graph_items(&env, &site_id, &list).await;
+    assert!(!by_id.attachments.is_empty());
+    restored(title(&by_id), &now);
+    assert!(by_title(&now, title(&in_list)).is_empty());
+
+    // Whole list, deleted items excluded: nothing comes back.
+    let excluded = SpRestoreOptions { deleted_items: false, ..shown.clone() };
+    let stats = restore_list(cx(&env), cid, at, &ListSelection::Whole, &excluded).await.unwrap();
+    assert_eq!(stats.items.restored, 0, "{:?}", stats.items.items);
+    assert!(by_title(&graph_items(&env, &site_id, &list).await, title(&in_list)).is_empty());
+
+    // Whole list with deleted items: the other two come back, the one restored by id is not doubled.
+    let stats = restore_list(cx(&env), cid, at, &ListSelection::Whole, &shown).await.unwrap();
+    assert_eq!((stats.items.restored, stats.items.failed), (2, 0), "{:?}", stats.items.items);
+    let now = graph_items(&env, &site_id, &list).await;
+    for i in [&by_id, &in_list, &in_site] {
+        restored(title(i), &now);
+    }
+    assert_eq!(now.len(), ids.len());
+
+    // Site restore: a deleted item of the list comes back too.
+    let again = live(&env, &list).into_iter().find(|i| title(i) == title(&in_site)).unwrap();
+    graph_delete_item(&env, &site_id, &list, again.id).await;
+    let at = env.backup().await.restore_point.unwrap().backup_time;
+    let sid = site_container(&env, &site_id, at).await;
+    let stats = restore_site(cx(&env), sid, at, false, &shown).await.unwrap();
+    assert_eq!(stats.items.failed, 0, "{:?}", stats.items.items);
+    restored(title(&in_site), &graph_items(&env, &site_id, &list).await);
+}
+
+/// `deleted_items: false` into another list skips only items deleted in the backup; what the target list holds does
+/// not matter (a new list holds nothing, and everything live is copied).
+#[tokio::test]
+async fn deleted_items_false_into_another_list_skips_only_items_deleted_in_the_backup() {
+    let env = Env::new("users=1,files=2,sites=2,items=5").await;
+    let list = list_id(&env, "/sites/finance", "Issues");
+    let (site_id, _) = site_of(&env, "/sites/finance");
+    let (other_id, other_url) = site_of(&env, "/sites/marketing");
+    let before = graph_items(&env, &site_id, &list).await;
+    let gone = live(&env, &list).into_iter().find(|i| !i.attachments.is_empty()).unwrap();
+    env.backup().await;
+    graph_delete_item(&env, &site_id, &list, gone.id).await;
+    let at = env.backup().await.restore_point.unwrap().backup_time;
+    let cid = list_container(&env, &list, at).await;
+    let to = |name: &str, deleted_items: bool| SpRestoreOptions {
+        target: SpTarget::To { site_url: Some(other_url.clone()), list: Some(name.into()) },
+        deleted_items,
+        show_deleted: true,
+        ..SpRestoreOptions::original()
+    };
+
+    // false: the four live items are copied into the new (empty) list, the deleted one is skipped.
+    let stats = restore_list(cx(&env), cid, at, &ListSelection::Whole, &to("Copy A", false)).await.unwrap();
+    assert_eq!((stats.items.restored, stats.items.skipped, stats.items.failed), (4, 1, 0), "{:?}", stats.items.items);
+    let copy = graph_items(&env, &other_id, &list_id(&env, "/sites/marketing", "Copy A")).await;
+    let without: Vec<_> = before.iter().filter(|(t, _)| t != title(&gone)).cloned().collect();
+    assert_eq!(copy, without);
+
+    // true: the deleted one is copied as well.
+    let stats = restore_list(cx(&env), cid, at, &ListSelection::Whole, &to("Copy B", true)).await.unwrap();
+    assert_eq!((stats.items.restored, stats.items.failed), (5, 0), "{:?}", stats.items.items);
+    let copy = graph_items(&env, &other_id, &list_id(&env, "/sites/marketing", "Copy B")).await;
+    assert_eq!(copy, before);
+}
