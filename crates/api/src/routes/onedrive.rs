@@ -157,7 +157,7 @@ impl Drive {
         Ok(Drive { drive, hrefs })
     }
 
-    fn version(&self) -> ApiVersion {
+    pub(crate) fn version(&self) -> ApiVersion {
         self.hrefs.version()
     }
 

@@ -537,20 +537,34 @@ macro_rules! handler {
     };
 }
 
-handler!(
-    /// Restore a whole OneDrive to its original location.
-    #[utoipa::path(
-        post,
-        path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/restore",
-        tag = "OneDrive restore",
-        description = "Matched by id. An item renamed or moved since the backup: `Overwrite` renames/moves it back (same id and \
+/// What a restore to the original location does (the OpenAPI description of the whole-OneDrive and document forms).
+const RESTORE_TO_ORIGINAL: &str =
+    "Matched by id. An item renamed or moved since the backup: `Overwrite` renames/moves it back (same id and \
 history; content written only when it differs), `Keep` writes a `(Restored <time>)` copy at the original path. An \
 item gone from the tenant goes back to its backed-up path, missing folders re-created. `deletedItems` (default \
 true): false skips items gone from the tenant and items deleted in the backup; in a session explored with \
 `showDeleted`, items deleted before its point in time are restored (by id, and in whole-OneDrive and folder \
 restores), otherwise they are not part of the session. `changedItems` (default true): false skips items that still \
 exist, so only missing items come back. v8 answers `{sessionId}` and restores in the background; v6/v7 answer \
-`RESTItemRestoreStatistics`.",
+`RESTItemRestoreStatistics`.";
+
+/// What a copyTo does (the OpenAPI description of the whole-OneDrive and document forms).
+const COPY_TO: &str =
+    "Copies below `folder` of the target OneDrive (`oneDrive.id`, default: the source), keeping the folder \
+structure; what the target folder already holds never decides what is copied. `deletedItems` (default true): \
+whether items deleted in the backup (shown by a session explored with `showDeleted`) are copied; false copies only \
+the items that existed at the session's point in time. `changedItems` (default true): whether all versions of the \
+documents may be copied (vendor: \"all versions of OneDrive items will be copied\"): true writes what \
+`documentVersion` asks (`Last` or `All`), false only the last version. `documentLastVersionAction`: `Overwrite` \
+replaces a file of the same path, `Merge` adds the copied versions to it.";
+
+handler!(
+    /// Restore a whole OneDrive to its original location.
+    #[utoipa::path(
+        post,
+        path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/restore",
+        tag = "OneDrive restore",
+        description = RESTORE_TO_ORIGINAL,
         params(
             ("version" = String, Path, description = "API version: v6 … v8 (v2–v5: the …/Action form)"),
             ("id" = String, Path, description = "Restore session id (type Veod)"),
@@ -575,13 +589,7 @@ handler!(
         post,
         path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/copyTo",
         tag = "OneDrive restore",
-        description = "Copies below `folder` of the target OneDrive (`oneDrive.id`, default: the source), keeping the folder \
-structure; what the target folder already holds never decides what is copied. `deletedItems` (default true): \
-whether items deleted in the backup (shown by a session explored with `showDeleted`) are copied; false copies only \
-the items that existed at the session's point in time. `changedItems` (default true): whether all versions of the \
-documents may be copied (vendor: \"all versions of OneDrive items will be copied\"): true writes what \
-`documentVersion` asks (`Last` or `All`), false only the last version. `documentLastVersionAction`: `Overwrite` \
-replaces a file of the same path, `Merge` adds the copied versions to it.",
+        description = COPY_TO,
         params(
             ("version" = String, Path, description = "API version: v6 … v8 (v2–v5: the …/Action form)"),
             ("id" = String, Path, description = "Restore session id (type Veod)"),
@@ -628,14 +636,7 @@ handler!(
         post,
         path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/restore",
         tag = "OneDrive restore",
-        description = "Matched by id. An item renamed or moved since the backup: `Overwrite` renames/moves it back (same id and \
-history; content written only when it differs), `Keep` writes a `(Restored <time>)` copy at the original path. An \
-item gone from the tenant goes back to its backed-up path, missing folders re-created. `deletedItems` (default \
-true): false skips items gone from the tenant and items deleted in the backup; in a session explored with \
-`showDeleted`, items deleted before its point in time are restored (by id, and in whole-OneDrive and folder \
-restores), otherwise they are not part of the session. `changedItems` (default true): false skips items that still \
-exist, so only missing items come back. v8 answers `{sessionId}` and restores in the background; v6/v7 answer \
-`RESTItemRestoreStatistics`.",
+        description = RESTORE_TO_ORIGINAL,
         params(
             ("version" = String, Path, description = "API version: v6 … v8 (v2–v5: the …/Action form)"),
             ("id" = String, Path, description = "Restore session id (type Veod)"),
@@ -661,13 +662,7 @@ handler!(
         post,
         path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/copyTo",
         tag = "OneDrive restore",
-        description = "Copies below `folder` of the target OneDrive (`oneDrive.id`, default: the source), keeping the folder \
-structure; what the target folder already holds never decides what is copied. `deletedItems` (default true): \
-whether items deleted in the backup (shown by a session explored with `showDeleted`) are copied; false copies only \
-the items that existed at the session's point in time. `changedItems` (default true): whether all versions of the \
-documents may be copied (vendor: \"all versions of OneDrive items will be copied\"): true writes what \
-`documentVersion` asks (`Last` or `All`), false only the last version. `documentLastVersionAction`: `Overwrite` \
-replaces a file of the same path, `Merge` adds the copied versions to it.",
+        description = COPY_TO,
         params(
             ("version" = String, Path, description = "API version: v6 … v8 (v2–v5: the …/Action form)"),
             ("id" = String, Path, description = "Restore session id (type Veod)"),

@@ -167,6 +167,25 @@ async fn onedrive_page(
     Ok(ok(&page_of(ctx, paging, results, total, version)))
 }
 
+/// Searches `scope` inside the one OneDrive `d` at the session's instant, with its showDeleted flag.
+async fn search_drive(
+    state: &AppState,
+    ctx: &PageContext,
+    paging: Paging,
+    query: &LenientQuery,
+    body: &Obj,
+    d: Drive,
+    scope: SearchScope,
+) -> Result<Response, ApiError> {
+    let kind = item_type(query, "Documents")?;
+    let terms = terms(body)?;
+    let sd = d.session_drive();
+    let (id, at, show_deleted, version) = (sd.id(), sd.at, sd.session.show_deleted, d.version());
+    let (found, total) = search_page(state, scope, at, show_deleted, kind, terms, paging).await?;
+    let drives = HashMap::from([(id, d)]);
+    onedrive_page(state, ctx, paging, &drives, found, total, version).await
+}
+
 /// Search every OneDrive of a restore session (v6+).
 #[utoipa::path(
     post,
@@ -258,14 +277,8 @@ async fn search_onedrive(
     let version = hrefs.version();
     require_verb_era(version)?;
     let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
-    let kind = item_type(&query, "Documents")?;
-    let terms = terms(&body)?;
-    let sd = d.session_drive();
-    let scope = SearchScope::Containers(vec![sd.id()]);
-    let (at, show_deleted) = (sd.at, sd.session.show_deleted);
-    let (found, total) = search_page(&state, scope, at, show_deleted, kind, terms, paging).await?;
-    let drives = HashMap::from([(sd.id(), d)]);
-    onedrive_page(&state, &ctx, paging, &drives, found, total, version).await
+    let scope = SearchScope::Containers(vec![d.session_drive().id()]);
+    search_drive(&state, &ctx, paging, &query, &body, d, scope).await
 }
 
 /// Search below a OneDrive folder, at any depth (v6+).
@@ -306,14 +319,8 @@ async fn search_onedrive_folder(
     require_verb_era(version)?;
     let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
     let folder = d.folder(&state, &p.item_id).await?;
-    let kind = item_type(&query, "Documents")?;
-    let terms = terms(&body)?;
-    let sd = d.session_drive();
-    let scope = SearchScope::Folder { container: sd.id(), folder: folder.item_id };
-    let (at, show_deleted) = (sd.at, sd.session.show_deleted);
-    let (found, total) = search_page(&state, scope, at, show_deleted, kind, terms, paging).await?;
-    let drives = HashMap::from([(sd.id(), d)]);
-    onedrive_page(&state, &ctx, paging, &drives, found, total, version).await
+    let scope = SearchScope::Folder { container: d.session_drive().id(), folder: folder.item_id };
+    search_drive(&state, &ctx, paging, &query, &body, d, scope).await
 }
 
 // ---------------------------------------------------------------------------------------------------------------
