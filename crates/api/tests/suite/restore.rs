@@ -161,32 +161,10 @@ async fn v7_restore_of_a_folder_and_of_the_whole_onedrive() {
 
 #[tokio::test]
 async fn v7_restore_with_an_application_certificate() {
-    use base64::Engine;
-    use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
     let s = TestServer::start(DEFAULT_SEED).await;
     prepare(&s);
-    let client_id = emulator::seed::default_app(&s.tenant.emu.emu.state()).client_id;
     // A new certificate of the organization's application, handed over as a password-protected PFX.
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["restore".into()]).unwrap().self_signed(&key).unwrap();
-    let r = s
-        .tenant
-        .http
-        .post(format!("{}/_emulator/apps/{client_id}/certificates", s.tenant.emu.base_url()))
-        .json(&json!({"certificate": cert.pem()}))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
-    let mut store = KeyStore::new();
-    let chain = PrivateKeyChain::new(
-        vec![1u8, 2, 3],
-        PrivateKey::from_der(&key.serialize_der()).unwrap(),
-        [Certificate::from_der(cert.der()).unwrap()],
-    );
-    store.add_entry("restore", KeyStoreEntry::PrivateKeyChain(chain));
-    let pfx = store.writer("pfx pass").write().unwrap();
-    let pfx_b64 = base64::engine::general_purpose::STANDARD.encode(pfx);
+    let (client_id, pfx_b64) = s.application_certificate("pfx pass").await;
 
     let t1 = s.t1.to_rfc3339();
     let sid = s.explore(7, "Veod", Some(&t1)).await;

@@ -4,25 +4,9 @@
 
 use crate::common;
 
-use std::time::{Duration, Instant};
-
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-/// Polls the v8 session until it is stopped; returns it.
-async fn wait_stopped(s: &TestServer, id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (st, b) = s.get(&format!("/v8/RestoreSessions/{id}"), Some(&s.token)).await;
-        assert_eq!(st, StatusCode::OK, "{b}");
-        if b["state"] == "Stopped" {
-            return b;
-        }
-        assert!(Instant::now() < deadline, "the restore job did not finish: {b}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 async fn events(s: &TestServer, id: &str) -> Vec<Value> {
     let (st, b) = s.get(&format!("/v8/RestoreSessions/{id}/Events?limit=1000"), Some(&s.token)).await;
@@ -62,7 +46,7 @@ async fn v8_restore_runs_in_the_background_and_one_failing_item_does_not_stop_th
     assert_ne!(op, sid, "a restore operation session of its own");
     assert_eq!(b.as_object().unwrap().len(), 1, "{b}");
 
-    let session = wait_stopped(&s, &op).await;
+    let session = s.wait_stopped(&op).await;
     assert_eq!(session["result"], "Warning", "{session}");
     assert_eq!(session["type"], "Veod");
     // The edited document is restored although the other one failed.
@@ -88,7 +72,7 @@ async fn v8_restore_runs_in_the_background_and_one_failing_item_does_not_stop_th
     let (st, b) = s.post(&path, Some(&s.token), body).await;
     assert_eq!(st, StatusCode::OK, "{b}");
     let op2 = b["sessionId"].as_str().unwrap().to_string();
-    let session = wait_stopped(&s, &op2).await;
+    let session = s.wait_stopped(&op2).await;
     assert_eq!(session["result"], "Success", "{session}");
     let back = live_child(&s, &parent, &s.changes.deleted_name).expect("restored by name");
     assert_eq!(tenant_item(&s, &back).unwrap().0, backed_up_hash(&s, &deleted).await);
@@ -131,7 +115,7 @@ async fn per_version_restore_and_copy() {
     let (_, count_before, _) = tenant_item(&s, &edited).unwrap();
     let (st, b) = s.post(&format!("{doc}/Versions/1/restore"), Some(&s.token), creds.clone()).await;
     assert_eq!(st, StatusCode::OK, "{b}");
-    let session = wait_stopped(&s, b["sessionId"].as_str().unwrap()).await;
+    let session = s.wait_stopped(b["sessionId"].as_str().unwrap()).await;
     assert_eq!(session["result"], "Success", "{session}");
     let (hash, count, _) = tenant_item(&s, &edited).unwrap();
     assert_eq!((hash, count), (oldest.clone(), count_before + 1));
@@ -266,7 +250,7 @@ async fn device_code_sign_in_for_restores() {
     let (_, session) = s.get(&format!("/v8/RestoreSessions/{op}"), Some(&s.token)).await;
     assert_eq!(session["state"], "Working", "waiting for approval: {session}");
     approve(code).await;
-    let session = wait_stopped(&s, &op).await;
+    let session = s.wait_stopped(&op).await;
     assert_eq!(session["result"], "Success", "{session}");
     assert_eq!(tenant_item(&s, &edited).unwrap().0, backed_up_hash(&s, &edited).await);
 }
@@ -349,7 +333,7 @@ async fn bulk_restore_and_plural_copies() {
     let (st, b) =
         s.post(&format!("/v8/RestoreSessions/{sid8}/Organization/OneDrives/restore"), Some(&s.token), body).await;
     assert_eq!(st, StatusCode::OK, "{b}");
-    let session = wait_stopped(&s, b["sessionId"].as_str().unwrap()).await;
+    let session = s.wait_stopped(b["sessionId"].as_str().unwrap()).await;
     assert_eq!(session["result"], "Success", "{session}");
     assert_eq!(tenant_item(&s, &edited).unwrap().0, backed_up_hash(&s, &edited).await);
 
@@ -361,7 +345,7 @@ async fn bulk_restore_and_plural_copies() {
         .await;
     assert_eq!(st, StatusCode::OK, "{b}");
     let op = b["sessionId"].as_str().unwrap().to_string();
-    assert_eq!(wait_stopped(&s, &op).await["result"], "Success");
+    assert_eq!(s.wait_stopped(&op).await["result"], "Success");
     let (_, stats) = s.get(&format!("/v8/RestoreSessions/{op}/Statistics"), Some(&s.token)).await;
     assert_eq!(stats["restoredItemsCount"], 2, "{stats}");
     let plural = {

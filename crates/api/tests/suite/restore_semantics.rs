@@ -5,8 +5,6 @@
 
 use crate::common;
 
-use std::time::{Duration, Instant};
-
 use common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -92,20 +90,6 @@ async fn backed_up_parent(s: &TestServer, id: &str) -> String {
     row.state.parent_id.unwrap_or_else(|| "root".into())
 }
 
-/// Polls a v8 restore operation until it stops; returns it.
-async fn wait_stopped(s: &TestServer, id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (st, b) = s.get(&format!("/v8/RestoreSessions/{id}"), Some(&s.token)).await;
-        assert_eq!(st, StatusCode::OK, "{b}");
-        if b["state"] == "Stopped" {
-            return b;
-        }
-        assert!(Instant::now() < deadline, "the restore job did not finish: {b}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 /// A v6–v8 session explored at `at` with `showDeleted` as given.
 async fn explore_with(s: &TestServer, version: u8, at: &str, show_deleted: bool) -> String {
     let body = json!({"type": "Veod", "datetime": at, "showDeleted": show_deleted, "showAllVersions": true});
@@ -156,7 +140,7 @@ async fn items_deleted_before_the_restore_point_come_back_in_every_era() {
     let path = format!("/v8/RestoreSessions/{sid}/Organization/OneDrives/{od}/Documents/{deleted}/restore");
     let (st, b) = s.post(&path, Some(&s.token), creds.clone()).await;
     assert_eq!(st, StatusCode::OK, "{b}");
-    let job = wait_stopped(&s, b["sessionId"].as_str().unwrap()).await;
+    let job = s.wait_stopped(b["sessionId"].as_str().unwrap()).await;
     assert_eq!(job["result"], "Success", "{job}");
     let back = child(&s, &parent, &name).await.expect("v8: restored to its original folder");
     assert_eq!(hash(&back), want);
@@ -306,7 +290,7 @@ async fn renamed_and_moved_items_go_back_to_their_name_and_folder() {
     let path = format!("/v8/RestoreSessions/{sid}/Organization/OneDrives/{od}/restore");
     let (st, b) = s.post(&path, Some(&s.token), creds.clone()).await;
     assert_eq!(st, StatusCode::OK, "{b}");
-    let job = wait_stopped(&s, b["sessionId"].as_str().unwrap()).await;
+    let job = s.wait_stopped(b["sessionId"].as_str().unwrap()).await;
     assert_eq!(job["result"], "Success", "{job}");
     let now = item(&s, &moved).await.expect("same id");
     let want_parent = if moved_parent == "root" { root.clone() } else { moved_parent };
@@ -448,28 +432,7 @@ fn tenant_bytes(s: &TestServer, id: &str) -> Vec<u8> {
 /// The restore body of the application-certificate mode: a new certificate of the organization's application,
 /// registered in the emulator and handed over as a password-protected base64 PFX.
 async fn application_certificate_body(s: &TestServer) -> Value {
-    use base64::Engine;
-    use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
-    let client_id = emulator::seed::default_app(&s.tenant.emu.emu.state()).client_id;
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["semantics".into()]).unwrap().self_signed(&key).unwrap();
-    let r = s
-        .tenant
-        .http
-        .post(format!("{}/_emulator/apps/{client_id}/certificates", s.tenant.emu.base_url()))
-        .json(&json!({"certificate": cert.pem()}))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-    let mut store = KeyStore::new();
-    let chain = PrivateKeyChain::new(
-        vec![5u8],
-        PrivateKey::from_der(&key.serialize_der()).unwrap(),
-        [Certificate::from_der(cert.der()).unwrap()],
-    );
-    store.add_entry("semantics", KeyStoreEntry::PrivateKeyChain(chain));
-    let pfx = base64::engine::general_purpose::STANDARD.encode(store.writer("pfx pass").write().unwrap());
+    let (client_id, pfx) = s.application_certificate("pfx pass").await;
     json!({"applicationId": client_id, "applicationCertificate": pfx, "applicationCertificatePassword": "pfx pass",
         "documentAction": "Overwrite"})
 }
@@ -520,7 +483,7 @@ async fn restore_document(s: &TestServer, creds: &Credentials, version: u8, at: 
     let (st, b) = s.post(&path, Some(&s.token), body).await;
     assert_eq!(st, StatusCode::OK, "v{version} {path}: {b}");
     if version >= 8 {
-        let job = wait_stopped(s, b["sessionId"].as_str().unwrap()).await;
+        let job = s.wait_stopped(b["sessionId"].as_str().unwrap()).await;
         assert_eq!(job["result"], "Success", "v{version}: {job}");
     } else {
         assert_eq!((b["restoredItemsCount"].clone(), b["failedItemsCount"].clone()), (json!(1), json!(0)), "{b}");

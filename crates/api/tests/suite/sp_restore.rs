@@ -3,8 +3,6 @@
 
 use crate::common;
 
-use std::time::{Duration, Instant};
-
 use api::routes::restore::{set_access, RestoreAccess};
 use common::*;
 use m365::Endpoints;
@@ -147,19 +145,6 @@ fn library_files(s: &TestServer, drive: &str) -> Vec<(String, String, Vec<u8>)> 
         .collect();
     v.sort();
     v
-}
-
-async fn wait_stopped(s: &TestServer, id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (st, b) = s.get(&format!("/v8/RestoreSessions/{id}"), Some(&s.token)).await;
-        assert_eq!(st, StatusCode::OK, "{b}");
-        if b["state"] == "Stopped" {
-            return b;
-        }
-        assert!(Instant::now() < deadline, "the restore job did not finish: {b}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 fn body(creds: &Value, extra: Value) -> Value {
@@ -305,7 +290,7 @@ async fn v8_item_restore_runs_in_the_background() {
     let (st, b) = s.post(&path, Some(&s.token), sp.creds.clone()).await;
     assert_eq!(st, StatusCode::OK, "{b}");
     let op = b["sessionId"].as_str().expect("sessionId").to_string();
-    let session = wait_stopped(&s, &op).await;
+    let session = s.wait_stopped(&op).await;
     assert_eq!(session["result"], "Success", "{session}");
     let now = rows(&s, &sp.list_graph).into_iter().find(|r| r.0 == changed.0).unwrap();
     assert_eq!((now.1, now.2), (changed.1, changed.2));
@@ -404,30 +389,9 @@ async fn v5_and_v2_action_bodies() {
 /// SharePoint audience from the same certificate; a wrong PFX password is a 400 and writes nothing.
 #[tokio::test]
 async fn v7_restore_with_an_application_certificate() {
-    use base64::Engine;
-    use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
     let s = TestServer::start(DEFAULT_SEED).await;
     let sp = prepare(&s).await;
-    let client_id = emulator::seed::default_app(&s.tenant.emu.emu.state()).client_id;
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["sp-restore".into()]).unwrap().self_signed(&key).unwrap();
-    let r = s
-        .tenant
-        .http
-        .post(format!("{}/_emulator/apps/{client_id}/certificates", s.tenant.emu.base_url()))
-        .json(&json!({"certificate": cert.pem()}))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
-    let mut store = KeyStore::new();
-    let chain = PrivateKeyChain::new(
-        vec![7u8],
-        PrivateKey::from_der(&key.serialize_der()).unwrap(),
-        [Certificate::from_der(cert.der()).unwrap()],
-    );
-    store.add_entry("sp", KeyStoreEntry::PrivateKeyChain(chain));
-    let pfx = base64::engine::general_purpose::STANDARD.encode(store.writer("pfx pass").write().unwrap());
+    let (client_id, pfx) = s.application_certificate("pfx pass").await;
 
     let gone = with_attachments(&s, &sp.list_graph);
     delete_item(&s, &sp.list_graph, gone.0);

@@ -353,6 +353,48 @@ impl TestServer {
         self.call(Method::POST, path, token, None).await
     }
 
+    /// Polls a v8 restore operation session until it is `Stopped` (at most 60 s); returns it.
+    pub async fn wait_stopped(&self, id: &str) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let (st, b) = self.get(&format!("/v8/RestoreSessions/{id}"), Some(&self.token)).await;
+            assert_eq!(st, StatusCode::OK, "{b}");
+            if b["state"] == "Stopped" {
+                return b;
+            }
+            assert!(std::time::Instant::now() < deadline, "the restore job did not finish: {b}");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+
+    /// A new certificate of the organization's application, registered in the emulator, for restores with an
+    /// application certificate: (application id, the key and certificate as a base64 PFX protected by `password`).
+    pub async fn application_certificate(&self, password: &str) -> (String, String) {
+        use base64::Engine;
+        use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
+        let client_id = emulator::seed::default_app(&self.tenant.emu.emu.state()).client_id;
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["restore".into()]).unwrap().self_signed(&key).unwrap();
+        let r = self
+            .tenant
+            .http
+            .post(format!("{}/_emulator/apps/{client_id}/certificates", self.tenant.emu.base_url()))
+            .json(&json!({"certificate": cert.pem()}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+        let mut store = KeyStore::new();
+        let chain = PrivateKeyChain::new(
+            vec![1u8],
+            PrivateKey::from_der(&key.serialize_der()).unwrap(),
+            [Certificate::from_der(cert.der()).unwrap()],
+        );
+        store.add_entry("restore", KeyStoreEntry::PrivateKeyChain(chain));
+        let pfx = base64::engine::general_purpose::STANDARD.encode(store.writer(password).write().unwrap());
+        (client_id, pfx)
+    }
+
     /// Starts a restore session as the admin in the era's way (v2–v5 `/Action {"explore":…}`, v6+ `/explore`) and
     /// returns its id. `kind`: `Veod`/`Vesp`/…; `datetime`: `None` = latest.
     pub async fn explore(&self, version: u8, kind: &str, datetime: Option<&str>) -> String {
