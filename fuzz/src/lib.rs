@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::path::{Component, Path};
 
-use api::dialect::{parse_value, Body, Obj, MAX_DEPTH};
+use api::edge::lenient::{parse_value, Body, Obj, MAX_DEPTH};
 use api::ApiError;
 use engine::export::{sanitize_name, MAX_NAME_BYTES};
 use engine::save::{EntryContent, ZipPlan};

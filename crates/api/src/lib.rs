@@ -1,46 +1,23 @@
 //! The Veeam Backup for Microsoft 365 compatible REST API core of vault365.
 //!
-//! * [`server::start`] — HTTPS (rustls, aws-lc-rs) on port 4443 by default; [`app`] — the complete axum app.
-//! * Versions `/v2` … `/v8`: [`version::ApiVersion`] (era: [`version::ApiVersion::is_action_era`]); paths and
-//!   query names are case-insensitive ([`paths`], [`query::LenientQuery`]).
-//! * Request bodies: [`dialect`] (lenient JSON, `LenientJson` extractor, Action-era dispatcher, date-times).
-//! * Errors: [`error::ApiError`], rendered per era by the edge middleware ([`edge`]).
-//! * Paging and HAL links: [`paging`].
-//! * Accounts and tokens: [`accounts`], [`auth`] (`CurrentUser`), `POST /vN/token`, `/vN/token/logout`.
-//! * Route modules: [`routes`] (how to add one), OpenAPI + Swagger UI: [`openapi`].
+//! Layers, each depending only on those listed before it:
+//! * [`edge`] — the Veeam dialect, knowing no resource: versions and eras ([`edge::version::ApiVersion`]),
+//!   errors per era ([`edge::error::ApiError`]), case-insensitive paths, lenient JSON and queries, paging, HAL links,
+//!   and the middleware applying them before routing.
+//! * [`store`] — API-owned tables (accounts, tokens, restore sessions, restore jobs, email settings, …).
+//! * [`ctx`] — request contexts: the caller ([`ctx::auth::CurrentUser`]) and the resources a path addresses.
+//! * [`resources`] — the operations, one module per resource family; OpenAPI + Swagger UI: [`openapi`].
+//! * [`server`] — HTTPS (rustls, aws-lc-rs) on port 4443 by default, connection caps and timeouts; [`app`] — the
+//!   complete axum app.
 
-pub mod accounts;
-pub mod auth;
-pub mod body_deadline;
-pub mod browse_util;
 pub mod config;
-pub mod conn_limits;
-mod connection;
-pub mod device_codes;
-pub mod dialect;
+pub mod ctx;
 pub mod edge;
-pub mod email_settings;
-pub mod error;
-pub mod logon_throttle;
 pub mod openapi;
-pub mod paging;
-pub mod password_pool;
-pub mod paths;
-pub mod query;
-pub mod restore_auth;
-pub mod restore_jobs;
-pub mod restore_stop;
-pub mod route_paths;
-pub mod routes;
-pub mod segments;
+pub mod resources;
 pub mod server;
-pub mod session_drive;
-pub mod session_site;
-pub mod sessions;
-pub mod sp_attachments;
 pub mod state;
-pub mod tls;
-pub mod version;
+pub mod store;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
@@ -49,21 +26,21 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 
 pub use config::{ApiConfig, ConnectionLimits};
-pub use error::ApiError;
+pub use edge::error::ApiError;
+pub use edge::version::ApiVersion;
 pub use server::{start, RunningApi, ServerError};
 pub use state::AppState;
-pub use version::ApiVersion;
 
 /// The complete application: the route modules (protected ones behind the bearer check), the Swagger UI, the
 /// fallback, the body limit (`state.max_body_bytes`), a catch-panic layer, and — outermost, before routing — the
 /// edge middleware. Serve it over any transport (the server uses TLS; tests may call it with `tower::ServiceExt`).
 pub fn app(state: AppState) -> Router {
-    let protected = routes::protected().route_layer(from_fn_with_state(state.clone(), auth::require_auth));
+    let protected = resources::protected().route_layer(from_fn_with_state(state.clone(), ctx::auth::require_auth));
     let inner: Router = Router::new()
-        .merge(routes::public())
+        .merge(resources::public())
         .merge(protected)
         .merge(openapi::swagger_router())
-        .fallback(edge::fallback)
+        .fallback(edge::middleware::fallback)
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .with_state(state);
     wrap(inner)
@@ -72,8 +49,8 @@ pub fn app(state: AppState) -> Router {
 /// Puts the edge middleware (outermost, before routing) and the catch-panic layer around a router.
 fn wrap(inner: Router) -> Router {
     let svc = ServiceBuilder::new()
-        .layer(from_fn(edge::edge))
-        .layer(CatchPanicLayer::custom(edge::panic_response))
+        .layer(from_fn(edge::middleware::edge))
+        .layer(CatchPanicLayer::custom(edge::middleware::panic_response))
         .service(inner);
     Router::new().fallback_service(svc)
 }

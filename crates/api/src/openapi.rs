@@ -42,7 +42,7 @@ pub fn document() -> OpenApi {
                 .build(),
         )
         .build();
-    doc.merge(crate::routes::openapi());
+    doc.merge(crate::resources::openapi());
     let components = doc.components.get_or_insert_with(Default::default);
     components
         .add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));

@@ -10,7 +10,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use api::{accounts, ApiConfig, AppState, ConnectionLimits, RunningApi};
+use api::store::accounts;
+use api::{ApiConfig, AppState, ConnectionLimits, RunningApi};
 use reqwest::{Client, StatusCode};
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls_pki_types::pem::PemObject;

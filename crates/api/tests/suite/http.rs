@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use api::{accounts, ApiConfig, AppState, RunningApi};
+use api::store::accounts;
+use api::{ApiConfig, AppState, RunningApi};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -341,7 +342,8 @@ async fn certificate_is_generated_once_and_valid_for_loopback() {
 async fn configured_certificate_pair() {
     let dir = tempfile::tempdir().unwrap();
     let (mut cfg, state) = state_in(dir.path()).await;
-    let (cert, key) = api::tls::ensure_self_signed(&dir.path().join("mine"), &["backup.example".into()]).unwrap();
+    let (cert, key) =
+        api::server::tls::ensure_self_signed(&dir.path().join("mine"), &["backup.example".into()]).unwrap();
     cfg.tls_cert = Some(cert.clone());
     cfg.tls_key = Some(key);
     let api = api::start(&cfg, state.clone()).await.unwrap();
@@ -409,7 +411,7 @@ fn seed_request_bodies_parse() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
         for body in json_candidates(&text) {
-            match api::dialect::Body::parse(body.as_bytes()) {
+            match api::edge::lenient::Body::parse(body.as_bytes()) {
                 Ok(obj) => {
                     parsed += 1;
                     assert!(!obj.is_empty(), "{body}");

@@ -5,7 +5,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use api::{accounts, logon_throttle, ApiConfig, AppState, RunningApi};
+use api::store::{accounts, logon_throttle};
+use api::{ApiConfig, AppState, RunningApi};
 use argon2::password_hash::{PasswordHasher, SaltString};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;

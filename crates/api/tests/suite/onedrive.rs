@@ -2,8 +2,8 @@
 
 use crate::common;
 
-use api::auth::{self, CurrentUser};
-use api::sessions::{self, NewSession, SessionKind};
+use api::ctx::auth::{self, CurrentUser};
+use api::store::sessions::{self, NewSession, SessionKind};
 use common::*;
 use repo::catalog::{ItemKind, ItemRow, RestorePoint};
 use reqwest::StatusCode;
@@ -84,7 +84,7 @@ async fn all_pages(s: &TestServer, first: &str) -> Vec<Value> {
 
 /// The first user's OneDrive items at `rp` (current and deleted), from the catalog.
 async fn catalog_items(s: &TestServer, rp: &RestorePoint) -> Vec<ItemRow> {
-    api::browse_util::walk_tree(&s.catalog, s.changes.onedrive, None, rp.backup_time, true, ItemKind::Any)
+    api::resources::browse_util::walk_tree(&s.catalog, s.changes.onedrive, None, rp.backup_time, true, ItemKind::Any)
         .await
         .unwrap()
 }

@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use api::sessions::{self, dotnet_time, SessionKind};
+use api::store::sessions::{self, dotnet_time, SessionKind};
 use chrono::{DateTime, Duration, Utc};
 use common::*;
 use reqwest::StatusCode;

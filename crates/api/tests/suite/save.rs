@@ -6,7 +6,7 @@ use crate::common;
 use std::collections::HashSet;
 use std::io::{Cursor, Read};
 
-use api::browse_util::{numbered_versions, walk_tree};
+use api::resources::browse_util::{numbered_versions, walk_tree};
 use common::*;
 use model::quickxor::QuickXor;
 use repo::catalog::{ItemKind, ItemRow};
@@ -185,7 +185,7 @@ async fn save_onedrive_items_both_eras() {
 
     // Events: one Save event per save.
     let sid_uuid = sid.parse().unwrap();
-    let (events, _) = api::sessions::list_events(&s.state, sid_uuid, 0, 1000).await.unwrap();
+    let (events, _) = api::store::sessions::list_events(&s.state, sid_uuid, 0, 1000).await.unwrap();
     assert!(events.iter().filter(|e| e.kind == "Save").count() >= 6);
     assert!(events.iter().all(|e| e.kind == "Save"));
 
@@ -410,10 +410,10 @@ async fn disconnect_mid_zip_stops_the_producer() {
     let session = sid.parse().unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let (events, _) = api::sessions::list_events(&s.state, session, 0, 10).await.unwrap();
+        let (events, _) = api::store::sessions::list_events(&s.state, session, 0, 10).await.unwrap();
         let ev = events.iter().find(|e| e.kind == "Save").expect("a Save event");
-        if ev.status != api::sessions::Outcome::Running {
-            assert_eq!(ev.status, api::sessions::Outcome::Cancelled, "{ev:?}");
+        if ev.status != api::store::sessions::Outcome::Running {
+            assert_eq!(ev.status, api::store::sessions::Outcome::Cancelled, "{ev:?}");
             break;
         }
         assert!(std::time::Instant::now() < deadline, "the producer did not stop");

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 
 use crate::common;
 
-use api::auth::CurrentUser;
-use api::sessions::{NewSession, SessionKind};
+use api::ctx::auth::CurrentUser;
+use api::store::sessions::{NewSession, SessionKind};
 use chrono::{DateTime, Utc};
 use common::*;
 use repo::catalog::{ContainerInfo, ContainerKind, ContainerQuery, ItemQuery, ItemRow};
@@ -19,7 +19,7 @@ use uuid::Uuid;
 const SP_SEED: &str = "users=2,files=40,versions=2,sites=2,items=7";
 
 async fn session(s: &TestServer, kind: SessionKind, at: DateTime<Utc>, show_deleted: bool, owner: &str) -> String {
-    let u = api::accounts::find_user(s.state.pool(), owner).await.unwrap().unwrap();
+    let u = api::store::accounts::find_user(s.state.pool(), owner).await.unwrap().unwrap();
     let new = NewSession {
         owner: CurrentUser { id: u.id, name: u.name },
         organization_id: s.org_id,
@@ -33,7 +33,7 @@ async fn session(s: &TestServer, kind: SessionKind, at: DateTime<Utc>, show_dele
         parent_id: None,
         reason: None,
     };
-    api::sessions::create(&s.state, new).await.unwrap().id.to_string()
+    api::store::sessions::create(&s.state, new).await.unwrap().id.to_string()
 }
 
 /// Every item of a container at `at` (the catalog's own listing, folder by folder).

@@ -286,7 +286,7 @@ async fn tampered_tokens_are_refused() {
         access.to_lowercase(),
         format!(" {access}x"),
         refresh.clone(),
-        api::auth::token_hash(&access),
+        api::ctx::auth::token_hash(&access),
         // A JWT-shaped token with `alg: none` and admin-looking claims.
         "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhZG1pbiIsImV4cCI6OTk5OTk5OTk5OX0.".to_string(),
     ];
@@ -294,7 +294,7 @@ async fn tampered_tokens_are_refused() {
     for f in &forged {
         let (st, body) = s.get(path, Some(f)).await;
         assert_eq!(st, StatusCode::UNAUTHORIZED, "{f}: {body}");
-        assert_eq!(body["message"], api::error::UNAUTHORIZED_MESSAGE);
+        assert_eq!(body["message"], api::edge::error::UNAUTHORIZED_MESSAGE);
     }
     // The real token still works after all that, then logout revokes it (and its refresh token) for good.
     assert_eq!(s.get(path, Some(&access)).await.0, StatusCode::OK);

@@ -5,8 +5,8 @@ use crate::common;
 
 use std::time::Duration;
 
-use api::auth::CurrentUser;
-use api::sessions::{self, NewEvent, Outcome};
+use api::ctx::auth::CurrentUser;
+use api::store::sessions::{self, NewEvent, Outcome};
 use api::ApiVersion;
 use common::*;
 use reqwest::StatusCode;
@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 async fn user(s: &TestServer, name: &str) -> CurrentUser {
-    let u = api::accounts::find_user(s.state.pool(), name).await.unwrap().unwrap();
+    let u = api::store::accounts::find_user(s.state.pool(), name).await.unwrap().unwrap();
     CurrentUser { id: u.id, name: u.name }
 }
 

@@ -4,8 +4,8 @@
 
 use crate::common;
 
-use api::auth::CurrentUser;
-use api::sessions::{NewSession, SessionKind};
+use api::ctx::auth::CurrentUser;
+use api::store::sessions::{NewSession, SessionKind};
 use chrono::{DateTime, Utc};
 use common::*;
 use repo::catalog::{ContainerInfo, ContainerKind, ContainerQuery};
@@ -28,8 +28,8 @@ async fn session_kind(
     owner: &str,
     kind: SessionKind,
 ) -> String {
-    let u = api::accounts::find_user(s.state.pool(), owner).await.unwrap().unwrap();
-    let rs = api::sessions::create(
+    let u = api::store::accounts::find_user(s.state.pool(), owner).await.unwrap().unwrap();
+    let rs = api::store::sessions::create(
         &s.state,
         NewSession {
             owner: CurrentUser { id: u.id, name: u.name },
@@ -368,7 +368,7 @@ async fn sites_lists_libraries_folders_documents_versions() {
         StatusCode::NOT_FOUND
     );
     // A stopped session cannot be browsed.
-    api::sessions::stop(&s.state, sid.parse().unwrap()).await.unwrap();
+    api::store::sessions::stop(&s.state, sid.parse().unwrap()).await.unwrap();
     let (st, e) = status(&s, &base).await;
     assert!(st == StatusCode::INTERNAL_SERVER_ERROR || st == StatusCode::CONFLICT, "{st} {e}");
 }

@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use api::routes::restore::{set_access, RestoreAccess};
+use api::resources::restore::{set_access, RestoreAccess};
 use common::*;
 use m365::Endpoints;
 use repo::catalog::{ContainerInfo, ContainerKind, ContainerQuery};
@@ -357,7 +357,7 @@ async fn v5_and_v2_action_bodies() {
     let sid2 = s.explore(2, "vesp", None).await;
     let base2 = format!("/v2/RestoreSessions/{sid2}/Organization/Sites/{}", sp.site);
     let att = &changed.2[0];
-    let att_id = api::routes::sharepoint::attachment_id(&att.0);
+    let att_id = api::resources::sharepoint::attachment_id(&att.0);
     let seed_body = json!({"save": {"Attachments": [{"id": att_id, "name": att.0, "size": att.1.len(),
         "url": "/sites/integration/Lists/myalias/Attachments/11/ItemAttachment01.txt"}]}});
     let r = s

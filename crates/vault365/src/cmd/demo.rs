@@ -69,17 +69,17 @@ pub async fn run(dir: PathBuf, port: u16) -> anyhow::Result<()> {
     }
 
     let admin_password = std::fs::read_to_string(secret_file(&data.join("admin.password"))?)?;
-    api::accounts::ensure_schema(catalog.pool()).await?;
-    if api::accounts::find_user(catalog.pool(), ADMIN).await?.is_none() {
-        api::accounts::add_user(catalog.pool(), ADMIN, &admin_password).await?;
+    api::store::accounts::ensure_schema(catalog.pool()).await?;
+    if api::store::accounts::find_user(catalog.pool(), ADMIN).await?.is_none() {
+        api::store::accounts::add_user(catalog.pool(), ADMIN, &admin_password).await?;
     }
     let repo = setup::repository(&cfg).await?;
     let state = api::AppState::new(catalog.clone(), Some(repo), &cfg.data_dir);
     // Restores write to the tenant the organization is registered with (here the emulator, not Microsoft's cloud),
     // signing in with the organization's app.
     let conn: setup::OrgConnection = serde_json::from_value(org.config.clone())?;
-    let access = api::routes::restore::RestoreAccess { endpoints: conn.endpoints, client_id: Some(conn.client_id) };
-    api::routes::restore::set_access(&state, access);
+    let access = api::resources::restore::RestoreAccess { endpoints: conn.endpoints, client_id: Some(conn.client_id) };
+    api::resources::restore::set_access(&state, access);
     let running = api::start(&cfg.api, state).await.context("starting the API server")?;
     println!(
         "vault365 demo ready url=https://{} user={ADMIN} password={admin_password} organization={ORG} emulator={}",

@@ -26,7 +26,7 @@ pub async fn run(cfg: &Config, worker: Option<crate::cmd::worker::WorkerArgs>) -
     };
     let state = api::AppState::new(catalog.clone(), Some(repo), &cfg.data_dir);
     let running = api::start(&cfg.api, state).await.context("starting the API server")?;
-    if api::accounts::list_users(catalog.pool()).await?.is_empty() {
+    if api::store::accounts::list_users(catalog.pool()).await?.is_empty() {
         tracing::warn!("no API accounts yet: create one with `vault365 user add --name NAME`");
     }
     println!("API listening on https://{} (certificate {})", running.addr, running.cert_path.display());

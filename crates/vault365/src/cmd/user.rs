@@ -29,7 +29,7 @@ fn password_from(given: Option<String>) -> anyhow::Result<String> {
 pub async fn add(cfg: &Config, name: &str, password: Option<String>) -> anyhow::Result<()> {
     let password = password_from(password)?;
     let catalog = setup::catalog(cfg).await?;
-    let user = api::accounts::add_user(catalog.pool(), name, &password).await?;
+    let user = api::store::accounts::add_user(catalog.pool(), name, &password).await?;
     println!("user added name={} id={}", user.name, user.id);
     Ok(())
 }
@@ -38,7 +38,7 @@ pub async fn add(cfg: &Config, name: &str, password: Option<String>) -> anyhow::
 pub async fn passwd(cfg: &Config, name: &str, password: Option<String>) -> anyhow::Result<()> {
     let password = password_from(password)?;
     let catalog = setup::catalog(cfg).await?;
-    api::accounts::set_password(catalog.pool(), name, &password).await?;
+    api::store::accounts::set_password(catalog.pool(), name, &password).await?;
     println!("password changed name={name}");
     Ok(())
 }
@@ -53,11 +53,11 @@ pub async fn unlock(cfg: &Config, name: Option<&str>, address: Option<&str>) -> 
         .transpose()?;
     let catalog = setup::catalog(cfg).await?;
     if let Some(name) = name {
-        let cleared = api::logon_throttle::unlock_account(catalog.pool(), name).await?;
+        let cleared = api::store::logon_throttle::unlock_account(catalog.pool(), name).await?;
         println!("{} name={name}", if cleared { "unlocked" } else { "not locked" });
     }
     if let Some(ip) = address {
-        let cleared = api::logon_throttle::unlock_address(catalog.pool(), ip).await?;
+        let cleared = api::store::logon_throttle::unlock_address(catalog.pool(), ip).await?;
         println!("{} address={ip}", if cleared { "unlocked" } else { "not locked" });
     }
     Ok(())

@@ -370,9 +370,9 @@ async fn restore_under_a_fault_storm_loses_no_item() {
     let store = repo::store::local_store(&data.join("repository")).unwrap();
     let repository = repo::store::Repository::open(store, PASSWORD).await.unwrap();
     let state = api::AppState::new(catalog, Some(repository), data.join("api"));
-    api::routes::restore::set_access(
+    api::resources::restore::set_access(
         &state,
-        api::routes::restore::RestoreAccess {
+        api::resources::restore::RestoreAccess {
             endpoints: m365::Endpoints::emulator(&emu.base_url()),
             client_id: Some(client_id),
         },

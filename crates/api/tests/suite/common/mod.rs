@@ -17,7 +17,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use api::{accounts, ApiConfig, AppState, RunningApi};
+use api::store::accounts;
+use api::{ApiConfig, AppState, RunningApi};
 use chrono::{DateTime, Utc};
 use emulator::{EmulatorConfig, RunningEmulator};
 use engine::progress::Progress;
@@ -529,9 +530,9 @@ pub fn prepare(s: &TestServer) -> String {
         let user = st.users.values().find(|u| u.user_principal_name == s.changes.upn).unwrap();
         (emulator::seed::default_app(&st).client_id, user.password.clone())
     };
-    api::routes::restore::set_access(
+    api::resources::restore::set_access(
         &s.state,
-        api::routes::restore::RestoreAccess {
+        api::resources::restore::RestoreAccess {
             endpoints: m365::Endpoints::emulator(&s.tenant.emu.base_url()),
             client_id: Some(client_id),
         },

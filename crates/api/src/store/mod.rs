@@ -1,0 +1,12 @@
+//! API-owned state in the catalog database: accounts and tokens, logon throttling, restore sessions and their
+//! events, restore jobs and their stop signals, device codes, email settings; plus the argon2 pool that hashes
+//! account passwords.
+
+pub mod accounts;
+pub mod device_codes;
+pub mod email_settings;
+pub mod logon_throttle;
+pub mod password_pool;
+pub mod restore_jobs;
+pub mod restore_stop;
+pub mod sessions;
