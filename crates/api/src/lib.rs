@@ -29,7 +29,7 @@ pub use config::{ApiConfig, ConnectionLimits};
 pub use edge::error::ApiError;
 pub use edge::version::ApiVersion;
 pub use server::{start, RunningApi, ServerError};
-pub use state::AppState;
+pub use state::{AppState, RestoreAccess};
 
 /// The complete application: the route modules (protected ones behind the bearer check), the Swagger UI, the
 /// fallback, the body limit (`state.max_body_bytes`), a catch-panic layer, and — outermost, before routing — the

@@ -11,7 +11,7 @@ use crate::edge::error::ApiError;
 use crate::edge::version::ApiVersion;
 use crate::resources::browse_util::walk_tree;
 use crate::state::AppState;
-use crate::store::sessions::{self, RestoreSession, SessionKind};
+use crate::store::sessions::{RestoreSession, SessionKind};
 
 /// See the [module docs](self).
 pub struct SessionDrive {
@@ -36,7 +36,7 @@ pub async fn veod_session(
     sid: &str,
     doing: &str,
 ) -> Result<RestoreSession, ApiError> {
-    let session = sessions::require_working_v(state, user, sid, version).await?;
+    let session = crate::ctx::working::session(state, user, sid, version).await?;
     if session.kind != SessionKind::Veod {
         return Err(ApiError::not_found(format!(
             "Restore session {} is of type {}; OneDrive items are {doing} restore sessions of type Veod.",

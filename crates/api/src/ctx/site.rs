@@ -10,7 +10,7 @@ use crate::ctx::auth::CurrentUser;
 use crate::edge::error::ApiError;
 use crate::edge::version::ApiVersion;
 use crate::state::AppState;
-use crate::store::sessions::{self, RestoreSession, SessionKind};
+use crate::store::sessions::{RestoreSession, SessionKind};
 
 /// See the [module docs](self).
 pub struct SessionSite {
@@ -39,7 +39,7 @@ pub async fn load(
     site_id: &str,
     doing: &str,
 ) -> Result<SessionSite, ApiError> {
-    let session = sessions::require_working_v(state, user, sid, version).await?;
+    let session = crate::ctx::working::session(state, user, sid, version).await?;
     if session.kind != SessionKind::Vesp {
         return Err(ApiError::not_found(format!(
             "Restore session {} is of type {}; SharePoint items are {doing} from restore sessions of type Vesp.",

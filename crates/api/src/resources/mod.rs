@@ -25,6 +25,7 @@ use crate::state::AppState;
 pub mod auth;
 pub mod browse;
 pub mod browse_util;
+pub mod email_settings;
 pub mod onedrive;
 pub mod organizations;
 pub mod restore;
