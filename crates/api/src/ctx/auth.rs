@@ -1,6 +1,9 @@
-//! The caller of a request: the bearer-token check of every protected route ([`require_auth`]) and the
-//! [`CurrentUser`] extractor. The tokens themselves are kept by [`crate::store::tokens`].
+//! The caller of a request: the bearer-token check of every protected route ([`require_auth`]), the
+//! [`CurrentUser`] extractor and the client address ([`PeerIp`]). The tokens themselves are kept by [`crate::store::tokens`].
 
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
@@ -49,6 +52,20 @@ impl FromRequestParts<AppState> for CurrentUser {
             return Ok(u.clone());
         }
         user_from_headers(state, &parts.headers).await?.ok_or_else(ApiError::unauthorized)
+    }
+}
+
+/// The client address of a request (what the logon throttle counts per address): the TCP peer the server recorded as `ConnectInfo<SocketAddr>`
+/// (`into_make_service_with_connect_info`). Routers driven without a socket, as in unit tests, have none: only the
+/// per-name throttle applies there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<PeerIp, Self::Rejection> {
+        Ok(PeerIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
     }
 }
 

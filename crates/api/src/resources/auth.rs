@@ -10,13 +10,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
-use crate::ctx::auth::{self, CurrentUser};
+use crate::ctx::auth::{self, CurrentUser, PeerIp};
 use crate::edge::error::ApiError;
 use crate::edge::lenient::Body;
 use crate::edge::version::ApiVersion;
 use crate::state::AppState;
 use crate::store::accounts::{self, AccountError};
-use crate::store::logon_throttle::{self, PeerIp};
+use crate::store::logon_throttle;
 use crate::store::password_pool;
 use crate::store::tokens::{self, IssuedTokens};
 

@@ -4,7 +4,7 @@
 //! Tables (portable SQL: `$n` placeholders, `TEXT`/`BIGINT` only, created by the catalog's migrations):
 //! * `api_users(id, name, name_key UNIQUE, password_hash, created_at, disabled)` — `name_key` is the lower-cased
 //!   name: account names are case-insensitive as Windows logons are (`DOMAIN\admin` = `domain\ADMIN`);
-//! * `api_tokens(…)` — see [`crate::ctx::auth`].
+//! * `api_tokens(…)` — see [`crate::store::tokens`].
 
 use chrono::{DateTime, Utc};
 use sqlx::{AnyPool, Row};

@@ -11,11 +11,8 @@
 //! connection came from (IPv6 by /64, the block one subscriber gets). Forwarded-for headers are ignored: anyone can
 //! write them.
 
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr};
 
-use axum::extract::connect_info::ConnectInfo;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use chrono::{Duration, Utc};
 use sqlx::{AnyPool, Row};
 
@@ -35,20 +32,6 @@ pub const FIRST_LOCK: Duration = Duration::seconds(1);
 /// The longest lock: long enough to make guessing useless, short enough that a locked-out user is not stuck for
 /// the day when no administrator is around (`vault365 user unlock` clears it at once).
 pub const MAX_LOCK: Duration = Duration::minutes(15);
-
-/// The client address of a request: the TCP peer the server recorded as `ConnectInfo<SocketAddr>`
-/// (`into_make_service_with_connect_info`). Routers driven without a socket, as in unit tests, have none: only the
-/// per-name throttle applies there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PeerIp(pub Option<IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<PeerIp, Self::Rejection> {
-        Ok(PeerIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
-    }
-}
 
 /// The throttle subject of an account name (any case, as presented).
 pub fn account_subject(name: &str) -> String {
