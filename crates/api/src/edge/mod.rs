@@ -2,6 +2,8 @@
 //! case-insensitive path canonicalisation, lenient JSON bodies and queries, paging and HAL links, and the middleware
 //! that applies them before routing.
 
+pub mod body_deadline;
+pub mod era;
 pub mod error;
 pub mod lenient;
 pub mod middleware;
