@@ -1,5 +1,6 @@
 //! The OpenAPI document's frame (title, security scheme, the version dropdown) and the Swagger UI (`/swagger`, also
-//! reachable through `/` and the vendor's `/swagger/ui/index` paths). The paths come from [`crate::router`].
+//! reachable through `/` and the vendor's `/swagger/ui/index` paths). The paths come from the route table
+//! (`router.rs`).
 
 use axum::response::Redirect;
 use axum::routing::get;

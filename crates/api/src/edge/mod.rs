@@ -5,6 +5,7 @@
 pub mod body_deadline;
 pub mod era;
 pub mod error;
+pub mod extract;
 pub mod lenient;
 pub mod middleware;
 pub mod paging;

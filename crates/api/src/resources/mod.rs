@@ -1,5 +1,5 @@
-//! The operations, one module per resource family. They are registered in [`crate::router`] (see "How to add an
-//! operation" there).
+//! The operations, one module per resource family. They are registered in the route table, `router.rs` (see "How to
+//! add an operation" there).
 
 pub mod auth;
 pub mod browse;
