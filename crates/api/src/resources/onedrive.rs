@@ -54,9 +54,6 @@ use crate::resources::route_paths::{DriveItemPath, DrivePath, DriveVersionPath, 
 use crate::state::AppState;
 use crate::store::sessions::RestoreSession;
 
-/// No literals beyond the vendor's.
-pub const SEGMENTS: &[&str] = &[];
-
 const BASE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives";
 
 /// Authenticated routes.

@@ -86,9 +86,6 @@ use crate::store::restore_jobs;
 use crate::store::restore_stop::{self, Watch};
 use crate::store::sessions::{self, RestoreSession};
 
-/// No literals beyond the vendor's.
-pub const SEGMENTS: &[&str] = &[];
-
 const DRIVES: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives";
 const BASE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}";
 

@@ -36,9 +36,6 @@ use crate::state::AppState;
 use crate::store::restore_jobs;
 use crate::store::sessions::{self, dotnet_duration, dotnet_time, ListFilter, Outcome, RestoreSession, SessionEvent};
 
-/// No literals beyond the vendor's.
-pub const SEGMENTS: &[&str] = &[];
-
 /// Authenticated routes.
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -55,9 +55,6 @@ use crate::resources::route_paths::{DriveItemPath, DrivePath, SessionPath};
 use crate::resources::sharepoint::{self, ListRef, Req, SiteRef, View};
 use crate::state::AppState;
 
-/// `search` is a vendor segment.
-pub const SEGMENTS: &[&str] = &[];
-
 const OD: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives";
 const SP: &str = "/{version}/RestoreSessions/{id}/Organization/Sites";
 

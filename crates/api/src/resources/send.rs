@@ -50,9 +50,6 @@ use crate::state::AppState;
 use crate::store::email_settings::{self, Explorer};
 use crate::store::sessions::{self, NewEvent, Outcome, RestoreSession};
 
-/// No literals beyond the vendor's (`send`, `SendTest`, `SendTestEmail`, `V…EmailSettings`).
-pub const SEGMENTS: &[&str] = &[];
-
 const BASE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}";
 
 /// Authenticated routes.

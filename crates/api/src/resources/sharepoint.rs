@@ -54,10 +54,6 @@ use crate::resources::browse_util::{
 use crate::state::AppState;
 use crate::store::sessions::{self, RestoreSession, SessionKind};
 
-/// Every literal is in the vendor table (`Sites`, `Lists`, `Libraries`, `Folders`, `Documents`, `Items`,
-/// `Attachments`, `Versions`).
-pub const SEGMENTS: &[&str] = &[];
-
 const SITES: &str = "/{version}/RestoreSessions/{id}/Organization/Sites";
 
 /// The registered route templates (canonical spelling), in the order of [`router`].

@@ -61,9 +61,6 @@ use crate::store::restore_jobs;
 use crate::store::restore_stop::{self, Watch};
 use crate::store::sessions::RestoreSession;
 
-/// No literals beyond the vendor's.
-pub const SEGMENTS: &[&str] = &[];
-
 const SP: &str = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}";
 
 pub fn router() -> Router<AppState> {
