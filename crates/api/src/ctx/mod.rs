@@ -5,3 +5,5 @@ pub mod auth;
 pub mod drive;
 pub mod restore_auth;
 pub mod site;
+mod store_error;
+pub mod working;

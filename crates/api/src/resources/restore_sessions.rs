@@ -472,7 +472,7 @@ async fn organization(
     hrefs: Hrefs,
     Path((_v, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let s = sessions::require_working_v(&state, &user, &id, version).await?;
+    let s = crate::ctx::working::session(&state, &user, &id, version).await?;
     let org = state
         .catalog
         .organization(s.organization_id)

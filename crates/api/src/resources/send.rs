@@ -99,7 +99,7 @@ fn done(version: ApiVersion) -> Response {
 }
 
 async fn settings_get(state: &AppState, explorer: Explorer) -> Result<Response, ApiError> {
-    Ok(Json(email_settings::get(state, explorer).await?).into_response())
+    Ok(Json(crate::resources::email_settings::get(state, explorer).await?).into_response())
 }
 
 async fn settings_put(
@@ -108,7 +108,7 @@ async fn settings_put(
     explorer: Explorer,
     body: &Obj,
 ) -> Result<Response, ApiError> {
-    email_settings::put(state, explorer, body).await?;
+    crate::resources::email_settings::put(state, explorer, body).await?;
     Ok(done(version))
 }
 
