@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::edge::paging::json_response;
 
+pub mod item_fields;
 pub mod onedrive;
 pub mod page;
 
@@ -18,9 +19,4 @@ impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         json_response(StatusCode::OK, &self.0)
     }
-}
-
-/// `Some(true)` for a deleted item, `None` (the field is omitted) otherwise: the vendor's `isDeleted` marker.
-pub fn deleted_marker(deleted: bool) -> Option<bool> {
-    deleted.then_some(true)
 }

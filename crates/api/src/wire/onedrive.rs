@@ -10,11 +10,11 @@ use repo::catalog::{ContainerInfo, ContainerRow, ItemRow};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::ctx::catalog_view::NumberedVersion;
 use crate::ctx::drive::DriveCtx;
 use crate::edge::paging::{Hrefs, Link, Page};
-use crate::resources::browse_util::{self, item_times, who, NumberedVersion, FOLDER_VERSION_ID, FOLDER_VERSION_LABEL};
 use crate::store::sessions::RestoreSession;
-use crate::wire::deleted_marker;
+use crate::wire::item_fields::{self, deleted_marker, item_times, who, FOLDER_VERSION_ID, FOLDER_VERSION_LABEL};
 
 /// A backed-up OneDrive.
 #[derive(Serialize, ToSchema)]
@@ -210,7 +210,7 @@ impl OneDrive {
             other => (other.title().to_string(), String::new()),
         };
         let path = drive_path(session, row);
-        let root = browse_util::root_parent_value(hrefs.version());
+        let root = item_fields::root_parent_value(hrefs.version());
         OneDrive {
             id: row.id.to_string(),
             name,
@@ -239,7 +239,7 @@ impl Document {
         let mut modified_by = who(&row.state.modified_by);
         if let Some(v) = ver {
             if let Some(t) = v.row.version.modified_at {
-                modified = browse_util::item_time(t);
+                modified = item_fields::item_time(t);
             }
             if let Some(by) = &v.row.version.modified_by {
                 modified_by = by.clone();
@@ -257,7 +257,7 @@ impl Document {
             size_bytes: (era.number() > 2).then_some(size),
             version: shown.map(|v| v.row.version.label.clone()).unwrap_or_else(|| "1.0".into()),
             version_id: era.is_verb_era().then(|| shown.map(|v| v.id).unwrap_or(1)),
-            inherited_permissions: browse_util::inherited_permissions(row),
+            inherited_permissions: item_fields::inherited_permissions(row),
             created_by: who(&row.state.created_by),
             creation_time: created,
             modified_by,
