@@ -20,6 +20,7 @@ pub mod router;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod wire;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn;

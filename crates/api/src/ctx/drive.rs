@@ -18,10 +18,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::ctx::auth::CurrentUser;
+use crate::ctx::catalog_view::walk_tree;
 use crate::edge::error::ApiError;
 use crate::edge::paging::Hrefs;
 use crate::edge::version::ApiVersion;
-use crate::resources::browse_util::walk_tree;
 use crate::state::AppState;
 use crate::store::sessions::{RestoreSession, SessionKind};
 
