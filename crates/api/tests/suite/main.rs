@@ -12,6 +12,7 @@ mod email_security;
 mod http;
 mod logon_security;
 mod onedrive;
+mod openapi;
 mod organizations;
 mod restore;
 mod restore_jobs;
