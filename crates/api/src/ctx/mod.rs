@@ -4,4 +4,5 @@
 pub mod auth;
 pub mod drive;
 pub mod restore_auth;
+pub mod session;
 pub mod site;
