@@ -9,7 +9,9 @@ mod test_servers;
 
 mod connection_limits;
 mod email_security;
+mod eras;
 mod http;
+mod inproc;
 mod logon_security;
 mod onedrive;
 mod openapi;

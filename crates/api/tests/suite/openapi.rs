@@ -10,19 +10,14 @@
 //! served) fails the test until it is removed.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use api::edge::paths::canonical_route;
-use api::store::accounts;
-use api::AppState;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use axum::Router;
 use serde_json::Value;
 use tower::ServiceExt;
 
-const USER: &str = "coverage";
-const PASSWORD: &str = "coverage password";
+use crate::inproc::App;
 
 /// A stand-in for every path parameter: a GUID, which id parameters accept and literal-valued ones refuse.
 const ID: &str = "00000000-0000-4000-8000-000000000001";
@@ -127,67 +122,20 @@ const KNOWN_UNDOCUMENTED: &[&str] = &[
     "PUT /{version}/VexEmailSettings",
 ];
 
-struct App {
-    app: Router,
-    token: String,
-}
-
-impl App {
-    async fn start(dir: &std::path::Path) -> App {
-        let url = format!("sqlite://{}?mode=rwc", dir.join("catalog.db").display());
-        let catalog = repo::catalog::Catalog::connect(&url).await.unwrap();
-        let state = AppState::new(catalog, None, dir);
-        accounts::add_user(state.pool(), USER, PASSWORD).await.unwrap();
-        let app = api::app(state);
-        let mut a = App { app, token: String::new() };
-        a.log_in().await;
-        a
-    }
-
-    async fn log_in(&mut self) {
-        let form = format!("grant_type=password&username={USER}&password={}", PASSWORD.replace(' ', "+"));
-        let req = Request::post("/v8/token")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(form))
-            .unwrap();
-        let (status, body) = self.send(req).await.expect("token answers");
-        assert_eq!(status, StatusCode::OK, "{body}");
-        self.token = body["access_token"].as_str().unwrap().to_string();
-    }
-
-    /// Status and JSON body; `None` when the handler did not answer in time (a served operation: the fallback and
-    /// the method check answer at once).
-    async fn send(&self, req: Request<Body>) -> Option<(StatusCode, Value)> {
-        let resp = tokio::time::timeout(Duration::from_secs(20), self.app.clone().oneshot(req)).await.ok()?.unwrap();
-        let status = resp.status();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap_or_default();
-        Some((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
-    }
-
-    /// Whether `method path` reaches a handler, re-logging in when an earlier request (a logout) ended the token.
-    async fn served(&mut self, method: &str, path: &str) -> bool {
-        for _ in 0..2 {
-            let mut req = Request::builder()
-                .method(method)
-                .uri(path)
-                .header(header::AUTHORIZATION, format!("Bearer {}", self.token));
-            let body = if method == "GET" || method == "DELETE" {
-                Body::empty()
-            } else {
-                req = req.header(header::CONTENT_TYPE, "application/json");
-                Body::from("{}")
-            };
-            let Some((status, body)) = self.send(req.body(body).unwrap()).await else { return true };
-            if status == StatusCode::UNAUTHORIZED {
-                self.log_in().await;
-                continue;
-            }
-            let fallback = status == StatusCode::NOT_FOUND
-                && body["message"].as_str().is_some_and(|m| m.starts_with("No HTTP resource was found"));
-            return !(fallback || status == StatusCode::METHOD_NOT_ALLOWED);
+/// Whether `method path` reaches a handler (the fallback and the method check answer at once; no answer in time
+/// counts as served), logging in again when an earlier request (a logout) ended the token.
+async fn reaches_a_handler(app: &mut App, method: &str, path: &str) -> bool {
+    for _ in 0..2 {
+        let Some((status, body)) = app.send(app.request(method, path, "{}")).await else { return true };
+        if status == StatusCode::UNAUTHORIZED {
+            app.log_in().await;
+            continue;
         }
-        panic!("{method} {path}: 401 even after a fresh logon");
+        let fallback = status == StatusCode::NOT_FOUND
+            && body["message"].as_str().is_some_and(|m| m.starts_with("No HTTP resource was found"));
+        return !(fallback || status == StatusCode::METHOD_NOT_ALLOWED);
     }
+    panic!("{method} {path}: 401 even after a fresh logon");
 }
 
 /// `(METHOD, /vN/path)` of every vendor operation, then the v2–v5 forms.
@@ -247,8 +195,7 @@ fn documented(doc: &Value, method: &str, path: &str) -> bool {
 
 #[tokio::test]
 async fn every_served_operation_is_documented() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut app = App::start(dir.path()).await;
+    let mut app = App::start().await;
     let doc = serde_json::to_value(api::router::document()).unwrap();
     let mut served = BTreeSet::new();
     let mut undocumented = BTreeSet::new();
@@ -258,7 +205,7 @@ async fn every_served_operation_is_documented() {
             continue;
         }
         let request_path = concrete(&path);
-        if !app.served(&method, &request_path).await {
+        if !reaches_a_handler(&mut app, &method, &request_path).await {
             continue;
         }
         served.insert(id);
@@ -276,8 +223,7 @@ async fn every_served_operation_is_documented() {
 
 #[tokio::test]
 async fn root_redirects_to_swagger() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = App::start(dir.path()).await;
+    let app = App::start().await;
     let resp = app.app.clone().oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
     assert!(resp.status().is_redirection(), "{}", resp.status());
     assert_eq!(resp.headers()[header::LOCATION], "/swagger/");
