@@ -5,7 +5,6 @@
 
 use api::store::sessions::{self, NewSession, SessionKind};
 use axum::http::StatusCode;
-use serde_json::Value;
 use uuid::Uuid;
 
 use crate::inproc::App;
