@@ -9,9 +9,12 @@ mod test_servers;
 
 mod connection_limits;
 mod email_security;
+mod eras;
 mod http;
+mod inproc;
 mod logon_security;
 mod onedrive;
+mod openapi;
 mod organizations;
 mod restore;
 mod restore_jobs;
