@@ -286,7 +286,7 @@ async fn tampered_tokens_are_refused() {
         access.to_lowercase(),
         format!(" {access}x"),
         refresh.clone(),
-        api::ctx::auth::token_hash(&access),
+        api::store::tokens::token_hash(&access),
         // A JWT-shaped token with `alg: none` and admin-looking claims.
         "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhZG1pbiIsImV4cCI6OTk5OTk5OTk5OX0.".to_string(),
     ];
