@@ -2,10 +2,6 @@
 //! dependencies instead of one per file). Run one file's tests with `cargo test -p api --test suite <file>::`.
 
 mod common;
-#[path = "../../../engine/tests/suite/smtp_server/mod.rs"]
-mod smtp_server;
-#[path = "../../../../tests/support/test_servers.rs"]
-mod test_servers;
 
 mod connection_limits;
 mod email_security;
