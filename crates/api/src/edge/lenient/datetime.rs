@@ -19,6 +19,41 @@ pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, 
     d.deserialize_newtype_struct(DATETIME_TOKEN, LenientDateTime)
 }
 
+/// A date-time with the text it was given as, for readers to whom the stated precision matters (`2021.04.27 10:49`
+/// reaches to the end of that minute). Reads like [`option`]: `Option<StatedTime>` is `None` when blank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatedTime {
+    /// The instant.
+    pub at: DateTime<Utc>,
+    /// The text as sent.
+    pub text: String,
+}
+
+impl<'de> serde::Deserialize<'de> for StatedTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<StatedTime, D::Error> {
+        struct Stated;
+        impl<'de> Visitor<'de> for Stated {
+            type Value = StatedTime;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a date and time string")
+            }
+
+            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<StatedTime, D::Error> {
+                d.deserialize_any(self)
+            }
+
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<StatedTime, E> {
+                match LenientDateTime.visit_str(s)? {
+                    Some(at) => Ok(StatedTime { at, text: s.to_string() }),
+                    None => Err(E::custom("is required")),
+                }
+            }
+        }
+        d.deserialize_newtype_struct(DATETIME_TOKEN, Stated)
+    }
+}
+
 struct LenientDateTime;
 
 impl<'de> Visitor<'de> for LenientDateTime {

@@ -27,7 +27,7 @@
 //! boolean`, `'documents[1].id' is required`, `'type' must be one of: Vex, Veod (got 'vexx')`.
 //!
 //! Two places where Obj read more finely than serde can ask: a blank string is `None` for every `Option` (Obj's
-//! string getter gave `Some("")` and its object getter an error), and a missing [`IdList`] is only "is required" (Obj
+//! object getter gave an error, its string getter `Some("")`, which [`text`] keeps), and a missing [`IdList`] is only "is required" (Obj
 //! added ": a list of objects with 'id'"). `#[serde(flatten)]` is not supported (serde would then read the object as
 //! a map, without the case-insensitive names).
 
@@ -63,7 +63,7 @@ pub(crate) fn from_query_pairs<T: DeserializeOwned>(pairs: &[(String, String)]) 
     Ok(T::deserialize(ValueDe::root(&value, String::new(), Source::Query)).map_err(|e| e.at(""))?)
 }
 
-/// Where the values come from; only the text for a bad date-time differs (the query getters' is shorter).
+/// Where the values come from: a query's blank value is no absent one, and its text for a bad date-time is shorter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
     Body,
@@ -379,7 +379,10 @@ impl<'a> de::Deserializer<'a> for ValueDe<'a> {
     fn deserialize_option<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
         match self.value {
             Value::Null => visitor.visit_none(),
-            Value::String(s) if s.trim().is_empty() => visitor.visit_none(),
+            // The query getters treat only an empty value as absent (`?limit=`); a blank one is then a bad value.
+            Value::String(s) if s.is_empty() || (self.source == Source::Body && s.trim().is_empty()) => {
+                visitor.visit_none()
+            }
             _ => visitor.visit_some(self),
         }
     }
@@ -727,6 +730,12 @@ pub fn non_empty<'de, D: de::Deserializer<'de>>(d: D) -> Result<String, D::Error
         return Err(de::Error::custom("is required"));
     }
     Ok(s)
+}
+
+/// A string exactly as [`Obj::str`] read it, blank included (an `Option<String>` field makes a blank string `None`):
+/// `#[serde(default, deserialize_with = "lenient::de::text")]`.
+pub fn text<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 /// GUIDs as [`Obj::uuid`] read them (any case, braces allowed, blank = absent):
