@@ -5,8 +5,11 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::de::{self, Deserializer, Visitor};
 
-use super::de::DATETIME_TOKEN;
 use super::scalar::truncate;
+
+/// The newtype name by which the helpers below ask the lenient deserializer for a date-time (its query getters
+/// answer a bad one with a shorter text); other deserializers see a plain newtype.
+pub(super) const DATETIME_TOKEN: &str = "$vault365::lenient::DateTime";
 
 /// A required lenient date-time: `#[serde(deserialize_with = "lenient::datetime::deserialize")]`.
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {

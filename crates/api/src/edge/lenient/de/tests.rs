@@ -5,7 +5,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::*;
-use crate::edge::lenient::{datetime, Body};
+use crate::edge::lenient::{datetime, Body, Obj};
 
 fn obj(s: &str) -> Obj {
     Body::parse(s.as_bytes()).unwrap()
