@@ -6,6 +6,7 @@
 //!   and the middleware applying them before routing.
 //! * [`store`] — API-owned tables (accounts, tokens, restore sessions, restore jobs, email settings, …).
 //! * [`ctx`] — request contexts: the caller ([`ctx::auth::CurrentUser`]) and the resources a path addresses.
+//! * [`wire`] — typed request and answer bodies, each both the JSON and its OpenAPI schema.
 //! * [`resources`] — the operations, one module per resource family; OpenAPI + Swagger UI: [`openapi`].
 //! * [`server`] — HTTPS (rustls, aws-lc-rs) on port 4443 by default, connection caps and timeouts; [`app`] — the
 //!   complete axum app.
@@ -18,6 +19,7 @@ pub mod resources;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod wire;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};

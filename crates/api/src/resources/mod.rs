@@ -67,7 +67,6 @@ pub fn segment_table() -> SegmentTable {
         .with(restore::SEGMENTS)
         .with(browse::SEGMENTS)
         .with(onedrive::SEGMENTS)
-        .with(sharepoint::SEGMENTS)
         .with(sp_restore::SEGMENTS)
         .with(save::SEGMENTS)
         .with(send::SEGMENTS)
