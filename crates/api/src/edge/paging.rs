@@ -14,9 +14,6 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
-use utoipa::openapi::{KnownFormat, RefOr, SchemaFormat};
-use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use crate::edge::error::{ApiError, JSON_UTF8};
@@ -85,7 +82,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
 }
 
 /// A HAL link `{"href": "…"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Link {
     /// The target.
     pub href: String,
@@ -327,61 +324,6 @@ impl<T: Serialize> Serialize for Page<T> {
         m.serialize_entry("results", &self.results)?;
         m.serialize_entry("_links", &self.links())?;
         m.end()
-    }
-}
-
-/// The schema of the envelope [`Page`]'s serialisation produces (utoipa composes generic schemas through
-/// `ComposeSchema`, which also provides `PartialSchema`).
-impl<T: ToSchema> utoipa::__dev::ComposeSchema for Page<T> {
-    fn compose(_generics: Vec<RefOr<Schema>>) -> RefOr<Schema> {
-        let integer = || {
-            ObjectBuilder::new()
-                .schema_type(SchemaType::new(Type::Integer))
-                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
-        };
-        let results = ArrayBuilder::new().items(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(T::name())));
-        ObjectBuilder::new()
-            .property("offset", integer())
-            .required("offset")
-            .property("limit", integer())
-            .required("limit")
-            .property("totalCount", integer().description(Some("v6–v7 listings: the number of rows")))
-            .property(
-                "setId",
-                ObjectBuilder::new()
-                    .schema_type(SchemaType::new(Type::String))
-                    .format(Some(SchemaFormat::Custom("uuid".into()))),
-            )
-            .property("results", results)
-            .required("results")
-            .property(
-                "_links",
-                ObjectBuilder::new()
-                    .description(Some("first and prev (offset > 0), self, next (more rows)"))
-                    .additional_properties(Some(Link::schema())),
-            )
-            .required("_links")
-            .into()
-    }
-}
-
-impl<T: ToSchema> ToSchema for Page<T> {
-    fn name() -> std::borrow::Cow<'static, str> {
-        format!("PageOf{}", T::name()).into()
-    }
-
-    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-        schemas.push((T::name().into(), T::schema()));
-        T::schemas(schemas);
-    }
-}
-
-/// A `200 application/json; charset=utf-8` answer with a typed body (a handler's wire type).
-pub struct Json<T>(pub T);
-
-impl<T: Serialize> IntoResponse for Json<T> {
-    fn into_response(self) -> Response {
-        json_response(axum::http::StatusCode::OK, &self.0)
     }
 }
 

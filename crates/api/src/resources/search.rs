@@ -31,35 +31,32 @@ mod syntax;
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::routing::post;
 use axum::Router;
 use repo::catalog::{
     ContainerKind, ContainerQuery, ContainerRow, ItemKind, ItemRow, SearchQuery, SearchScope, SearchTerm,
 };
-use serde_json::Value;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-use crate::ctx::auth::CurrentUser;
-use crate::ctx::drive::{self, SessionDrive};
+use crate::ctx::drive::{DriveCtx, VeodSession};
 use crate::ctx::site::{not_found, Site, SiteCtx, SiteList, VespCtx, EVERY_ROW};
 use crate::edge::error::ApiError;
 use crate::edge::lenient::{parse_enum, LenientJson, Obj};
-use crate::edge::paging::{json_response, Hrefs, PageContext, Paging};
+use crate::edge::paging::Hrefs;
+use crate::edge::paging::{PageContext, Paging};
 use crate::edge::query::LenientQuery;
 use crate::edge::version::ApiVersion;
 use crate::resources::browse_util::page_of;
-use crate::resources::onedrive::Drive;
-use crate::resources::route_paths::{DriveItemPath, DrivePath, SessionPath};
+use crate::resources::onedrive;
+use crate::resources::route_paths::DriveItemPath;
 use crate::resources::route_paths::{SiteItemPath, SiteListPath};
 use crate::resources::sharepoint::search_entry;
 use crate::state::AppState;
-use crate::wire::sharepoint::SitesHrefs;
-
-/// `search` is a vendor segment.
-pub const SEGMENTS: &[&str] = &[];
+use crate::wire::onedrive::ItemPage;
+use crate::wire::sharepoint::{SharePointEntryPage, SitesHrefs};
 
 const OD: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives";
 const SP: &str = "/{version}/RestoreSessions/{id}/Organization/Sites";
@@ -145,48 +142,57 @@ async fn search_page(
     Ok((page.rows, page.total.max(0) as u64))
 }
 
-fn ok(v: &impl serde::Serialize) -> Response {
-    json_response(axum::http::StatusCode::OK, v)
+/// The page a search asks for: where it links to and which window of the results.
+struct PageReq {
+    ctx: PageContext,
+    paging: Paging,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageReq {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ctx = PageContext::from_request_parts(parts, state).await?;
+        let paging = Paging::from_request_parts(parts, state).await?;
+        Ok(PageReq { ctx, paging })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // OneDrive
 
-/// Renders OneDrive search results, each through the [`Drive`] of its OneDrive.
+/// Renders OneDrive search results, each through the context of its OneDrive.
 async fn onedrive_page(
     state: &AppState,
-    ctx: &PageContext,
-    paging: Paging,
-    drives: &HashMap<Uuid, Drive>,
+    page: &PageReq,
+    drives: &HashMap<Uuid, DriveCtx>,
     rows: Vec<ItemRow>,
     total: u64,
     version: ApiVersion,
-) -> Result<Response, ApiError> {
+) -> Result<ItemPage, ApiError> {
     let mut results = Vec::with_capacity(rows.len());
     for row in &rows {
         let d = drives.get(&row.container_id).ok_or_else(|| ApiError::internal("search result outside its scope"))?;
-        results.push(d.entry_json(state, row).await?);
+        results.push(onedrive::item(state, d, row).await?);
     }
-    Ok(ok(&page_of(ctx, paging, results, total, version)))
+    Ok(page_of(&page.ctx, page.paging, results, total, version))
 }
 
 /// Searches `scope` inside the one OneDrive `d` at the session's instant, with its showDeleted flag.
 async fn search_drive(
     state: &AppState,
-    ctx: &PageContext,
-    paging: Paging,
+    page: PageReq,
     query: &LenientQuery,
     body: &Obj,
-    d: Drive,
+    d: DriveCtx,
     scope: SearchScope,
-) -> Result<Response, ApiError> {
+) -> Result<ItemPage, ApiError> {
     let kind = item_type(query, "Documents")?;
     let terms = terms(body)?;
-    let sd = d.session_drive();
-    let (id, at, show_deleted, version) = (sd.id(), sd.at, sd.session.show_deleted, d.version());
-    let (found, total) = search_page(&state.catalog, scope, at, show_deleted, kind, terms, paging).await?;
+    let (id, at, show_deleted, version) = (d.id(), d.at, d.session.show_deleted, d.era());
+    let (found, total) = search_page(&state.catalog, scope, at, show_deleted, kind, terms, page.paging).await?;
     let drives = HashMap::from([(id, d)]);
-    onedrive_page(state, ctx, paging, &drives, found, total, version).await
+    onedrive_page(state, &page, &drives, found, total, version).await
 }
 
 /// Search every OneDrive of a restore session (v6+).
@@ -204,30 +210,26 @@ async fn search_drive(
     ),
     request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …}: words and \"phrases\" match the name (case-insensitive substring, all must match); properties name:/filename:, author:, modifiedby:, ext:/type:, size:[<,<=,>,>=,=]bytes; values with spaces in double quotes; an unknown property or a malformed query is 400"),
     responses(
-        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders as of the session's point in time, folders first, then by name"),
+        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders as of the session's point in time, folders first, then by name", body = ItemPage),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown session (or another user's); v2–v5", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-#[allow(clippy::too_many_arguments)]
 async fn search_onedrives(
     State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
-    ctx: PageContext,
-    paging: Paging,
+    s: VeodSession,
+    page: PageReq,
     query: LenientQuery,
-    Path(p): Path<SessionPath>,
     LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    let version = hrefs.version();
+) -> Result<ItemPage, ApiError> {
+    let version = s.era();
     require_verb_era(version)?;
-    let session = drive::veod_session(&state, &user, version, &p.id, "searched in").await?;
+    let session = &s.session;
     let kind = item_type(&query, "Documents")?;
     let terms = terms(&body)?;
     let Some(at) = session.browse_at else {
-        return Ok(ok(&page_of(&ctx, paging, Vec::<Value>::new(), 0, version)));
+        return Ok(page_of(&page.ctx, page.paging, Vec::new(), 0, version));
     };
     let q = ContainerQuery::new(session.organization_id, at)
         .kind(ContainerKind::OneDrive)
@@ -235,13 +237,10 @@ async fn search_onedrives(
         .page(0, EVERY_ROW);
     let rows: Vec<ContainerRow> = state.catalog.containers_at(&q).await?.rows;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let drives: HashMap<Uuid, Drive> = rows
-        .into_iter()
-        .map(|row| (row.id, Drive::new(SessionDrive { session: session.clone(), at, row }, hrefs.clone())))
-        .collect();
+    let drives: HashMap<Uuid, DriveCtx> = rows.into_iter().map(|row| (row.id, s.with_row(at, row))).collect();
     let scope = SearchScope::Containers(ids);
-    let (found, total) = search_page(&state.catalog, scope, at, session.show_deleted, kind, terms, paging).await?;
-    onedrive_page(&state, &ctx, paging, &drives, found, total, version).await
+    let (found, total) = search_page(&state.catalog, scope, at, session.show_deleted, kind, terms, page.paging).await?;
+    onedrive_page(&state, &page, &drives, found, total, version).await
 }
 
 /// Search one OneDrive (v6+).
@@ -260,28 +259,22 @@ async fn search_onedrives(
     ),
     request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …} (syntax: see POST …/OneDrives/search)"),
     responses(
-        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders of the OneDrive"),
+        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders of the OneDrive", body = ItemPage),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown session or OneDrive; v2–v5", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-#[allow(clippy::too_many_arguments)]
 async fn search_onedrive(
     State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
-    ctx: PageContext,
-    paging: Paging,
+    d: DriveCtx,
+    page: PageReq,
     query: LenientQuery,
-    Path(p): Path<DrivePath>,
     LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    let version = hrefs.version();
-    require_verb_era(version)?;
-    let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
-    let scope = SearchScope::Containers(vec![d.session_drive().id()]);
-    search_drive(&state, &ctx, paging, &query, &body, d, scope).await
+) -> Result<ItemPage, ApiError> {
+    require_verb_era(d.era())?;
+    let scope = SearchScope::Containers(vec![d.id()]);
+    search_drive(&state, page, &query, &body, d, scope).await
 }
 
 /// Search below a OneDrive folder, at any depth (v6+).
@@ -301,29 +294,24 @@ async fn search_onedrive(
     ),
     request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …} (syntax: see POST …/OneDrives/search)"),
     responses(
-        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders below the folder (not the folder itself)"),
+        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders below the folder (not the folder itself)", body = ItemPage),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown session, OneDrive or folder; v2–v5", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-#[allow(clippy::too_many_arguments)]
 async fn search_onedrive_folder(
     State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
-    ctx: PageContext,
-    paging: Paging,
+    d: DriveCtx,
+    page: PageReq,
     query: LenientQuery,
     Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    let version = hrefs.version();
-    require_verb_era(version)?;
-    let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
-    let folder = d.folder(&state, &p.item_id).await?;
-    let scope = SearchScope::Folder { container: d.session_drive().id(), folder: folder.item_id };
-    search_drive(&state, &ctx, paging, &query, &body, d, scope).await
+) -> Result<ItemPage, ApiError> {
+    require_verb_era(d.era())?;
+    let folder = d.item(&state, &p.item_id, true).await?;
+    let scope = SearchScope::Folder { container: d.id(), folder: folder.item_id };
+    search_drive(&state, page, &query, &body, d, scope).await
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -334,21 +322,20 @@ async fn search_onedrive_folder(
 async fn sp_search(
     vesp: &VespCtx,
     hrefs: Hrefs,
-    ctx: &PageContext,
+    page: &PageReq,
     query: &LenientQuery,
     lists: Vec<(Site, SiteList)>,
     folder: Option<(Uuid, String)>,
     body: &Obj,
-) -> Result<Response, ApiError> {
-    let paging = Paging::from_query(query)?;
+) -> Result<SharePointEntryPage, ApiError> {
     let kind = item_type(query, "Items")?;
     let terms = terms(body)?;
-    let Some(at) = vesp.at() else { return Ok(ok(&page_of(ctx, paging, Vec::<Value>::new(), 0, vesp.version))) };
+    let Some(at) = vesp.at() else { return Ok(page_of(&page.ctx, page.paging, Vec::new(), 0, vesp.version)) };
     let scope = match folder {
         Some((container, folder)) => SearchScope::Folder { container, folder },
         None => SearchScope::Containers(lists.iter().map(|(_, l)| l.id).collect()),
     };
-    let (found, total) = search_page(&vesp.catalog, scope, at, vesp.show_deleted(), kind, terms, paging).await?;
+    let (found, total) = search_page(&vesp.catalog, scope, at, vesp.show_deleted(), kind, terms, page.paging).await?;
     let by_id: HashMap<Uuid, &(Site, SiteList)> = lists.iter().map(|e| (e.1.id, e)).collect();
     let h = SitesHrefs::new(hrefs, vesp.session.id);
     let mut results = Vec::with_capacity(found.len());
@@ -357,7 +344,7 @@ async fn sp_search(
             by_id.get(&row.container_id).ok_or_else(|| ApiError::internal("search result outside its scope"))?;
         results.push(search_entry(vesp, &h, site, list, row).await?);
     }
-    Ok(ok(&page_of(ctx, paging, results, total, vesp.version)))
+    Ok(page_of(&page.ctx, page.paging, results, total, vesp.version))
 }
 
 /// The lists and libraries of `site`, each paired with it.
@@ -389,10 +376,10 @@ fn site_lists(site: &SiteCtx) -> Vec<(Site, SiteList)> {
 async fn search_sites(
     vesp: VespCtx,
     hrefs: Hrefs,
-    ctx: PageContext,
+    page: PageReq,
     query: LenientQuery,
     LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
+) -> Result<SharePointEntryPage, ApiError> {
     require_verb_era(vesp.version)?;
     let mut lists = Vec::new();
     if let Some(at) = vesp.at() {
@@ -415,7 +402,7 @@ async fn search_sites(
             }
         }
     }
-    sp_search(&vesp, hrefs, &ctx, &query, lists, None, &body).await
+    sp_search(&vesp, hrefs, &page, &query, lists, None, &body).await
 }
 
 /// Search the lists and libraries of a site (v6+).
@@ -443,12 +430,12 @@ async fn search_sites(
 async fn search_site(
     site: SiteCtx,
     hrefs: Hrefs,
-    ctx: PageContext,
+    page: PageReq,
     query: LenientQuery,
     LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
+) -> Result<SharePointEntryPage, ApiError> {
     require_verb_era(site.version)?;
-    sp_search(&site.vesp(), hrefs, &ctx, &query, site_lists(&site), None, &body).await
+    sp_search(&site.vesp(), hrefs, &page, &query, site_lists(&site), None, &body).await
 }
 
 /// Search below a SharePoint folder of a library or list, at any depth (v6+).
@@ -477,17 +464,17 @@ async fn search_site(
 async fn search_site_folder(
     site: SiteCtx,
     hrefs: Hrefs,
-    ctx: PageContext,
+    page: PageReq,
     query: LenientQuery,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
+) -> Result<SharePointEntryPage, ApiError> {
     require_verb_era(site.version)?;
     let folder = match site.find_item(None, &p.item_id, |_, _| true).await? {
         Some((list, row)) if row.state.is_folder => (list.id, row.item_id),
         _ => return Err(not_found("folder", &p.item_id)),
     };
-    sp_search(&site.vesp(), hrefs, &ctx, &query, site_lists(&site), Some(folder), &body).await
+    sp_search(&site.vesp(), hrefs, &page, &query, site_lists(&site), Some(folder), &body).await
 }
 
 /// Search a SharePoint document library (v6+).
@@ -516,14 +503,14 @@ async fn search_site_folder(
 async fn search_library(
     site: SiteCtx,
     hrefs: Hrefs,
-    ctx: PageContext,
+    page: PageReq,
     query: LenientQuery,
     Path(p): Path<SiteListPath>,
     LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
+) -> Result<SharePointEntryPage, ApiError> {
     require_verb_era(site.version)?;
     let library = site.list(&p.list_id, Some(true))?.clone();
-    sp_search(&site.vesp(), hrefs, &ctx, &query, vec![(site.site.clone(), library)], None, &body).await
+    sp_search(&site.vesp(), hrefs, &page, &query, vec![(site.site.clone(), library)], None, &body).await
 }
 
 /// Search a SharePoint list (v6+).
@@ -552,14 +539,14 @@ async fn search_library(
 async fn search_list(
     site: SiteCtx,
     hrefs: Hrefs,
-    ctx: PageContext,
+    page: PageReq,
     query: LenientQuery,
     Path(p): Path<SiteListPath>,
     LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
+) -> Result<SharePointEntryPage, ApiError> {
     require_verb_era(site.version)?;
     let list = site.list(&p.list_id, Some(false))?.clone();
-    sp_search(&site.vesp(), hrefs, &ctx, &query, vec![(site.site.clone(), list)], None, &body).await
+    sp_search(&site.vesp(), hrefs, &page, &query, vec![(site.site.clone(), list)], None, &body).await
 }
 
 #[cfg(test)]

@@ -18,22 +18,23 @@ use axum::extract::Path;
 use repo::catalog::{ContainerKind, ItemKind, ItemQuery, ItemRow};
 use utoipa::OpenApi;
 
+use crate::ctx::catalog_view::{all_children, numbered_versions, walk_tree, NumberedVersion};
 use crate::ctx::site::{not_found, Site, SiteCtx, SiteList, VespCtx, EVERY_ROW};
 use crate::edge::error::ApiError;
-use crate::edge::paging::{Hrefs, Json, Page, PageContext, Paging};
+use crate::edge::paging::{Hrefs, PageContext, Paging};
 use crate::edge::query::LenientQuery;
 use crate::edge::version::ApiVersion;
-use crate::openapi::RestExceptionInfo;
-use crate::resources::browse_util::{
-    all_children, numbered_versions, page_of, walk_tree, window, NumberedVersion, ParentSel,
-};
+use crate::edge::error::RestExceptionInfo;
+use crate::resources::browse_util::{page_of, window, ParentSel};
 use crate::resources::route_paths::{SiteAttachmentPath, SiteItemPath, SiteListPath, SiteVersionPath};
 use crate::resources::sp_attachments;
 use crate::state::AppState;
 use crate::wire::sharepoint::{
-    ItemComposed, SharePointAttachment, SharePointDocument, SharePointEntry, SharePointFolder, SharePointItem,
-    SharePointList, SharePointSite, ShownItem, SitesHrefs, View,
+    ItemComposed, SharePointAttachment, SharePointAttachmentPage, SharePointDocument, SharePointDocumentPage,
+    SharePointEntry, SharePointEntryPage, SharePointFolder, SharePointFolderPage, SharePointItem, SharePointItemPage,
+    SharePointList, SharePointListPage, SharePointSite, SharePointSitePage, ShownItem, SitesHrefs, View,
 };
+use crate::wire::Json;
 
 /// Attachment ids, for clients of this module (tests name attachments by id).
 pub use crate::wire::sharepoint::attachment_id;
@@ -240,7 +241,7 @@ pub(crate) async fn search_entry(
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
     responses(
-        (status = 200, description = "A page of sites", body = Page<SharePointSite>),
+        (status = 200, description = "A page of sites", body = SharePointSitePage),
         (status = 400, description = "Bad offset or limit", body = RestExceptionInfo),
         (status = 401, description = "Not authenticated", body = RestExceptionInfo),
         (status = 404, description = "Unknown session or parent site", body = RestExceptionInfo)
@@ -253,7 +254,7 @@ pub async fn list_sites(
     page: PageContext,
     paging: Paging,
     query: LenientQuery,
-) -> Result<Page<SharePointSite>, ApiError> {
+) -> Result<SharePointSitePage, ApiError> {
     let Some(at) = vesp.at() else { return Ok(page_of(&page, paging, Vec::new(), 0, vesp.version)) };
     let all = vesp.containers(at, ContainerKind::Site);
     let (sites, total) = match ParentSel::from_query(&query) {
@@ -322,7 +323,7 @@ pub async fn get_site(site: SiteCtx, hrefs: Hrefs) -> Result<Json<SharePointSite
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
     responses(
-        (status = 200, description = "A page of lists", body = Page<SharePointList>),
+        (status = 200, description = "A page of lists", body = SharePointListPage),
         (status = 400, description = "Bad offset or limit", body = RestExceptionInfo),
         (status = 401, description = "Not authenticated", body = RestExceptionInfo),
         (status = 404, description = "Unknown session or site", body = RestExceptionInfo)
@@ -334,7 +335,7 @@ pub async fn list_lists(
     hrefs: Hrefs,
     page: PageContext,
     paging: Paging,
-) -> Result<Page<SharePointList>, ApiError> {
+) -> Result<SharePointListPage, ApiError> {
     let h = sites_hrefs(hrefs, &site.session);
     let lists: Vec<&SiteList> = site.lists_of_kind(false).collect();
     let total = lists.len() as u64;
@@ -382,7 +383,7 @@ pub async fn get_list(
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
     responses(
-        (status = 200, description = "A page of libraries (RESTSharePointList shape)", body = Page<SharePointList>),
+        (status = 200, description = "A page of libraries (RESTSharePointList shape)", body = SharePointListPage),
         (status = 400, description = "Bad offset or limit", body = RestExceptionInfo),
         (status = 401, description = "Not authenticated", body = RestExceptionInfo),
         (status = 404, description = "Unknown session or site", body = RestExceptionInfo)
@@ -394,7 +395,7 @@ pub async fn list_libraries(
     hrefs: Hrefs,
     page: PageContext,
     paging: Paging,
-) -> Result<Page<SharePointList>, ApiError> {
+) -> Result<SharePointListPage, ApiError> {
     let h = sites_hrefs(hrefs, &site.session);
     let libraries: Vec<&SiteList> = site.lists_of_kind(true).collect();
     let total = libraries.len() as u64;
@@ -447,7 +448,7 @@ pub async fn get_library(
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
     responses(
-        (status = 200, description = "A page of folders", body = Page<SharePointFolder>),
+        (status = 200, description = "A page of folders", body = SharePointFolderPage),
         (status = 400, description = "Bad offset or limit", body = RestExceptionInfo),
         (status = 401, description = "Not authenticated", body = RestExceptionInfo),
         (status = 404, description = "Unknown session, site or parent", body = RestExceptionInfo)
@@ -460,7 +461,7 @@ pub async fn list_folders(
     page: PageContext,
     paging: Paging,
     query: LenientQuery,
-) -> Result<Page<SharePointFolder>, ApiError> {
+) -> Result<SharePointFolderPage, ApiError> {
     let h = sites_hrefs(hrefs, &site.session);
     let Rows { rows, total } = content_rows(&site, Content::Folders, &query, paging).await?;
     let out = shown_rows(&site, &rows, |shown| SharePointFolder::new(&h, shown)).await?;
@@ -510,7 +511,7 @@ pub async fn get_folder(
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
     responses(
-        (status = 200, description = "A page of folder versions", body = Page<SharePointFolder>),
+        (status = 200, description = "A page of folder versions", body = SharePointFolderPage),
         (status = 400, description = "Bad offset or limit", body = RestExceptionInfo),
         (status = 401, description = "Not authenticated", body = RestExceptionInfo),
         (status = 404, description = "Unknown session, site or folder; v2–v5", body = RestExceptionInfo)
@@ -523,7 +524,7 @@ pub async fn list_folder_versions(
     page: PageContext,
     paging: Paging,
     Path(p): Path<SiteItemPath>,
-) -> Result<Page<SharePointFolder>, ApiError> {
+) -> Result<SharePointFolderPage, ApiError> {
     require_versions_era(site.version)?;
     let h = sites_hrefs(hrefs, &site.session);
     let (list, row) = content_item(&site, Content::Folders, &p.item_id).await?;
@@ -584,7 +585,7 @@ pub async fn get_folder_version(
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
     responses(
-        (status = 200, description = "A page of documents (v2–v6 RESTSharePointDocument, v7+ RESTItemComposed)", body = Page<SharePointEntry>),
+        (status = 200, description = "A page of documents (v2–v6 RESTSharePointDocument, v7+ RESTItemComposed)", body = SharePointEntryPage),
         (status = 400, description = "Bad offset, limit or includeFolders", body = RestExceptionInfo),
         (status = 401, description = "Not authenticated", body = RestExceptionInfo),
         (status = 404, description = "Unknown session, site or parent", body = RestExceptionInfo)
@@ -597,7 +598,7 @@ pub async fn list_documents(
     page: PageContext,
     paging: Paging,
     query: LenientQuery,
-) -> Result<Page<SharePointEntry>, ApiError> {
+) -> Result<SharePointEntryPage, ApiError> {
     let h = sites_hrefs(hrefs, &site.session);
     let view = View::documents_listing(site.version);
     let Rows { rows, total } = content_rows(&site, Content::Documents, &query, paging).await?;
@@ -648,7 +649,7 @@ pub async fn get_document(
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
     responses(
-        (status = 200, description = "A page of document versions, newest first", body = Page<SharePointDocument>),
+        (status = 200, description = "A page of document versions, newest first", body = SharePointDocumentPage),
         (status = 400, description = "Bad offset or limit", body = RestExceptionInfo),
         (status = 401, description = "Not authenticated", body = RestExceptionInfo),
         (status = 404, description = "Unknown session, site or document; v2–v5", body = RestExceptionInfo)
@@ -661,7 +662,7 @@ pub async fn list_document_versions(
     page: PageContext,
     paging: Paging,
     Path(p): Path<SiteItemPath>,
-) -> Result<Page<SharePointDocument>, ApiError> {
+) -> Result<SharePointDocumentPage, ApiError> {
     require_versions_era(site.version)?;
     let h = sites_hrefs(hrefs, &site.session);
     let (list, row) = content_item(&site, Content::Documents, &p.item_id).await?;
@@ -722,7 +723,7 @@ pub async fn get_document_version(
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
     responses(
-        (status = 200, description = "A page of list items", body = Page<SharePointItem>),
+        (status = 200, description = "A page of list items", body = SharePointItemPage),
         (status = 400, description = "Bad offset, limit or includeFolders", body = RestExceptionInfo),
         (status = 401, description = "Not authenticated", body = RestExceptionInfo),
         (status = 404, description = "Unknown session, site or parent", body = RestExceptionInfo)
@@ -735,7 +736,7 @@ pub async fn list_items(
     page: PageContext,
     paging: Paging,
     query: LenientQuery,
-) -> Result<Page<SharePointItem>, ApiError> {
+) -> Result<SharePointItemPage, ApiError> {
     let h = sites_hrefs(hrefs, &site.session);
     let Rows { rows, total } = content_rows(&site, Content::Items, &query, paging).await?;
     let out = shown_rows(&site, &rows, |shown| SharePointItem::new(&h, shown)).await?;
@@ -785,7 +786,7 @@ pub async fn get_item(
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
     responses(
-        (status = 200, description = "A page of item versions, newest first", body = Page<SharePointItem>),
+        (status = 200, description = "A page of item versions, newest first", body = SharePointItemPage),
         (status = 400, description = "Bad offset or limit", body = RestExceptionInfo),
         (status = 401, description = "Not authenticated", body = RestExceptionInfo),
         (status = 404, description = "Unknown session, site or item; v2–v5", body = RestExceptionInfo)
@@ -798,7 +799,7 @@ pub async fn list_item_versions(
     page: PageContext,
     paging: Paging,
     Path(p): Path<SiteItemPath>,
-) -> Result<Page<SharePointItem>, ApiError> {
+) -> Result<SharePointItemPage, ApiError> {
     require_versions_era(site.version)?;
     let h = sites_hrefs(hrefs, &site.session);
     let (list, row) = content_item(&site, Content::Items, &p.item_id).await?;
@@ -858,7 +859,7 @@ pub async fn get_item_version(
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
     responses(
-        (status = 200, description = "A page of attachments", body = Page<SharePointAttachment>),
+        (status = 200, description = "A page of attachments", body = SharePointAttachmentPage),
         (status = 400, description = "Bad offset or limit", body = RestExceptionInfo),
         (status = 401, description = "Not authenticated", body = RestExceptionInfo),
         (status = 404, description = "Unknown session, site or item", body = RestExceptionInfo)
@@ -871,7 +872,7 @@ pub async fn list_attachments(
     page: PageContext,
     paging: Paging,
     Path(p): Path<SiteItemPath>,
-) -> Result<Page<SharePointAttachment>, ApiError> {
+) -> Result<SharePointAttachmentPage, ApiError> {
     let h = sites_hrefs(hrefs, &site.session);
     let (list, row) = content_item(&site, Content::Items, &p.item_id).await?;
     let attachments = paging.slice(&row.state.attachments);

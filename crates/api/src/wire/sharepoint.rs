@@ -9,11 +9,12 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::ctx::catalog_view::NumberedVersion;
 use crate::ctx::site::{Site, SiteList};
-use crate::edge::paging::{Hrefs, Link};
+use crate::edge::paging::{Hrefs, Link, Page};
 use crate::edge::version::ApiVersion;
-use crate::resources::browse_util::{
-    inherited_permissions, item_time, item_times, who, NumberedVersion, FOLDER_VERSION_ID, FOLDER_VERSION_LABEL,
+use crate::wire::item_fields::{
+    deleted_marker, inherited_permissions, item_time, item_times, who, FOLDER_VERSION_ID, FOLDER_VERSION_LABEL,
 };
 
 /// Hrefs below one session's `RestoreSessions/{id}/Organization/Sites`, in the request's era.
@@ -38,10 +39,14 @@ impl SitesHrefs {
     }
 }
 
-/// `Some(true)` for a deleted object; `None` (field omitted) for a live one.
-fn deleted_marker(deleted: bool) -> Option<bool> {
-    deleted.then_some(true)
-}
+/// Pages of each shape (named, so that the OpenAPI document has a `PageOf…` schema per shape).
+pub type SharePointSitePage = Page<SharePointSite>;
+pub type SharePointListPage = Page<SharePointList>;
+pub type SharePointFolderPage = Page<SharePointFolder>;
+pub type SharePointDocumentPage = Page<SharePointDocument>;
+pub type SharePointItemPage = Page<SharePointItem>;
+pub type SharePointEntryPage = Page<SharePointEntry>;
+pub type SharePointAttachmentPage = Page<SharePointAttachment>;
 
 /// `RESTSharePointSite`.
 #[derive(Serialize, ToSchema)]
