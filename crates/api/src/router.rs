@@ -23,7 +23,9 @@ use axum::Router;
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::edge::era::{gate, Era};
 use crate::edge::error::ApiError;
 use crate::edge::middleware::route_not_found;
 use crate::resources::{
@@ -44,13 +46,42 @@ pub fn protected() -> OpenApiRouter<AppState> {
         .merge(legacy(restore_sessions::router(), restore_sessions::openapi())) // legacy: restore_sessions
         .merge(legacy(restore::router(), restore::openapi())) // legacy: restore
         .merge(legacy(onedrive::router(), onedrive::openapi())) // legacy: onedrive
-        .merge(legacy(sharepoint::router(), sharepoint::openapi())) // legacy: sharepoint
+        .merge(sharepoint_browse())
         .merge(legacy(sp_restore::router(), sp_restore::openapi())) // legacy: sp_restore
         .merge(legacy(save::router(), save::openapi())) // legacy: save
         .merge(legacy(send::router(), send::openapi())) // legacy: send
         .merge(legacy(search::router(), search::openapi())); // legacy: search
     require_bearer(r.get_openapi_mut());
     r
+}
+
+/// SharePoint browsing in a Vesp restore session: sites, lists, libraries, folders, documents, list items and their
+/// attachments in every era; previous versions from v6 on.
+fn sharepoint_browse() -> OpenApiRouter<AppState> {
+    let versions = OpenApiRouter::new()
+        .routes(routes!(sharepoint::list_folder_versions))
+        .routes(routes!(sharepoint::get_folder_version))
+        .routes(routes!(sharepoint::list_document_versions))
+        .routes(routes!(sharepoint::get_document_version))
+        .routes(routes!(sharepoint::list_item_versions))
+        .routes(routes!(sharepoint::get_item_version))
+        .route_layer(gate(Era::VERB, "Versions are available from API v6 on."));
+    OpenApiRouter::new()
+        .routes(routes!(sharepoint::list_sites))
+        .routes(routes!(sharepoint::get_site))
+        .routes(routes!(sharepoint::list_lists))
+        .routes(routes!(sharepoint::get_list))
+        .routes(routes!(sharepoint::list_libraries))
+        .routes(routes!(sharepoint::get_library))
+        .routes(routes!(sharepoint::list_folders))
+        .routes(routes!(sharepoint::get_folder))
+        .routes(routes!(sharepoint::list_documents))
+        .routes(routes!(sharepoint::get_document))
+        .routes(routes!(sharepoint::list_items))
+        .routes(routes!(sharepoint::get_item))
+        .routes(routes!(sharepoint::list_attachments))
+        .routes(routes!(sharepoint::get_attachment))
+        .merge(versions)
 }
 
 /// Every operation: [`public`], and [`protected`] behind the bearer check; the fallback answers unknown paths.

@@ -15,6 +15,7 @@ pub mod onedrive;
 pub mod organization;
 pub mod page;
 pub mod session;
+pub mod sharepoint;
 
 /// A `200 application/json; charset=utf-8` answer with a wire type.
 pub struct Json<T>(pub T);
