@@ -18,6 +18,7 @@ pub mod resources;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod wire;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
