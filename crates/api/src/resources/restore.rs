@@ -74,13 +74,13 @@ use uuid::Uuid;
 pub use crate::ctx::restore_auth::{set_access, RestoreAccess};
 
 use crate::ctx::caller::Caller;
-use crate::ctx::drive::{self, SessionDrive};
+use crate::ctx::drive::{self, DriveCtx, SessionDrive};
 use crate::ctx::restore_auth;
 use crate::edge::error::ApiError;
 use crate::edge::lenient::{LenientJson, Obj};
 use crate::edge::version::ApiVersion;
 use crate::openapi::RestExceptionInfo;
-use crate::resources::route_paths::{DriveItemPath, DrivePath, DriveVersionPath, SessionPath};
+use crate::resources::route_paths::{DriveItemPath, DriveVersionPath, SessionPath};
 use crate::state::AppState;
 use crate::store::restore_jobs;
 use crate::store::restore_stop::{self, Watch};
@@ -190,13 +190,9 @@ replaces a file of the same path, `Merge` adds the copied versions to it.";
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_onedrive(
-    caller: Caller,
-    Path(p): Path<DrivePath>,
-    LenientJson(body): LenientJson,
-) -> OneDriveAnswer {
+pub async fn restore_onedrive(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
     require_verb_era(caller.version)?;
-    let drive = DriveRestore::load(caller, &p.id, &p.one_drive_id).await?;
+    let drive = DriveRestore { caller, drive: drive.drive };
     let opts = drive.original_options(&body)?;
     drive.run(Selection::Whole, opts, &body).await
 }
@@ -215,9 +211,9 @@ pub async fn restore_onedrive(
     ),
     security(("bearer" = []))
 )]
-pub async fn copy_onedrive(caller: Caller, Path(p): Path<DrivePath>, LenientJson(body): LenientJson) -> OneDriveAnswer {
+pub async fn copy_onedrive(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
     require_verb_era(caller.version)?;
-    let drive = DriveRestore::load(caller, &p.id, &p.one_drive_id).await?;
+    let drive = DriveRestore { caller, drive: drive.drive };
     let opts = drive.copy_options(&body).await?;
     drive.run(Selection::Whole, opts, &body).await
 }
@@ -236,13 +232,9 @@ pub async fn copy_onedrive(caller: Caller, Path(p): Path<DrivePath>, LenientJson
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_documents(
-    caller: Caller,
-    Path(p): Path<DrivePath>,
-    LenientJson(body): LenientJson,
-) -> OneDriveAnswer {
+pub async fn restore_documents(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
     require_verb_era(caller.version)?;
-    let drive = DriveRestore::load(caller, &p.id, &p.one_drive_id).await?;
+    let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Document, body.id_list("documents")?).await?;
     let opts = drive.original_options(&body)?;
     drive.run(selection, opts, &body).await
@@ -262,13 +254,9 @@ pub async fn restore_documents(
     ),
     security(("bearer" = []))
 )]
-pub async fn copy_documents(
-    caller: Caller,
-    Path(p): Path<DrivePath>,
-    LenientJson(body): LenientJson,
-) -> OneDriveAnswer {
+pub async fn copy_documents(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
     require_verb_era(caller.version)?;
-    let drive = DriveRestore::load(caller, &p.id, &p.one_drive_id).await?;
+    let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Document, body.id_list("documents")?).await?;
     let opts = drive.copy_options(&body).await?;
     drive.run(selection, opts, &body).await
@@ -288,13 +276,9 @@ pub async fn copy_documents(
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_folders(
-    caller: Caller,
-    Path(p): Path<DrivePath>,
-    LenientJson(body): LenientJson,
-) -> OneDriveAnswer {
+pub async fn restore_folders(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
     require_verb_era(caller.version)?;
-    let drive = DriveRestore::load(caller, &p.id, &p.one_drive_id).await?;
+    let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Folder, body.id_list("folders")?).await?;
     let opts = drive.original_options(&body)?;
     drive.run(selection, opts, &body).await
@@ -314,9 +298,9 @@ pub async fn restore_folders(
     ),
     security(("bearer" = []))
 )]
-pub async fn copy_folders(caller: Caller, Path(p): Path<DrivePath>, LenientJson(body): LenientJson) -> OneDriveAnswer {
+pub async fn copy_folders(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
     require_verb_era(caller.version)?;
-    let drive = DriveRestore::load(caller, &p.id, &p.one_drive_id).await?;
+    let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Folder, body.id_list("folders")?).await?;
     let opts = drive.copy_options(&body).await?;
     drive.run(selection, opts, &body).await
@@ -341,11 +325,12 @@ pub async fn copy_folders(caller: Caller, Path(p): Path<DrivePath>, LenientJson(
 )]
 pub async fn restore_document(
     caller: Caller,
+    drive: DriveCtx,
     Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> OneDriveAnswer {
     require_verb_era(caller.version)?;
-    let drive = DriveRestore::load(caller, &p.id, &p.one_drive_id).await?;
+    let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Document, vec![p.item_id]).await?;
     let opts = drive.original_options(&body)?;
     drive.run(selection, opts, &body).await
@@ -370,11 +355,12 @@ pub async fn restore_document(
 )]
 pub async fn copy_document(
     caller: Caller,
+    drive: DriveCtx,
     Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> OneDriveAnswer {
     require_verb_era(caller.version)?;
-    let drive = DriveRestore::load(caller, &p.id, &p.one_drive_id).await?;
+    let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Document, vec![p.item_id]).await?;
     let opts = drive.copy_options(&body).await?;
     drive.run(selection, opts, &body).await
@@ -399,11 +385,12 @@ pub async fn copy_document(
 )]
 pub async fn restore_folder(
     caller: Caller,
+    drive: DriveCtx,
     Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> OneDriveAnswer {
     require_verb_era(caller.version)?;
-    let drive = DriveRestore::load(caller, &p.id, &p.one_drive_id).await?;
+    let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Folder, vec![p.item_id]).await?;
     let opts = drive.original_options(&body)?;
     drive.run(selection, opts, &body).await
@@ -428,11 +415,12 @@ pub async fn restore_folder(
 )]
 pub async fn copy_folder(
     caller: Caller,
+    drive: DriveCtx,
     Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> OneDriveAnswer {
     require_verb_era(caller.version)?;
-    let drive = DriveRestore::load(caller, &p.id, &p.one_drive_id).await?;
+    let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Folder, vec![p.item_id]).await?;
     let opts = drive.copy_options(&body).await?;
     drive.run(selection, opts, &body).await
@@ -457,12 +445,13 @@ pub async fn copy_folder(
 )]
 pub async fn restore_document_version(
     caller: Caller,
+    drive: DriveCtx,
     Path(p): Path<DriveVersionPath>,
     LenientJson(body): LenientJson,
 ) -> OneDriveAnswer {
     require_verb_era(caller.version)?;
     let version = version_number(&p.version_id)?;
-    let drive = DriveRestore::load(caller, &p.id, &p.one_drive_id).await?;
+    let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.document_version(p.item_id, version).await?;
     let opts = drive.original_options(&body)?;
     drive.run(selection, opts, &body).await
@@ -487,12 +476,13 @@ pub async fn restore_document_version(
 )]
 pub async fn copy_document_version(
     caller: Caller,
+    drive: DriveCtx,
     Path(p): Path<DriveVersionPath>,
     LenientJson(body): LenientJson,
 ) -> OneDriveAnswer {
     require_verb_era(caller.version)?;
     let version = version_number(&p.version_id)?;
-    let drive = DriveRestore::load(caller, &p.id, &p.one_drive_id).await?;
+    let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.document_version(p.item_id, version).await?;
     let opts = drive.copy_options(&body).await?;
     drive.run(selection, opts, &body).await
@@ -517,12 +507,13 @@ pub async fn copy_document_version(
 )]
 pub async fn restore_folder_version(
     caller: Caller,
+    drive: DriveCtx,
     Path(p): Path<DriveVersionPath>,
     LenientJson(body): LenientJson,
 ) -> OneDriveAnswer {
     require_verb_era(caller.version)?;
     let folder = folder_version(&p)?;
-    let drive = DriveRestore::load(caller, &p.id, &p.one_drive_id).await?;
+    let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Folder, vec![folder]).await?;
     let opts = drive.original_options(&body)?;
     drive.run(selection, opts, &body).await
@@ -547,12 +538,13 @@ pub async fn restore_folder_version(
 )]
 pub async fn copy_folder_version(
     caller: Caller,
+    drive: DriveCtx,
     Path(p): Path<DriveVersionPath>,
     LenientJson(body): LenientJson,
 ) -> OneDriveAnswer {
     require_verb_era(caller.version)?;
     let folder = folder_version(&p)?;
-    let drive = DriveRestore::load(caller, &p.id, &p.one_drive_id).await?;
+    let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Folder, vec![folder]).await?;
     let opts = drive.copy_options(&body).await?;
     drive.run(selection, opts, &body).await

@@ -42,24 +42,23 @@ use engine::restore::{ItemOutcome, ItemStatus, RestoreStats, VersionMode};
 use engine::sp_restore::{
     self, ListSelection, SpAction, SpContext, SpRestoreError, SpRestoreOptions, SpRestoreStats, SpTarget,
 };
-use repo::catalog::ListInfo;
+use repo::catalog::ItemRow;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
 use crate::ctx::caller::Caller;
 use crate::ctx::restore_auth;
-use crate::ctx::site::not_found as nf;
+use crate::ctx::site::{not_found as nf, SiteCtx, SiteList};
 use crate::edge::error::ApiError;
 use crate::edge::lenient::{LenientJson, Obj};
 use crate::edge::version::ApiVersion;
 use crate::openapi::RestExceptionInfo;
-use crate::resources::route_paths::{SiteItemPath, SiteListPath, SitePath, SiteVersionPath};
+use crate::resources::route_paths::{SiteItemPath, SiteListPath, SiteVersionPath};
 use crate::resources::save::SpScope;
 use crate::state::AppState;
 use crate::store::restore_jobs;
 use crate::store::restore_stop::{self, Watch};
-use crate::store::sessions::RestoreSession;
 use crate::wire::restore::{
     AsyncRestore, ItemRestoreStatistics, ListRestoreStatistics, RestoreAnswer, WebRestoreStatistics,
 };
@@ -180,9 +179,9 @@ source list, the restore to the original location; otherwise elsewhere. Answers 
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_site(caller: Caller, Path(p): Path<SitePath>, LenientJson(body): LenientJson) -> SiteAnswer {
+pub async fn restore_site(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> SiteAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let unit = site.whole(&body)?;
     site.run(vec![unit], Form::Restore, &body, WebRestoreStatistics::new).await
 }
@@ -201,9 +200,9 @@ pub async fn restore_site(caller: Caller, Path(p): Path<SitePath>, LenientJson(b
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_site_to(caller: Caller, Path(p): Path<SitePath>, LenientJson(body): LenientJson) -> SiteAnswer {
+pub async fn restore_site_to(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> SiteAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let unit = site.whole(&body)?;
     site.run(vec![unit], Form::RestoreTo, &body, WebRestoreStatistics::new).await
 }
@@ -222,10 +221,15 @@ pub async fn restore_site_to(caller: Caller, Path(p): Path<SitePath>, LenientJso
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_list(caller: Caller, Path(p): Path<SiteListPath>, LenientJson(body): LenientJson) -> ListAnswer {
+pub async fn restore_list(
+    caller: Caller,
+    site: SiteCtx,
+    Path(p): Path<SiteListPath>,
+    LenientJson(body): LenientJson,
+) -> ListAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
-    let unit = site.list(&p.list_id, Some(false))?;
+    let site = SiteRestore { caller, site };
+    let unit = site.list(&p.list_id, false)?;
     site.run(vec![unit], Form::Restore, &body, ListRestoreStatistics::new).await
 }
 
@@ -245,12 +249,13 @@ pub async fn restore_list(caller: Caller, Path(p): Path<SiteListPath>, LenientJs
 )]
 pub async fn restore_list_to(
     caller: Caller,
+    site: SiteCtx,
     Path(p): Path<SiteListPath>,
     LenientJson(body): LenientJson,
 ) -> ListAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
-    let unit = site.list(&p.list_id, Some(false))?;
+    let site = SiteRestore { caller, site };
+    let unit = site.list(&p.list_id, false)?;
     site.run(vec![unit], Form::RestoreTo, &body, ListRestoreStatistics::new).await
 }
 
@@ -270,12 +275,13 @@ pub async fn restore_list_to(
 )]
 pub async fn restore_library(
     caller: Caller,
+    site: SiteCtx,
     Path(p): Path<SiteListPath>,
     LenientJson(body): LenientJson,
 ) -> ListAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
-    let unit = site.list(&p.list_id, Some(true))?;
+    let site = SiteRestore { caller, site };
+    let unit = site.list(&p.list_id, true)?;
     site.run(vec![unit], Form::Restore, &body, ListRestoreStatistics::new).await
 }
 
@@ -295,12 +301,13 @@ pub async fn restore_library(
 )]
 pub async fn restore_library_to(
     caller: Caller,
+    site: SiteCtx,
     Path(p): Path<SiteListPath>,
     LenientJson(body): LenientJson,
 ) -> ListAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
-    let unit = site.list(&p.list_id, Some(true))?;
+    let site = SiteRestore { caller, site };
+    let unit = site.list(&p.list_id, true)?;
     site.run(vec![unit], Form::RestoreTo, &body, ListRestoreStatistics::new).await
 }
 
@@ -318,9 +325,9 @@ pub async fn restore_library_to(
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_documents(caller: Caller, Path(p): Path<SitePath>, LenientJson(body): LenientJson) -> ItemsAnswer {
+pub async fn restore_documents(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let units = site.items(Coll::Documents, &body.id_list("documents")?).await?;
     site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
 }
@@ -341,11 +348,12 @@ pub async fn restore_documents(caller: Caller, Path(p): Path<SitePath>, LenientJ
 )]
 pub async fn restore_document(
     caller: Caller,
+    site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let units = site.items(Coll::Documents, &[p.item_id]).await?;
     site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
 }
@@ -366,11 +374,12 @@ pub async fn restore_document(
 )]
 pub async fn restore_document_version(
     caller: Caller,
+    site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let units = site.version(Coll::Documents, p.item_id, &p.version_id).await?;
     site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
 }
@@ -389,13 +398,9 @@ pub async fn restore_document_version(
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_documents_to(
-    caller: Caller,
-    Path(p): Path<SitePath>,
-    LenientJson(body): LenientJson,
-) -> ItemsAnswer {
+pub async fn restore_documents_to(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let units = site.items(Coll::Documents, &body.id_list("documents")?).await?;
     site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
 }
@@ -416,11 +421,12 @@ pub async fn restore_documents_to(
 )]
 pub async fn restore_document_to(
     caller: Caller,
+    site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let units = site.items(Coll::Documents, &[p.item_id]).await?;
     site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
 }
@@ -441,11 +447,12 @@ pub async fn restore_document_to(
 )]
 pub async fn restore_document_version_to(
     caller: Caller,
+    site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let units = site.version(Coll::Documents, p.item_id, &p.version_id).await?;
     site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
 }
@@ -464,9 +471,9 @@ pub async fn restore_document_version_to(
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_folders(caller: Caller, Path(p): Path<SitePath>, LenientJson(body): LenientJson) -> ItemsAnswer {
+pub async fn restore_folders(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let units = site.items(Coll::Folders, &body.id_list("folders")?).await?;
     site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
 }
@@ -487,11 +494,12 @@ pub async fn restore_folders(caller: Caller, Path(p): Path<SitePath>, LenientJso
 )]
 pub async fn restore_folder(
     caller: Caller,
+    site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let units = site.items(Coll::Folders, &[p.item_id]).await?;
     site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
 }
@@ -512,11 +520,12 @@ pub async fn restore_folder(
 )]
 pub async fn restore_folder_version(
     caller: Caller,
+    site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let units = site.version(Coll::Folders, p.item_id, &p.version_id).await?;
     site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
 }
@@ -535,13 +544,9 @@ pub async fn restore_folder_version(
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_folders_to(
-    caller: Caller,
-    Path(p): Path<SitePath>,
-    LenientJson(body): LenientJson,
-) -> ItemsAnswer {
+pub async fn restore_folders_to(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let units = site.items(Coll::Folders, &body.id_list("folders")?).await?;
     site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
 }
@@ -562,11 +567,12 @@ pub async fn restore_folders_to(
 )]
 pub async fn restore_folder_to(
     caller: Caller,
+    site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let units = site.items(Coll::Folders, &[p.item_id]).await?;
     site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
 }
@@ -587,11 +593,12 @@ pub async fn restore_folder_to(
 )]
 pub async fn restore_folder_version_to(
     caller: Caller,
+    site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let units = site.version(Coll::Folders, p.item_id, &p.version_id).await?;
     site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
 }
@@ -610,9 +617,9 @@ pub async fn restore_folder_version_to(
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_items(caller: Caller, Path(p): Path<SitePath>, LenientJson(body): LenientJson) -> ItemsAnswer {
+pub async fn restore_items(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let units = site.items(Coll::Items, &body.id_list("items")?).await?;
     site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
 }
@@ -631,9 +638,14 @@ pub async fn restore_items(caller: Caller, Path(p): Path<SitePath>, LenientJson(
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_item(caller: Caller, Path(p): Path<SiteItemPath>, LenientJson(body): LenientJson) -> ItemsAnswer {
+pub async fn restore_item(
+    caller: Caller,
+    site: SiteCtx,
+    Path(p): Path<SiteItemPath>,
+    LenientJson(body): LenientJson,
+) -> ItemsAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let units = site.items(Coll::Items, &[p.item_id]).await?;
     site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
 }
@@ -654,11 +666,12 @@ pub async fn restore_item(caller: Caller, Path(p): Path<SiteItemPath>, LenientJs
 )]
 pub async fn restore_item_version(
     caller: Caller,
+    site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let units = site.version(Coll::Items, p.item_id, &p.version_id).await?;
     site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
 }
@@ -677,9 +690,9 @@ pub async fn restore_item_version(
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_items_to(caller: Caller, Path(p): Path<SitePath>, LenientJson(body): LenientJson) -> ItemsAnswer {
+pub async fn restore_items_to(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let units = site.items(Coll::Items, &body.id_list("items")?).await?;
     site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
 }
@@ -700,11 +713,12 @@ pub async fn restore_items_to(caller: Caller, Path(p): Path<SitePath>, LenientJs
 )]
 pub async fn restore_item_to(
     caller: Caller,
+    site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let units = site.items(Coll::Items, &[p.item_id]).await?;
     site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
 }
@@ -725,11 +739,12 @@ pub async fn restore_item_to(
 )]
 pub async fn restore_item_version_to(
     caller: Caller,
+    site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
     require_verb_era(caller.version)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let units = site.version(Coll::Items, p.item_id, &p.version_id).await?;
     site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
 }
@@ -748,13 +763,9 @@ pub async fn restore_item_version_to(
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_site_action(
-    caller: Caller,
-    Path(p): Path<SitePath>,
-    LenientJson(body): LenientJson,
-) -> SiteAnswer {
+pub async fn restore_site_action(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> SiteAnswer {
     let o = restore_to_body(caller.version, &body)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let unit = site.whole(&o)?;
     site.run(vec![unit], Form::Action, &o, WebRestoreStatistics::new).await
 }
@@ -775,12 +786,13 @@ pub async fn restore_site_action(
 )]
 pub async fn restore_list_action(
     caller: Caller,
+    site: SiteCtx,
     Path(p): Path<SiteListPath>,
     LenientJson(body): LenientJson,
 ) -> ListAnswer {
     let o = restore_to_body(caller.version, &body)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
-    let unit = site.list(&p.list_id, Some(false))?;
+    let site = SiteRestore { caller, site };
+    let unit = site.list(&p.list_id, false)?;
     site.run(vec![unit], Form::Action, &o, ListRestoreStatistics::new).await
 }
 
@@ -798,13 +810,9 @@ pub async fn restore_list_action(
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_items_action(
-    caller: Caller,
-    Path(p): Path<SitePath>,
-    LenientJson(body): LenientJson,
-) -> ItemsAnswer {
+pub async fn restore_items_action(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
     let o = restore_to_body(caller.version, &body)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let units = site.items(Coll::Items, &o.id_list("items")?).await?;
     site.run(units, Form::Action, &o, ItemRestoreStatistics::sharepoint).await
 }
@@ -825,11 +833,12 @@ pub async fn restore_items_action(
 )]
 pub async fn restore_item_action(
     caller: Caller,
+    site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
     let o = restore_to_body(caller.version, &body)?;
-    let site = SiteRestore::load(caller, &p.id, &p.site_id).await?;
+    let site = SiteRestore { caller, site };
     let units = site.items(Coll::Items, &[p.item_id]).await?;
     site.run(units, Form::Action, &o, ItemRestoreStatistics::sharepoint).await
 }
@@ -853,7 +862,7 @@ pub async fn sharepoint_action(
         SpScope::Folder(id) => (Coll::Folders, Some(vec![id.clone()])),
         SpScope::Library(id) => {
             let site = SiteRestore::load(caller, sid, site_id).await?;
-            let unit = site.list(id, Some(true))?;
+            let unit = site.list(id, true)?;
             let answer = site.run(vec![unit], Form::Action, opts, ListRestoreStatistics::new).await?;
             return Ok(answer.into_response());
         }
@@ -926,88 +935,40 @@ impl Coll {
     }
 }
 
-/// The site of a request as the session shows it, and who restores from it.
+/// A site of a restore session (with its lists and libraries, at the session's instant) that `caller` restores from.
 struct SiteRestore {
     caller: Caller,
-    session: RestoreSession,
-    at: DateTime<Utc>,
-    /// Catalog id.
-    id: Uuid,
-    /// Web URL.
-    url: String,
-    /// Lists and libraries: (catalog id, info).
-    lists: Vec<(Uuid, ListInfo)>,
+    site: SiteCtx,
 }
 
 impl SiteRestore {
+    /// For the v2–v5 dispatcher, which loads the site itself.
     async fn load(caller: Caller, sid: &str, site_id: &str) -> Result<SiteRestore, ApiError> {
-        let site =
-            crate::ctx::site::load(&caller.state, &caller.user, caller.version, sid, site_id, "restored").await?;
-        Ok(SiteRestore {
-            caller,
-            session: site.session,
-            at: site.at,
-            id: site.id,
-            url: site.info.url,
-            lists: site.lists,
-        })
+        let site = crate::ctx::site::load(&caller.state, &caller.user, caller.version, sid, site_id).await?;
+        Ok(SiteRestore { caller, site })
     }
 
     /// The whole site, with its subsites unless `restoreSubsites` is false.
     fn whole(&self, body: &Obj) -> Result<Unit, ApiError> {
-        Ok(Unit::Site { container: self.id, subsites: body.bool("restoreSubsites")?.unwrap_or(true) })
+        Ok(Unit::Site { container: self.site.site.id, subsites: body.bool("restoreSubsites")?.unwrap_or(true) })
     }
 
-    /// The whole list or library `id` (`library`: which of the two the path names; `None`: either).
-    fn list(&self, id: &str, library: Option<bool>) -> Result<Unit, ApiError> {
-        let what = match library {
-            Some(true) => "library",
-            _ => "list",
-        };
-        let uuid = Uuid::parse_str(id.trim()).map_err(|_| nf(what, id))?;
-        let (c, _) = self
-            .lists
-            .iter()
-            .find(|(c, l)| *c == uuid && library.is_none_or(|lib| lib == l.is_document_library))
-            .ok_or_else(|| nf(what, id))?;
-        Ok(Unit::List(*c, ListSelection::Whole))
+    /// The whole list or library `id` (`library`: which of the two the path names).
+    fn list(&self, id: &str, library: bool) -> Result<Unit, ApiError> {
+        Ok(Unit::List(self.site.list(id, Some(library))?.id, ListSelection::Whole))
     }
 
-    /// The list container and Microsoft item id of an API item id (see the module docs).
+    /// The list container and Microsoft item id of an API item id of `coll` (see [`SiteCtx::find_item`]).
     async fn item(&self, coll: Coll, api_id: &str) -> Result<(Uuid, String), ApiError> {
-        let catalog = &self.caller.state.catalog;
-        let api_id = api_id.trim();
-        let not_found = || nf(coll.what(), api_id);
-        let fits = |row: &repo::catalog::ItemRow| {
-            (!row.deleted || self.session.show_deleted)
-                && match coll {
-                    Coll::Documents => !row.state.is_folder,
-                    Coll::Folders => row.state.is_folder,
-                    Coll::Items => true,
-                }
+        let fits = |_: &SiteList, row: &ItemRow| match coll {
+            Coll::Documents => !row.state.is_folder,
+            Coll::Folders => row.state.is_folder,
+            Coll::Items => true,
         };
-        if api_id.len() > 32 && api_id.is_char_boundary(32) {
-            if let Ok(uuid) = Uuid::try_parse(&api_id[..32]) {
-                if let Some((c, _)) = self.lists.iter().find(|(c, l)| *c == uuid && !l.is_document_library) {
-                    let row = catalog.item_at(*c, &api_id[32..], self.at).await?;
-                    if row.as_ref().is_some_and(fits) {
-                        return Ok((*c, api_id[32..].to_string()));
-                    }
-                }
-            }
+        match self.site.find_item(None, api_id, fits).await? {
+            Some((list, row)) => Ok((list.id, row.item_id)),
+            None => Err(nf(coll.what(), api_id.trim())),
         }
-        if api_id.is_empty() {
-            return Err(not_found());
-        }
-        let libraries_first = self.lists.iter().filter(|(_, l)| l.is_document_library);
-        for (c, _) in libraries_first.chain(self.lists.iter().filter(|(_, l)| !l.is_document_library)) {
-            if let Some(row) = catalog.item_at(*c, api_id, self.at).await? {
-                if fits(&row) {
-                    return Ok((*c, api_id.to_string()));
-                }
-            }
-        }
-        Err(not_found())
     }
 
     /// Units for a set of item ids, grouped by list; every id is checked before anything is written.
@@ -1030,7 +991,7 @@ impl SiteRestore {
             .map_err(|_| ApiError::not_found(format!("Version {version_id} was not found.")))?;
         if let (Some(Unit::List(c, ListSelection::Items(items))), Coll::Documents | Coll::Items) = (units.first(), coll)
         {
-            if self.lists.iter().any(|(id, l)| id == c && l.is_document_library) {
+            if self.site.lists.iter().any(|l| l.id == *c && l.is_library()) {
                 return Ok(vec![Unit::List(*c, ListSelection::Version { item_id: items[0].clone(), version: n })]);
             }
             if n != 1 {
@@ -1088,7 +1049,7 @@ fn options(body: &Obj, form: Form, site: &SiteRestore) -> Result<SpRestoreOption
     o.changed_items = body.bool("changedItems")?.unwrap_or(true);
     o.deleted_items = body.bool("deletedItems")?.unwrap_or(true);
     // Library documents and list items deleted before the point in time are restorable in a session that shows them.
-    o.show_deleted = site.session.show_deleted;
+    o.show_deleted = site.site.session.show_deleted;
     o.restore_permissions = body.bool("restorePermissions")?.unwrap_or(false);
     o.send_shared_links_notification = body.bool("sendSharedLinksNotification")?.unwrap_or(false);
     let list = body.str("list")?.map(|l| l.trim().to_string()).filter(|l| !l.is_empty());
@@ -1100,7 +1061,7 @@ fn options(body: &Obj, form: Form, site: &SiteRestore) -> Result<SpRestoreOption
         {
             site_url = Some(match alias.contains("://") {
                 true => alias,
-                false => alias_url(&site.url, &alias),
+                false => alias_url(&site.site.site.info.url, &alias),
             });
         }
     }
@@ -1212,10 +1173,10 @@ enum Ran {
 async fn execute(site: &SiteRestore, body: &Obj, units: Vec<Unit>, opts: SpRestoreOptions) -> Result<Ran, ApiError> {
     let Caller { state, user, version } = &site.caller;
     let repo = state.repo.clone().ok_or_else(|| ApiError::internal("This server has no backup repository."))?;
-    let work = Work { catalog: state.catalog.clone(), repo, at: site.at, units, opts };
-    let sign_in = restore_auth::sign_in(state, user, site.session.organization_id, body).await?;
+    let work = Work { catalog: state.catalog.clone(), repo, at: site.site.at, units, opts };
+    let sign_in = restore_auth::sign_in(state, user, site.site.session.organization_id, body).await?;
     if version.is_v8() {
-        let op = restore_jobs::start_operation(state, user, &site.session).await?;
+        let op = restore_jobs::start_operation(state, user, &site.site.session).await?;
         restore_jobs::spawn_job(state, op.id, user, move |sink| async move {
             let client = tokio::select! {
                 c = sign_in.complete() => c?,
@@ -1228,14 +1189,14 @@ async fn execute(site: &SiteRestore, body: &Obj, units: Vec<Unit>, opts: SpResto
         return Ok(Ran::Started(AsyncRestore { session_id: op.id }));
     }
     // A Stop of the exploring session (from another request, on any node) cuts this restore short.
-    let watch = restore_stop::watch(state, site.session.id, Watch::Request);
+    let watch = restore_stop::watch(state, site.site.session.id, Watch::Request);
     let client = tokio::select! {
         c = sign_in.complete() => c.map_err(ApiError::bad_request)?,
         _ = watch.token().cancelled() => return Err(restore_stop::stopped_error(*version, &RestoreStats::default())),
     };
     let stats = work.run(&client, watch.token()).await.map_err(engine_error)?;
     let items = flat(stats.clone());
-    restore_jobs::record_items(state, site.session.id, &items).await?;
+    restore_jobs::record_items(state, site.site.session.id, &items).await?;
     if watch.is_stopped() {
         return Err(restore_stop::stopped_error(*version, &items));
     }
