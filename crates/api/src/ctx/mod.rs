@@ -3,6 +3,9 @@
 
 pub mod auth;
 pub mod caller;
+pub mod catalog_view;
 pub mod drive;
 pub mod restore_auth;
 pub mod site;
+mod store_error;
+pub mod working;

@@ -71,8 +71,6 @@ use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-pub use crate::ctx::restore_auth::{set_access, RestoreAccess};
-
 use crate::ctx::caller::Caller;
 use crate::ctx::drive::{self, DriveCtx, SessionDrive};
 use crate::ctx::restore_auth;
@@ -84,11 +82,8 @@ use crate::resources::route_paths::{DriveItemPath, DriveVersionPath, SessionPath
 use crate::state::AppState;
 use crate::store::restore_jobs;
 use crate::store::restore_stop::{self, Watch};
-use crate::store::sessions::{self, RestoreSession};
+use crate::store::sessions::RestoreSession;
 use crate::wire::restore::{AsyncRestore, BulkRestoreStatistics, ItemRestoreStatistics, RestoreAnswer};
-
-/// No literals beyond the vendor's.
-pub const SEGMENTS: &[&str] = &[];
 
 /// The one version a OneDrive folder has (see `routes::onedrive`).
 const FOLDER_VERSION_ID: u32 = 1;
@@ -629,7 +624,7 @@ pub async fn request_device_code(
     if caller.version.number() < 5 {
         return Err(ApiError::not_found(format!("{} has no restoreDeviceCode endpoint.", caller.version.segment())));
     }
-    let s = sessions::require_working_v(&caller.state, &caller.user, &p.id, caller.version).await?;
+    let s = crate::ctx::working::session(&caller.state, &caller.user, &p.id, caller.version).await?;
     let answer = restore_auth::request_device_code(&caller.state, &caller.user, s.organization_id, &body).await?;
     Ok(Json(answer))
 }
@@ -991,7 +986,7 @@ async fn execute(
     let client = tokio::select! {
         c = sign_in.complete() => c.map_err(ApiError::bad_request)?,
         _ = watch.token().cancelled() => {
-            return Err(restore_stop::stopped_error(caller.version, &RestoreStats::default()))
+            return Err(crate::ctx::working::stopped_restore_error(caller.version, &RestoreStats::default()))
         }
     };
     if pending {
@@ -1015,7 +1010,7 @@ async fn execute(
         results.push((w.container, r));
     }
     if watch.is_stopped() {
-        return Err(restore_stop::stopped_error(caller.version, &done));
+        return Err(crate::ctx::working::stopped_restore_error(caller.version, &done));
     }
     Ok(Ran::Finished(results))
 }

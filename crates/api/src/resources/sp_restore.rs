@@ -1192,13 +1192,13 @@ async fn execute(site: &SiteRestore, body: &Obj, units: Vec<Unit>, opts: SpResto
     let watch = restore_stop::watch(state, site.site.session.id, Watch::Request);
     let client = tokio::select! {
         c = sign_in.complete() => c.map_err(ApiError::bad_request)?,
-        _ = watch.token().cancelled() => return Err(restore_stop::stopped_error(*version, &RestoreStats::default())),
+        _ = watch.token().cancelled() => return Err(crate::ctx::working::stopped_restore_error(*version, &RestoreStats::default())),
     };
     let stats = work.run(&client, watch.token()).await.map_err(engine_error)?;
     let items = flat(stats.clone());
     restore_jobs::record_items(state, site.site.session.id, &items).await?;
     if watch.is_stopped() {
-        return Err(restore_stop::stopped_error(*version, &items));
+        return Err(crate::ctx::working::stopped_restore_error(*version, &items));
     }
     Ok(Ran::Finished(stats))
 }
