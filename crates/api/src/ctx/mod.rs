@@ -2,6 +2,7 @@
 //! restore session, its OneDrive or site), so that handlers receive resolved values instead of raw ids.
 
 pub mod auth;
+pub mod caller;
 pub mod catalog_view;
 pub mod drive;
 pub mod restore_auth;

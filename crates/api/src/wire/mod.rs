@@ -14,6 +14,7 @@ pub mod item_fields;
 pub mod onedrive;
 pub mod organization;
 pub mod page;
+pub mod restore;
 pub mod session;
 pub mod sharepoint;
 
