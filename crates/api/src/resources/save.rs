@@ -78,9 +78,6 @@ use crate::resources::sp_attachments;
 use crate::state::AppState;
 use crate::store::sessions::{self, NewEvent, Outcome, RestoreSession};
 
-/// No literals beyond the vendor's (`Action`, `save`, `Versions` are vendor segments).
-pub const SEGMENTS: &[&str] = &[];
-
 const BASE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}";
 
 /// The action names the v2–v5 dispatcher recognises (any case).
@@ -479,7 +476,9 @@ pub async fn dispatch(
         }
         "sendTo" => crate::resources::send::onedrive_action(state, user, version, sid, od_id, &scope, &opts).await,
         "restoreToOriginalLocation" | "copyTo" => {
-            crate::resources::restore::onedrive_action(state, user, version, sid, od_id, action, &scope, &opts).await
+            let caller = crate::ctx::caller::Caller { state: state.clone(), user: user.clone(), version };
+            let answer = crate::resources::restore::onedrive_action(caller, sid, od_id, action, &scope, &opts).await?;
+            Ok(axum::response::IntoResponse::into_response(answer))
         }
         other => Err(ApiError::bad_request(format!("action '{other}' is not supported yet"))),
     }
@@ -715,9 +714,9 @@ impl Site {
         site_id: &str,
         version: ApiVersion,
     ) -> Result<Site, ApiError> {
-        let site = crate::ctx::site::load(state, user, version, sid, site_id, "saved").await?;
-        let info = site.info;
-        let lists = site.lists.into_iter().map(|(id, info)| SpList { id, info }).collect();
+        let site = crate::ctx::site::load(state, user, version, sid, site_id).await?;
+        let info = site.site.info;
+        let lists = site.lists.into_iter().map(|l| SpList { id: l.id, info: l.info }).collect();
         let title = if info.title.is_empty() { info.url.clone() } else { info.title.clone() };
         Ok(Site { session: site.session, at: site.at, title, lists })
     }
@@ -880,7 +879,8 @@ pub async fn dispatch_sharepoint(
         }
         "sendTo" => crate::resources::send::sharepoint_action(state, user, version, sid, site_id, &scope, &opts).await,
         "restoreTo" => {
-            crate::resources::sp_restore::sharepoint_action(state, user, version, sid, site_id, &scope, &opts).await
+            let caller = crate::ctx::caller::Caller { state: state.clone(), user: user.clone(), version };
+            crate::resources::sp_restore::sharepoint_action(caller, sid, site_id, &scope, &opts).await
         }
         other => Err(ApiError::bad_request(format!("action '{other}' is not supported yet"))),
     }

@@ -31,32 +31,32 @@ mod syntax;
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::routing::post;
 use axum::Router;
 use repo::catalog::{
     ContainerKind, ContainerQuery, ContainerRow, ItemKind, ItemRow, SearchQuery, SearchScope, SearchTerm,
 };
-use serde_json::Value;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-use crate::ctx::auth::CurrentUser;
-use crate::ctx::drive::{self, SessionDrive};
+use crate::ctx::drive::{DriveCtx, VeodSession};
+use crate::ctx::site::{not_found, Site, SiteCtx, SiteList, VespCtx, EVERY_ROW};
 use crate::edge::error::ApiError;
 use crate::edge::lenient::{parse_enum, LenientJson, Obj};
-use crate::edge::paging::{json_response, Hrefs, PageContext, Paging};
+use crate::edge::paging::Hrefs;
+use crate::edge::paging::{PageContext, Paging};
 use crate::edge::query::LenientQuery;
 use crate::edge::version::ApiVersion;
 use crate::resources::browse_util::page_of;
-use crate::resources::onedrive::Drive;
-use crate::resources::route_paths::{DriveItemPath, DrivePath, SessionPath};
-use crate::resources::sharepoint::{self, ListRef, Req, SiteRef, View};
+use crate::resources::onedrive;
+use crate::resources::route_paths::DriveItemPath;
+use crate::resources::route_paths::{SiteItemPath, SiteListPath};
+use crate::resources::sharepoint::search_entry;
 use crate::state::AppState;
-
-/// `search` is a vendor segment.
-pub const SEGMENTS: &[&str] = &[];
+use crate::wire::onedrive::ItemPage;
+use crate::wire::sharepoint::{SharePointEntryPage, SitesHrefs};
 
 const OD: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives";
 const SP: &str = "/{version}/RestoreSessions/{id}/Organization/Sites";
@@ -126,7 +126,7 @@ fn item_type(query: &LenientQuery, files: &'static str) -> Result<ItemKind, ApiE
 
 /// One page of the catalog search.
 async fn search_page(
-    state: &AppState,
+    catalog: &repo::catalog::Catalog,
     scope: SearchScope,
     at: chrono::DateTime<chrono::Utc>,
     show_deleted: bool,
@@ -138,52 +138,61 @@ async fn search_page(
         .show_deleted(show_deleted)
         .kind(kind)
         .page(paging.offset_i64(), paging.limit_i64());
-    let page = state.catalog.search_items(&q).await?;
+    let page = catalog.search_items(&q).await?;
     Ok((page.rows, page.total.max(0) as u64))
 }
 
-fn ok(v: &impl serde::Serialize) -> Response {
-    json_response(axum::http::StatusCode::OK, v)
+/// The page a search asks for: where it links to and which window of the results.
+struct PageReq {
+    ctx: PageContext,
+    paging: Paging,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageReq {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ctx = PageContext::from_request_parts(parts, state).await?;
+        let paging = Paging::from_request_parts(parts, state).await?;
+        Ok(PageReq { ctx, paging })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // OneDrive
 
-/// Renders OneDrive search results, each through the [`Drive`] of its OneDrive.
+/// Renders OneDrive search results, each through the context of its OneDrive.
 async fn onedrive_page(
     state: &AppState,
-    ctx: &PageContext,
-    paging: Paging,
-    drives: &HashMap<Uuid, Drive>,
+    page: &PageReq,
+    drives: &HashMap<Uuid, DriveCtx>,
     rows: Vec<ItemRow>,
     total: u64,
     version: ApiVersion,
-) -> Result<Response, ApiError> {
+) -> Result<ItemPage, ApiError> {
     let mut results = Vec::with_capacity(rows.len());
     for row in &rows {
         let d = drives.get(&row.container_id).ok_or_else(|| ApiError::internal("search result outside its scope"))?;
-        results.push(d.entry_json(state, row).await?);
+        results.push(onedrive::item(state, d, row).await?);
     }
-    Ok(ok(&page_of(ctx, paging, results, total, version)))
+    Ok(page_of(&page.ctx, page.paging, results, total, version))
 }
 
 /// Searches `scope` inside the one OneDrive `d` at the session's instant, with its showDeleted flag.
 async fn search_drive(
     state: &AppState,
-    ctx: &PageContext,
-    paging: Paging,
+    page: PageReq,
     query: &LenientQuery,
     body: &Obj,
-    d: Drive,
+    d: DriveCtx,
     scope: SearchScope,
-) -> Result<Response, ApiError> {
+) -> Result<ItemPage, ApiError> {
     let kind = item_type(query, "Documents")?;
     let terms = terms(body)?;
-    let sd = d.session_drive();
-    let (id, at, show_deleted, version) = (sd.id(), sd.at, sd.session.show_deleted, d.version());
-    let (found, total) = search_page(state, scope, at, show_deleted, kind, terms, paging).await?;
+    let (id, at, show_deleted, version) = (d.id(), d.at, d.session.show_deleted, d.era());
+    let (found, total) = search_page(&state.catalog, scope, at, show_deleted, kind, terms, page.paging).await?;
     let drives = HashMap::from([(id, d)]);
-    onedrive_page(state, ctx, paging, &drives, found, total, version).await
+    onedrive_page(state, &page, &drives, found, total, version).await
 }
 
 /// Search every OneDrive of a restore session (v6+).
@@ -201,44 +210,37 @@ async fn search_drive(
     ),
     request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …}: words and \"phrases\" match the name (case-insensitive substring, all must match); properties name:/filename:, author:, modifiedby:, ext:/type:, size:[<,<=,>,>=,=]bytes; values with spaces in double quotes; an unknown property or a malformed query is 400"),
     responses(
-        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders as of the session's point in time, folders first, then by name"),
+        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders as of the session's point in time, folders first, then by name", body = ItemPage),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown session (or another user's); v2–v5", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-#[allow(clippy::too_many_arguments)]
 async fn search_onedrives(
     State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
-    ctx: PageContext,
-    paging: Paging,
+    s: VeodSession,
+    page: PageReq,
     query: LenientQuery,
-    Path(p): Path<SessionPath>,
     LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    let version = hrefs.version();
+) -> Result<ItemPage, ApiError> {
+    let version = s.era();
     require_verb_era(version)?;
-    let session = drive::veod_session(&state, &user, version, &p.id, "searched in").await?;
+    let session = &s.session;
     let kind = item_type(&query, "Documents")?;
     let terms = terms(&body)?;
     let Some(at) = session.browse_at else {
-        return Ok(ok(&page_of(&ctx, paging, Vec::<Value>::new(), 0, version)));
+        return Ok(page_of(&page.ctx, page.paging, Vec::new(), 0, version));
     };
     let q = ContainerQuery::new(session.organization_id, at)
         .kind(ContainerKind::OneDrive)
         .show_deleted(session.show_deleted)
-        .page(0, sharepoint::ALL);
+        .page(0, EVERY_ROW);
     let rows: Vec<ContainerRow> = state.catalog.containers_at(&q).await?.rows;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let drives: HashMap<Uuid, Drive> = rows
-        .into_iter()
-        .map(|row| (row.id, Drive::new(SessionDrive { session: session.clone(), at, row }, hrefs.clone())))
-        .collect();
+    let drives: HashMap<Uuid, DriveCtx> = rows.into_iter().map(|row| (row.id, s.with_row(at, row))).collect();
     let scope = SearchScope::Containers(ids);
-    let (found, total) = search_page(&state, scope, at, session.show_deleted, kind, terms, paging).await?;
-    onedrive_page(&state, &ctx, paging, &drives, found, total, version).await
+    let (found, total) = search_page(&state.catalog, scope, at, session.show_deleted, kind, terms, page.paging).await?;
+    onedrive_page(&state, &page, &drives, found, total, version).await
 }
 
 /// Search one OneDrive (v6+).
@@ -257,28 +259,22 @@ async fn search_onedrives(
     ),
     request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …} (syntax: see POST …/OneDrives/search)"),
     responses(
-        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders of the OneDrive"),
+        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders of the OneDrive", body = ItemPage),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown session or OneDrive; v2–v5", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-#[allow(clippy::too_many_arguments)]
 async fn search_onedrive(
     State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
-    ctx: PageContext,
-    paging: Paging,
+    d: DriveCtx,
+    page: PageReq,
     query: LenientQuery,
-    Path(p): Path<DrivePath>,
     LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    let version = hrefs.version();
-    require_verb_era(version)?;
-    let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
-    let scope = SearchScope::Containers(vec![d.session_drive().id()]);
-    search_drive(&state, &ctx, paging, &query, &body, d, scope).await
+) -> Result<ItemPage, ApiError> {
+    require_verb_era(d.era())?;
+    let scope = SearchScope::Containers(vec![d.id()]);
+    search_drive(&state, page, &query, &body, d, scope).await
 }
 
 /// Search below a OneDrive folder, at any depth (v6+).
@@ -298,74 +294,62 @@ async fn search_onedrive(
     ),
     request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …} (syntax: see POST …/OneDrives/search)"),
     responses(
-        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders below the folder (not the folder itself)"),
+        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders below the folder (not the folder itself)", body = ItemPage),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown session, OneDrive or folder; v2–v5", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-#[allow(clippy::too_many_arguments)]
 async fn search_onedrive_folder(
     State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
-    ctx: PageContext,
-    paging: Paging,
+    d: DriveCtx,
+    page: PageReq,
     query: LenientQuery,
     Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    let version = hrefs.version();
-    require_verb_era(version)?;
-    let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
-    let folder = d.folder(&state, &p.item_id).await?;
-    let scope = SearchScope::Folder { container: d.session_drive().id(), folder: folder.item_id };
-    search_drive(&state, &ctx, paging, &query, &body, d, scope).await
+) -> Result<ItemPage, ApiError> {
+    require_verb_era(d.era())?;
+    let folder = d.item(&state, &p.item_id, true).await?;
+    let scope = SearchScope::Folder { container: d.id(), folder: folder.item_id };
+    search_drive(&state, page, &query, &body, d, scope).await
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // SharePoint
 
-/// How a SharePoint result is rendered: as the browse listing that holds it would (library content: the era's
-/// Documents listing, v7+ `RESTItemComposed`; list items: Items; list folders: Folders).
-fn sp_view(version: ApiVersion, list: &ListRef, row: &ItemRow) -> View {
-    match (list.is_library(), row.state.is_folder) {
-        (true, _) if version.number() >= 7 => View::Composed,
-        (_, true) => View::Folder,
-        (true, false) => View::Document,
-        (false, false) => View::Item,
-    }
-}
-
-/// Searches `scope` (inside `lists`, each with its site) and answers the page.
+/// Searches `scope` (inside `lists`, each with its site) and answers the page; each result is shown as the browse
+/// listing that holds it would show it.
 async fn sp_search(
-    r: &Req,
-    lists: Vec<(SiteRef, ListRef)>,
+    vesp: &VespCtx,
+    hrefs: Hrefs,
+    page: &PageReq,
+    query: &LenientQuery,
+    lists: Vec<(Site, SiteList)>,
     folder: Option<(Uuid, String)>,
     body: &Obj,
-) -> Result<Response, ApiError> {
-    let paging = r.paging()?;
-    let kind = item_type(&r.query, "Items")?;
+) -> Result<SharePointEntryPage, ApiError> {
+    let kind = item_type(query, "Items")?;
     let terms = terms(body)?;
-    let Some(at) = r.at() else { return Ok(r.page_response(paging, Vec::new(), 0)) };
+    let Some(at) = vesp.at() else { return Ok(page_of(&page.ctx, page.paging, Vec::new(), 0, vesp.version)) };
     let scope = match folder {
         Some((container, folder)) => SearchScope::Folder { container, folder },
         None => SearchScope::Containers(lists.iter().map(|(_, l)| l.id).collect()),
     };
-    let (found, total) = search_page(&r.state, scope, at, r.show_deleted(), kind, terms, paging).await?;
-    let by_id: HashMap<Uuid, &(SiteRef, ListRef)> = lists.iter().map(|e| (e.1.id, e)).collect();
+    let (found, total) = search_page(&vesp.catalog, scope, at, vesp.show_deleted(), kind, terms, page.paging).await?;
+    let by_id: HashMap<Uuid, &(Site, SiteList)> = lists.iter().map(|e| (e.1.id, e)).collect();
+    let h = SitesHrefs::new(hrefs, vesp.session.id);
     let mut results = Vec::with_capacity(found.len());
     for row in &found {
         let (site, list) =
             by_id.get(&row.container_id).ok_or_else(|| ApiError::internal("search result outside its scope"))?;
-        results.push(sharepoint::item_out(r, site, list, row, sp_view(r.version, list, row)).await?);
+        results.push(search_entry(vesp, &h, site, list, row).await?);
     }
-    Ok(r.page_response(paging, results, total))
+    Ok(page_of(&page.ctx, page.paging, results, total, vesp.version))
 }
 
 /// The lists and libraries of `site`, each paired with it.
-async fn site_lists(r: &Req, site: &SiteRef) -> Result<Vec<(SiteRef, ListRef)>, ApiError> {
-    Ok(sharepoint::lists_of(r, site).await?.into_iter().map(|l| (site.clone(), l)).collect())
+fn site_lists(site: &SiteCtx) -> Vec<(Site, SiteList)> {
+    site.lists.iter().map(|l| (site.site.clone(), l.clone())).collect()
 }
 
 /// Search every site of a restore session (v6+).
@@ -389,33 +373,36 @@ async fn site_lists(r: &Req, site: &SiteRef) -> Result<Vec<(SiteRef, ListRef)>, 
     ),
     security(("bearer" = []))
 )]
-async fn search_sites(r: Req, LenientJson(body): LenientJson) -> Result<Response, ApiError> {
-    require_verb_era(r.version)?;
+async fn search_sites(
+    vesp: VespCtx,
+    hrefs: Hrefs,
+    page: PageReq,
+    query: LenientQuery,
+    LenientJson(body): LenientJson,
+) -> Result<SharePointEntryPage, ApiError> {
+    require_verb_era(vesp.version)?;
     let mut lists = Vec::new();
-    if let Some(at) = r.at() {
-        let org = r.session.organization_id;
-        let all =
-            |kind| ContainerQuery::new(org, at).kind(kind).show_deleted(r.show_deleted()).page(0, sharepoint::ALL);
-        let sites: HashMap<String, SiteRef> = r
-            .state
+    if let Some(at) = vesp.at() {
+        let all = |kind| vesp.containers(at, kind).page(0, EVERY_ROW);
+        let sites: HashMap<String, Site> = vesp
             .catalog
             .containers_at(&all(ContainerKind::Site))
             .await?
             .rows
             .into_iter()
-            .filter_map(sharepoint::site_ref)
+            .filter_map(Site::from_row)
             .map(|s| (s.info.site_id.clone(), s))
             .collect();
         // A list is searched when its site is visible in the session.
-        for list in r.state.catalog.containers_at(&all(ContainerKind::List)).await?.rows {
-            if let Some(l) = sharepoint::list_ref(list) {
+        for list in vesp.catalog.containers_at(&all(ContainerKind::List)).await?.rows {
+            if let Some(l) = SiteList::from_row(list) {
                 if let Some(site) = sites.get(&l.info.site_id) {
                     lists.push((site.clone(), l));
                 }
             }
         }
     }
-    sp_search(&r, lists, None, &body).await
+    sp_search(&vesp, hrefs, &page, &query, lists, None, &body).await
 }
 
 /// Search the lists and libraries of a site (v6+).
@@ -440,11 +427,15 @@ async fn search_sites(r: Req, LenientJson(body): LenientJson) -> Result<Response
     ),
     security(("bearer" = []))
 )]
-async fn search_site(r: Req, LenientJson(body): LenientJson) -> Result<Response, ApiError> {
-    require_verb_era(r.version)?;
-    let site = sharepoint::path_site(&r).await?;
-    let lists = site_lists(&r, &site).await?;
-    sp_search(&r, lists, None, &body).await
+async fn search_site(
+    site: SiteCtx,
+    hrefs: Hrefs,
+    page: PageReq,
+    query: LenientQuery,
+    LenientJson(body): LenientJson,
+) -> Result<SharePointEntryPage, ApiError> {
+    require_verb_era(site.version)?;
+    sp_search(&site.vesp(), hrefs, &page, &query, site_lists(&site), None, &body).await
 }
 
 /// Search below a SharePoint folder of a library or list, at any depth (v6+).
@@ -470,16 +461,20 @@ async fn search_site(r: Req, LenientJson(body): LenientJson) -> Result<Response,
     ),
     security(("bearer" = []))
 )]
-async fn search_site_folder(r: Req, LenientJson(body): LenientJson) -> Result<Response, ApiError> {
-    require_verb_era(r.version)?;
-    let site = sharepoint::path_site(&r).await?;
-    let lists = site_lists(&r, &site).await?;
-    let only: Vec<ListRef> = lists.iter().map(|(_, l)| l.clone()).collect();
-    let folder = match sharepoint::resolve_item(&r, &only, r.param("folderId")).await? {
+async fn search_site_folder(
+    site: SiteCtx,
+    hrefs: Hrefs,
+    page: PageReq,
+    query: LenientQuery,
+    Path(p): Path<SiteItemPath>,
+    LenientJson(body): LenientJson,
+) -> Result<SharePointEntryPage, ApiError> {
+    require_verb_era(site.version)?;
+    let folder = match site.find_item(None, &p.item_id, |_, _| true).await? {
         Some((list, row)) if row.state.is_folder => (list.id, row.item_id),
-        _ => return Err(sharepoint::not_found("SharePoint folder")),
+        _ => return Err(not_found("folder", &p.item_id)),
     };
-    sp_search(&r, lists, Some(folder), &body).await
+    sp_search(&site.vesp(), hrefs, &page, &query, site_lists(&site), Some(folder), &body).await
 }
 
 /// Search a SharePoint document library (v6+).
@@ -505,8 +500,17 @@ async fn search_site_folder(r: Req, LenientJson(body): LenientJson) -> Result<Re
     ),
     security(("bearer" = []))
 )]
-async fn search_library(r: Req, LenientJson(body): LenientJson) -> Result<Response, ApiError> {
-    search_one_list(r, body, true).await
+async fn search_library(
+    site: SiteCtx,
+    hrefs: Hrefs,
+    page: PageReq,
+    query: LenientQuery,
+    Path(p): Path<SiteListPath>,
+    LenientJson(body): LenientJson,
+) -> Result<SharePointEntryPage, ApiError> {
+    require_verb_era(site.version)?;
+    let library = site.list(&p.list_id, Some(true))?.clone();
+    sp_search(&site.vesp(), hrefs, &page, &query, vec![(site.site.clone(), library)], None, &body).await
 }
 
 /// Search a SharePoint list (v6+).
@@ -532,16 +536,17 @@ async fn search_library(r: Req, LenientJson(body): LenientJson) -> Result<Respon
     ),
     security(("bearer" = []))
 )]
-async fn search_list(r: Req, LenientJson(body): LenientJson) -> Result<Response, ApiError> {
-    search_one_list(r, body, false).await
-}
-
-async fn search_one_list(r: Req, body: Obj, library: bool) -> Result<Response, ApiError> {
-    require_verb_era(r.version)?;
-    let site = sharepoint::path_site(&r).await?;
-    let id = r.param(if library { "libraryId" } else { "listId" }).to_string();
-    let list = sharepoint::find_list(&r, &site, &id, Some(library)).await?;
-    sp_search(&r, vec![(site, list)], None, &body).await
+async fn search_list(
+    site: SiteCtx,
+    hrefs: Hrefs,
+    page: PageReq,
+    query: LenientQuery,
+    Path(p): Path<SiteListPath>,
+    LenientJson(body): LenientJson,
+) -> Result<SharePointEntryPage, ApiError> {
+    require_verb_era(site.version)?;
+    let list = site.list(&p.list_id, Some(false))?.clone();
+    sp_search(&site.vesp(), hrefs, &page, &query, vec![(site.site.clone(), list)], None, &body).await
 }
 
 #[cfg(test)]

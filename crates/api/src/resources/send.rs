@@ -50,9 +50,6 @@ use crate::state::AppState;
 use crate::store::email_settings::{self, Explorer};
 use crate::store::sessions::{self, NewEvent, Outcome, RestoreSession};
 
-/// No literals beyond the vendor's (`send`, `SendTest`, `SendTestEmail`, `V…EmailSettings`).
-pub const SEGMENTS: &[&str] = &[];
-
 const BASE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}";
 
 /// Authenticated routes.
@@ -465,8 +462,9 @@ impl Site {
         version: ApiVersion,
     ) -> Result<Site, ApiError> {
         // The era is checked by the callers: the verb routes (v6+) and the v2–v5 `…/Action` dispatcher both load here.
-        let site = crate::ctx::site::load(state, user, version, sid, site_id, "sent").await?;
-        Ok(Site { session: site.session, at: site.at, title: site.info.title, lists: site.lists })
+        let site = crate::ctx::site::load(state, user, version, sid, site_id).await?;
+        let lists = site.lists.into_iter().map(|l| (l.id, l.info)).collect();
+        Ok(Site { session: site.session, at: site.at, title: site.site.info.title, lists })
     }
 
     /// An item by its API id (library drive item id, or `<list UUID hex><item id>` for generic lists).

@@ -1,7 +1,6 @@
 //! The HTTPS server: TLS-only listener (plain HTTP fails the handshake and is dropped), connection caps
 //! ([`crate::server::conn_limits`]), per-connection timeouts ([`crate::server::connection`]), graceful shutdown.
 
-pub mod body_deadline;
 pub mod conn_limits;
 mod connection;
 pub mod tls;
