@@ -92,7 +92,7 @@ async fn catalog_items(s: &TestServer, rp: &RestorePoint) -> Vec<ItemRow> {
 
 #[tokio::test]
 async fn onedrive_browsing() {
-    let s = TestServer::start(DEFAULT_SEED).await;
+    let s = shared().await;
     let c = s.changes.clone();
     let od = c.onedrive.to_string();
 

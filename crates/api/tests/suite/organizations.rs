@@ -20,7 +20,7 @@ fn iso(t: DateTime<Utc>) -> String {
 
 #[tokio::test]
 async fn organizations_per_era() {
-    let s = TestServer::start(DEFAULT_SEED).await;
+    let s = shared().await;
     let t = Some(s.token.as_str());
 
     // v2–v7: plain arrays; absolute lower-case hrefs in v2–v5, relative in v6+.
@@ -84,7 +84,6 @@ async fn organizations_per_era() {
         assert_eq!(st, StatusCode::UNAUTHORIZED, "{p}");
         assert!(body["message"].is_string());
     }
-    s.api.shutdown().await;
 }
 
 #[tokio::test]
@@ -122,7 +121,7 @@ async fn single_organization_is_404_when_ambiguous() {
 
 #[tokio::test]
 async fn explore_resolves_the_point_in_time() {
-    let s = TestServer::start(DEFAULT_SEED).await;
+    let s = shared().await;
     let t = Some(s.token.as_str());
     let v5 = format!("/v5/Organizations/{}/Action", s.org);
     let v6 = format!("/v6/Organizations/{}/explore", s.org);
@@ -207,12 +206,11 @@ async fn explore_resolves_the_point_in_time() {
     // A v6+ body wrapped as in v2–v5 is accepted too.
     let (st, b) = s.post(&v6, t, json!({"explore": {"type": "veod"}})).await;
     assert_eq!(st, StatusCode::OK, "{b}");
-    s.api.shutdown().await;
 }
 
 #[tokio::test]
 async fn explore_leniency_and_errors() {
-    let s = TestServer::start(DEFAULT_SEED).await;
+    let s = shared().await;
     let t = Some(s.token.as_str());
     let v5 = format!("/v5/Organizations/{}/Action", s.org);
     let v8 = format!("/v8/Organizations/{}/explore", s.org);
@@ -264,12 +262,11 @@ async fn explore_leniency_and_errors() {
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     let (st, _) = s.post(&v5, None, json!({"explore": {"type": "veod"}})).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
-    s.api.shutdown().await;
 }
 
 #[tokio::test]
 async fn jobs_and_restore_points() {
-    let s = TestServer::start(DEFAULT_SEED).await;
+    let s = shared().await;
     let t = Some(s.token.as_str());
 
     let (st, jobs) = s.get("/v6/Jobs", t).await;
@@ -323,12 +320,11 @@ async fn jobs_and_restore_points() {
     let (st, e) = s.get("/v8/RestorePoints?from=notatime", t).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert!(e["message"].as_str().unwrap().contains("'from'"));
-    s.api.shutdown().await;
 }
 
 #[tokio::test]
 async fn swagger_documents_the_routes() {
-    let s = TestServer::start(DEFAULT_SEED).await;
+    let s = shared().await;
     let (st, doc) = s.get("/swagger/openapi.json", None).await;
     assert_eq!(st, StatusCode::OK);
     let paths = doc["paths"].as_object().unwrap();
@@ -344,5 +340,4 @@ async fn swagger_documents_the_routes() {
     ] {
         assert!(paths.contains_key(p), "{p} missing from the OpenAPI document");
     }
-    s.api.shutdown().await;
 }

@@ -98,7 +98,7 @@ fn check_zip_against(zip: &[(String, Vec<u8>)], rows: &[ItemRow], prefix: &str) 
 
 #[tokio::test]
 async fn save_onedrive_items_both_eras() {
-    let s = TestServer::start(DEFAULT_SEED).await;
+    let s = shared().await;
     let c = s.changes.clone();
     let od = c.onedrive;
     let rows = walk_tree(&s.catalog, od, None, s.t2, true, ItemKind::Any).await.unwrap();
@@ -256,7 +256,7 @@ async fn backed_up(s: &TestServer, content_ref: &Option<Vec<u8>>) -> Vec<u8> {
 #[tokio::test]
 async fn save_sharepoint_documents_folders_attachments() {
     use repo::catalog::{ContainerInfo, ContainerKind, ContainerQuery};
-    let s = TestServer::start(DEFAULT_SEED).await;
+    let s = shared().await;
     // A site with a library holding files, and a generic list item with attachments.
     let q = ContainerQuery::new(s.org_id, s.t2).kind(ContainerKind::List).page(0, 1000);
     let lists = s.catalog.containers_at(&q).await.unwrap().rows;

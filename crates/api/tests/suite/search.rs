@@ -139,7 +139,7 @@ fn common_pair(rows: &[ItemRow]) -> String {
 
 #[tokio::test]
 async fn onedrive_search_follows_the_catalog_the_instant_and_the_flags() {
-    let s = TestServer::start(DEFAULT_SEED).await;
+    let s = shared().await;
     let c = s.changes.clone();
     let od = c.onedrive.to_string();
     let sid1 = session(&s, SessionKind::Veod, s.t1, true, ADMIN).await;

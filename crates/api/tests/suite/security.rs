@@ -209,7 +209,7 @@ fn fuzz_zip_names_property_on_seeded_inputs() {
 /// `Content-Length`; the server keeps serving.
 #[tokio::test]
 async fn oversized_json_bodies_are_refused_and_the_server_keeps_serving() {
-    let s = TestServer::start(DEFAULT_SEED).await;
+    let s = shared().await;
     let limit = api::ApiConfig::default().max_body_bytes;
     let explore = format!("/v6/Organizations/{}/explore", s.org);
     let action = format!("/v5/Organizations/{}/Action", s.org);
@@ -254,7 +254,7 @@ async fn oversized_json_bodies_are_refused_and_the_server_keeps_serving() {
 /// so "tampering" is any change of the string. Every variant is refused with the standard 401.
 #[tokio::test]
 async fn tampered_tokens_are_refused() {
-    let s = TestServer::start(DEFAULT_SEED).await;
+    let s = shared().await;
     let r = s
         .client
         .post(s.url("/v8/token"))
@@ -366,7 +366,7 @@ const UNKNOWN: &str = "0badc0de-0000-4000-8000-000000000000";
 /// and DELETE. As a control, the owner reads the same GET routes.
 #[tokio::test]
 async fn another_users_restore_session_is_invisible_everywhere() {
-    let s = TestServer::start(DEFAULT_SEED).await;
+    let s = shared().await;
     let routes = session_routes();
     assert!(routes.len() >= 40, "the route scan found only {} routes: {routes:?}", routes.len());
     let veod = s.explore(6, "Veod", None).await;
@@ -542,7 +542,7 @@ async fn hostile_names_stay_inside_archives_and_exports() {
 /// Plain HTTP carrying a valid token gets no HTTP answer at all (so no data), and TLS clients are served meanwhile.
 #[tokio::test]
 async fn plain_http_with_a_valid_token_gets_nothing_and_tls_keeps_serving() {
-    let s = TestServer::start(DEFAULT_SEED).await;
+    let s = shared().await;
     for _ in 0..3 {
         let mut tcp = tokio::net::TcpStream::connect(s.api.addr).await.unwrap();
         let req = format!(

@@ -212,7 +212,7 @@ async fn other_users_sessions_are_invisible() {
 
 #[tokio::test]
 async fn events_and_statistics() {
-    let s = TestServer::start(DEFAULT_SEED).await;
+    let s = shared().await;
     let t = Some(s.token.as_str());
     let id = s.explore(8, "Veod", None).await;
     let sid = Uuid::parse_str(&id).unwrap();
@@ -302,7 +302,6 @@ async fn events_and_statistics() {
     // The session's details summarise the restore events.
     let (_, b) = s.get(&format!("/v6/RestoreSessions/{id}"), t).await;
     assert_eq!(b["details"], "3 items processed (1 success, 1 warnings, 1 failed)");
-    s.api.shutdown().await;
 }
 
 #[tokio::test]

@@ -6,6 +6,8 @@
 //! deleted, one created) and starts the API over HTTPS (self-signed; the client accepts any certificate) with two
 //! accounts: an admin ([`TestServer::token`]) and a second user ([`TestServer::other_token`]).
 //!
+//! Tests that only read share one such world per test binary ([`shared`]).
+//!
 //! ```ignore
 //! mod common;
 //! let s = common::TestServer::start(common::DEFAULT_SEED).await;
@@ -15,7 +17,7 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use api::store::accounts;
 use api::{ApiConfig, AppState, RunningApi};
@@ -113,6 +115,47 @@ pub struct TestServer {
     pub graph_client: GraphClient,
     /// Temporary directory holding everything.
     pub dir: tempfile::TempDir,
+}
+
+/// The world of the tests that only read it: one tenant, its two backups and one API server per test binary, booted by
+/// the first caller ([`TestServer::start`] with [`DEFAULT_SEED`]). Such a test still opens its own restore sessions,
+/// and must not change the tenant, the catalog, the accounts' logons or the server's settings, nor stop the server.
+pub async fn shared() -> Shared {
+    static WORLD: OnceLock<TestServer> = OnceLock::new();
+    match WORLD.get() {
+        Some(s) => Shared(s),
+        None => Shared(tokio::task::spawn_blocking(|| WORLD.get_or_init(boot_shared_world)).await.unwrap()),
+    }
+}
+
+/// A test's handle on the shared world: used like the [`TestServer`] a test starts itself.
+#[derive(Clone, Copy)]
+pub struct Shared(&'static TestServer);
+
+impl std::ops::Deref for Shared {
+    type Target = TestServer;
+
+    fn deref(&self) -> &TestServer {
+        self.0
+    }
+}
+
+/// Boots the shared world on a runtime of its own that lives as long as the test binary: each `#[tokio::test]`
+/// runtime, and every task spawned on it (the servers), ends with its test.
+fn boot_shared_world() -> TestServer {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("shared-world")
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut s = runtime.block_on(TestServer::start(DEFAULT_SEED));
+    // No idle connections: a pooled connection belongs to the runtime of the test that opened it, gone after that test.
+    s.client = Client::builder().danger_accept_invalid_certs(true).pool_max_idle_per_host(0).build().unwrap();
+    s.tenant.http =
+        Client::builder().redirect(reqwest::redirect::Policy::none()).pool_max_idle_per_host(0).build().unwrap();
+    Box::leak(Box::new(runtime));
+    s
 }
 
 /// The ordinary files of a drive in the emulator: (id, name), sorted by name.
