@@ -58,45 +58,45 @@
 //! `totalItemsCount`, `restoreIssues` (`RESTRestoreObject` `{path, title, type: "Item", warnings, error}` per failed
 //! item or item with warnings).
 
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::Path;
 use axum::routing::post;
 use axum::{Json, Router};
 use engine::restore::{
-    restore_onedrive_observed, Destination, DocumentAction, ItemStatus, LastVersionAction, RestoreError,
-    RestoreOptions, RestoreStats, Selection, VersionMode,
+    restore_onedrive_observed, Destination, DocumentAction, LastVersionAction, RestoreError, RestoreOptions,
+    RestoreStats, Selection, VersionMode,
 };
 use repo::catalog::ContainerInfo;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-use crate::ctx::auth::CurrentUser;
-use crate::ctx::drive::{self, SessionDrive};
+use crate::ctx::caller::Caller;
+use crate::ctx::drive::{self, DriveCtx, SessionDrive};
 use crate::ctx::restore_auth;
 use crate::edge::error::ApiError;
 use crate::edge::lenient::{LenientJson, Obj};
 use crate::edge::version::ApiVersion;
-use crate::resources::route_paths::{DriveItemPath, DrivePath, DriveVersionPath, SessionPath};
+use crate::openapi::RestExceptionInfo;
+use crate::resources::route_paths::{DriveItemPath, DriveVersionPath, SessionPath};
 use crate::state::AppState;
 use crate::store::restore_jobs;
 use crate::store::restore_stop::{self, Watch};
-use crate::store::sessions::{self, RestoreSession};
-
-const DRIVES: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives";
-const BASE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}";
+use crate::store::sessions::RestoreSession;
+use crate::wire::restore::{AsyncRestore, BulkRestoreStatistics, ItemRestoreStatistics, RestoreAnswer};
 
 /// The one version a OneDrive folder has (see `routes::onedrive`).
 const FOLDER_VERSION_ID: u32 = 1;
 
 pub fn router() -> Router<AppState> {
+    const DRIVES: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives";
+    const BASE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}";
     Router::new()
-        .route("/{version}/RestoreSessions/{id}/Organization/restoreDeviceCode", post(device_code))
-        .route(&format!("{DRIVES}/restore"), post(bulk_restore))
-        .route(&format!("{DRIVES}/Action"), post(bulk_action))
-        .route(&format!("{BASE}/restore"), post(restore_whole))
-        .route(&format!("{BASE}/copyTo"), post(copy_whole))
+        .route("/{version}/RestoreSessions/{id}/Organization/restoreDeviceCode", post(request_device_code))
+        .route(&format!("{DRIVES}/restore"), post(restore_onedrives))
+        .route(&format!("{DRIVES}/Action"), post(restore_onedrives_action))
+        .route(&format!("{BASE}/restore"), post(restore_onedrive))
+        .route(&format!("{BASE}/copyTo"), post(copy_onedrive))
         .route(&format!("{BASE}/Documents/restore"), post(restore_documents))
         .route(&format!("{BASE}/Documents/copyTo"), post(copy_documents))
         .route(&format!("{BASE}/Folders/restore"), post(restore_folders))
@@ -105,15 +105,36 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{BASE}/Documents/{{documentId}}/copyTo"), post(copy_document))
         .route(&format!("{BASE}/Folders/{{folderId}}/restore"), post(restore_folder))
         .route(&format!("{BASE}/Folders/{{folderId}}/copyTo"), post(copy_folder))
-        .route(&format!("{BASE}/Documents/{{documentId}}/Versions/{{versionId}}/restore"), post(restore_doc_version))
-        .route(&format!("{BASE}/Documents/{{documentId}}/Versions/{{versionId}}/copyTo"), post(copy_doc_version))
+        .route(
+            &format!("{BASE}/Documents/{{documentId}}/Versions/{{versionId}}/restore"),
+            post(restore_document_version),
+        )
+        .route(&format!("{BASE}/Documents/{{documentId}}/Versions/{{versionId}}/copyTo"), post(copy_document_version))
         .route(&format!("{BASE}/Folders/{{folderId}}/Versions/{{versionId}}/restore"), post(restore_folder_version))
         .route(&format!("{BASE}/Folders/{{folderId}}/Versions/{{versionId}}/copyTo"), post(copy_folder_version))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(restore_whole, copy_whole, restore_document, copy_document),
+    paths(
+        request_device_code,
+        restore_onedrives,
+        restore_onedrives_action,
+        restore_onedrive,
+        copy_onedrive,
+        restore_documents,
+        copy_documents,
+        restore_folders,
+        copy_folders,
+        restore_document,
+        copy_document,
+        restore_folder,
+        copy_folder,
+        restore_document_version,
+        copy_document_version,
+        restore_folder_version,
+        copy_folder_version
+    ),
     tags((name = "OneDrive restore", description = "Restoring backed-up OneDrive items to the tenant"))
 )]
 struct RestoreDoc;
@@ -122,18 +143,526 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     RestoreDoc::openapi()
 }
 
-/// Restore to the original location or copy somewhere.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Verb {
-    Restore,
-    Copy,
+/// The answer of a restore of one OneDrive (or of items of it).
+type OneDriveAnswer = Result<Json<RestoreAnswer<ItemRestoreStatistics>>, ApiError>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Handlers (v6–v8, except the v2–v5 bulk `…/OneDrives/Action` and the v5–v8 device code)
+// ---------------------------------------------------------------------------------------------------------------
+
+/// What a restore to the original location does (the OpenAPI description of the whole-OneDrive and document forms).
+const RESTORE_TO_ORIGINAL: &str =
+    "Matched by id. An item renamed or moved since the backup: `Overwrite` renames/moves it back (same id and \
+history; content written only when it differs), `Keep` writes a `(Restored <time>)` copy at the original path. An \
+item gone from the tenant goes back to its backed-up path, missing folders re-created. `deletedItems` (default \
+true): false skips items gone from the tenant and items deleted in the backup; in a session explored with \
+`showDeleted`, items deleted before its point in time are restored (by id, and in whole-OneDrive and folder \
+restores), otherwise they are not part of the session. `changedItems` (default true): false skips items that still \
+exist, so only missing items come back. v8 answers `{sessionId}` and restores in the background; v6/v7 answer \
+`RESTItemRestoreStatistics`.";
+
+/// What a copyTo does (the OpenAPI description of the whole-OneDrive and document forms).
+const COPY_TO: &str =
+    "Copies below `folder` of the target OneDrive (`oneDrive.id`, default: the source), keeping the folder \
+structure; what the target folder already holds never decides what is copied. `deletedItems` (default true): \
+whether items deleted in the backup (shown by a session explored with `showDeleted`) are copied; false copies only \
+the items that existed at the session's point in time. `changedItems` (default true): whether all versions of the \
+documents may be copied (vendor: \"all versions of OneDrive items will be copied\"): true writes what \
+`documentVersion` asks (`Last` or `All`), false only the last version. `documentLastVersionAction`: `Overwrite` \
+replaces a file of the same path, `Merge` adds the copied versions to it.";
+
+/// Restore a whole OneDrive to its original location.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/restore",
+    tag = "OneDrive restore",
+    description = RESTORE_TO_ORIGINAL,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session or OneDrive", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_onedrive(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
+    require_verb_era(caller.version)?;
+    let drive = DriveRestore { caller, drive: drive.drive };
+    let opts = drive.original_options(&body)?;
+    drive.run(Selection::Whole, opts, &body).await
 }
 
-/// Document or folder (paths name which one they expect).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Document,
-    Folder,
+/// Copy a whole OneDrive to a folder.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/copyTo",
+    tag = "OneDrive restore",
+    description = COPY_TO,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive or target OneDrive", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn copy_onedrive(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
+    require_verb_era(caller.version)?;
+    let drive = DriveRestore { caller, drive: drive.drive };
+    let opts = drive.copy_options(&body).await?;
+    drive.run(Selection::Whole, opts, &body).await
+}
+
+/// Restore documents (`documents[].id`) to their original location.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/restore",
+    tag = "OneDrive restore",
+    description = RESTORE_TO_ORIGINAL,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive or document", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_documents(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
+    require_verb_era(caller.version)?;
+    let drive = DriveRestore { caller, drive: drive.drive };
+    let selection = drive.items(Kind::Document, body.id_list("documents")?).await?;
+    let opts = drive.original_options(&body)?;
+    drive.run(selection, opts, &body).await
+}
+
+/// Copy documents (`documents[].id`) to a folder.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/copyTo",
+    tag = "OneDrive restore",
+    description = COPY_TO,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive, document or target OneDrive", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn copy_documents(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
+    require_verb_era(caller.version)?;
+    let drive = DriveRestore { caller, drive: drive.drive };
+    let selection = drive.items(Kind::Document, body.id_list("documents")?).await?;
+    let opts = drive.copy_options(&body).await?;
+    drive.run(selection, opts, &body).await
+}
+
+/// Restore folders (`folders[].id`) with their content to their original location.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/restore",
+    tag = "OneDrive restore",
+    description = RESTORE_TO_ORIGINAL,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive or folder", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_folders(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
+    require_verb_era(caller.version)?;
+    let drive = DriveRestore { caller, drive: drive.drive };
+    let selection = drive.items(Kind::Folder, body.id_list("folders")?).await?;
+    let opts = drive.original_options(&body)?;
+    drive.run(selection, opts, &body).await
+}
+
+/// Copy folders (`folders[].id`) with their content to a folder.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/copyTo",
+    tag = "OneDrive restore",
+    description = COPY_TO,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive, folder or target OneDrive", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn copy_folders(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
+    require_verb_era(caller.version)?;
+    let drive = DriveRestore { caller, drive: drive.drive };
+    let selection = drive.items(Kind::Folder, body.id_list("folders")?).await?;
+    let opts = drive.copy_options(&body).await?;
+    drive.run(selection, opts, &body).await
+}
+
+/// Restore a document to its original location.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/restore",
+    tag = "OneDrive restore",
+    description = RESTORE_TO_ORIGINAL,
+    params(
+        ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
+        ("documentId" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive or document", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_document(
+    caller: Caller,
+    drive: DriveCtx,
+    Path(p): Path<DriveItemPath>,
+    LenientJson(body): LenientJson,
+) -> OneDriveAnswer {
+    require_verb_era(caller.version)?;
+    let drive = DriveRestore { caller, drive: drive.drive };
+    let selection = drive.items(Kind::Document, vec![p.item_id]).await?;
+    let opts = drive.original_options(&body)?;
+    drive.run(selection, opts, &body).await
+}
+
+/// Copy a document to a folder.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/copyTo",
+    tag = "OneDrive restore",
+    description = COPY_TO,
+    params(
+        ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
+        ("documentId" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive, document or target OneDrive", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn copy_document(
+    caller: Caller,
+    drive: DriveCtx,
+    Path(p): Path<DriveItemPath>,
+    LenientJson(body): LenientJson,
+) -> OneDriveAnswer {
+    require_verb_era(caller.version)?;
+    let drive = DriveRestore { caller, drive: drive.drive };
+    let selection = drive.items(Kind::Document, vec![p.item_id]).await?;
+    let opts = drive.copy_options(&body).await?;
+    drive.run(selection, opts, &body).await
+}
+
+/// Restore a folder with its content to its original location.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/{folderId}/restore",
+    tag = "OneDrive restore",
+    description = RESTORE_TO_ORIGINAL,
+    params(
+        ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
+        ("folderId" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive or folder", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_folder(
+    caller: Caller,
+    drive: DriveCtx,
+    Path(p): Path<DriveItemPath>,
+    LenientJson(body): LenientJson,
+) -> OneDriveAnswer {
+    require_verb_era(caller.version)?;
+    let drive = DriveRestore { caller, drive: drive.drive };
+    let selection = drive.items(Kind::Folder, vec![p.item_id]).await?;
+    let opts = drive.original_options(&body)?;
+    drive.run(selection, opts, &body).await
+}
+
+/// Copy a folder with its content to a folder.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/{folderId}/copyTo",
+    tag = "OneDrive restore",
+    description = COPY_TO,
+    params(
+        ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
+        ("folderId" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive, folder or target OneDrive", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn copy_folder(
+    caller: Caller,
+    drive: DriveCtx,
+    Path(p): Path<DriveItemPath>,
+    LenientJson(body): LenientJson,
+) -> OneDriveAnswer {
+    require_verb_era(caller.version)?;
+    let drive = DriveRestore { caller, drive: drive.drive };
+    let selection = drive.items(Kind::Folder, vec![p.item_id]).await?;
+    let opts = drive.copy_options(&body).await?;
+    drive.run(selection, opts, &body).await
+}
+
+/// Restore a version of a document to its original location (the document gets that version's content).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/Versions/{versionId}/restore",
+    tag = "OneDrive restore",
+    description = RESTORE_TO_ORIGINAL,
+    params(
+        ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
+        ("documentId" = String, Path), ("versionId" = u32, Path, description = "1-based, oldest first")
+    ),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive, document or version", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_document_version(
+    caller: Caller,
+    drive: DriveCtx,
+    Path(p): Path<DriveVersionPath>,
+    LenientJson(body): LenientJson,
+) -> OneDriveAnswer {
+    require_verb_era(caller.version)?;
+    let version = version_number(&p.version_id)?;
+    let drive = DriveRestore { caller, drive: drive.drive };
+    let selection = drive.document_version(p.item_id, version).await?;
+    let opts = drive.original_options(&body)?;
+    drive.run(selection, opts, &body).await
+}
+
+/// Copy a version of a document to a folder.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/Versions/{versionId}/copyTo",
+    tag = "OneDrive restore",
+    description = COPY_TO,
+    params(
+        ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
+        ("documentId" = String, Path), ("versionId" = u32, Path, description = "1-based, oldest first")
+    ),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive, document, version or target OneDrive", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn copy_document_version(
+    caller: Caller,
+    drive: DriveCtx,
+    Path(p): Path<DriveVersionPath>,
+    LenientJson(body): LenientJson,
+) -> OneDriveAnswer {
+    require_verb_era(caller.version)?;
+    let version = version_number(&p.version_id)?;
+    let drive = DriveRestore { caller, drive: drive.drive };
+    let selection = drive.document_version(p.item_id, version).await?;
+    let opts = drive.copy_options(&body).await?;
+    drive.run(selection, opts, &body).await
+}
+
+/// Restore a folder's version (its only one, `1`: the folder itself) to its original location.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/{folderId}/Versions/{versionId}/restore",
+    tag = "OneDrive restore",
+    description = RESTORE_TO_ORIGINAL,
+    params(
+        ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
+        ("folderId" = String, Path), ("versionId" = u32, Path, description = "always 1")
+    ),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive, folder or version", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_folder_version(
+    caller: Caller,
+    drive: DriveCtx,
+    Path(p): Path<DriveVersionPath>,
+    LenientJson(body): LenientJson,
+) -> OneDriveAnswer {
+    require_verb_era(caller.version)?;
+    let folder = folder_version(&p)?;
+    let drive = DriveRestore { caller, drive: drive.drive };
+    let selection = drive.items(Kind::Folder, vec![folder]).await?;
+    let opts = drive.original_options(&body)?;
+    drive.run(selection, opts, &body).await
+}
+
+/// Copy a folder's version (its only one, `1`: the folder itself) to a folder.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/{folderId}/Versions/{versionId}/copyTo",
+    tag = "OneDrive restore",
+    description = COPY_TO,
+    params(
+        ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
+        ("folderId" = String, Path), ("versionId" = u32, Path, description = "always 1")
+    ),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive, folder, version or target OneDrive", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn copy_folder_version(
+    caller: Caller,
+    drive: DriveCtx,
+    Path(p): Path<DriveVersionPath>,
+    LenientJson(body): LenientJson,
+) -> OneDriveAnswer {
+    require_verb_era(caller.version)?;
+    let folder = folder_version(&p)?;
+    let drive = DriveRestore { caller, drive: drive.drive };
+    let selection = drive.items(Kind::Folder, vec![folder]).await?;
+    let opts = drive.copy_options(&body).await?;
+    drive.run(selection, opts, &body).await
+}
+
+/// Restore whole OneDrives (`oneDrives[].id`) to their original location; `skipUnresolved` leaves out OneDrives
+/// that are not in the session instead of answering 404.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/restore",
+    tag = "OneDrive restore",
+    description = RESTORE_TO_ORIGINAL,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics per OneDrive; v8: the restore session", body = RestoreAnswer<BulkRestoreStatistics>),
+        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session or OneDrive", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_onedrives(
+    caller: Caller,
+    Path(p): Path<SessionPath>,
+    LenientJson(body): LenientJson,
+) -> Result<Json<RestoreAnswer<BulkRestoreStatistics>>, ApiError> {
+    require_verb_era(caller.version)?;
+    bulk_restore(&caller, &p.id, &body).await.map(Json)
+}
+
+/// v2–v5: restore whole OneDrives to their original location. The v5 docs wrap the options in
+/// `restoreToOriginalLocation`; the v2/v3 docs send them at the top level (`OfficeUsername`, `OfficePassword`,
+/// `OneDrives`, …). Both are accepted.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/Action",
+    tag = "OneDrive restore",
+    params(("version" = String, Path, description = "v2 … v5"), ("id" = String, Path)),
+    responses(
+        (status = 200, description = "The statistics per OneDrive", body = BulkRestoreStatistics),
+        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session or OneDrive", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_onedrives_action(
+    caller: Caller,
+    Path(p): Path<SessionPath>,
+    LenientJson(body): LenientJson,
+) -> Result<Json<RestoreAnswer<BulkRestoreStatistics>>, ApiError> {
+    if !caller.version.is_action_era() {
+        return Err(ApiError::not_found(format!(
+            "{} restores several OneDrives with POST …/OneDrives/restore.",
+            caller.version.segment()
+        )));
+    }
+    let opts = match body.get("oneDrives").is_some() && body.get("restoreToOriginalLocation").is_none() {
+        true => body,
+        false => body.action(&["restoreToOriginalLocation"])?.1,
+    };
+    bulk_restore(&caller, &p.id, &opts).await.map(Json)
+}
+
+/// Ask for a device code to restore with (`RESTDeviceCodeRequestOptions`: `targetApplicationId`, `targetRegion`);
+/// a restore body then names its `userCode`.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/restoreDeviceCode",
+    tag = "OneDrive restore",
+    params(("version" = String, Path, description = "v5 … v8"), ("id" = String, Path)),
+    responses(
+        (status = 200, description = "RESTDeviceCodeResponse: userCode, verificationUrl, expiresIn, message"),
+        (status = 400, description = "Bad body, or the organization refused", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn request_device_code(
+    caller: Caller,
+    Path(p): Path<SessionPath>,
+    LenientJson(body): LenientJson,
+) -> Result<Json<Value>, ApiError> {
+    if caller.version.number() < 5 {
+        return Err(ApiError::not_found(format!("{} has no restoreDeviceCode endpoint.", caller.version.segment())));
+    }
+    let s = crate::ctx::working::session(&caller.state, &caller.user, &p.id, caller.version).await?;
+    let answer = restore_auth::request_device_code(&caller.state, &caller.user, s.organization_id, &body).await?;
+    Ok(Json(answer))
+}
+
+/// The v2–v5 `restoreToOriginalLocation` and `copyTo` actions, for the `…/Action` dispatcher of
+/// [`crate::resources::save`]: `action` is the recognised action name, `opts` the content of the action's property
+/// (`{userName, userPassword, DocumentVersion, DocumentAction}` / `{…, OneDrive: {id}, Folder,
+/// DocumentLastVersionAction}`); `documents[]` / `folders[]` for the bulk scopes are read from `opts`. Answers 200 with
+/// the statistics, like v6/v7.
+pub async fn onedrive_action(
+    caller: Caller,
+    sid: &str,
+    od_id: &str,
+    action: &str,
+    scope: &crate::resources::save::Scope,
+    opts: &Obj,
+) -> OneDriveAnswer {
+    use crate::resources::save::Scope;
+    if !caller.version.is_action_era() {
+        return Err(ApiError::not_found(format!("{} has no …/Action endpoints.", caller.version.segment())));
+    }
+    let items = match scope {
+        Scope::OneDrive => None,
+        Scope::Documents => Some((Kind::Document, opts.id_list("documents")?)),
+        Scope::Folders => Some((Kind::Folder, opts.id_list("folders")?)),
+        Scope::Document(id) => Some((Kind::Document, vec![id.clone()])),
+        Scope::Folder(id) => Some((Kind::Folder, vec![id.clone()])),
+    };
+    let drive = DriveRestore::load(caller, sid, od_id).await?;
+    let selection = match items {
+        None => Selection::Whole,
+        Some((kind, ids)) => drive.items(kind, ids).await?,
+    };
+    let options = match action.eq_ignore_ascii_case("copyTo") {
+        true => drive.copy_options(opts).await?,
+        false => drive.original_options(opts)?,
+    };
+    drive.run(selection, options, opts).await
 }
 
 fn require_verb_era(version: ApiVersion) -> Result<(), ApiError> {
@@ -147,90 +676,194 @@ fn require_verb_era(version: ApiVersion) -> Result<(), ApiError> {
     }
 }
 
-/// 404 unless `id` is a document/folder (`kind`) of the OneDrive at the session's instant.
-async fn check_item(state: &AppState, t: &SessionDrive, id: &str, kind: Option<Kind>) -> Result<(), ApiError> {
-    let right_kind = |is_folder: bool| match kind {
-        Some(Kind::Document) => !is_folder,
-        Some(Kind::Folder) => is_folder,
-        None => true,
-    };
-    match t.visible_item(state, id).await? {
-        Some(row) if right_kind(row.state.is_folder) => Ok(()),
-        _ => Err(ApiError::not_found(format!("Item {id} was not found in this restore session."))),
+// ---------------------------------------------------------------------------------------------------------------
+// Selection and options
+// ---------------------------------------------------------------------------------------------------------------
+
+/// Document or folder (paths name which one they expect).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Document,
+    Folder,
+}
+
+/// A OneDrive of a restore session that `caller` restores from.
+struct DriveRestore {
+    caller: Caller,
+    drive: SessionDrive,
+}
+
+impl DriveRestore {
+    async fn load(caller: Caller, sid: &str, od_id: &str) -> Result<DriveRestore, ApiError> {
+        let drive = drive::load(&caller.state, &caller.user, caller.version, sid, od_id, "restored from").await?;
+        Ok(DriveRestore { caller, drive })
+    }
+
+    /// The documents or folders `ids`, each checked before anything runs (so v8 answers 404 rather than a failed
+    /// job): 404 unless it is a `kind` of the OneDrive at the session's instant.
+    async fn items(&self, kind: Kind, ids: Vec<String>) -> Result<Selection, ApiError> {
+        for id in &ids {
+            self.check_item(id, kind).await?;
+        }
+        Ok(Selection::Items(ids))
+    }
+
+    async fn check_item(&self, id: &str, kind: Kind) -> Result<(), ApiError> {
+        match self.drive.visible_item(&self.caller.state, id).await? {
+            Some(row) if row.state.is_folder == (kind == Kind::Folder) => Ok(()),
+            _ => Err(ApiError::not_found(format!("Item {id} was not found in this restore session."))),
+        }
+    }
+
+    /// Version `version` (1-based, oldest first) of document `item_id`; without `showAllVersions` only the current
+    /// one can be chosen.
+    async fn document_version(&self, item_id: String, version: u32) -> Result<Selection, ApiError> {
+        self.check_item(&item_id, Kind::Document).await?;
+        let state = &self.caller.state;
+        let versions =
+            crate::resources::browse_util::numbered_versions(&state.catalog, self.drive.id(), &item_id, self.drive.at)
+                .await?;
+        let n = versions.len() as u32;
+        if version == 0 || version > n {
+            return Err(ApiError::not_found(format!("Version {version} of document {item_id} was not found.")));
+        }
+        if !self.drive.session.show_all_versions && version != n {
+            return Err(ApiError::not_found(format!(
+                "Version {version} of document {item_id} is not visible: explore with showAllVersions to restore \
+                 earlier versions."
+            )));
+        }
+        Ok(Selection::Version { item_id, version })
+    }
+
+    /// Options of a restore to the original location (see [`original_options`]).
+    fn original_options(&self, body: &Obj) -> Result<RestoreOptions, ApiError> {
+        original_options(body, &self.drive.session)
+    }
+
+    /// Options of a copyTo body: `oneDrive` (the target, a OneDrive of the same organization by its id in the
+    /// backup; default: this one), `folder`, `documentLastVersionAction`, `documentVersion`, `changedItems`,
+    /// `deletedItems`, `restorePermissions`, `sendSharedLinksNotification`.
+    async fn copy_options(&self, body: &Obj) -> Result<RestoreOptions, ApiError> {
+        let t = &self.drive;
+        let dest = match body.object("oneDrive")? {
+            Some(o) => o.required_str("id")?,
+            None => t.id().to_string(),
+        };
+        let nf = || ApiError::not_found(format!("Target OneDrive {dest} was not found."));
+        let dest_id = Uuid::parse_str(dest.trim()).map_err(|_| nf())?;
+        let row = self.caller.state.catalog.container_at(dest_id, t.at).await?.ok_or_else(nf)?;
+        let drive_id = match &row.info {
+            ContainerInfo::OneDrive(i) if row.organization_id == t.session.organization_id => i.drive_id.clone(),
+            _ => return Err(nf()),
+        };
+        let folder = body.str("folder")?.unwrap_or_default();
+        let action = match body.enum_of("documentLastVersionAction", &["Overwrite", "Merge"])? {
+            Some("Merge") => LastVersionAction::Merge,
+            _ => LastVersionAction::Overwrite,
+        };
+        let mut opts = RestoreOptions::original(DocumentAction::Overwrite);
+        opts.destination = Destination::CopyTo { drive_id, folder, action };
+        // The vendor's copyTo `changedItems`: "all versions of OneDrive items will be copied". `false` limits the
+        // copy to the last version; what the target folder holds never filters a copy.
+        opts.versions = match body.bool("changedItems")?.unwrap_or(true) {
+            true => versions(body)?,
+            false => VersionMode::Last,
+        };
+        opts.changed_items = true;
+        // `deletedItems`: copy items deleted in the backup (shown by a showDeleted session) or not.
+        opts.deleted_items = body.bool("deletedItems")?.unwrap_or(true);
+        opts.show_deleted = t.session.show_deleted;
+        opts.restore_permissions = body.bool("restorePermissions")?.unwrap_or(false);
+        opts.send_shared_links_notification = body.bool("sendSharedLinksNotification")?.unwrap_or(false);
+        Ok(opts)
+    }
+
+    /// Restores `selection` of this OneDrive with `opts`, signing in with the credentials of `body`.
+    async fn run(self, selection: Selection, opts: RestoreOptions, body: &Obj) -> OneDriveAnswer {
+        let work = Work::new(&self.caller.state, self.drive.id(), self.drive.at, selection, opts)?;
+        let ran = execute(&self.caller, &self.drive.session, body, vec![work], Report::Single).await?;
+        Ok(Json(match ran {
+            Ran::Started(op) => RestoreAnswer::Started(op),
+            Ran::Finished(results) => match results.into_iter().next() {
+                Some((_, Err(m))) => return Err(ApiError::bad_request(m)),
+                Some((_, Ok(s))) => RestoreAnswer::Finished(ItemRestoreStatistics::new(&s)),
+                None => RestoreAnswer::Finished(ItemRestoreStatistics::new(&RestoreStats::default())),
+            },
+        }))
     }
 }
 
-/// Checks every id of a selection before anything runs (so v8 answers 404 rather than a failed job).
-async fn check_selection(
-    state: &AppState,
-    t: &SessionDrive,
-    sel: &Selection,
-    kind: Option<Kind>,
-) -> Result<(), ApiError> {
-    match sel {
-        Selection::Whole => Ok(()),
-        Selection::Items(ids) => {
-            for id in ids {
-                check_item(state, t, id, kind).await?;
-            }
-            Ok(())
-        }
-        Selection::Version { item_id, version } => {
-            check_item(state, t, item_id, Some(Kind::Document)).await?;
-            let versions =
-                crate::resources::browse_util::numbered_versions(&state.catalog, t.id(), item_id, t.at).await?;
-            let n = versions.len() as u32;
-            let nf = || ApiError::not_found(format!("Version {version} of document {item_id} was not found."));
-            if *version == 0 || *version > n {
-                return Err(nf());
-            }
-            if !t.session.show_all_versions && *version != n {
-                return Err(ApiError::not_found(format!(
-                    "Version {version} of document {item_id} is not visible: explore with showAllVersions to restore \
-                     earlier versions."
-                )));
-            }
-            Ok(())
-        }
-    }
+fn versions(body: &Obj) -> Result<VersionMode, ApiError> {
+    Ok(match body.enum_of("documentVersion", &["Last", "All"])? {
+        Some("All") => VersionMode::All,
+        _ => VersionMode::Last,
+    })
 }
 
-fn document_action(body: &Obj) -> Result<DocumentAction, ApiError> {
-    Ok(match body.enum_of("documentAction", &["Overwrite", "Keep"])? {
+/// Options of a restore to the original location (single OneDrive or bulk): `documentAction`, `documentVersion`,
+/// and — beyond the vendor's `RESTRestoreToOriginal`, with the meaning of its SharePoint `restoreChangedItems` /
+/// `restoreDeletedItems` — `changedItems` (restore items that still exist with other content, name or folder) and
+/// `deletedItems` (restore items gone from the tenant, and items deleted in the backup when the session shows them).
+fn original_options(body: &Obj, session: &RestoreSession) -> Result<RestoreOptions, ApiError> {
+    let action = match body.enum_of("documentAction", &["Overwrite", "Keep"])? {
         Some("Keep") => DocumentAction::Keep,
         _ => DocumentAction::Overwrite,
+    };
+    let mut o = RestoreOptions::original(action);
+    o.versions = versions(body)?;
+    o.changed_items = body.bool("changedItems")?.unwrap_or(true);
+    o.deleted_items = body.bool("deletedItems")?.unwrap_or(true);
+    o.show_deleted = session.show_deleted;
+    Ok(o)
+}
+
+/// A folder's only version is the folder itself: its id, or 404 for another version.
+fn folder_version(p: &DriveVersionPath) -> Result<String, ApiError> {
+    if version_number(&p.version_id)? != FOLDER_VERSION_ID {
+        return Err(ApiError::not_found(format!("Version {} of folder {} was not found.", p.version_id, p.item_id)));
+    }
+    Ok(p.item_id.clone())
+}
+
+fn version_number(v: &str) -> Result<u32, ApiError> {
+    v.trim().parse::<u32>().map_err(|_| ApiError::not_found(format!("Version {v} was not found.")))
+}
+
+/// Restores the whole OneDrives listed in `oneDrives` (`RESTBulkRestoreConfig`) to their original location.
+async fn bulk_restore(
+    caller: &Caller,
+    sid: &str,
+    body: &Obj,
+) -> Result<RestoreAnswer<BulkRestoreStatistics>, ApiError> {
+    let state = &caller.state;
+    let s = drive::veod_session(state, &caller.user, caller.version, sid, "restored from").await?;
+    let at = s.browse_at.ok_or_else(|| ApiError::not_found("This restore session shows no backup."))?;
+    let drives = body.objects("oneDrives")?.unwrap_or_default();
+    if drives.is_empty() {
+        return Err(ApiError::bad_request("Specify at least one OneDrive in 'oneDrives'."));
+    }
+    let skip_unresolved = body.bool("skipUnresolved")?.unwrap_or(false);
+    let opts = original_options(body, &s)?;
+    let mut works = Vec::new();
+    for d in drives {
+        let id = d.required_str("id")?;
+        let container = match drive::of_session(state, &s, &id).await.map(|d| d.id()) {
+            Ok(c) => c,
+            Err(_) if skip_unresolved => continue,
+            Err(e) => return Err(e),
+        };
+        works.push(Work::new(state, container, at, Selection::Whole, opts.clone())?);
+    }
+    Ok(match execute(caller, &s, body, works, Report::Bulk).await? {
+        Ran::Started(op) => RestoreAnswer::Started(op),
+        Ran::Finished(results) => RestoreAnswer::Finished(BulkRestoreStatistics::new(&results)),
     })
 }
 
-/// `RESTRestoreObject` entries for failed items and items with warnings.
-fn issues(s: &RestoreStats) -> Vec<Value> {
-    s.items
-        .iter()
-        .filter(|i| i.status == ItemStatus::Failed || !i.warnings.is_empty())
-        .map(|i| {
-            json!({
-                "path": i.path,
-                "title": i.path.rsplit('/').next().unwrap_or(&i.path),
-                "type": "Item",
-                "warnings": i.warnings,
-                "error": i.message.as_deref().filter(|_| i.status == ItemStatus::Failed),
-            })
-        })
-        .collect()
-}
-
-/// `RESTItemRestoreStatistics`.
-fn statistics_json(s: &RestoreStats) -> Value {
-    json!({
-        "totalItemsCount": s.items.len(),
-        "restoredItemsCount": s.restored,
-        "failedItemsCount": s.failed,
-        "skippedItemsByErrorCount": 0,
-        "skippedItemsByNoChangesCount": s.skipped,
-        "failedRestrictionsCount": s.permissions_failed,
-        "restoreIssues": issues(s),
-    })
-}
+// ---------------------------------------------------------------------------------------------------------------
+// Running
+// ---------------------------------------------------------------------------------------------------------------
 
 /// The client message of an engine error.
 fn engine_error(e: RestoreError) -> ApiError {
@@ -259,6 +892,17 @@ struct Work {
 }
 
 impl Work {
+    fn new(
+        state: &AppState,
+        container: Uuid,
+        at: chrono::DateTime<chrono::Utc>,
+        selection: Selection,
+        opts: RestoreOptions,
+    ) -> Result<Work, ApiError> {
+        let repo = state.repo.clone().ok_or_else(|| ApiError::internal("This server has no backup repository."))?;
+        Ok(Work { catalog: state.catalog.clone(), repo, container, at, selection, opts })
+    }
+
     async fn run(
         &self,
         client: &m365::GraphClient,
@@ -280,25 +924,35 @@ impl Work {
     }
 }
 
-fn repository(state: &AppState) -> Result<repo::store::Repository, ApiError> {
-    state.repo.clone().ok_or_else(|| ApiError::internal("This server has no backup repository."))
+/// How a request in the request's own time (v2–v7) reports an engine error.
+#[derive(Clone, Copy)]
+enum Report {
+    /// As the HTTP answer (a single-OneDrive request).
+    Single,
+    /// Per OneDrive, in the answer's details (a bulk request).
+    Bulk,
 }
 
-/// Runs restores `works` (all of one organization) the era's way: v8 in the background answering `{sessionId}`,
-/// earlier eras in the request answering what `answer` makes of the statistics.
+/// What [`execute`] did: started a v8 restore operation, or ran the restores (each OneDrive's statistics or error).
+enum Ran {
+    Started(AsyncRestore),
+    Finished(Vec<(Uuid, Result<RestoreStats, String>)>),
+}
+
+/// Runs restores `works` (all of one organization, signing in with the credentials of `body`) the era's way: v8 in
+/// the background as a restore operation session, earlier eras in the request.
 async fn execute(
-    state: &AppState,
-    user: &CurrentUser,
-    version: ApiVersion,
+    caller: &Caller,
     session: &RestoreSession,
     body: &Obj,
     works: Vec<Work>,
-    answer: Answer,
-) -> Result<Response, ApiError> {
-    let sign_in = restore_auth::sign_in(state, user, session.organization_id, body).await?;
-    if version.is_v8() {
-        let op = restore_jobs::start_operation(state, user, session).await?;
-        restore_jobs::spawn_job(state, op.id, user, move |sink| async move {
+    report: Report,
+) -> Result<Ran, ApiError> {
+    let state = &caller.state;
+    let sign_in = restore_auth::sign_in(state, &caller.user, session.organization_id, body).await?;
+    if caller.version.is_v8() {
+        let op = restore_jobs::start_operation(state, &caller.user, session).await?;
+        restore_jobs::spawn_job(state, op.id, &caller.user, move |sink| async move {
             let client = tokio::select! {
                 c = sign_in.complete() => c?,
                 // Stopped while waiting for a device-code approval: nothing was done.
@@ -324,14 +978,16 @@ async fn execute(
             Ok(total)
         })
         .await?;
-        return Ok(Json(json!({ "sessionId": op.id })).into_response());
+        return Ok(Ran::Started(AsyncRestore { session_id: op.id }));
     }
     // A Stop of the exploring session (from another request, on any node) cuts this restore short.
     let watch = restore_stop::watch(state, session.id, Watch::Request);
     let pending = sign_in.is_pending();
     let client = tokio::select! {
         c = sign_in.complete() => c.map_err(ApiError::bad_request)?,
-        _ = watch.token().cancelled() => return Err(crate::ctx::working::stopped_restore_error(version, &RestoreStats::default())),
+        _ = watch.token().cancelled() => {
+            return Err(crate::ctx::working::stopped_restore_error(caller.version, &RestoreStats::default()))
+        }
     };
     if pending {
         tracing::info!(session = %session.id, "restore signed in with a device code");
@@ -347,499 +1003,20 @@ async fn execute(
             restore_jobs::record_items(state, session.id, stats).await?;
             done.add(stats.clone());
         }
-        // A single-OneDrive request reports its error as the HTTP answer; a bulk one per OneDrive.
-        let r = match (r, answer) {
-            (Err(e), Answer::Single) => return Err(engine_error(e)),
+        let r = match (r, report) {
+            (Err(e), Report::Single) => return Err(engine_error(e)),
             (r, _) => r.map_err(|e| engine_error(e).message),
         };
-        results.push((w, r));
+        results.push((w.container, r));
     }
     if watch.is_stopped() {
-        return Err(crate::ctx::working::stopped_restore_error(version, &done));
+        return Err(crate::ctx::working::stopped_restore_error(caller.version, &done));
     }
-    Ok(match answer {
-        Answer::Single => single(&results),
-        Answer::Bulk => bulk(&results),
-    })
-}
-
-/// The v6/v7 answer shape.
-#[derive(Clone, Copy)]
-enum Answer {
-    /// `RESTItemRestoreStatistics` of the one OneDrive.
-    Single,
-    /// `RESTSharePointBulkRestoreStatistics`.
-    Bulk,
-}
-
-/// The answer of a single-OneDrive request: its statistics.
-fn single(results: &[(Work, Result<RestoreStats, String>)]) -> Response {
-    match results.first() {
-        Some((_, Ok(s))) => Json(statistics_json(s)).into_response(),
-        Some((_, Err(m))) => ApiError::bad_request(m.clone()).into_response(),
-        None => Json(statistics_json(&RestoreStats::default())).into_response(),
-    }
-}
-
-/// The answer of a bulk request: `RESTSharePointBulkRestoreStatistics`.
-fn bulk(results: &[(Work, Result<RestoreStats, String>)]) -> Response {
-    let mut details = Vec::new();
-    let mut worst = 0u8;
-    let mut errors = Vec::new();
-    for (w, r) in results {
-        let (status, error, stats) = match r {
-            Ok(s) => {
-                let st = restore_jobs::result_of(s);
-                (st, None, Some(s))
-            }
-            Err(m) => {
-                errors.push(m.clone());
-                (sessions::Outcome::Failed, Some(m.clone()), None)
-            }
-        };
-        worst = worst.max(match status {
-            sessions::Outcome::Failed => 2,
-            sessions::Outcome::Warning => 1,
-            _ => 0,
-        });
-        details.push(json!({
-            "oneDrive": {"id": w.container.to_string()},
-            "status": status.as_str(),
-            "error": error,
-            "details": {
-                "failedRestrictionsCount": stats.map_or(0, |s| s.permissions_failed),
-                "restoreIssues": stats.map(issues).unwrap_or_default(),
-            },
-        }));
-    }
-    let status = ["Success", "Warning", "Failed"][worst as usize];
-    let error = if errors.is_empty() { None } else { Some(errors.join(" ")) };
-    Json(json!({ "status": status, "details": details, "error": error })).into_response()
-}
-
-/// Options of a copyTo body (`oneDrive` defaults to the source OneDrive `source`).
-async fn copy_options(
-    state: &AppState,
-    t: &SessionDrive,
-    body: &Obj,
-    source: &str,
-) -> Result<RestoreOptions, ApiError> {
-    // The target OneDrive: a OneDrive of the same organization, by its id in the backup (or the source when omitted).
-    let dest = match body.object("oneDrive")? {
-        Some(o) => o.required_str("id")?,
-        None => source.to_string(),
-    };
-    let nf = || ApiError::not_found(format!("Target OneDrive {dest} was not found."));
-    let dest_id = Uuid::parse_str(dest.trim()).map_err(|_| nf())?;
-    let row = state.catalog.container_at(dest_id, t.at).await?.ok_or_else(nf)?;
-    let drive_id = match &row.info {
-        ContainerInfo::OneDrive(i) if row.organization_id == t.session.organization_id => i.drive_id.clone(),
-        _ => return Err(nf()),
-    };
-    let folder = body.str("folder")?.unwrap_or_default();
-    let action = match body.enum_of("documentLastVersionAction", &["Overwrite", "Merge"])? {
-        Some("Merge") => LastVersionAction::Merge,
-        _ => LastVersionAction::Overwrite,
-    };
-    let mut opts = RestoreOptions::original(DocumentAction::Overwrite);
-    opts.destination = Destination::CopyTo { drive_id, folder, action };
-    // The vendor's copyTo `changedItems`: "all versions of OneDrive items will be copied". `false` limits the copy
-    // to the last version; what the target folder holds never filters a copy.
-    opts.versions = match body.bool("changedItems")?.unwrap_or(true) {
-        true => versions(body)?,
-        false => VersionMode::Last,
-    };
-    opts.changed_items = true;
-    // `deletedItems`: copy items deleted in the backup (shown by a showDeleted session) or not.
-    opts.deleted_items = body.bool("deletedItems")?.unwrap_or(true);
-    opts.show_deleted = t.session.show_deleted;
-    opts.restore_permissions = body.bool("restorePermissions")?.unwrap_or(false);
-    opts.send_shared_links_notification = body.bool("sendSharedLinksNotification")?.unwrap_or(false);
-    Ok(opts)
-}
-
-fn versions(body: &Obj) -> Result<VersionMode, ApiError> {
-    Ok(match body.enum_of("documentVersion", &["Last", "All"])? {
-        Some("All") => VersionMode::All,
-        _ => VersionMode::Last,
-    })
-}
-
-async fn options(
-    state: &AppState,
-    t: &SessionDrive,
-    verb: Verb,
-    body: &Obj,
-    od: &str,
-) -> Result<RestoreOptions, ApiError> {
-    match verb {
-        Verb::Copy => copy_options(state, t, body, od).await,
-        Verb::Restore => original_options(body, &t.session),
-    }
-}
-
-/// Options of a restore to the original location (single OneDrive or bulk): `documentAction`, `documentVersion`,
-/// and — beyond the vendor's `RESTRestoreToOriginal`, with the meaning of its SharePoint `restoreChangedItems` /
-/// `restoreDeletedItems` — `changedItems` (restore items that still exist with other content, name or folder) and
-/// `deletedItems` (restore items gone from the tenant, and items deleted in the backup when the session shows them).
-fn original_options(body: &Obj, session: &RestoreSession) -> Result<RestoreOptions, ApiError> {
-    let mut o = RestoreOptions::original(document_action(body)?);
-    o.versions = versions(body)?;
-    o.changed_items = body.bool("changedItems")?.unwrap_or(true);
-    o.deleted_items = body.bool("deletedItems")?.unwrap_or(true);
-    o.show_deleted = session.show_deleted;
-    Ok(o)
-}
-
-/// Everything a single-OneDrive endpoint does once its path is parsed.
-#[allow(clippy::too_many_arguments)]
-async fn one_drive(
-    state: &AppState,
-    user: &CurrentUser,
-    version: ApiVersion,
-    sid: &str,
-    od: &str,
-    verb: Verb,
-    selection: Selection,
-    kind: Option<Kind>,
-    body: &Obj,
-) -> Result<Response, ApiError> {
-    let t = drive::load(state, user, version, sid, od, "restored from").await?;
-    check_selection(state, &t, &selection, kind).await?;
-    let opts = options(state, &t, verb, body, od).await?;
-    let work =
-        Work { catalog: state.catalog.clone(), repo: repository(state)?, container: t.id(), at: t.at, selection, opts };
-    execute(state, user, version, &t.session, body, vec![work], Answer::Single).await
-}
-
-fn version_number(v: &str) -> Result<u32, ApiError> {
-    v.trim().parse::<u32>().map_err(|_| ApiError::not_found(format!("Version {v} was not found.")))
-}
-
-macro_rules! handler {
-    ($(#[$meta:meta])* $name:ident, $path:ty, $verb:expr, |$p:ident, $body:ident| $sel:expr, $kind:expr) => {
-        $(#[$meta])*
-        async fn $name(
-            State(state): State<AppState>,
-            user: CurrentUser,
-            version: ApiVersion,
-            Path($p): Path<$path>,
-            LenientJson($body): LenientJson,
-        ) -> Result<Response, ApiError> {
-            require_verb_era(version)?;
-            let selection: Selection = $sel;
-            one_drive(&state, &user, version, &$p.id, &$p.one_drive_id, $verb, selection, $kind, &$body).await
-        }
-    };
-}
-
-/// What a restore to the original location does (the OpenAPI description of the whole-OneDrive and document forms).
-const RESTORE_TO_ORIGINAL: &str =
-    "Matched by id. An item renamed or moved since the backup: `Overwrite` renames/moves it back (same id and \
-history; content written only when it differs), `Keep` writes a `(Restored <time>)` copy at the original path. An \
-item gone from the tenant goes back to its backed-up path, missing folders re-created. `deletedItems` (default \
-true): false skips items gone from the tenant and items deleted in the backup; in a session explored with \
-`showDeleted`, items deleted before its point in time are restored (by id, and in whole-OneDrive and folder \
-restores), otherwise they are not part of the session. `changedItems` (default true): false skips items that still \
-exist, so only missing items come back. v8 answers `{sessionId}` and restores in the background; v6/v7 answer \
-`RESTItemRestoreStatistics`.";
-
-/// What a copyTo does (the OpenAPI description of the whole-OneDrive and document forms).
-const COPY_TO: &str =
-    "Copies below `folder` of the target OneDrive (`oneDrive.id`, default: the source), keeping the folder \
-structure; what the target folder already holds never decides what is copied. `deletedItems` (default true): \
-whether items deleted in the backup (shown by a session explored with `showDeleted`) are copied; false copies only \
-the items that existed at the session's point in time. `changedItems` (default true): whether all versions of the \
-documents may be copied (vendor: \"all versions of OneDrive items will be copied\"): true writes what \
-`documentVersion` asks (`Last` or `All`), false only the last version. `documentLastVersionAction`: `Overwrite` \
-replaces a file of the same path, `Merge` adds the copied versions to it.";
-
-handler!(
-    /// Restore a whole OneDrive to its original location.
-    #[utoipa::path(
-        post,
-        path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/restore",
-        tag = "OneDrive restore",
-        description = RESTORE_TO_ORIGINAL,
-        params(
-            ("version" = String, Path, description = "API version: v6 … v8 (v2–v5: the …/Action form)"),
-            ("id" = String, Path, description = "Restore session id (type Veod)"),
-            ("oneDriveId" = String, Path, description = "OneDrive id")
-        ),
-        responses(
-            (status = 200, description = "v6/v7: RESTItemRestoreStatistics; v8: {sessionId} of the restore session"),
-            (status = 400, description = "Bad body or credentials", body = crate::openapi::RestExceptionInfo),
-            (status = 404, description = "Unknown session, OneDrive or item", body = crate::openapi::RestExceptionInfo)
-        ),
-        security(("bearer" = []))
-    )]
-    restore_whole,
-    DrivePath,
-    Verb::Restore,
-    |p, body| Selection::Whole,
-    None
-);
-handler!(
-    /// Copy a whole OneDrive to a folder.
-    #[utoipa::path(
-        post,
-        path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/copyTo",
-        tag = "OneDrive restore",
-        description = COPY_TO,
-        params(
-            ("version" = String, Path, description = "API version: v6 … v8 (v2–v5: the …/Action form)"),
-            ("id" = String, Path, description = "Restore session id (type Veod)"),
-            ("oneDriveId" = String, Path, description = "OneDrive id")
-        ),
-        responses(
-            (status = 200, description = "v6/v7: RESTItemRestoreStatistics; v8: {sessionId} of the restore session"),
-            (status = 400, description = "Bad body or credentials", body = crate::openapi::RestExceptionInfo),
-            (status = 404, description = "Unknown session, OneDrive or item", body = crate::openapi::RestExceptionInfo)
-        ),
-        security(("bearer" = []))
-    )]
-    copy_whole,
-    DrivePath,
-    Verb::Copy,
-    |p, body| Selection::Whole,
-    None
-);
-handler!(
-    restore_documents,
-    DrivePath,
-    Verb::Restore,
-    |p, body| Selection::Items(body.id_list("documents")?),
-    Some(Kind::Document)
-);
-handler!(
-    copy_documents,
-    DrivePath,
-    Verb::Copy,
-    |p, body| Selection::Items(body.id_list("documents")?),
-    Some(Kind::Document)
-);
-handler!(
-    restore_folders,
-    DrivePath,
-    Verb::Restore,
-    |p, body| Selection::Items(body.id_list("folders")?),
-    Some(Kind::Folder)
-);
-handler!(copy_folders, DrivePath, Verb::Copy, |p, body| Selection::Items(body.id_list("folders")?), Some(Kind::Folder));
-handler!(
-    /// Restore a document to its original location.
-    #[utoipa::path(
-        post,
-        path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/restore",
-        tag = "OneDrive restore",
-        description = RESTORE_TO_ORIGINAL,
-        params(
-            ("version" = String, Path, description = "API version: v6 … v8 (v2–v5: the …/Action form)"),
-            ("id" = String, Path, description = "Restore session id (type Veod)"),
-            ("oneDriveId" = String, Path, description = "OneDrive id"),
-            ("documentId" = String, Path, description = "Document id")
-        ),
-        responses(
-            (status = 200, description = "v6/v7: RESTItemRestoreStatistics; v8: {sessionId} of the restore session"),
-            (status = 400, description = "Bad body or credentials", body = crate::openapi::RestExceptionInfo),
-            (status = 404, description = "Unknown session, OneDrive or item", body = crate::openapi::RestExceptionInfo)
-        ),
-        security(("bearer" = []))
-    )]
-    restore_document,
-    DriveItemPath,
-    Verb::Restore,
-    |p, body| Selection::Items(vec![p.item_id.clone()]),
-    Some(Kind::Document)
-);
-handler!(
-    /// Copy a document to a folder.
-    #[utoipa::path(
-        post,
-        path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/copyTo",
-        tag = "OneDrive restore",
-        description = COPY_TO,
-        params(
-            ("version" = String, Path, description = "API version: v6 … v8 (v2–v5: the …/Action form)"),
-            ("id" = String, Path, description = "Restore session id (type Veod)"),
-            ("oneDriveId" = String, Path, description = "OneDrive id"),
-            ("documentId" = String, Path, description = "Document id")
-        ),
-        responses(
-            (status = 200, description = "v6/v7: RESTItemRestoreStatistics; v8: {sessionId} of the restore session"),
-            (status = 400, description = "Bad body or credentials", body = crate::openapi::RestExceptionInfo),
-            (status = 404, description = "Unknown session, OneDrive or item", body = crate::openapi::RestExceptionInfo)
-        ),
-        security(("bearer" = []))
-    )]
-    copy_document,
-    DriveItemPath,
-    Verb::Copy,
-    |p, body| Selection::Items(vec![p.item_id.clone()]),
-    Some(Kind::Document)
-);
-handler!(
-    restore_folder,
-    DriveItemPath,
-    Verb::Restore,
-    |p, body| Selection::Items(vec![p.item_id.clone()]),
-    Some(Kind::Folder)
-);
-handler!(
-    copy_folder,
-    DriveItemPath,
-    Verb::Copy,
-    |p, body| Selection::Items(vec![p.item_id.clone()]),
-    Some(Kind::Folder)
-);
-handler!(
-    restore_doc_version,
-    DriveVersionPath,
-    Verb::Restore,
-    |p, body| Selection::Version { item_id: p.item_id.clone(), version: version_number(&p.version_id)? },
-    Some(Kind::Document)
-);
-handler!(
-    copy_doc_version,
-    DriveVersionPath,
-    Verb::Copy,
-    |p, body| Selection::Version { item_id: p.item_id.clone(), version: version_number(&p.version_id)? },
-    Some(Kind::Document)
-);
-handler!(restore_folder_version, DriveVersionPath, Verb::Restore, |p, body| folder_version(&p)?, Some(Kind::Folder));
-handler!(copy_folder_version, DriveVersionPath, Verb::Copy, |p, body| folder_version(&p)?, Some(Kind::Folder));
-
-/// A folder's only version is the folder itself.
-fn folder_version(p: &DriveVersionPath) -> Result<Selection, ApiError> {
-    if version_number(&p.version_id)? != FOLDER_VERSION_ID {
-        return Err(ApiError::not_found(format!("Version {} of folder {} was not found.", p.version_id, p.item_id)));
-    }
-    Ok(Selection::Items(vec![p.item_id.clone()]))
-}
-
-/// `POST …/OneDrives/restore` (`RESTBulkRestoreConfig`): whole OneDrives back to their original location.
-/// `skipUnresolved` leaves out OneDrives that are not in the session instead of answering 404.
-async fn bulk_restore(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<SessionPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    require_verb_era(version)?;
-    restore_onedrives(&state, &user, version, &p.id, &body).await
-}
-
-/// `POST …/OneDrives/Action` (v2–v5): the bulk restore of whole OneDrives to their original location. The v5 docs
-/// wrap the options in `restoreToOriginalLocation`; the v2/v3 docs send them at the top level (`OfficeUsername`,
-/// `OfficePassword`, `OneDrives`, …). Both are accepted.
-async fn bulk_action(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<SessionPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    if !version.is_action_era() {
-        return Err(ApiError::not_found(format!(
-            "{} restores several OneDrives with POST …/OneDrives/restore.",
-            version.segment()
-        )));
-    }
-    if body.get("oneDrives").is_some() && body.get("restoreToOriginalLocation").is_none() {
-        return restore_onedrives(&state, &user, version, &p.id, &body).await;
-    }
-    let (_, opts) = body.action(&["restoreToOriginalLocation"])?;
-    restore_onedrives(&state, &user, version, &p.id, &opts).await
-}
-
-/// Restores the whole OneDrives listed in `oneDrives` (`RESTBulkRestoreConfig`) to their original location.
-async fn restore_onedrives(
-    state: &AppState,
-    user: &CurrentUser,
-    version: ApiVersion,
-    sid: &str,
-    body: &Obj,
-) -> Result<Response, ApiError> {
-    let s = drive::veod_session(state, user, version, sid, "restored from").await?;
-    let at = s.browse_at.ok_or_else(|| ApiError::not_found("This restore session shows no backup."))?;
-    let drives = body.objects("oneDrives")?.unwrap_or_default();
-    if drives.is_empty() {
-        return Err(ApiError::bad_request("Specify at least one OneDrive in 'oneDrives'."));
-    }
-    let skip_unresolved = body.bool("skipUnresolved")?.unwrap_or(false);
-    let opts = original_options(body, &s)?;
-    let repo = repository(state)?;
-    let mut works = Vec::new();
-    for d in drives {
-        let id = d.required_str("id")?;
-        let container = match drive::of_session(state, &s, &id).await.map(|d| d.id()) {
-            Ok(c) => c,
-            Err(_) if skip_unresolved => continue,
-            Err(e) => return Err(e),
-        };
-        works.push(Work {
-            catalog: state.catalog.clone(),
-            repo: repo.clone(),
-            container,
-            at,
-            selection: Selection::Whole,
-            opts: opts.clone(),
-        });
-    }
-    execute(state, user, version, &s, body, works, Answer::Bulk).await
-}
-
-/// `POST …/organization/restoreDeviceCode` (v5–v8).
-async fn device_code(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<SessionPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    if version.number() < 5 {
-        return Err(ApiError::not_found(format!("{} has no restoreDeviceCode endpoint.", version.segment())));
-    }
-    let s = crate::ctx::working::session(&state, &user, &p.id, version).await?;
-    let answer = restore_auth::request_device_code(&state, &user, s.organization_id, &body).await?;
-    Ok(Json(answer).into_response())
-}
-
-/// The v2–v5 `restoreToOriginalLocation` and `copyTo` actions, for the `…/Action` dispatcher of
-/// [`crate::resources::save`]: `action` is the recognised action name, `opts` the content of the action's property
-/// (`{userName, userPassword, DocumentVersion, DocumentAction}` / `{…, OneDrive: {id}, Folder,
-/// DocumentLastVersionAction}`); `documents[]` / `folders[]` for the bulk scopes are read from `opts`. Answers 200 with
-/// the statistics, like v6/v7.
-#[allow(clippy::too_many_arguments)]
-pub async fn onedrive_action(
-    state: &AppState,
-    user: &CurrentUser,
-    version: ApiVersion,
-    sid: &str,
-    od_id: &str,
-    action: &str,
-    scope: &crate::resources::save::Scope,
-    opts: &Obj,
-) -> Result<Response, ApiError> {
-    use crate::resources::save::Scope;
-    if !version.is_action_era() {
-        return Err(ApiError::not_found(format!("{} has no …/Action endpoints.", version.segment())));
-    }
-    let (selection, kind) = match scope {
-        Scope::OneDrive => (Selection::Whole, None),
-        Scope::Documents => (Selection::Items(opts.id_list("documents")?), Some(Kind::Document)),
-        Scope::Folders => (Selection::Items(opts.id_list("folders")?), Some(Kind::Folder)),
-        Scope::Document(id) => (Selection::Items(vec![id.clone()]), Some(Kind::Document)),
-        Scope::Folder(id) => (Selection::Items(vec![id.clone()]), Some(Kind::Folder)),
-    };
-    let verb = if action.eq_ignore_ascii_case("copyTo") { Verb::Copy } else { Verb::Restore };
-    one_drive(state, user, version, sid, od_id, verb, selection, kind, opts).await
+    Ok(Ran::Finished(results))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::edge::paths::canonical_route;
 
     #[test]
@@ -856,25 +1033,5 @@ mod tests {
         ] {
             assert_eq!(canonical_route(p), p);
         }
-    }
-
-    #[test]
-    fn issues_follow_rest_restore_object() {
-        let mut s = RestoreStats::default();
-        s.items.push(engine::restore::ItemOutcome {
-            item_id: "01X".into(),
-            path: "a/b.txt".into(),
-            status: ItemStatus::Failed,
-            target_item_id: None,
-            target_name: None,
-            versions_written: 0,
-            message: Some("boom".into()),
-            warnings: vec![],
-        });
-        let v = statistics_json(&s);
-        assert_eq!(
-            v["restoreIssues"][0],
-            json!({"path": "a/b.txt", "title": "b.txt", "type": "Item", "warnings": [], "error": "boom"})
-        );
     }
 }

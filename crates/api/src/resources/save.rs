@@ -476,7 +476,9 @@ pub async fn dispatch(
         }
         "sendTo" => crate::resources::send::onedrive_action(state, user, version, sid, od_id, &scope, &opts).await,
         "restoreToOriginalLocation" | "copyTo" => {
-            crate::resources::restore::onedrive_action(state, user, version, sid, od_id, action, &scope, &opts).await
+            let caller = crate::ctx::caller::Caller { state: state.clone(), user: user.clone(), version };
+            let answer = crate::resources::restore::onedrive_action(caller, sid, od_id, action, &scope, &opts).await?;
+            Ok(axum::response::IntoResponse::into_response(answer))
         }
         other => Err(ApiError::bad_request(format!("action '{other}' is not supported yet"))),
     }
@@ -877,7 +879,8 @@ pub async fn dispatch_sharepoint(
         }
         "sendTo" => crate::resources::send::sharepoint_action(state, user, version, sid, site_id, &scope, &opts).await,
         "restoreTo" => {
-            crate::resources::sp_restore::sharepoint_action(state, user, version, sid, site_id, &scope, &opts).await
+            let caller = crate::ctx::caller::Caller { state: state.clone(), user: user.clone(), version };
+            crate::resources::sp_restore::sharepoint_action(caller, sid, site_id, &scope, &opts).await
         }
         other => Err(ApiError::bad_request(format!("action '{other}' is not supported yet"))),
     }

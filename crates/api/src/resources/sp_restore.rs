@@ -33,98 +33,880 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use engine::restore::{ItemOutcome, ItemStatus, RestoreStats, VersionMode};
 use engine::sp_restore::{
-    restore_list, restore_site, ListSelection, SpAction, SpContext, SpRestoreError, SpRestoreOptions, SpRestoreStats,
-    SpTarget,
+    self, ListSelection, SpAction, SpContext, SpRestoreError, SpRestoreOptions, SpRestoreStats, SpTarget,
 };
-use repo::catalog::ListInfo;
-use serde_json::{json, Value};
+use repo::catalog::ItemRow;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-use crate::ctx::auth::CurrentUser;
+use crate::ctx::caller::Caller;
 use crate::ctx::restore_auth;
+use crate::ctx::site::{not_found as nf, SiteCtx, SiteList};
 use crate::edge::error::ApiError;
 use crate::edge::lenient::{LenientJson, Obj};
 use crate::edge::version::ApiVersion;
-use crate::resources::route_paths::{SiteItemPath, SiteListPath, SitePath, SiteVersionPath};
+use crate::openapi::RestExceptionInfo;
+use crate::resources::route_paths::{SiteItemPath, SiteListPath, SiteVersionPath};
 use crate::resources::save::SpScope;
 use crate::state::AppState;
 use crate::store::restore_jobs;
 use crate::store::restore_stop::{self, Watch};
-use crate::store::sessions::RestoreSession;
+use crate::wire::restore::{
+    AsyncRestore, ItemRestoreStatistics, ListRestoreStatistics, RestoreAnswer, WebRestoreStatistics,
+};
 
-const SP: &str = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}";
-
+/// No literals beyond the vendor's.
+pub const SEGMENTS: &[&str] = &[];
 pub fn router() -> Router<AppState> {
-    let mut r = Router::new()
-        .route(&format!("{SP}/restore"), post(site_restore::<false>))
-        .route(&format!("{SP}/restoreTo"), post(site_restore::<true>))
-        .route(&format!("{SP}/Action"), post(site_action))
-        .route(&format!("{SP}/Lists/{{listId}}/Action"), post(list_action))
-        .route(&format!("{SP}/Items/Action"), post(items_action))
-        .route(&format!("{SP}/Items/{{itemId}}/Action"), post(item_action));
-    for (coll, param) in [("Lists", "listId"), ("Libraries", "libraryId")] {
-        r = r
-            .route(&format!("{SP}/{coll}/{{{param}}}/restore"), post(list_restore::<false>))
-            .route(&format!("{SP}/{coll}/{{{param}}}/restoreTo"), post(list_restore::<true>));
-    }
-    for (coll, param) in [("Documents", "documentId"), ("Folders", "folderId"), ("Items", "itemId")] {
-        r = r
-            .route(&format!("{SP}/{coll}/restore"), post(bulk_restore::<false>))
-            .route(&format!("{SP}/{coll}/restoreTo"), post(bulk_restore::<true>))
-            .route(&format!("{SP}/{coll}/{{{param}}}/restore"), post(one_restore::<false>))
-            .route(&format!("{SP}/{coll}/{{{param}}}/restoreTo"), post(one_restore::<true>))
-            .route(&format!("{SP}/{coll}/{{{param}}}/Versions/{{versionId}}/restore"), post(version_restore::<false>))
-            .route(&format!("{SP}/{coll}/{{{param}}}/Versions/{{versionId}}/restoreTo"), post(version_restore::<true>));
-    }
-    r
+    const SP: &str = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}";
+    Router::new()
+        .route(&format!("{SP}/restore"), post(restore_site))
+        .route(&format!("{SP}/restoreTo"), post(restore_site_to))
+        .route(&format!("{SP}/Lists/{{listId}}/restore"), post(restore_list))
+        .route(&format!("{SP}/Lists/{{listId}}/restoreTo"), post(restore_list_to))
+        .route(&format!("{SP}/Libraries/{{libraryId}}/restore"), post(restore_library))
+        .route(&format!("{SP}/Libraries/{{libraryId}}/restoreTo"), post(restore_library_to))
+        .route(&format!("{SP}/Documents/restore"), post(restore_documents))
+        .route(&format!("{SP}/Documents/{{documentId}}/restore"), post(restore_document))
+        .route(&format!("{SP}/Documents/{{documentId}}/Versions/{{versionId}}/restore"), post(restore_document_version))
+        .route(&format!("{SP}/Documents/restoreTo"), post(restore_documents_to))
+        .route(&format!("{SP}/Documents/{{documentId}}/restoreTo"), post(restore_document_to))
+        .route(
+            &format!("{SP}/Documents/{{documentId}}/Versions/{{versionId}}/restoreTo"),
+            post(restore_document_version_to),
+        )
+        .route(&format!("{SP}/Folders/restore"), post(restore_folders))
+        .route(&format!("{SP}/Folders/{{folderId}}/restore"), post(restore_folder))
+        .route(&format!("{SP}/Folders/{{folderId}}/Versions/{{versionId}}/restore"), post(restore_folder_version))
+        .route(&format!("{SP}/Folders/restoreTo"), post(restore_folders_to))
+        .route(&format!("{SP}/Folders/{{folderId}}/restoreTo"), post(restore_folder_to))
+        .route(&format!("{SP}/Folders/{{folderId}}/Versions/{{versionId}}/restoreTo"), post(restore_folder_version_to))
+        .route(&format!("{SP}/Items/restore"), post(restore_items))
+        .route(&format!("{SP}/Items/{{itemId}}/restore"), post(restore_item))
+        .route(&format!("{SP}/Items/{{itemId}}/Versions/{{versionId}}/restore"), post(restore_item_version))
+        .route(&format!("{SP}/Items/restoreTo"), post(restore_items_to))
+        .route(&format!("{SP}/Items/{{itemId}}/restoreTo"), post(restore_item_to))
+        .route(&format!("{SP}/Items/{{itemId}}/Versions/{{versionId}}/restoreTo"), post(restore_item_version_to))
+        .route(&format!("{SP}/Action"), post(restore_site_action))
+        .route(&format!("{SP}/Lists/{{listId}}/Action"), post(restore_list_action))
+        .route(&format!("{SP}/Items/Action"), post(restore_items_action))
+        .route(&format!("{SP}/Items/{{itemId}}/Action"), post(restore_item_action))
 }
 
 #[derive(OpenApi)]
-#[openapi()]
+#[openapi(
+    paths(
+        restore_site,
+        restore_site_to,
+        restore_list,
+        restore_list_to,
+        restore_library,
+        restore_library_to,
+        restore_documents,
+        restore_document,
+        restore_document_version,
+        restore_documents_to,
+        restore_document_to,
+        restore_document_version_to,
+        restore_folders,
+        restore_folder,
+        restore_folder_version,
+        restore_folders_to,
+        restore_folder_to,
+        restore_folder_version_to,
+        restore_items,
+        restore_item,
+        restore_item_version,
+        restore_items_to,
+        restore_item_to,
+        restore_item_version_to,
+        restore_site_action,
+        restore_list_action,
+        restore_items_action,
+        restore_item_action
+    ),
+    tags((name = "SharePoint restore", description = "Restoring backed-up SharePoint sites, lists and items to the tenant"))
+)]
 struct SpRestoreDoc;
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
     SpRestoreDoc::openapi()
 }
 
+type SiteAnswer = Result<Json<RestoreAnswer<WebRestoreStatistics>>, ApiError>;
+type ListAnswer = Result<Json<RestoreAnswer<ListRestoreStatistics>>, ApiError>;
+type ItemsAnswer = Result<Json<RestoreAnswer<ItemRestoreStatistics>>, ApiError>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Handlers (v6–v8, then the v2–v5 `…/Action` forms)
+// ---------------------------------------------------------------------------------------------------------------
+
+/// What `…/restore` does (the OpenAPI description).
+const RESTORE: &str = "To the original location; a `list` naming another list of the site, or a `siteURL`/`alias`, \
+redirects it there. `documentVersion` (`Last`/`All`), `documentLastVersionAction` (`Overwrite`/`Merge`), \
+`documentAction`/`listItemAction` (`Keep` writes a copy beside an existing item), `changedItems`, `deletedItems` \
+(default true), `restorePermissions`, `sendSharedLinksNotification`. v8 answers `{sessionId}` and restores in the \
+background; v6/v7 answer the statistics.";
+
+/// What `…/restoreTo` does (the OpenAPI description).
+const RESTORE_TO: &str = "Elsewhere: `siteURL` (or `alias`, a site next to the source) and/or `list` (target list \
+title) are required. Options as for restore. v8 answers `{sessionId}` and restores in the background; v6/v7 answer \
+the statistics.";
+
+/// What a v2–v5 `restoreTo` action does (the OpenAPI description).
+const RESTORE_ACTION: &str = "`{\"restoreTo\": {…}}`: without `siteURL`/`alias` and with `list` absent or naming the \
+source list, the restore to the original location; otherwise elsewhere. Answers the statistics.";
+
+/// Restore a site (with its subsites unless `restoreSubsites` is false) to its original location.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/restore",
+    tag = "SharePoint restore",
+    description = RESTORE,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<WebRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session or site", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_site(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> SiteAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let unit = site.whole(&body)?;
+    site.run(vec![unit], Form::Restore, &body, WebRestoreStatistics::new).await
+}
+
+/// Restore a site (with its subsites unless `restoreSubsites` is false) to another site (`siteURL` or `alias`).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/restoreTo",
+    tag = "SharePoint restore",
+    description = RESTORE_TO,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<WebRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session or site", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_site_to(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> SiteAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let unit = site.whole(&body)?;
+    site.run(vec![unit], Form::RestoreTo, &body, WebRestoreStatistics::new).await
+}
+
+/// Restore a list to its original location.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Lists/{listId}/restore",
+    tag = "SharePoint restore",
+    description = RESTORE,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("listId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ListRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or list", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_list(
+    caller: Caller,
+    site: SiteCtx,
+    Path(p): Path<SiteListPath>,
+    LenientJson(body): LenientJson,
+) -> ListAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let unit = site.list(&p.list_id, false)?;
+    site.run(vec![unit], Form::Restore, &body, ListRestoreStatistics::new).await
+}
+
+/// Restore a list to another list or site (`list`, `siteURL`).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Lists/{listId}/restoreTo",
+    tag = "SharePoint restore",
+    description = RESTORE_TO,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("listId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ListRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or list", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_list_to(
+    caller: Caller,
+    site: SiteCtx,
+    Path(p): Path<SiteListPath>,
+    LenientJson(body): LenientJson,
+) -> ListAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let unit = site.list(&p.list_id, false)?;
+    site.run(vec![unit], Form::RestoreTo, &body, ListRestoreStatistics::new).await
+}
+
+/// Restore a library to its original location.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Libraries/{libraryId}/restore",
+    tag = "SharePoint restore",
+    description = RESTORE,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("libraryId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ListRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or library", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_library(
+    caller: Caller,
+    site: SiteCtx,
+    Path(p): Path<SiteListPath>,
+    LenientJson(body): LenientJson,
+) -> ListAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let unit = site.list(&p.list_id, true)?;
+    site.run(vec![unit], Form::Restore, &body, ListRestoreStatistics::new).await
+}
+
+/// Restore a library to another list or site (`list`, `siteURL`).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Libraries/{libraryId}/restoreTo",
+    tag = "SharePoint restore",
+    description = RESTORE_TO,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("libraryId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ListRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or library", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_library_to(
+    caller: Caller,
+    site: SiteCtx,
+    Path(p): Path<SiteListPath>,
+    LenientJson(body): LenientJson,
+) -> ListAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let unit = site.list(&p.list_id, true)?;
+    site.run(vec![unit], Form::RestoreTo, &body, ListRestoreStatistics::new).await
+}
+
+/// Restore library documents (`documents[].id`) to their original location.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/restore",
+    tag = "SharePoint restore",
+    description = RESTORE,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or document", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_documents(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let units = site.items(Coll::Documents, &body.id_list("documents")?).await?;
+    site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
+}
+
+/// Restore a library document to its original location.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/{documentId}/restore",
+    tag = "SharePoint restore",
+    description = RESTORE,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("documentId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or document", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_document(
+    caller: Caller,
+    site: SiteCtx,
+    Path(p): Path<SiteItemPath>,
+    LenientJson(body): LenientJson,
+) -> ItemsAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let units = site.items(Coll::Documents, &[p.item_id]).await?;
+    site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
+}
+
+/// Restore a version of a library document to its original location (a library document is written as that version).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/{documentId}/Versions/{versionId}/restore",
+    tag = "SharePoint restore",
+    description = RESTORE,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("documentId" = String, Path), ("versionId" = u32, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site, document or version", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_document_version(
+    caller: Caller,
+    site: SiteCtx,
+    Path(p): Path<SiteVersionPath>,
+    LenientJson(body): LenientJson,
+) -> ItemsAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let units = site.version(Coll::Documents, p.item_id, &p.version_id).await?;
+    site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
+}
+
+/// Restore library documents (`documents[].id`) to another list or site (`list`, `siteURL`).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/restoreTo",
+    tag = "SharePoint restore",
+    description = RESTORE_TO,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or document", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_documents_to(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let units = site.items(Coll::Documents, &body.id_list("documents")?).await?;
+    site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
+}
+
+/// Restore a library document to another list or site (`list`, `siteURL`).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/{documentId}/restoreTo",
+    tag = "SharePoint restore",
+    description = RESTORE_TO,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("documentId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or document", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_document_to(
+    caller: Caller,
+    site: SiteCtx,
+    Path(p): Path<SiteItemPath>,
+    LenientJson(body): LenientJson,
+) -> ItemsAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let units = site.items(Coll::Documents, &[p.item_id]).await?;
+    site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
+}
+
+/// Restore a version of a library document to another list or site (`list`, `siteURL`) (a library document is written as that version).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/{documentId}/Versions/{versionId}/restoreTo",
+    tag = "SharePoint restore",
+    description = RESTORE_TO,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("documentId" = String, Path), ("versionId" = u32, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site, document or version", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_document_version_to(
+    caller: Caller,
+    site: SiteCtx,
+    Path(p): Path<SiteVersionPath>,
+    LenientJson(body): LenientJson,
+) -> ItemsAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let units = site.version(Coll::Documents, p.item_id, &p.version_id).await?;
+    site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
+}
+
+/// Restore folders (`folders[].id`) to their original location.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/restore",
+    tag = "SharePoint restore",
+    description = RESTORE,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or folder", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_folders(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let units = site.items(Coll::Folders, &body.id_list("folders")?).await?;
+    site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
+}
+
+/// Restore a folder to its original location.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/{folderId}/restore",
+    tag = "SharePoint restore",
+    description = RESTORE,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("folderId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or folder", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_folder(
+    caller: Caller,
+    site: SiteCtx,
+    Path(p): Path<SiteItemPath>,
+    LenientJson(body): LenientJson,
+) -> ItemsAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let units = site.items(Coll::Folders, &[p.item_id]).await?;
+    site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
+}
+
+/// Restore a version of a folder to its original location (a folder is the folder itself).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/{folderId}/Versions/{versionId}/restore",
+    tag = "SharePoint restore",
+    description = RESTORE,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("folderId" = String, Path), ("versionId" = u32, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site, folder or version", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_folder_version(
+    caller: Caller,
+    site: SiteCtx,
+    Path(p): Path<SiteVersionPath>,
+    LenientJson(body): LenientJson,
+) -> ItemsAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let units = site.version(Coll::Folders, p.item_id, &p.version_id).await?;
+    site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
+}
+
+/// Restore folders (`folders[].id`) to another list or site (`list`, `siteURL`).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/restoreTo",
+    tag = "SharePoint restore",
+    description = RESTORE_TO,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or folder", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_folders_to(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let units = site.items(Coll::Folders, &body.id_list("folders")?).await?;
+    site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
+}
+
+/// Restore a folder to another list or site (`list`, `siteURL`).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/{folderId}/restoreTo",
+    tag = "SharePoint restore",
+    description = RESTORE_TO,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("folderId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or folder", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_folder_to(
+    caller: Caller,
+    site: SiteCtx,
+    Path(p): Path<SiteItemPath>,
+    LenientJson(body): LenientJson,
+) -> ItemsAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let units = site.items(Coll::Folders, &[p.item_id]).await?;
+    site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
+}
+
+/// Restore a version of a folder to another list or site (`list`, `siteURL`) (a folder is the folder itself).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/{folderId}/Versions/{versionId}/restoreTo",
+    tag = "SharePoint restore",
+    description = RESTORE_TO,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("folderId" = String, Path), ("versionId" = u32, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site, folder or version", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_folder_version_to(
+    caller: Caller,
+    site: SiteCtx,
+    Path(p): Path<SiteVersionPath>,
+    LenientJson(body): LenientJson,
+) -> ItemsAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let units = site.version(Coll::Folders, p.item_id, &p.version_id).await?;
+    site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
+}
+
+/// Restore list items (`items[].id`) to their original location.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/restore",
+    tag = "SharePoint restore",
+    description = RESTORE,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or item", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_items(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let units = site.items(Coll::Items, &body.id_list("items")?).await?;
+    site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
+}
+
+/// Restore a list item to its original location.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/{itemId}/restore",
+    tag = "SharePoint restore",
+    description = RESTORE,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("itemId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or item", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_item(
+    caller: Caller,
+    site: SiteCtx,
+    Path(p): Path<SiteItemPath>,
+    LenientJson(body): LenientJson,
+) -> ItemsAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let units = site.items(Coll::Items, &[p.item_id]).await?;
+    site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
+}
+
+/// Restore a version of a list item to its original location (a list item keeps one version, `1`).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/{itemId}/Versions/{versionId}/restore",
+    tag = "SharePoint restore",
+    description = RESTORE,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("itemId" = String, Path), ("versionId" = u32, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site, item or version", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_item_version(
+    caller: Caller,
+    site: SiteCtx,
+    Path(p): Path<SiteVersionPath>,
+    LenientJson(body): LenientJson,
+) -> ItemsAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let units = site.version(Coll::Items, p.item_id, &p.version_id).await?;
+    site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
+}
+
+/// Restore list items (`items[].id`) to another list or site (`list`, `siteURL`).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/restoreTo",
+    tag = "SharePoint restore",
+    description = RESTORE_TO,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or item", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_items_to(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let units = site.items(Coll::Items, &body.id_list("items")?).await?;
+    site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
+}
+
+/// Restore a list item to another list or site (`list`, `siteURL`).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/{itemId}/restoreTo",
+    tag = "SharePoint restore",
+    description = RESTORE_TO,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("itemId" = String, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or item", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_item_to(
+    caller: Caller,
+    site: SiteCtx,
+    Path(p): Path<SiteItemPath>,
+    LenientJson(body): LenientJson,
+) -> ItemsAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let units = site.items(Coll::Items, &[p.item_id]).await?;
+    site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
+}
+
+/// Restore a version of a list item to another list or site (`list`, `siteURL`) (a list item keeps one version, `1`).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/{itemId}/Versions/{versionId}/restoreTo",
+    tag = "SharePoint restore",
+    description = RESTORE_TO,
+    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("itemId" = String, Path), ("versionId" = u32, Path)),
+    responses(
+        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site, item or version", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_item_version_to(
+    caller: Caller,
+    site: SiteCtx,
+    Path(p): Path<SiteVersionPath>,
+    LenientJson(body): LenientJson,
+) -> ItemsAnswer {
+    require_verb_era(caller.version)?;
+    let site = SiteRestore { caller, site };
+    let units = site.version(Coll::Items, p.item_id, &p.version_id).await?;
+    site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
+}
+
+/// v2–v5: `{"restoreTo": {…}}` restores the site (elsewhere when the body names `siteURL`/`alias` or `list`).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Action",
+    tag = "SharePoint restore",
+    description = RESTORE_ACTION,
+    params(("version" = String, Path, description = "v2 … v5"), ("id" = String, Path), ("siteId" = String, Path)),
+    responses(
+        (status = 200, description = "The statistics", body = RestoreAnswer<WebRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session or site", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_site_action(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> SiteAnswer {
+    let o = restore_to_body(caller.version, &body)?;
+    let site = SiteRestore { caller, site };
+    let unit = site.whole(&o)?;
+    site.run(vec![unit], Form::Action, &o, WebRestoreStatistics::new).await
+}
+
+/// v2–v5: `{"restoreTo": {…}}` restores the list.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Lists/{listId}/Action",
+    tag = "SharePoint restore",
+    description = RESTORE_ACTION,
+    params(("version" = String, Path, description = "v2 … v5"), ("id" = String, Path), ("siteId" = String, Path), ("listId" = String, Path)),
+    responses(
+        (status = 200, description = "The statistics", body = RestoreAnswer<ListRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or list", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_list_action(
+    caller: Caller,
+    site: SiteCtx,
+    Path(p): Path<SiteListPath>,
+    LenientJson(body): LenientJson,
+) -> ListAnswer {
+    let o = restore_to_body(caller.version, &body)?;
+    let site = SiteRestore { caller, site };
+    let unit = site.list(&p.list_id, false)?;
+    site.run(vec![unit], Form::Action, &o, ListRestoreStatistics::new).await
+}
+
+/// v2–v5: `{"restoreTo": {"items": […], …}}` restores list items.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/Action",
+    tag = "SharePoint restore",
+    description = RESTORE_ACTION,
+    params(("version" = String, Path, description = "v2 … v5"), ("id" = String, Path), ("siteId" = String, Path)),
+    responses(
+        (status = 200, description = "The statistics", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or item", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_items_action(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
+    let o = restore_to_body(caller.version, &body)?;
+    let site = SiteRestore { caller, site };
+    let units = site.items(Coll::Items, &o.id_list("items")?).await?;
+    site.run(units, Form::Action, &o, ItemRestoreStatistics::sharepoint).await
+}
+
+/// v2–v5: `{"restoreTo": {…}}` restores the list item.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/{itemId}/Action",
+    tag = "SharePoint restore",
+    description = RESTORE_ACTION,
+    params(("version" = String, Path, description = "v2 … v5"), ("id" = String, Path), ("siteId" = String, Path), ("itemId" = String, Path)),
+    responses(
+        (status = 200, description = "The statistics", body = RestoreAnswer<ItemRestoreStatistics>),
+        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or item", body = RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore_item_action(
+    caller: Caller,
+    site: SiteCtx,
+    Path(p): Path<SiteItemPath>,
+    LenientJson(body): LenientJson,
+) -> ItemsAnswer {
+    let o = restore_to_body(caller.version, &body)?;
+    let site = SiteRestore { caller, site };
+    let units = site.items(Coll::Items, &[p.item_id]).await?;
+    site.run(units, Form::Action, &o, ItemRestoreStatistics::sharepoint).await
+}
+
+/// The `restoreTo` action of the v2–v5 dispatcher (`opts` = the content of the `restoreTo` property). Scopes of
+/// [`crate::resources::save`]: documents, folders, a library; attachments cannot be restored on their own (400).
+pub async fn sharepoint_action(
+    caller: Caller,
+    sid: &str,
+    site_id: &str,
+    scope: &SpScope,
+    opts: &Obj,
+) -> Result<Response, ApiError> {
+    if !caller.version.is_action_era() {
+        return Err(ApiError::not_found(format!("{} has no …/Action endpoints.", caller.version.segment())));
+    }
+    let (coll, ids) = match scope {
+        SpScope::Documents => (Coll::Documents, None),
+        SpScope::Document(id) => (Coll::Documents, Some(vec![id.clone()])),
+        SpScope::Folders => (Coll::Folders, None),
+        SpScope::Folder(id) => (Coll::Folders, Some(vec![id.clone()])),
+        SpScope::Library(id) => {
+            let site = SiteRestore::load(caller, sid, site_id).await?;
+            let unit = site.list(id, true)?;
+            let answer = site.run(vec![unit], Form::Action, opts, ListRestoreStatistics::new).await?;
+            return Ok(answer.into_response());
+        }
+        SpScope::Attachments(_) | SpScope::Attachment(..) => {
+            return Err(ApiError::bad_request(
+                "Attachments are restored with their list item: use …/Items/{itemId}/Action with 'restoreTo'.",
+            ))
+        }
+    };
+    let site = SiteRestore::load(caller, sid, site_id).await?;
+    let ids = match ids {
+        Some(ids) => ids,
+        None => opts.id_list(coll.field())?,
+    };
+    let units = site.items(coll, &ids).await?;
+    let answer = site.run(units, Form::Action, opts, ItemRestoreStatistics::sharepoint).await?;
+    Ok(answer.into_response())
+}
+
+fn require_verb_era(version: ApiVersion) -> Result<(), ApiError> {
+    if version.number() >= 6 {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "{} restores SharePoint through the …/Action endpoints ({{\"restoreTo\": {{…}}}}).",
+            version.segment()
+        )))
+    }
+}
+
+/// The `restoreTo` property of a v2–v5 body.
+fn restore_to_body(version: ApiVersion, body: &Obj) -> Result<Obj, ApiError> {
+    if !version.is_action_era() {
+        return Err(ApiError::not_found(format!("{} has no …/Action endpoints.", version.segment())));
+    }
+    match body.action(&["restoreTo"])? {
+        ("restoreTo", o) => Ok(o),
+        (other, _) => Err(ApiError::bad_request(format!("action '{other}' is not supported here"))),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Resolution
 // ---------------------------------------------------------------------------------------------------------------
-
-/// The site of a request as the session shows it.
-struct SiteCx {
-    session: RestoreSession,
-    at: DateTime<Utc>,
-    /// Catalog id.
-    id: Uuid,
-    /// Web URL.
-    url: String,
-    /// Lists and libraries: (catalog id, info).
-    lists: Vec<(Uuid, ListInfo)>,
-}
-
-use crate::ctx::site::not_found as nf;
-
-async fn site_cx(
-    state: &AppState,
-    user: &CurrentUser,
-    version: ApiVersion,
-    sid: &str,
-    site_id: &str,
-) -> Result<SiteCx, ApiError> {
-    let site = crate::ctx::site::load(state, user, version, sid, site_id).await?;
-    let lists = site.lists.into_iter().map(|l| (l.id, l.info)).collect();
-    Ok(SiteCx { session: site.session, at: site.at, id: site.site.id, url: site.site.info.url, lists })
-}
 
 /// What kind of content an item path names.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -135,17 +917,7 @@ enum Coll {
 }
 
 impl Coll {
-    fn of(path: &str) -> Coll {
-        let lower = path.to_ascii_lowercase();
-        if lower.contains("/documents") {
-            Coll::Documents
-        } else if lower.contains("/folders") {
-            Coll::Folders
-        } else {
-            Coll::Items
-        }
-    }
-
+    /// The body's list of ids for this kind (v2–v5 bulk scopes).
     fn field(self) -> &'static str {
         match self {
             Coll::Documents => "documents",
@@ -163,65 +935,86 @@ impl Coll {
     }
 }
 
-impl SiteCx {
-    /// The list or library `id` (`library`: which of the two the path names).
-    fn list(&self, id: &str, library: Option<bool>) -> Result<(Uuid, ListInfo), ApiError> {
-        let what = match library {
-            Some(true) => "library",
-            _ => "list",
-        };
-        let uuid = Uuid::parse_str(id.trim()).map_err(|_| nf(what, id))?;
-        self.lists
-            .iter()
-            .find(|(c, l)| *c == uuid && library.is_none_or(|lib| lib == l.is_document_library))
-            .cloned()
-            .ok_or_else(|| nf(what, id))
+/// A site of a restore session (with its lists and libraries, at the session's instant) that `caller` restores from.
+struct SiteRestore {
+    caller: Caller,
+    site: SiteCtx,
+}
+
+impl SiteRestore {
+    /// For the v2–v5 dispatcher, which loads the site itself.
+    async fn load(caller: Caller, sid: &str, site_id: &str) -> Result<SiteRestore, ApiError> {
+        let site = crate::ctx::site::load(&caller.state, &caller.user, caller.version, sid, site_id).await?;
+        Ok(SiteRestore { caller, site })
     }
 
-    /// The list container and Microsoft item id of an API item id (see the module docs).
-    async fn item(&self, state: &AppState, coll: Coll, api_id: &str) -> Result<(Uuid, String), ApiError> {
-        let api_id = api_id.trim();
-        let not_found = || nf(coll.what(), api_id);
-        let fits = |row: &repo::catalog::ItemRow| {
-            (!row.deleted || self.session.show_deleted)
-                && match coll {
-                    Coll::Documents => !row.state.is_folder,
-                    Coll::Folders => row.state.is_folder,
-                    Coll::Items => true,
-                }
-        };
-        if api_id.len() > 32 && api_id.is_char_boundary(32) {
-            if let Ok(uuid) = Uuid::try_parse(&api_id[..32]) {
-                if let Some((c, _)) = self.lists.iter().find(|(c, l)| *c == uuid && !l.is_document_library) {
-                    let row = state.catalog.item_at(*c, &api_id[32..], self.at).await?;
-                    if row.as_ref().is_some_and(fits) {
-                        return Ok((*c, api_id[32..].to_string()));
-                    }
-                }
-            }
-        }
-        if api_id.is_empty() {
-            return Err(not_found());
-        }
-        let libraries_first = self.lists.iter().filter(|(_, l)| l.is_document_library);
-        for (c, _) in libraries_first.chain(self.lists.iter().filter(|(_, l)| !l.is_document_library)) {
-            if let Some(row) = state.catalog.item_at(*c, api_id, self.at).await? {
-                if fits(&row) {
-                    return Ok((*c, api_id.to_string()));
-                }
-            }
-        }
-        Err(not_found())
+    /// The whole site, with its subsites unless `restoreSubsites` is false.
+    fn whole(&self, body: &Obj) -> Result<Unit, ApiError> {
+        Ok(Unit::Site { container: self.site.site.id, subsites: body.bool("restoreSubsites")?.unwrap_or(true) })
     }
 
-    /// Units for a set of item ids, grouped by list.
-    async fn items(&self, state: &AppState, coll: Coll, ids: &[String]) -> Result<Vec<Unit>, ApiError> {
+    /// The whole list or library `id` (`library`: which of the two the path names).
+    fn list(&self, id: &str, library: bool) -> Result<Unit, ApiError> {
+        Ok(Unit::List(self.site.list(id, Some(library))?.id, ListSelection::Whole))
+    }
+
+    /// The list container and Microsoft item id of an API item id of `coll` (see [`SiteCtx::find_item`]).
+    async fn item(&self, coll: Coll, api_id: &str) -> Result<(Uuid, String), ApiError> {
+        let fits = |_: &SiteList, row: &ItemRow| match coll {
+            Coll::Documents => !row.state.is_folder,
+            Coll::Folders => row.state.is_folder,
+            Coll::Items => true,
+        };
+        match self.site.find_item(None, api_id, fits).await? {
+            Some((list, row)) => Ok((list.id, row.item_id)),
+            None => Err(nf(coll.what(), api_id.trim())),
+        }
+    }
+
+    /// Units for a set of item ids, grouped by list; every id is checked before anything is written.
+    async fn items(&self, coll: Coll, ids: &[String]) -> Result<Vec<Unit>, ApiError> {
         let mut by_list: BTreeMap<Uuid, Vec<String>> = BTreeMap::new();
         for id in ids {
-            let (c, item) = self.item(state, coll, id).await?;
+            let (c, item) = self.item(coll, id).await?;
             by_list.entry(c).or_default().push(item);
         }
         Ok(by_list.into_iter().map(|(c, items)| Unit::List(c, ListSelection::Items(items))).collect())
+    }
+
+    /// Version `version_id` of item `item_id`: a library document is written as that version; a list item's history
+    /// is not kept, so its one version is `1`, the item itself; a folder is the folder.
+    async fn version(&self, coll: Coll, item_id: String, version_id: &str) -> Result<Vec<Unit>, ApiError> {
+        let units = self.items(coll, std::slice::from_ref(&item_id)).await?;
+        let n: u32 = version_id
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::not_found(format!("Version {version_id} was not found.")))?;
+        if let (Some(Unit::List(c, ListSelection::Items(items))), Coll::Documents | Coll::Items) = (units.first(), coll)
+        {
+            if self.site.lists.iter().any(|l| l.id == *c && l.is_library()) {
+                return Ok(vec![Unit::List(*c, ListSelection::Version { item_id: items[0].clone(), version: n })]);
+            }
+            if n != 1 {
+                return Err(ApiError::not_found(format!("Version {version_id} of item {item_id} was not found.")));
+            }
+        }
+        Ok(units)
+    }
+
+    /// Restores `units` with the options of `body` read as `form`, signing in with its credentials; `statistics`
+    /// makes the v6/v7 (and v2–v5) answer.
+    async fn run<S>(
+        self,
+        units: Vec<Unit>,
+        form: Form,
+        body: &Obj,
+        statistics: fn(&SpRestoreStats) -> S,
+    ) -> Result<Json<RestoreAnswer<S>>, ApiError> {
+        let opts = options(body, form, &self)?;
+        Ok(Json(match execute(&self, body, units, opts).await? {
+            Ran::Started(op) => RestoreAnswer::Started(op),
+            Ran::Finished(stats) => RestoreAnswer::Finished(statistics(&stats)),
+        }))
     }
 }
 
@@ -240,7 +1033,7 @@ enum Form {
     Action,
 }
 
-fn options(body: &Obj, form: Form, site: &SiteCx) -> Result<SpRestoreOptions, ApiError> {
+fn options(body: &Obj, form: Form, site: &SiteRestore) -> Result<SpRestoreOptions, ApiError> {
     let mut o = SpRestoreOptions::original();
     o.versions = match body.enum_of("documentVersion", &["Last", "All"])? {
         Some("All") => VersionMode::All,
@@ -256,7 +1049,7 @@ fn options(body: &Obj, form: Form, site: &SiteCx) -> Result<SpRestoreOptions, Ap
     o.changed_items = body.bool("changedItems")?.unwrap_or(true);
     o.deleted_items = body.bool("deletedItems")?.unwrap_or(true);
     // Library documents and list items deleted before the point in time are restorable in a session that shows them.
-    o.show_deleted = site.session.show_deleted;
+    o.show_deleted = site.site.session.show_deleted;
     o.restore_permissions = body.bool("restorePermissions")?.unwrap_or(false);
     o.send_shared_links_notification = body.bool("sendSharedLinksNotification")?.unwrap_or(false);
     let list = body.str("list")?.map(|l| l.trim().to_string()).filter(|l| !l.is_empty());
@@ -268,7 +1061,7 @@ fn options(body: &Obj, form: Form, site: &SiteCx) -> Result<SpRestoreOptions, Ap
         {
             site_url = Some(match alias.contains("://") {
                 true => alias,
-                false => alias_url(&site.url, &alias),
+                false => alias_url(&site.site.site.info.url, &alias),
             });
         }
     }
@@ -305,14 +1098,6 @@ enum Unit {
     List(Uuid, ListSelection),
 }
 
-/// The shape of the v6/v7 answer.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Answer {
-    Items,
-    Lists,
-    Webs,
-}
-
 #[derive(Clone)]
 struct Work {
     catalog: repo::catalog::Catalog,
@@ -336,9 +1121,9 @@ impl Work {
             }
             let s = match u {
                 Unit::Site { container, subsites } => {
-                    restore_site(cx, *container, self.at, *subsites, &self.opts).await?
+                    sp_restore::restore_site(cx, *container, self.at, *subsites, &self.opts).await?
                 }
-                Unit::List(c, sel) => restore_list(cx, *c, self.at, sel, &self.opts).await?,
+                Unit::List(c, sel) => sp_restore::restore_list(cx, *c, self.at, sel, &self.opts).await?,
             };
             total.add(s);
         }
@@ -378,57 +1163,20 @@ fn flat(stats: SpRestoreStats) -> RestoreStats {
     s
 }
 
-fn statistics(stats: &SpRestoreStats, answer: Answer) -> Value {
-    let s = &stats.items;
-    let mut issues: Vec<Value> = s
-        .items
-        .iter()
-        .filter(|i| i.status == ItemStatus::Failed || !i.warnings.is_empty())
-        .map(|i| {
-            let title = i.path.rsplit('/').next().unwrap_or(&i.path);
-            json!({"path": i.path, "title": title, "type": "Item", "warnings": i.warnings, "error": i.message})
-        })
-        .collect();
-    issues.extend(stats.issues.iter().map(
-        |i| json!({"id": i.id, "path": i.title, "title": i.title, "type": i.kind, "warnings": [], "error": i.message}),
-    ));
-    let mut v = json!({
-        "totalItemsCount": s.items.len(),
-        "restoredItemsCount": s.restored,
-        "failedItemsCount": s.failed,
-        "skippedItemsByErrorCount": 0,
-        "skippedItemsByNoChangesCount": s.skipped,
-        "failedRestrictionsCount": s.permissions_failed,
-        "restoreIssues": issues,
-    });
-    if matches!(answer, Answer::Lists | Answer::Webs) {
-        v["restoredListsCount"] = json!(stats.lists_restored);
-        v["failedListsCount"] = json!(stats.lists_failed);
-    }
-    if answer == Answer::Webs {
-        v["restoredWebsCount"] = json!(stats.webs_restored);
-        v["failedWebsCount"] = json!(stats.webs_failed);
-    }
-    v
+/// What [`execute`] did: started a v8 restore operation, or ran the restore.
+enum Ran {
+    Started(AsyncRestore),
+    Finished(SpRestoreStats),
 }
 
-/// Runs `units` the era's way: v8 in the background (`{sessionId}`), earlier eras in the request (statistics).
-#[allow(clippy::too_many_arguments)]
-async fn execute(
-    state: &AppState,
-    user: &CurrentUser,
-    version: ApiVersion,
-    site: &SiteCx,
-    body: &Obj,
-    units: Vec<Unit>,
-    opts: SpRestoreOptions,
-    answer: Answer,
-) -> Result<Response, ApiError> {
+/// Runs `units` the era's way: v8 in the background as a restore operation session, earlier eras in the request.
+async fn execute(site: &SiteRestore, body: &Obj, units: Vec<Unit>, opts: SpRestoreOptions) -> Result<Ran, ApiError> {
+    let Caller { state, user, version } = &site.caller;
     let repo = state.repo.clone().ok_or_else(|| ApiError::internal("This server has no backup repository."))?;
-    let work = Work { catalog: state.catalog.clone(), repo, at: site.at, units, opts };
-    let sign_in = restore_auth::sign_in(state, user, site.session.organization_id, body).await?;
+    let work = Work { catalog: state.catalog.clone(), repo, at: site.site.at, units, opts };
+    let sign_in = restore_auth::sign_in(state, user, site.site.session.organization_id, body).await?;
     if version.is_v8() {
-        let op = restore_jobs::start_operation(state, user, &site.session).await?;
+        let op = restore_jobs::start_operation(state, user, &site.site.session).await?;
         restore_jobs::spawn_job(state, op.id, user, move |sink| async move {
             let client = tokio::select! {
                 c = sign_in.complete() => c?,
@@ -438,271 +1186,21 @@ async fn execute(
             work.run(&client, sink.stop_token()).await.map(flat).map_err(|e| engine_error(e).message)
         })
         .await?;
-        return Ok(Json(json!({ "sessionId": op.id })).into_response());
+        return Ok(Ran::Started(AsyncRestore { session_id: op.id }));
     }
     // A Stop of the exploring session (from another request, on any node) cuts this restore short.
-    let watch = restore_stop::watch(state, site.session.id, Watch::Request);
+    let watch = restore_stop::watch(state, site.site.session.id, Watch::Request);
     let client = tokio::select! {
         c = sign_in.complete() => c.map_err(ApiError::bad_request)?,
-        _ = watch.token().cancelled() => return Err(crate::ctx::working::stopped_restore_error(version, &RestoreStats::default())),
+        _ = watch.token().cancelled() => return Err(crate::ctx::working::stopped_restore_error(*version, &RestoreStats::default())),
     };
     let stats = work.run(&client, watch.token()).await.map_err(engine_error)?;
     let items = flat(stats.clone());
-    restore_jobs::record_items(state, site.session.id, &items).await?;
+    restore_jobs::record_items(state, site.site.session.id, &items).await?;
     if watch.is_stopped() {
-        return Err(crate::ctx::working::stopped_restore_error(version, &items));
+        return Err(crate::ctx::working::stopped_restore_error(*version, &items));
     }
-    Ok(Json(statistics(&stats, answer)).into_response())
-}
-
-fn require_verb_era(version: ApiVersion) -> Result<(), ApiError> {
-    if version.number() >= 6 {
-        Ok(())
-    } else {
-        Err(ApiError::not_found(format!(
-            "{} restores SharePoint through the …/Action endpoints ({{\"restoreTo\": {{…}}}}).",
-            version.segment()
-        )))
-    }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Handlers (v6–v8)
-// ---------------------------------------------------------------------------------------------------------------
-
-async fn site_restore_common(
-    state: AppState,
-    user: CurrentUser,
-    version: ApiVersion,
-    p: SitePath,
-    body: Obj,
-    form: Form,
-) -> Result<Response, ApiError> {
-    let site = site_cx(&state, &user, version, &p.id, &p.site_id).await?;
-    let opts = options(&body, form, &site)?;
-    let subsites = body.bool("restoreSubsites")?.unwrap_or(true);
-    let units = vec![Unit::Site { container: site.id, subsites }];
-    execute(&state, &user, version, &site, &body, units, opts, Answer::Webs).await
-}
-
-/// The verb routes come in pairs, `…/restore` and `…/restoreTo`, which differ only in the form of the body: each
-/// handler below serves both, `TO` telling which (`post(site_restore::<false>)` / `post(site_restore::<true>)`).
-const fn verb_form(to: bool) -> Form {
-    if to {
-        Form::RestoreTo
-    } else {
-        Form::Restore
-    }
-}
-
-async fn site_restore<const TO: bool>(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<SitePath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    require_verb_era(version)?;
-    site_restore_common(state, user, version, p, body, verb_form(TO)).await
-}
-
-async fn list_common(
-    state: AppState,
-    user: CurrentUser,
-    version: ApiVersion,
-    uri: &str,
-    p: SiteListPath,
-    body: Obj,
-    form: Form,
-) -> Result<Response, ApiError> {
-    let site = site_cx(&state, &user, version, &p.id, &p.site_id).await?;
-    let library = uri.to_ascii_lowercase().contains("/libraries/");
-    let (c, _) = site.list(&p.list_id, Some(library))?;
-    let opts = options(&body, form, &site)?;
-    let units = vec![Unit::List(c, ListSelection::Whole)];
-    execute(&state, &user, version, &site, &body, units, opts, Answer::Lists).await
-}
-
-async fn list_restore<const TO: bool>(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    uri: axum::http::Uri,
-    Path(p): Path<SiteListPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    require_verb_era(version)?;
-    list_common(state, user, version, uri.path(), p, body, verb_form(TO)).await
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn items_common(
-    state: AppState,
-    user: CurrentUser,
-    version: ApiVersion,
-    coll: Coll,
-    sid: &str,
-    site_id: &str,
-    ids: Option<Vec<String>>,
-    version_id: Option<&str>,
-    body: Obj,
-    form: Form,
-) -> Result<Response, ApiError> {
-    let site = site_cx(&state, &user, version, sid, site_id).await?;
-    let ids = match ids {
-        Some(ids) => ids,
-        None => body.id_list(coll.field())?.iter().map(|id| id.trim().to_string()).collect(),
-    };
-    let mut units = site.items(&state, coll, &ids).await?;
-    if let Some(v) = version_id {
-        let n: u32 = v.trim().parse().map_err(|_| ApiError::not_found(format!("Version {v} was not found.")))?;
-        if let (Some(Unit::List(c, ListSelection::Items(items))), Coll::Documents | Coll::Items) = (units.first(), coll)
-        {
-            let lib = site.lists.iter().any(|(id, l)| id == c && l.is_document_library);
-            if lib {
-                units = vec![Unit::List(*c, ListSelection::Version { item_id: items[0].clone(), version: n })];
-            } else if n != 1 {
-                // A list item's history is not kept: its one version is the item itself.
-                return Err(ApiError::not_found(format!("Version {v} of item {} was not found.", ids[0])));
-            }
-        }
-    }
-    let opts = options(&body, form, &site)?;
-    execute(&state, &user, version, &site, &body, units, opts, Answer::Items).await
-}
-
-async fn bulk_restore<const TO: bool>(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    uri: axum::http::Uri,
-    Path(p): Path<SitePath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    require_verb_era(version)?;
-    let coll = Coll::of(uri.path());
-    items_common(state, user, version, coll, &p.id, &p.site_id, None, None, body, verb_form(TO)).await
-}
-
-async fn one_restore<const TO: bool>(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    uri: axum::http::Uri,
-    Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    require_verb_era(version)?;
-    let coll = Coll::of(uri.path());
-    let ids = Some(vec![p.item_id]);
-    items_common(state, user, version, coll, &p.id, &p.site_id, ids, None, body, verb_form(TO)).await
-}
-
-async fn version_restore<const TO: bool>(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    uri: axum::http::Uri,
-    Path(p): Path<SiteVersionPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    require_verb_era(version)?;
-    let coll = Coll::of(uri.path());
-    let ids = Some(vec![p.item_id]);
-    items_common(state, user, version, coll, &p.id, &p.site_id, ids, Some(&p.version_id), body, verb_form(TO)).await
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// v2–v5 `…/Action`
-// ---------------------------------------------------------------------------------------------------------------
-
-/// The `restoreTo` action of the v2–v5 dispatcher (`opts` = the content of the `restoreTo` property). Scopes of
-/// [`crate::resources::save`]: documents, folders, a library; attachments cannot be restored on their own (400).
-pub async fn sharepoint_action(
-    state: &AppState,
-    user: &CurrentUser,
-    version: ApiVersion,
-    sid: &str,
-    site_id: &str,
-    scope: &SpScope,
-    opts: &Obj,
-) -> Result<Response, ApiError> {
-    if !version.is_action_era() {
-        return Err(ApiError::not_found(format!("{} has no …/Action endpoints.", version.segment())));
-    }
-    let (coll, ids) = match scope {
-        SpScope::Documents => (Coll::Documents, None),
-        SpScope::Document(id) => (Coll::Documents, Some(vec![id.clone()])),
-        SpScope::Folders => (Coll::Folders, None),
-        SpScope::Folder(id) => (Coll::Folders, Some(vec![id.clone()])),
-        SpScope::Library(id) => {
-            let p = SiteListPath { id: sid.into(), site_id: site_id.into(), list_id: id.clone() };
-            return list_common(state.clone(), user.clone(), version, "/libraries/", p, opts.clone(), Form::Action)
-                .await;
-        }
-        SpScope::Attachments(_) | SpScope::Attachment(..) => {
-            return Err(ApiError::bad_request(
-                "Attachments are restored with their list item: use …/Items/{itemId}/Action with 'restoreTo'.",
-            ))
-        }
-    };
-    items_common(state.clone(), user.clone(), version, coll, sid, site_id, ids, None, opts.clone(), Form::Action).await
-}
-
-/// The `restoreTo` property of a v2–v5 body.
-fn restore_to_body(version: ApiVersion, body: &Obj) -> Result<Obj, ApiError> {
-    if !version.is_action_era() {
-        return Err(ApiError::not_found(format!("{} has no …/Action endpoints.", version.segment())));
-    }
-    match body.action(&["restoreTo"])? {
-        ("restoreTo", o) => Ok(o),
-        (other, _) => Err(ApiError::bad_request(format!("action '{other}' is not supported here"))),
-    }
-}
-
-async fn site_action(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<SitePath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    let o = restore_to_body(version, &body)?;
-    site_restore_common(state, user, version, p, o, Form::Action).await
-}
-
-async fn list_action(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<SiteListPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    let o = restore_to_body(version, &body)?;
-    list_common(state, user, version, "/lists/", p, o, Form::Action).await
-}
-
-async fn items_action(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<SitePath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    let o = restore_to_body(version, &body)?;
-    items_common(state, user, version, Coll::Items, &p.id, &p.site_id, None, None, o, Form::Action).await
-}
-
-async fn item_action(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    let o = restore_to_body(version, &body)?;
-    let ids = Some(vec![p.item_id]);
-    items_common(state, user, version, Coll::Items, &p.id, &p.site_id, ids, None, o, Form::Action).await
+    Ok(Ran::Finished(stats))
 }
 
 #[cfg(test)]
@@ -725,7 +1223,7 @@ mod tests {
             "/Items/{itemId}/restoreTo",
             "/Items/Action",
         ] {
-            let p = format!("{SP}{rest}");
+            let p = format!("/{{version}}/RestoreSessions/{{id}}/Organization/Sites/{{siteId}}{rest}");
             assert_eq!(canonical_route(&p), p);
         }
     }
