@@ -49,7 +49,12 @@ pub enum ParentSel {
 impl ParentSel {
     /// Reads `parentId` (any case) from the query.
     pub fn from_query(q: &LenientQuery) -> ParentSel {
-        match q.get_non_empty("parentId").map(str::trim) {
+        ParentSel::of(q.get_non_empty("parentId"))
+    }
+
+    /// A `parentId` value (typed query options): omitted or empty = all, `root`/`null` = top level, else an id.
+    pub fn of(value: Option<&str>) -> ParentSel {
+        match value.map(str::trim) {
             None | Some("") => ParentSel::All,
             Some(v) if v.eq_ignore_ascii_case("root") || v.eq_ignore_ascii_case("null") => ParentSel::Root,
             Some(v) => ParentSel::Folder(v.to_string()),

@@ -22,15 +22,15 @@ use crate::ctx::site::{not_found, Site, SiteCtx, SiteList, VespCtx, EVERY_ROW};
 use crate::edge::error::ApiError;
 use crate::edge::error::RestExceptionInfo;
 use crate::edge::paging::{Hrefs, PageContext, Paging};
-use crate::edge::query::LenientQuery;
+use crate::edge::query::Query;
 use crate::edge::version::ApiVersion;
 use crate::resources::browse_util::{page_of, window, ParentSel};
 use crate::resources::route_paths::{SiteAttachmentPath, SiteItemPath, SiteListPath, SiteVersionPath};
 use crate::resources::sp_attachments;
 use crate::wire::sharepoint::{
-    SharePointAttachment, SharePointAttachmentPage, SharePointDocument, SharePointDocumentPage, SharePointEntry,
-    SharePointEntryPage, SharePointFolder, SharePointFolderPage, SharePointItem, SharePointItemPage, SharePointList,
-    SharePointListPage, SharePointSite, SharePointSitePage, ShownItem, SitesHrefs, View,
+    ContentQuery, SharePointAttachment, SharePointAttachmentPage, SharePointDocument, SharePointDocumentPage,
+    SharePointEntry, SharePointEntryPage, SharePointFolder, SharePointFolderPage, SharePointItem, SharePointItemPage,
+    SharePointList, SharePointListPage, SharePointSite, SharePointSitePage, ShownItem, SitesHrefs, SitesQuery, View,
 };
 use crate::wire::Json;
 
@@ -72,13 +72,13 @@ impl Content {
         site.lists.iter().filter(|l| self.in_list(l)).cloned().collect()
     }
 
-    /// The catalog kind a listing of this content returns: folders, or files and (v7+ `includeFolders`) folders.
-    fn listed_kind(self, version: ApiVersion, query: &LenientQuery) -> Result<ItemKind, ApiError> {
-        if self == Content::Folders {
-            return Ok(ItemKind::Folder);
+    /// The catalog kind a listing of this content returns: folders, or files and (if asked) folders.
+    fn listed_kind(self, version: ApiVersion, query: &ContentQuery) -> ItemKind {
+        match self {
+            Content::Folders => ItemKind::Folder,
+            _ if query.include_folders(version) => ItemKind::Any,
+            _ => ItemKind::File,
         }
-        let include_folders = version.number() >= 7 && query.get_bool("includeFolders")?.unwrap_or(false);
-        Ok(if include_folders { ItemKind::Any } else { ItemKind::File })
     }
 }
 
@@ -138,14 +138,14 @@ struct Rows {
 async fn content_rows(
     site: &SiteCtx,
     content: Content,
-    query: &LenientQuery,
+    query: &ContentQuery,
     paging: Paging,
 ) -> Result<Rows, ApiError> {
-    let kind = content.listed_kind(site.version, query)?;
+    let kind = content.listed_kind(site.version, query);
     let lists = content.lists(site);
     let (catalog, at, sd) = (&site.catalog, site.at, site.session.show_deleted);
     let paired = |l: &SiteList, rows: Vec<ItemRow>| rows.into_iter().map(|i| (l.clone(), i)).collect::<Vec<_>>();
-    let rows = match ParentSel::from_query(query) {
+    let rows = match ParentSel::of(query.parent_id.as_deref()) {
         ParentSel::All => {
             let mut rows = Vec::new();
             for l in &lists {
@@ -226,7 +226,7 @@ pub(crate) async fn search_entry(
     params(
         ("version" = String, Path, description = "API version: v2 … v8"),
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
-        ("parentId" = Option<String>, Query, description = "A site id: its subsites; root/null: top-level sites; omitted: every site"),
+        SitesQuery,
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
@@ -243,11 +243,11 @@ pub async fn list_sites(
     hrefs: Hrefs,
     page: PageContext,
     paging: Paging,
-    query: LenientQuery,
+    Query(query): Query<SitesQuery>,
 ) -> Result<SharePointSitePage, ApiError> {
     let Some(at) = vesp.at() else { return Ok(page_of(&page, paging, Vec::new(), 0, vesp.version)) };
     let all = vesp.containers(at, ContainerKind::Site);
-    let (sites, total) = match ParentSel::from_query(&query) {
+    let (sites, total) = match ParentSel::of(query.parent_id.as_deref()) {
         ParentSel::All => {
             let page = vesp.catalog.containers_at(&all.page(paging.offset_i64(), paging.limit_i64())).await?;
             (page.rows.into_iter().filter_map(Site::from_row).collect::<Vec<_>>(), page.total as u64)
@@ -433,7 +433,7 @@ pub async fn get_library(
         ("version" = String, Path, description = "API version: v2 … v8"),
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
         ("siteId" = String, Path, description = "Site id"),
-        ("parentId" = Option<String>, Query, description = "A list, library or folder id; root/null: top level; omitted: all"),
+        ContentQuery,
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
@@ -450,7 +450,7 @@ pub async fn list_folders(
     hrefs: Hrefs,
     page: PageContext,
     paging: Paging,
-    query: LenientQuery,
+    Query(query): Query<ContentQuery>,
 ) -> Result<SharePointFolderPage, ApiError> {
     let h = sites_hrefs(hrefs, &site.session);
     let Rows { rows, total } = content_rows(&site, Content::Folders, &query, paging).await?;
@@ -567,8 +567,7 @@ pub async fn get_folder_version(
         ("version" = String, Path, description = "API version: v2 … v8"),
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
         ("siteId" = String, Path, description = "Site id"),
-        ("parentId" = Option<String>, Query, description = "A library or folder id; root/null: top level; omitted: all"),
-        ("includeFolders" = Option<bool>, Query, description = "v7+: list folders too"),
+        ContentQuery,
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
@@ -585,7 +584,7 @@ pub async fn list_documents(
     hrefs: Hrefs,
     page: PageContext,
     paging: Paging,
-    query: LenientQuery,
+    Query(query): Query<ContentQuery>,
 ) -> Result<SharePointEntryPage, ApiError> {
     let h = sites_hrefs(hrefs, &site.session);
     let view = View::documents_listing(site.version);
@@ -703,8 +702,7 @@ pub async fn get_document_version(
         ("version" = String, Path, description = "API version: v2 … v8"),
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
         ("siteId" = String, Path, description = "Site id"),
-        ("parentId" = Option<String>, Query, description = "A list or folder id; root/null: top level; omitted: all"),
-        ("includeFolders" = Option<bool>, Query, description = "v7+: list folders too"),
+        ContentQuery,
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
@@ -721,7 +719,7 @@ pub async fn list_items(
     hrefs: Hrefs,
     page: PageContext,
     paging: Paging,
-    query: LenientQuery,
+    Query(query): Query<ContentQuery>,
 ) -> Result<SharePointItemPage, ApiError> {
     let h = sites_hrefs(hrefs, &site.session);
     let Rows { rows, total } = content_rows(&site, Content::Items, &query, paging).await?;

@@ -4,9 +4,9 @@
 //! `"isDeleted": true`; live ones do not carry the field.
 
 use repo::catalog::{Attachment, ItemRow, ListInfo};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::ctx::catalog_view::NumberedVersion;
@@ -36,6 +36,34 @@ impl SitesHrefs {
     fn link(&self, rel: &str) -> Link {
         let sep = if rel.is_empty() || rel.starts_with('?') { "" } else { "/" };
         self.hrefs.link(&format!("RestoreSessions/{}/Organization/Sites{sep}{rel}", self.session))
+    }
+}
+
+/// The query of the Sites listing.
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct SitesQuery {
+    /// A site id: its subsites; `root`/`null`: the top-level sites; omitted: every site.
+    pub parent_id: Option<String>,
+}
+
+/// The query of the folder, document and list item listings.
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ContentQuery {
+    /// A list, library or folder id: its content; `root`/`null`: the top level of every list or library; omitted:
+    /// everything, recursively.
+    pub parent_id: Option<String>,
+    /// v7+ Documents and Items listings: folders too.
+    pub include_folders: Option<bool>,
+}
+
+impl ContentQuery {
+    /// Whether a Documents or Items listing shows folders too: asked for, in v7+ (older eras have no such option).
+    pub fn include_folders(&self, version: ApiVersion) -> bool {
+        version.number() >= 7 && self.include_folders.unwrap_or(false)
     }
 }
 
