@@ -8,7 +8,7 @@
 //! 2. Register it here with `.routes(routes!(module::handler))` in [`public`] (anonymous) or [`protected`] (bearer
 //!    token; the handler gets the caller from its context extractor). Handlers of one path with different methods go
 //!    in one `routes!(a, b)`. The path is taken from the annotation, so the served path and the documented one cannot
-//!    drift apart, and the OpenAPI test (`tests/suite/openapi_coverage.rs`) checks that nothing is served undocumented.
+//!    drift apart, and the OpenAPI test (`tests/suite/openapi.rs`) checks that nothing is served undocumented.
 //! 3. An operation that exists only in some eras goes into that era's group, gated once with
 //!    [`crate::edge::era::gate`] (404 in the era's error shape for the other versions); the handler has no era guard.
 //!
@@ -47,7 +47,7 @@ pub fn protected() -> OpenApiRouter<AppState> {
         .merge(legacy(restore_sessions::router(), restore_sessions::openapi())) // legacy: restore_sessions
         .merge(onedrive_restore())
         .merge(legacy(onedrive::router(), onedrive::openapi())) // legacy: onedrive
-        .merge(legacy(sharepoint::router(), sharepoint::openapi())) // legacy: sharepoint
+        .merge(sharepoint_browse())
         .merge(sharepoint_restore())
         .merge(legacy(save::router(), save::openapi())) // legacy: save
         .merge(legacy(send::router(), send::openapi())) // legacy: send
@@ -122,6 +122,35 @@ fn sharepoint_restore() -> OpenApiRouter<AppState> {
         .routes(routes!(sp_restore::restore_item_action))
         .route_layer(gate(Era::ACTION, "{version} has no …/Action endpoints."));
     verbs.merge(actions)
+}
+
+/// SharePoint browsing in a Vesp restore session: sites, lists, libraries, folders, documents, list items and their
+/// attachments in every era; previous versions from v6 on.
+fn sharepoint_browse() -> OpenApiRouter<AppState> {
+    let versions = OpenApiRouter::new()
+        .routes(routes!(sharepoint::list_folder_versions))
+        .routes(routes!(sharepoint::get_folder_version))
+        .routes(routes!(sharepoint::list_document_versions))
+        .routes(routes!(sharepoint::get_document_version))
+        .routes(routes!(sharepoint::list_item_versions))
+        .routes(routes!(sharepoint::get_item_version))
+        .route_layer(gate(Era::VERB, "Versions are available from API v6 on."));
+    OpenApiRouter::new()
+        .routes(routes!(sharepoint::list_sites))
+        .routes(routes!(sharepoint::get_site))
+        .routes(routes!(sharepoint::list_lists))
+        .routes(routes!(sharepoint::get_list))
+        .routes(routes!(sharepoint::list_libraries))
+        .routes(routes!(sharepoint::get_library))
+        .routes(routes!(sharepoint::list_folders))
+        .routes(routes!(sharepoint::get_folder))
+        .routes(routes!(sharepoint::list_documents))
+        .routes(routes!(sharepoint::get_document))
+        .routes(routes!(sharepoint::list_items))
+        .routes(routes!(sharepoint::get_item))
+        .routes(routes!(sharepoint::list_attachments))
+        .routes(routes!(sharepoint::get_attachment))
+        .merge(versions)
 }
 
 /// Every operation: [`public`], and [`protected`] behind the bearer check; the fallback answers unknown paths.

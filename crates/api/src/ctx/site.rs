@@ -143,17 +143,14 @@ impl VespCtx {
         self.session.show_deleted
     }
 
-    /// Every container of `kind` of the session's organization visible at `at`.
-    pub fn all_of_kind(&self, at: DateTime<Utc>, kind: ContainerKind) -> ContainerQuery {
-        ContainerQuery::new(self.session.organization_id, at)
-            .kind(kind)
-            .show_deleted(self.show_deleted())
-            .page(0, EVERY_ROW)
+    /// The containers of `kind` of the session's organization visible at `at` (add a page).
+    pub fn containers(&self, at: DateTime<Utc>, kind: ContainerKind) -> ContainerQuery {
+        ContainerQuery::new(self.session.organization_id, at).kind(kind).show_deleted(self.show_deleted())
     }
 
-    /// Site `site_id` of the session with its lists and libraries: 404 when it is unknown, of another organization,
-    /// deleted without `showDeleted`, or the session is empty.
-    pub async fn site(self, site_id: &str) -> Result<SiteCtx, ApiError> {
+    /// Site `site_id` as the session shows it: 404 when it is unknown, of another organization, deleted without
+    /// `showDeleted`, or the session is empty.
+    pub async fn find_site(&self, site_id: &str) -> Result<(DateTime<Utc>, Site), ApiError> {
         let nf = || not_found("site", site_id);
         let at = self.at().ok_or_else(nf)?;
         let uuid = Uuid::parse_str(site_id.trim()).map_err(|_| nf())?;
@@ -161,15 +158,21 @@ impl VespCtx {
         if row.organization_id != self.session.organization_id || (row.deleted && !self.show_deleted()) {
             return Err(nf());
         }
-        let site = Site::from_row(row).ok_or_else(nf)?;
-        let q = self.all_of_kind(at, ContainerKind::List).parent_ref(site.info.site_id.clone());
+        Ok((at, Site::from_row(row).ok_or_else(nf)?))
+    }
+
+    /// Site `site_id` (as [`VespCtx::find_site`]) with its lists and libraries.
+    pub async fn site(self, site_id: &str) -> Result<SiteCtx, ApiError> {
+        let (at, site) = self.find_site(site_id).await?;
+        let q = self.containers(at, ContainerKind::List).parent_ref(site.info.site_id.clone()).page(0, EVERY_ROW);
         let lists = self.catalog.containers_at(&q).await?.rows.into_iter().filter_map(SiteList::from_row).collect();
         let VespCtx { catalog, version, session } = self;
         Ok(SiteCtx { catalog, version, session, at, site, lists })
     }
 
-    /// The catalog id of a site of the session's organization by its Graph id (for `parent` links).
-    pub async fn site_uuid(&self, graph_id: &str) -> Result<Option<Uuid>, ApiError> {
+    /// The catalog id of `site`'s parent site, for a subsite.
+    pub async fn parent_of(&self, site: &Site) -> Result<Option<Uuid>, ApiError> {
+        let Some(graph_id) = &site.info.parent_site_id else { return Ok(None) };
         Ok(self.catalog.container_id(self.session.organization_id, ContainerKind::Site, graph_id).await?)
     }
 }

@@ -33,7 +33,6 @@ use std::collections::HashMap;
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
 use repo::catalog::{
@@ -43,17 +42,21 @@ use utoipa::OpenApi;
 use uuid::Uuid;
 
 use crate::ctx::drive::{DriveCtx, VeodSession};
+use crate::ctx::site::{not_found, Site, SiteCtx, SiteList, VespCtx, EVERY_ROW};
 use crate::edge::error::ApiError;
 use crate::edge::lenient::{parse_enum, LenientJson, Obj};
+use crate::edge::paging::Hrefs;
 use crate::edge::paging::{PageContext, Paging};
 use crate::edge::query::LenientQuery;
 use crate::edge::version::ApiVersion;
 use crate::resources::browse_util::page_of;
 use crate::resources::onedrive;
 use crate::resources::route_paths::DriveItemPath;
-use crate::resources::sharepoint::{self, ListRef, Req, SiteRef, View};
+use crate::resources::route_paths::{SiteItemPath, SiteListPath};
+use crate::resources::sharepoint::search_entry;
 use crate::state::AppState;
 use crate::wire::onedrive::ItemPage;
+use crate::wire::sharepoint::{SharePointEntryPage, SitesHrefs};
 
 const OD: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives";
 const SP: &str = "/{version}/RestoreSessions/{id}/Organization/Sites";
@@ -123,7 +126,7 @@ fn item_type(query: &LenientQuery, files: &'static str) -> Result<ItemKind, ApiE
 
 /// One page of the catalog search.
 async fn search_page(
-    state: &AppState,
+    catalog: &repo::catalog::Catalog,
     scope: SearchScope,
     at: chrono::DateTime<chrono::Utc>,
     show_deleted: bool,
@@ -135,7 +138,7 @@ async fn search_page(
         .show_deleted(show_deleted)
         .kind(kind)
         .page(paging.offset_i64(), paging.limit_i64());
-    let page = state.catalog.search_items(&q).await?;
+    let page = catalog.search_items(&q).await?;
     Ok((page.rows, page.total.max(0) as u64))
 }
 
@@ -187,7 +190,7 @@ async fn search_drive(
     let kind = item_type(query, "Documents")?;
     let terms = terms(body)?;
     let (id, at, show_deleted, version) = (d.id(), d.at, d.session.show_deleted, d.era());
-    let (found, total) = search_page(state, scope, at, show_deleted, kind, terms, page.paging).await?;
+    let (found, total) = search_page(&state.catalog, scope, at, show_deleted, kind, terms, page.paging).await?;
     let drives = HashMap::from([(id, d)]);
     onedrive_page(state, &page, &drives, found, total, version).await
 }
@@ -231,12 +234,12 @@ async fn search_onedrives(
     let q = ContainerQuery::new(session.organization_id, at)
         .kind(ContainerKind::OneDrive)
         .show_deleted(session.show_deleted)
-        .page(0, sharepoint::ALL);
+        .page(0, EVERY_ROW);
     let rows: Vec<ContainerRow> = state.catalog.containers_at(&q).await?.rows;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let drives: HashMap<Uuid, DriveCtx> = rows.into_iter().map(|row| (row.id, s.with_row(at, row))).collect();
     let scope = SearchScope::Containers(ids);
-    let (found, total) = search_page(&state, scope, at, session.show_deleted, kind, terms, page.paging).await?;
+    let (found, total) = search_page(&state.catalog, scope, at, session.show_deleted, kind, terms, page.paging).await?;
     onedrive_page(&state, &page, &drives, found, total, version).await
 }
 
@@ -314,46 +317,39 @@ async fn search_onedrive_folder(
 // ---------------------------------------------------------------------------------------------------------------
 // SharePoint
 
-/// How a SharePoint result is rendered: as the browse listing that holds it would (library content: the era's
-/// Documents listing, v7+ `RESTItemComposed`; list items: Items; list folders: Folders).
-fn sp_view(version: ApiVersion, list: &ListRef, row: &ItemRow) -> View {
-    match (list.is_library(), row.state.is_folder) {
-        (true, _) if version.number() >= 7 => View::Composed,
-        (_, true) => View::Folder,
-        (true, false) => View::Document,
-        (false, false) => View::Item,
-    }
-}
-
-/// Searches `scope` (inside `lists`, each with its site) and answers the page.
+/// Searches `scope` (inside `lists`, each with its site) and answers the page; each result is shown as the browse
+/// listing that holds it would show it.
 async fn sp_search(
-    r: &Req,
-    lists: Vec<(SiteRef, ListRef)>,
+    vesp: &VespCtx,
+    hrefs: Hrefs,
+    page: &PageReq,
+    query: &LenientQuery,
+    lists: Vec<(Site, SiteList)>,
     folder: Option<(Uuid, String)>,
     body: &Obj,
-) -> Result<Response, ApiError> {
-    let paging = r.paging()?;
-    let kind = item_type(&r.query, "Items")?;
+) -> Result<SharePointEntryPage, ApiError> {
+    let kind = item_type(query, "Items")?;
     let terms = terms(body)?;
-    let Some(at) = r.at() else { return Ok(r.page_response(paging, Vec::new(), 0)) };
+    let Some(at) = vesp.at() else { return Ok(page_of(&page.ctx, page.paging, Vec::new(), 0, vesp.version)) };
     let scope = match folder {
         Some((container, folder)) => SearchScope::Folder { container, folder },
         None => SearchScope::Containers(lists.iter().map(|(_, l)| l.id).collect()),
     };
-    let (found, total) = search_page(&r.state, scope, at, r.show_deleted(), kind, terms, paging).await?;
-    let by_id: HashMap<Uuid, &(SiteRef, ListRef)> = lists.iter().map(|e| (e.1.id, e)).collect();
+    let (found, total) = search_page(&vesp.catalog, scope, at, vesp.show_deleted(), kind, terms, page.paging).await?;
+    let by_id: HashMap<Uuid, &(Site, SiteList)> = lists.iter().map(|e| (e.1.id, e)).collect();
+    let h = SitesHrefs::new(hrefs, vesp.session.id);
     let mut results = Vec::with_capacity(found.len());
     for row in &found {
         let (site, list) =
             by_id.get(&row.container_id).ok_or_else(|| ApiError::internal("search result outside its scope"))?;
-        results.push(sharepoint::item_out(r, site, list, row, sp_view(r.version, list, row)).await?);
+        results.push(search_entry(vesp, &h, site, list, row).await?);
     }
-    Ok(r.page_response(paging, results, total))
+    Ok(page_of(&page.ctx, page.paging, results, total, vesp.version))
 }
 
 /// The lists and libraries of `site`, each paired with it.
-async fn site_lists(r: &Req, site: &SiteRef) -> Result<Vec<(SiteRef, ListRef)>, ApiError> {
-    Ok(sharepoint::lists_of(r, site).await?.into_iter().map(|l| (site.clone(), l)).collect())
+fn site_lists(site: &SiteCtx) -> Vec<(Site, SiteList)> {
+    site.lists.iter().map(|l| (site.site.clone(), l.clone())).collect()
 }
 
 /// Search every site of a restore session (v6+).
@@ -377,33 +373,36 @@ async fn site_lists(r: &Req, site: &SiteRef) -> Result<Vec<(SiteRef, ListRef)>, 
     ),
     security(("bearer" = []))
 )]
-async fn search_sites(r: Req, LenientJson(body): LenientJson) -> Result<Response, ApiError> {
-    require_verb_era(r.version)?;
+async fn search_sites(
+    vesp: VespCtx,
+    hrefs: Hrefs,
+    page: PageReq,
+    query: LenientQuery,
+    LenientJson(body): LenientJson,
+) -> Result<SharePointEntryPage, ApiError> {
+    require_verb_era(vesp.version)?;
     let mut lists = Vec::new();
-    if let Some(at) = r.at() {
-        let org = r.session.organization_id;
-        let all =
-            |kind| ContainerQuery::new(org, at).kind(kind).show_deleted(r.show_deleted()).page(0, sharepoint::ALL);
-        let sites: HashMap<String, SiteRef> = r
-            .state
+    if let Some(at) = vesp.at() {
+        let all = |kind| vesp.containers(at, kind).page(0, EVERY_ROW);
+        let sites: HashMap<String, Site> = vesp
             .catalog
             .containers_at(&all(ContainerKind::Site))
             .await?
             .rows
             .into_iter()
-            .filter_map(sharepoint::site_ref)
+            .filter_map(Site::from_row)
             .map(|s| (s.info.site_id.clone(), s))
             .collect();
         // A list is searched when its site is visible in the session.
-        for list in r.state.catalog.containers_at(&all(ContainerKind::List)).await?.rows {
-            if let Some(l) = sharepoint::list_ref(list) {
+        for list in vesp.catalog.containers_at(&all(ContainerKind::List)).await?.rows {
+            if let Some(l) = SiteList::from_row(list) {
                 if let Some(site) = sites.get(&l.info.site_id) {
                     lists.push((site.clone(), l));
                 }
             }
         }
     }
-    sp_search(&r, lists, None, &body).await
+    sp_search(&vesp, hrefs, &page, &query, lists, None, &body).await
 }
 
 /// Search the lists and libraries of a site (v6+).
@@ -428,11 +427,15 @@ async fn search_sites(r: Req, LenientJson(body): LenientJson) -> Result<Response
     ),
     security(("bearer" = []))
 )]
-async fn search_site(r: Req, LenientJson(body): LenientJson) -> Result<Response, ApiError> {
-    require_verb_era(r.version)?;
-    let site = sharepoint::path_site(&r).await?;
-    let lists = site_lists(&r, &site).await?;
-    sp_search(&r, lists, None, &body).await
+async fn search_site(
+    site: SiteCtx,
+    hrefs: Hrefs,
+    page: PageReq,
+    query: LenientQuery,
+    LenientJson(body): LenientJson,
+) -> Result<SharePointEntryPage, ApiError> {
+    require_verb_era(site.version)?;
+    sp_search(&site.vesp(), hrefs, &page, &query, site_lists(&site), None, &body).await
 }
 
 /// Search below a SharePoint folder of a library or list, at any depth (v6+).
@@ -458,16 +461,20 @@ async fn search_site(r: Req, LenientJson(body): LenientJson) -> Result<Response,
     ),
     security(("bearer" = []))
 )]
-async fn search_site_folder(r: Req, LenientJson(body): LenientJson) -> Result<Response, ApiError> {
-    require_verb_era(r.version)?;
-    let site = sharepoint::path_site(&r).await?;
-    let lists = site_lists(&r, &site).await?;
-    let only: Vec<ListRef> = lists.iter().map(|(_, l)| l.clone()).collect();
-    let folder = match sharepoint::resolve_item(&r, &only, r.param("folderId")).await? {
+async fn search_site_folder(
+    site: SiteCtx,
+    hrefs: Hrefs,
+    page: PageReq,
+    query: LenientQuery,
+    Path(p): Path<SiteItemPath>,
+    LenientJson(body): LenientJson,
+) -> Result<SharePointEntryPage, ApiError> {
+    require_verb_era(site.version)?;
+    let folder = match site.find_item(None, &p.item_id, |_, _| true).await? {
         Some((list, row)) if row.state.is_folder => (list.id, row.item_id),
-        _ => return Err(sharepoint::not_found("SharePoint folder")),
+        _ => return Err(not_found("folder", &p.item_id)),
     };
-    sp_search(&r, lists, Some(folder), &body).await
+    sp_search(&site.vesp(), hrefs, &page, &query, site_lists(&site), Some(folder), &body).await
 }
 
 /// Search a SharePoint document library (v6+).
@@ -493,8 +500,17 @@ async fn search_site_folder(r: Req, LenientJson(body): LenientJson) -> Result<Re
     ),
     security(("bearer" = []))
 )]
-async fn search_library(r: Req, LenientJson(body): LenientJson) -> Result<Response, ApiError> {
-    search_one_list(r, body, true).await
+async fn search_library(
+    site: SiteCtx,
+    hrefs: Hrefs,
+    page: PageReq,
+    query: LenientQuery,
+    Path(p): Path<SiteListPath>,
+    LenientJson(body): LenientJson,
+) -> Result<SharePointEntryPage, ApiError> {
+    require_verb_era(site.version)?;
+    let library = site.list(&p.list_id, Some(true))?.clone();
+    sp_search(&site.vesp(), hrefs, &page, &query, vec![(site.site.clone(), library)], None, &body).await
 }
 
 /// Search a SharePoint list (v6+).
@@ -520,16 +536,17 @@ async fn search_library(r: Req, LenientJson(body): LenientJson) -> Result<Respon
     ),
     security(("bearer" = []))
 )]
-async fn search_list(r: Req, LenientJson(body): LenientJson) -> Result<Response, ApiError> {
-    search_one_list(r, body, false).await
-}
-
-async fn search_one_list(r: Req, body: Obj, library: bool) -> Result<Response, ApiError> {
-    require_verb_era(r.version)?;
-    let site = sharepoint::path_site(&r).await?;
-    let id = r.param(if library { "libraryId" } else { "listId" }).to_string();
-    let list = sharepoint::find_list(&r, &site, &id, Some(library)).await?;
-    sp_search(&r, vec![(site, list)], None, &body).await
+async fn search_list(
+    site: SiteCtx,
+    hrefs: Hrefs,
+    page: PageReq,
+    query: LenientQuery,
+    Path(p): Path<SiteListPath>,
+    LenientJson(body): LenientJson,
+) -> Result<SharePointEntryPage, ApiError> {
+    require_verb_era(site.version)?;
+    let list = site.list(&p.list_id, Some(false))?.clone();
+    sp_search(&site.vesp(), hrefs, &page, &query, vec![(site.site.clone(), list)], None, &body).await
 }
 
 #[cfg(test)]
