@@ -28,6 +28,7 @@ use utoipa_axum::routes;
 use crate::edge::era::{gate, Era};
 use crate::edge::error::ApiError;
 use crate::edge::middleware::route_not_found;
+use crate::edge::version::ApiVersion;
 use crate::resources::{
     auth, onedrive, organizations, restore, restore_sessions, save, search, send, sharepoint, sp_restore,
 };
@@ -44,15 +45,83 @@ pub fn protected() -> OpenApiRouter<AppState> {
         .merge(legacy(auth::router(), OpenApi::default())) // legacy: auth
         .merge(legacy(organizations::router(), organizations::openapi())) // legacy: organizations
         .merge(legacy(restore_sessions::router(), restore_sessions::openapi())) // legacy: restore_sessions
-        .merge(legacy(restore::router(), restore::openapi())) // legacy: restore
+        .merge(onedrive_restore())
         .merge(legacy(onedrive::router(), onedrive::openapi())) // legacy: onedrive
         .merge(sharepoint_browse())
-        .merge(legacy(sp_restore::router(), sp_restore::openapi())) // legacy: sp_restore
+        .merge(sharepoint_restore())
         .merge(legacy(save::router(), save::openapi())) // legacy: save
         .merge(legacy(send::router(), send::openapi())) // legacy: send
         .merge(legacy(search::router(), search::openapi())); // legacy: search
     require_bearer(r.get_openapi_mut());
     r
+}
+
+/// OneDrive restore, copyTo and the restore device code ([`restore`]).
+fn onedrive_restore() -> OpenApiRouter<AppState> {
+    let verbs = OpenApiRouter::new()
+        .routes(routes!(restore::restore_onedrives))
+        .routes(routes!(restore::restore_onedrive))
+        .routes(routes!(restore::copy_onedrive))
+        .routes(routes!(restore::restore_documents))
+        .routes(routes!(restore::copy_documents))
+        .routes(routes!(restore::restore_folders))
+        .routes(routes!(restore::copy_folders))
+        .routes(routes!(restore::restore_document))
+        .routes(routes!(restore::copy_document))
+        .routes(routes!(restore::restore_folder))
+        .routes(routes!(restore::copy_folder))
+        .routes(routes!(restore::restore_document_version))
+        .routes(routes!(restore::copy_document_version))
+        .routes(routes!(restore::restore_folder_version))
+        .routes(routes!(restore::copy_folder_version))
+        .route_layer(gate(Era::VERB, "{version} restores OneDrive items through the …/Action endpoints."));
+    let actions = OpenApiRouter::new()
+        .routes(routes!(restore::restore_onedrives_action))
+        .route_layer(gate(Era::ACTION, "{version} restores several OneDrives with POST …/OneDrives/restore."));
+    let device_code = OpenApiRouter::new()
+        .routes(routes!(restore::request_device_code))
+        .route_layer(gate(Era::new(5, ApiVersion::MAX), "{version} has no restoreDeviceCode endpoint."));
+    verbs.merge(actions).merge(device_code)
+}
+
+/// SharePoint restore and restoreTo of sites, lists, libraries, documents, folders and list items ([`sp_restore`]).
+fn sharepoint_restore() -> OpenApiRouter<AppState> {
+    let verbs = OpenApiRouter::new()
+        .routes(routes!(sp_restore::restore_site))
+        .routes(routes!(sp_restore::restore_site_to))
+        .routes(routes!(sp_restore::restore_list))
+        .routes(routes!(sp_restore::restore_list_to))
+        .routes(routes!(sp_restore::restore_library))
+        .routes(routes!(sp_restore::restore_library_to))
+        .routes(routes!(sp_restore::restore_documents))
+        .routes(routes!(sp_restore::restore_documents_to))
+        .routes(routes!(sp_restore::restore_document))
+        .routes(routes!(sp_restore::restore_document_to))
+        .routes(routes!(sp_restore::restore_document_version))
+        .routes(routes!(sp_restore::restore_document_version_to))
+        .routes(routes!(sp_restore::restore_folders))
+        .routes(routes!(sp_restore::restore_folders_to))
+        .routes(routes!(sp_restore::restore_folder))
+        .routes(routes!(sp_restore::restore_folder_to))
+        .routes(routes!(sp_restore::restore_folder_version))
+        .routes(routes!(sp_restore::restore_folder_version_to))
+        .routes(routes!(sp_restore::restore_items))
+        .routes(routes!(sp_restore::restore_items_to))
+        .routes(routes!(sp_restore::restore_item))
+        .routes(routes!(sp_restore::restore_item_to))
+        .routes(routes!(sp_restore::restore_item_version))
+        .routes(routes!(sp_restore::restore_item_version_to))
+        .route_layer(gate(
+            Era::VERB,
+            "{version} restores SharePoint through the …/Action endpoints ({\"restoreTo\": {…}}).",
+        ));
+    let actions = OpenApiRouter::new()
+        .routes(routes!(sp_restore::restore_site_action))
+        .routes(routes!(sp_restore::restore_list_action))
+        .routes(routes!(sp_restore::restore_items_action))
+        .routes(routes!(sp_restore::restore_item_action))
+        .route_layer(gate(Era::ACTION, "{version} has no …/Action endpoints."));
+    verbs.merge(actions)
 }
 
 /// SharePoint browsing in a Vesp restore session: sites, lists, libraries, folders, documents, list items and their

@@ -59,8 +59,7 @@
 //! item or item with warnings).
 
 use axum::extract::Path;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use engine::restore::{
     restore_onedrive_observed, Destination, DocumentAction, LastVersionAction, RestoreError, RestoreOptions,
     RestoreStats, Selection, VersionMode,
@@ -68,7 +67,6 @@ use engine::restore::{
 use repo::catalog::ContainerInfo;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
-use utoipa::OpenApi;
 use uuid::Uuid;
 
 use crate::ctx::caller::Caller;
@@ -76,7 +74,6 @@ use crate::ctx::drive::{self, DriveCtx, SessionDrive};
 use crate::ctx::restore_auth;
 use crate::edge::error::ApiError;
 use crate::edge::lenient::{LenientJson, Obj};
-use crate::edge::version::ApiVersion;
 use crate::openapi::RestExceptionInfo;
 use crate::resources::route_paths::{DriveItemPath, DriveVersionPath, SessionPath};
 use crate::state::AppState;
@@ -87,61 +84,6 @@ use crate::wire::restore::{AsyncRestore, BulkRestoreStatistics, ItemRestoreStati
 
 /// The one version a OneDrive folder has (see `routes::onedrive`).
 const FOLDER_VERSION_ID: u32 = 1;
-
-pub fn router() -> Router<AppState> {
-    const DRIVES: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives";
-    const BASE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}";
-    Router::new()
-        .route("/{version}/RestoreSessions/{id}/Organization/restoreDeviceCode", post(request_device_code))
-        .route(&format!("{DRIVES}/restore"), post(restore_onedrives))
-        .route(&format!("{DRIVES}/Action"), post(restore_onedrives_action))
-        .route(&format!("{BASE}/restore"), post(restore_onedrive))
-        .route(&format!("{BASE}/copyTo"), post(copy_onedrive))
-        .route(&format!("{BASE}/Documents/restore"), post(restore_documents))
-        .route(&format!("{BASE}/Documents/copyTo"), post(copy_documents))
-        .route(&format!("{BASE}/Folders/restore"), post(restore_folders))
-        .route(&format!("{BASE}/Folders/copyTo"), post(copy_folders))
-        .route(&format!("{BASE}/Documents/{{documentId}}/restore"), post(restore_document))
-        .route(&format!("{BASE}/Documents/{{documentId}}/copyTo"), post(copy_document))
-        .route(&format!("{BASE}/Folders/{{folderId}}/restore"), post(restore_folder))
-        .route(&format!("{BASE}/Folders/{{folderId}}/copyTo"), post(copy_folder))
-        .route(
-            &format!("{BASE}/Documents/{{documentId}}/Versions/{{versionId}}/restore"),
-            post(restore_document_version),
-        )
-        .route(&format!("{BASE}/Documents/{{documentId}}/Versions/{{versionId}}/copyTo"), post(copy_document_version))
-        .route(&format!("{BASE}/Folders/{{folderId}}/Versions/{{versionId}}/restore"), post(restore_folder_version))
-        .route(&format!("{BASE}/Folders/{{folderId}}/Versions/{{versionId}}/copyTo"), post(copy_folder_version))
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    paths(
-        request_device_code,
-        restore_onedrives,
-        restore_onedrives_action,
-        restore_onedrive,
-        copy_onedrive,
-        restore_documents,
-        copy_documents,
-        restore_folders,
-        copy_folders,
-        restore_document,
-        copy_document,
-        restore_folder,
-        copy_folder,
-        restore_document_version,
-        copy_document_version,
-        restore_folder_version,
-        copy_folder_version
-    ),
-    tags((name = "OneDrive restore", description = "Restoring backed-up OneDrive items to the tenant"))
-)]
-struct RestoreDoc;
-
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    RestoreDoc::openapi()
-}
 
 /// The answer of a restore of one OneDrive (or of items of it).
 type OneDriveAnswer = Result<Json<RestoreAnswer<ItemRestoreStatistics>>, ApiError>;
@@ -186,7 +128,6 @@ replaces a file of the same path, `Merge` adds the copied versions to it.";
     security(("bearer" = []))
 )]
 pub async fn restore_onedrive(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
-    require_verb_era(caller.version)?;
     let drive = DriveRestore { caller, drive: drive.drive };
     let opts = drive.original_options(&body)?;
     drive.run(Selection::Whole, opts, &body).await
@@ -207,7 +148,6 @@ pub async fn restore_onedrive(caller: Caller, drive: DriveCtx, LenientJson(body)
     security(("bearer" = []))
 )]
 pub async fn copy_onedrive(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
-    require_verb_era(caller.version)?;
     let drive = DriveRestore { caller, drive: drive.drive };
     let opts = drive.copy_options(&body).await?;
     drive.run(Selection::Whole, opts, &body).await
@@ -228,7 +168,6 @@ pub async fn copy_onedrive(caller: Caller, drive: DriveCtx, LenientJson(body): L
     security(("bearer" = []))
 )]
 pub async fn restore_documents(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
-    require_verb_era(caller.version)?;
     let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Document, body.id_list("documents")?).await?;
     let opts = drive.original_options(&body)?;
@@ -250,7 +189,6 @@ pub async fn restore_documents(caller: Caller, drive: DriveCtx, LenientJson(body
     security(("bearer" = []))
 )]
 pub async fn copy_documents(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
-    require_verb_era(caller.version)?;
     let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Document, body.id_list("documents")?).await?;
     let opts = drive.copy_options(&body).await?;
@@ -272,7 +210,6 @@ pub async fn copy_documents(caller: Caller, drive: DriveCtx, LenientJson(body): 
     security(("bearer" = []))
 )]
 pub async fn restore_folders(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
-    require_verb_era(caller.version)?;
     let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Folder, body.id_list("folders")?).await?;
     let opts = drive.original_options(&body)?;
@@ -294,7 +231,6 @@ pub async fn restore_folders(caller: Caller, drive: DriveCtx, LenientJson(body):
     security(("bearer" = []))
 )]
 pub async fn copy_folders(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
-    require_verb_era(caller.version)?;
     let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Folder, body.id_list("folders")?).await?;
     let opts = drive.copy_options(&body).await?;
@@ -324,7 +260,6 @@ pub async fn restore_document(
     Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> OneDriveAnswer {
-    require_verb_era(caller.version)?;
     let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Document, vec![p.item_id]).await?;
     let opts = drive.original_options(&body)?;
@@ -354,7 +289,6 @@ pub async fn copy_document(
     Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> OneDriveAnswer {
-    require_verb_era(caller.version)?;
     let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Document, vec![p.item_id]).await?;
     let opts = drive.copy_options(&body).await?;
@@ -384,7 +318,6 @@ pub async fn restore_folder(
     Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> OneDriveAnswer {
-    require_verb_era(caller.version)?;
     let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Folder, vec![p.item_id]).await?;
     let opts = drive.original_options(&body)?;
@@ -414,7 +347,6 @@ pub async fn copy_folder(
     Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> OneDriveAnswer {
-    require_verb_era(caller.version)?;
     let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Folder, vec![p.item_id]).await?;
     let opts = drive.copy_options(&body).await?;
@@ -444,7 +376,6 @@ pub async fn restore_document_version(
     Path(p): Path<DriveVersionPath>,
     LenientJson(body): LenientJson,
 ) -> OneDriveAnswer {
-    require_verb_era(caller.version)?;
     let version = version_number(&p.version_id)?;
     let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.document_version(p.item_id, version).await?;
@@ -475,7 +406,6 @@ pub async fn copy_document_version(
     Path(p): Path<DriveVersionPath>,
     LenientJson(body): LenientJson,
 ) -> OneDriveAnswer {
-    require_verb_era(caller.version)?;
     let version = version_number(&p.version_id)?;
     let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.document_version(p.item_id, version).await?;
@@ -506,7 +436,6 @@ pub async fn restore_folder_version(
     Path(p): Path<DriveVersionPath>,
     LenientJson(body): LenientJson,
 ) -> OneDriveAnswer {
-    require_verb_era(caller.version)?;
     let folder = folder_version(&p)?;
     let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Folder, vec![folder]).await?;
@@ -537,7 +466,6 @@ pub async fn copy_folder_version(
     Path(p): Path<DriveVersionPath>,
     LenientJson(body): LenientJson,
 ) -> OneDriveAnswer {
-    require_verb_era(caller.version)?;
     let folder = folder_version(&p)?;
     let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Folder, vec![folder]).await?;
@@ -565,7 +493,6 @@ pub async fn restore_onedrives(
     Path(p): Path<SessionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Json<RestoreAnswer<BulkRestoreStatistics>>, ApiError> {
-    require_verb_era(caller.version)?;
     bulk_restore(&caller, &p.id, &body).await.map(Json)
 }
 
@@ -589,12 +516,6 @@ pub async fn restore_onedrives_action(
     Path(p): Path<SessionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Json<RestoreAnswer<BulkRestoreStatistics>>, ApiError> {
-    if !caller.version.is_action_era() {
-        return Err(ApiError::not_found(format!(
-            "{} restores several OneDrives with POST …/OneDrives/restore.",
-            caller.version.segment()
-        )));
-    }
     let opts = match body.get("oneDrives").is_some() && body.get("restoreToOriginalLocation").is_none() {
         true => body,
         false => body.action(&["restoreToOriginalLocation"])?.1,
@@ -621,9 +542,6 @@ pub async fn request_device_code(
     Path(p): Path<SessionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Json<Value>, ApiError> {
-    if caller.version.number() < 5 {
-        return Err(ApiError::not_found(format!("{} has no restoreDeviceCode endpoint.", caller.version.segment())));
-    }
     let s = crate::ctx::working::session(&caller.state, &caller.user, &p.id, caller.version).await?;
     let answer = restore_auth::request_device_code(&caller.state, &caller.user, s.organization_id, &body).await?;
     Ok(Json(answer))
@@ -643,9 +561,6 @@ pub async fn onedrive_action(
     opts: &Obj,
 ) -> OneDriveAnswer {
     use crate::resources::save::Scope;
-    if !caller.version.is_action_era() {
-        return Err(ApiError::not_found(format!("{} has no …/Action endpoints.", caller.version.segment())));
-    }
     let items = match scope {
         Scope::OneDrive => None,
         Scope::Documents => Some((Kind::Document, opts.id_list("documents")?)),
@@ -663,17 +578,6 @@ pub async fn onedrive_action(
         false => drive.original_options(opts)?,
     };
     drive.run(selection, options, opts).await
-}
-
-fn require_verb_era(version: ApiVersion) -> Result<(), ApiError> {
-    if version.is_verb_era() {
-        Ok(())
-    } else {
-        Err(ApiError::not_found(format!(
-            "{} restores OneDrive items through the …/Action endpoints.",
-            version.segment()
-        )))
-    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

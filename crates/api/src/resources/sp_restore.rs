@@ -35,8 +35,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, Utc};
 use engine::restore::{ItemOutcome, ItemStatus, RestoreStats, VersionMode};
 use engine::sp_restore::{
@@ -44,7 +43,6 @@ use engine::sp_restore::{
 };
 use repo::catalog::ItemRow;
 use tokio_util::sync::CancellationToken;
-use utoipa::OpenApi;
 use uuid::Uuid;
 
 use crate::ctx::caller::Caller;
@@ -52,11 +50,9 @@ use crate::ctx::restore_auth;
 use crate::ctx::site::{not_found as nf, SiteCtx, SiteList};
 use crate::edge::error::ApiError;
 use crate::edge::lenient::{LenientJson, Obj};
-use crate::edge::version::ApiVersion;
 use crate::openapi::RestExceptionInfo;
 use crate::resources::route_paths::{SiteItemPath, SiteListPath, SiteVersionPath};
 use crate::resources::save::SpScope;
-use crate::state::AppState;
 use crate::store::restore_jobs;
 use crate::store::restore_stop::{self, Watch};
 use crate::wire::restore::{
@@ -65,82 +61,6 @@ use crate::wire::restore::{
 
 /// No literals beyond the vendor's.
 pub const SEGMENTS: &[&str] = &[];
-pub fn router() -> Router<AppState> {
-    const SP: &str = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}";
-    Router::new()
-        .route(&format!("{SP}/restore"), post(restore_site))
-        .route(&format!("{SP}/restoreTo"), post(restore_site_to))
-        .route(&format!("{SP}/Lists/{{listId}}/restore"), post(restore_list))
-        .route(&format!("{SP}/Lists/{{listId}}/restoreTo"), post(restore_list_to))
-        .route(&format!("{SP}/Libraries/{{libraryId}}/restore"), post(restore_library))
-        .route(&format!("{SP}/Libraries/{{libraryId}}/restoreTo"), post(restore_library_to))
-        .route(&format!("{SP}/Documents/restore"), post(restore_documents))
-        .route(&format!("{SP}/Documents/{{documentId}}/restore"), post(restore_document))
-        .route(&format!("{SP}/Documents/{{documentId}}/Versions/{{versionId}}/restore"), post(restore_document_version))
-        .route(&format!("{SP}/Documents/restoreTo"), post(restore_documents_to))
-        .route(&format!("{SP}/Documents/{{documentId}}/restoreTo"), post(restore_document_to))
-        .route(
-            &format!("{SP}/Documents/{{documentId}}/Versions/{{versionId}}/restoreTo"),
-            post(restore_document_version_to),
-        )
-        .route(&format!("{SP}/Folders/restore"), post(restore_folders))
-        .route(&format!("{SP}/Folders/{{folderId}}/restore"), post(restore_folder))
-        .route(&format!("{SP}/Folders/{{folderId}}/Versions/{{versionId}}/restore"), post(restore_folder_version))
-        .route(&format!("{SP}/Folders/restoreTo"), post(restore_folders_to))
-        .route(&format!("{SP}/Folders/{{folderId}}/restoreTo"), post(restore_folder_to))
-        .route(&format!("{SP}/Folders/{{folderId}}/Versions/{{versionId}}/restoreTo"), post(restore_folder_version_to))
-        .route(&format!("{SP}/Items/restore"), post(restore_items))
-        .route(&format!("{SP}/Items/{{itemId}}/restore"), post(restore_item))
-        .route(&format!("{SP}/Items/{{itemId}}/Versions/{{versionId}}/restore"), post(restore_item_version))
-        .route(&format!("{SP}/Items/restoreTo"), post(restore_items_to))
-        .route(&format!("{SP}/Items/{{itemId}}/restoreTo"), post(restore_item_to))
-        .route(&format!("{SP}/Items/{{itemId}}/Versions/{{versionId}}/restoreTo"), post(restore_item_version_to))
-        .route(&format!("{SP}/Action"), post(restore_site_action))
-        .route(&format!("{SP}/Lists/{{listId}}/Action"), post(restore_list_action))
-        .route(&format!("{SP}/Items/Action"), post(restore_items_action))
-        .route(&format!("{SP}/Items/{{itemId}}/Action"), post(restore_item_action))
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    paths(
-        restore_site,
-        restore_site_to,
-        restore_list,
-        restore_list_to,
-        restore_library,
-        restore_library_to,
-        restore_documents,
-        restore_document,
-        restore_document_version,
-        restore_documents_to,
-        restore_document_to,
-        restore_document_version_to,
-        restore_folders,
-        restore_folder,
-        restore_folder_version,
-        restore_folders_to,
-        restore_folder_to,
-        restore_folder_version_to,
-        restore_items,
-        restore_item,
-        restore_item_version,
-        restore_items_to,
-        restore_item_to,
-        restore_item_version_to,
-        restore_site_action,
-        restore_list_action,
-        restore_items_action,
-        restore_item_action
-    ),
-    tags((name = "SharePoint restore", description = "Restoring backed-up SharePoint sites, lists and items to the tenant"))
-)]
-struct SpRestoreDoc;
-
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    SpRestoreDoc::openapi()
-}
-
 type SiteAnswer = Result<Json<RestoreAnswer<WebRestoreStatistics>>, ApiError>;
 type ListAnswer = Result<Json<RestoreAnswer<ListRestoreStatistics>>, ApiError>;
 type ItemsAnswer = Result<Json<RestoreAnswer<ItemRestoreStatistics>>, ApiError>;
@@ -180,7 +100,6 @@ source list, the restore to the original location; otherwise elsewhere. Answers 
     security(("bearer" = []))
 )]
 pub async fn restore_site(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> SiteAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let unit = site.whole(&body)?;
     site.run(vec![unit], Form::Restore, &body, WebRestoreStatistics::new).await
@@ -201,7 +120,6 @@ pub async fn restore_site(caller: Caller, site: SiteCtx, LenientJson(body): Leni
     security(("bearer" = []))
 )]
 pub async fn restore_site_to(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> SiteAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let unit = site.whole(&body)?;
     site.run(vec![unit], Form::RestoreTo, &body, WebRestoreStatistics::new).await
@@ -227,7 +145,6 @@ pub async fn restore_list(
     Path(p): Path<SiteListPath>,
     LenientJson(body): LenientJson,
 ) -> ListAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let unit = site.list(&p.list_id, false)?;
     site.run(vec![unit], Form::Restore, &body, ListRestoreStatistics::new).await
@@ -253,7 +170,6 @@ pub async fn restore_list_to(
     Path(p): Path<SiteListPath>,
     LenientJson(body): LenientJson,
 ) -> ListAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let unit = site.list(&p.list_id, false)?;
     site.run(vec![unit], Form::RestoreTo, &body, ListRestoreStatistics::new).await
@@ -279,7 +195,6 @@ pub async fn restore_library(
     Path(p): Path<SiteListPath>,
     LenientJson(body): LenientJson,
 ) -> ListAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let unit = site.list(&p.list_id, true)?;
     site.run(vec![unit], Form::Restore, &body, ListRestoreStatistics::new).await
@@ -305,7 +220,6 @@ pub async fn restore_library_to(
     Path(p): Path<SiteListPath>,
     LenientJson(body): LenientJson,
 ) -> ListAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let unit = site.list(&p.list_id, true)?;
     site.run(vec![unit], Form::RestoreTo, &body, ListRestoreStatistics::new).await
@@ -326,7 +240,6 @@ pub async fn restore_library_to(
     security(("bearer" = []))
 )]
 pub async fn restore_documents(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Documents, &body.id_list("documents")?).await?;
     site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
@@ -352,7 +265,6 @@ pub async fn restore_document(
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Documents, &[p.item_id]).await?;
     site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
@@ -378,7 +290,6 @@ pub async fn restore_document_version(
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let units = site.version(Coll::Documents, p.item_id, &p.version_id).await?;
     site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
@@ -399,7 +310,6 @@ pub async fn restore_document_version(
     security(("bearer" = []))
 )]
 pub async fn restore_documents_to(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Documents, &body.id_list("documents")?).await?;
     site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
@@ -425,7 +335,6 @@ pub async fn restore_document_to(
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Documents, &[p.item_id]).await?;
     site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
@@ -451,7 +360,6 @@ pub async fn restore_document_version_to(
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let units = site.version(Coll::Documents, p.item_id, &p.version_id).await?;
     site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
@@ -472,7 +380,6 @@ pub async fn restore_document_version_to(
     security(("bearer" = []))
 )]
 pub async fn restore_folders(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Folders, &body.id_list("folders")?).await?;
     site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
@@ -498,7 +405,6 @@ pub async fn restore_folder(
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Folders, &[p.item_id]).await?;
     site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
@@ -524,7 +430,6 @@ pub async fn restore_folder_version(
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let units = site.version(Coll::Folders, p.item_id, &p.version_id).await?;
     site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
@@ -545,7 +450,6 @@ pub async fn restore_folder_version(
     security(("bearer" = []))
 )]
 pub async fn restore_folders_to(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Folders, &body.id_list("folders")?).await?;
     site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
@@ -571,7 +475,6 @@ pub async fn restore_folder_to(
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Folders, &[p.item_id]).await?;
     site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
@@ -597,7 +500,6 @@ pub async fn restore_folder_version_to(
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let units = site.version(Coll::Folders, p.item_id, &p.version_id).await?;
     site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
@@ -618,7 +520,6 @@ pub async fn restore_folder_version_to(
     security(("bearer" = []))
 )]
 pub async fn restore_items(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Items, &body.id_list("items")?).await?;
     site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
@@ -644,7 +545,6 @@ pub async fn restore_item(
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Items, &[p.item_id]).await?;
     site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
@@ -670,7 +570,6 @@ pub async fn restore_item_version(
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let units = site.version(Coll::Items, p.item_id, &p.version_id).await?;
     site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
@@ -691,7 +590,6 @@ pub async fn restore_item_version(
     security(("bearer" = []))
 )]
 pub async fn restore_items_to(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Items, &body.id_list("items")?).await?;
     site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
@@ -717,7 +615,6 @@ pub async fn restore_item_to(
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Items, &[p.item_id]).await?;
     site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
@@ -743,7 +640,6 @@ pub async fn restore_item_version_to(
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
-    require_verb_era(caller.version)?;
     let site = SiteRestore { caller, site };
     let units = site.version(Coll::Items, p.item_id, &p.version_id).await?;
     site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
@@ -764,7 +660,7 @@ pub async fn restore_item_version_to(
     security(("bearer" = []))
 )]
 pub async fn restore_site_action(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> SiteAnswer {
-    let o = restore_to_body(caller.version, &body)?;
+    let o = restore_to_body(&body)?;
     let site = SiteRestore { caller, site };
     let unit = site.whole(&o)?;
     site.run(vec![unit], Form::Action, &o, WebRestoreStatistics::new).await
@@ -790,7 +686,7 @@ pub async fn restore_list_action(
     Path(p): Path<SiteListPath>,
     LenientJson(body): LenientJson,
 ) -> ListAnswer {
-    let o = restore_to_body(caller.version, &body)?;
+    let o = restore_to_body(&body)?;
     let site = SiteRestore { caller, site };
     let unit = site.list(&p.list_id, false)?;
     site.run(vec![unit], Form::Action, &o, ListRestoreStatistics::new).await
@@ -811,7 +707,7 @@ pub async fn restore_list_action(
     security(("bearer" = []))
 )]
 pub async fn restore_items_action(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
-    let o = restore_to_body(caller.version, &body)?;
+    let o = restore_to_body(&body)?;
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Items, &o.id_list("items")?).await?;
     site.run(units, Form::Action, &o, ItemRestoreStatistics::sharepoint).await
@@ -837,7 +733,7 @@ pub async fn restore_item_action(
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
-    let o = restore_to_body(caller.version, &body)?;
+    let o = restore_to_body(&body)?;
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Items, &[p.item_id]).await?;
     site.run(units, Form::Action, &o, ItemRestoreStatistics::sharepoint).await
@@ -852,9 +748,6 @@ pub async fn sharepoint_action(
     scope: &SpScope,
     opts: &Obj,
 ) -> Result<Response, ApiError> {
-    if !caller.version.is_action_era() {
-        return Err(ApiError::not_found(format!("{} has no …/Action endpoints.", caller.version.segment())));
-    }
     let (coll, ids) = match scope {
         SpScope::Documents => (Coll::Documents, None),
         SpScope::Document(id) => (Coll::Documents, Some(vec![id.clone()])),
@@ -882,22 +775,8 @@ pub async fn sharepoint_action(
     Ok(answer.into_response())
 }
 
-fn require_verb_era(version: ApiVersion) -> Result<(), ApiError> {
-    if version.number() >= 6 {
-        Ok(())
-    } else {
-        Err(ApiError::not_found(format!(
-            "{} restores SharePoint through the …/Action endpoints ({{\"restoreTo\": {{…}}}}).",
-            version.segment()
-        )))
-    }
-}
-
 /// The `restoreTo` property of a v2–v5 body.
-fn restore_to_body(version: ApiVersion, body: &Obj) -> Result<Obj, ApiError> {
-    if !version.is_action_era() {
-        return Err(ApiError::not_found(format!("{} has no …/Action endpoints.", version.segment())));
-    }
+fn restore_to_body(body: &Obj) -> Result<Obj, ApiError> {
     match body.action(&["restoreTo"])? {
         ("restoreTo", o) => Ok(o),
         (other, _) => Err(ApiError::bad_request(format!("action '{other}' is not supported here"))),
