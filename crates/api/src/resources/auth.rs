@@ -21,9 +21,6 @@ use crate::store::password_pool;
 use crate::wire::auth::{OAuthError, OAuthTokenResponse, TokenRequest};
 use crate::wire::Done;
 
-/// No literals beyond the vendor's (`token`, `logout`).
-pub const SEGMENTS: &[&str] = &[];
-
 /// `/token`: anonymous.
 pub fn public_router() -> Router<AppState> {
     Router::new().route("/{version}/token", post(token))

@@ -47,9 +47,6 @@ use crate::store::sessions::{self, dotnet_time, NewSession};
 use crate::wire::organization::{ExploreAction, ExploreOptions, VerbExplore};
 use crate::wire::session::{us_time, RestoreSessionView};
 
-/// No literals beyond the vendor's.
-pub const SEGMENTS: &[&str] = &[];
-
 /// Authenticated routes.
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -37,9 +37,6 @@ use crate::wire::session::{
 };
 use crate::wire::Done;
 
-/// No literals beyond the vendor's.
-pub const SEGMENTS: &[&str] = &[];
-
 /// Authenticated routes.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -252,7 +249,7 @@ async fn organization(
     hrefs: Hrefs,
     Path((_v, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let s = sessions::require_working_v(&state, &user, &id, version).await?;
+    let s = crate::ctx::working::session(&state, &user, &id, version).await?;
     let org = state
         .catalog
         .organization(s.organization_id)

@@ -78,9 +78,6 @@ use crate::resources::sp_attachments;
 use crate::state::AppState;
 use crate::store::sessions::{self, NewEvent, Outcome, RestoreSession};
 
-/// No literals beyond the vendor's (`Action`, `save`, `Versions` are vendor segments).
-pub const SEGMENTS: &[&str] = &[];
-
 const BASE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}";
 
 /// The action names the v2–v5 dispatcher recognises (any case).
