@@ -4,10 +4,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::Router;
 use serde::Serialize;
-use utoipa::OpenApi;
 
 use crate::ctx::auth::{self, CurrentUser, PeerIp};
 use crate::edge::error::ApiError;
@@ -21,29 +18,6 @@ use crate::store::password_pool;
 use crate::store::tokens;
 use crate::wire::auth::{OAuthError, OAuthTokenResponse, TokenRequest};
 use crate::wire::Done;
-
-/// `/token`: anonymous.
-pub fn public_router() -> Router<AppState> {
-    Router::new().route("/{version}/token", post(token))
-}
-
-/// `/token/logout`: authenticated.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/{version}/token/logout", post(logout))
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    paths(token, logout),
-    components(schemas(TokenRequest, OAuthTokenResponse, OAuthError, crate::openapi::RestExceptionInfo)),
-    tags((name = "Auth", description = "Authorization tokens"))
-)]
-struct AuthDoc;
-
-/// Documented paths.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    AuthDoc::openapi()
-}
 
 fn oauth_error(error: &'static str, description: impl Into<String>) -> Response {
     oauth_error_with(StatusCode::BAD_REQUEST, error, description)
@@ -111,7 +85,7 @@ fn token_request(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, ApiEr
     ),
     security(())
 )]
-async fn token(
+pub async fn token(
     State(state): State<AppState>,
     version: ApiVersion,
     PeerIp(peer): PeerIp,
@@ -214,7 +188,7 @@ async fn token_inner(
     ),
     security(("bearer" = []))
 )]
-async fn logout(State(state): State<AppState>, version: ApiVersion, headers: HeaderMap) -> Result<Done, ApiError> {
+pub async fn logout(State(state): State<AppState>, version: ApiVersion, headers: HeaderMap) -> Result<Done, ApiError> {
     if let Some(t) = auth::bearer(&headers) {
         tokens::revoke_family(state.pool(), t).await?;
     }

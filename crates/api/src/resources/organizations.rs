@@ -27,13 +27,11 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::{DateTime, Duration, Utc};
 use repo::catalog::{ContainerKind, ContainerQuery, Job, Organization, RestorePoint, SessionStatus};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::ctx::auth::CurrentUser;
@@ -46,57 +44,6 @@ use crate::state::AppState;
 use crate::store::sessions::{self, dotnet_time, NewSession};
 use crate::wire::organization::{ExploreAction, ExploreOptions, VerbExplore};
 use crate::wire::session::{us_time, RestoreSessionView};
-
-/// Authenticated routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/{version}/Organizations", get(list_organizations))
-        .route("/{version}/Organizations/{id}", get(get_organization))
-        .route("/{version}/Organization", get(current_organization))
-        .route("/{version}/Organizations/{id}/Action", post(organization_action))
-        .route("/{version}/Organizations/{id}/explore", post(organization_explore))
-        .route("/{version}/Organization/Action", post(current_organization_action))
-        .route("/{version}/Organization/explore", post(current_organization_explore))
-        .route("/{version}/Organizations/{id}/Jobs", get(organization_jobs))
-        .route("/{version}/Jobs", get(list_jobs))
-        .route("/{version}/Jobs/{id}", get(get_job))
-        .route("/{version}/Jobs/{id}/Action", post(job_action))
-        .route("/{version}/Jobs/{id}/explore", post(job_explore))
-        .route("/{version}/RestorePoints", get(list_restore_points))
-        .route("/{version}/RestorePoints/{id}", get(get_restore_point))
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    paths(
-        list_organizations,
-        get_organization,
-        current_organization,
-        organization_action,
-        organization_explore,
-        current_organization_action,
-        current_organization_explore,
-        organization_jobs,
-        list_jobs,
-        get_job,
-        job_action,
-        job_explore,
-        list_restore_points,
-        get_restore_point
-    ),
-    components(schemas(OrganizationDoc, LoggedInOrganizationDoc, ExploreOptions, JobDoc, RestorePointDoc)),
-    tags(
-        (name = "Organization", description = "Organizations and starting restore sessions"),
-        (name = "Job", description = "Backup jobs"),
-        (name = "RestorePoint", description = "Restore points")
-    )
-)]
-struct OrganizationsDoc;
-
-/// Documented paths.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    OrganizationsDoc::openapi()
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Documentation-only schemas.
@@ -315,7 +262,7 @@ fn check_extended_view(q: &LenientQuery) -> Result<(), ApiError> {
     ),
     security(("bearer" = []))
 )]
-async fn list_organizations(
+pub async fn list_organizations(
     State(state): State<AppState>,
     version: ApiVersion,
     hrefs: Hrefs,
@@ -362,7 +309,7 @@ async fn list_organizations(
     ),
     security(("bearer" = []))
 )]
-async fn get_organization(
+pub async fn get_organization(
     State(state): State<AppState>,
     hrefs: Hrefs,
     q: LenientQuery,
@@ -385,7 +332,7 @@ async fn get_organization(
     ),
     security(("bearer" = []))
 )]
-async fn current_organization(
+pub async fn current_organization(
     State(state): State<AppState>,
     version: ApiVersion,
     hrefs: Hrefs,
@@ -506,7 +453,7 @@ fn explore_status(v: ApiVersion) -> StatusCode {
     ),
     security(("bearer" = []))
 )]
-async fn organization_action(
+pub async fn organization_action(
     State(state): State<AppState>,
     user: CurrentUser,
     hrefs: Hrefs,
@@ -535,7 +482,7 @@ async fn organization_action(
     ),
     security(("bearer" = []))
 )]
-async fn organization_explore(
+pub async fn organization_explore(
     State(state): State<AppState>,
     user: CurrentUser,
     hrefs: Hrefs,
@@ -560,7 +507,7 @@ async fn organization_explore(
     ),
     security(("bearer" = []))
 )]
-async fn current_organization_action(
+pub async fn current_organization_action(
     State(state): State<AppState>,
     user: CurrentUser,
     hrefs: Hrefs,
@@ -585,7 +532,7 @@ async fn current_organization_action(
     ),
     security(("bearer" = []))
 )]
-async fn current_organization_explore(
+pub async fn current_organization_explore(
     State(state): State<AppState>,
     user: CurrentUser,
     hrefs: Hrefs,
@@ -692,7 +639,7 @@ fn uuid_query(q: &LenientQuery, name: &str) -> Result<Option<Uuid>, ApiError> {
     ),
     security(("bearer" = []))
 )]
-async fn list_jobs(
+pub async fn list_jobs(
     State(state): State<AppState>,
     version: ApiVersion,
     hrefs: Hrefs,
@@ -736,7 +683,7 @@ async fn list_jobs(
     ),
     security(("bearer" = []))
 )]
-async fn organization_jobs(
+pub async fn organization_jobs(
     State(state): State<AppState>,
     hrefs: Hrefs,
     Path((_v, id)): Path<(String, String)>,
@@ -764,7 +711,7 @@ async fn organization_jobs(
     ),
     security(("bearer" = []))
 )]
-async fn get_job(
+pub async fn get_job(
     State(state): State<AppState>,
     hrefs: Hrefs,
     Path((_v, id)): Path<(String, String)>,
@@ -790,7 +737,7 @@ async fn get_job(
     ),
     security(("bearer" = []))
 )]
-async fn job_action(
+pub async fn job_action(
     State(state): State<AppState>,
     user: CurrentUser,
     hrefs: Hrefs,
@@ -820,7 +767,7 @@ async fn job_action(
     ),
     security(("bearer" = []))
 )]
-async fn job_explore(
+pub async fn job_explore(
     State(state): State<AppState>,
     user: CurrentUser,
     hrefs: Hrefs,
@@ -915,7 +862,7 @@ async fn restore_point_resource(state: &AppState, hrefs: &Hrefs, rp: &RestorePoi
     ),
     security(("bearer" = []))
 )]
-async fn list_restore_points(
+pub async fn list_restore_points(
     State(state): State<AppState>,
     version: ApiVersion,
     hrefs: Hrefs,
@@ -992,7 +939,7 @@ async fn list_restore_points(
     ),
     security(("bearer" = []))
 )]
-async fn get_restore_point(
+pub async fn get_restore_point(
     State(state): State<AppState>,
     hrefs: Hrefs,
     Path((_v, id)): Path<(String, String)>,

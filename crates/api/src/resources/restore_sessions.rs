@@ -19,9 +19,6 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
-use utoipa::OpenApi;
 
 use crate::ctx::auth::CurrentUser;
 use crate::edge::error::ApiError;
@@ -36,32 +33,6 @@ use crate::wire::session::{
     BackupOrganization, RestoreSessionView, SessionAction, SessionEventView, SessionListQuery, SessionStatistics,
 };
 use crate::wire::Done;
-
-/// Authenticated routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/{version}/RestoreSessions", get(list))
-        .route("/{version}/RestoreSessions/{id}", get(get_one))
-        .route("/{version}/RestoreSessions/{id}/Action", post(action))
-        .route("/{version}/RestoreSessions/{id}/stop", post(stop))
-        .route("/{version}/RestoreSessions/{id}/Organization", get(organization))
-        .route("/{version}/RestoreSessions/{id}/Events", get(events))
-        .route("/{version}/RestoreSessions/{id}/Events/{event_id}", get(event))
-        .route("/{version}/RestoreSessions/{id}/Statistics", get(statistics))
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    paths(list, get_one, action, stop, organization, events, event, statistics),
-    components(schemas(RestoreSessionView, SessionEventView, SessionStatistics, BackupOrganization)),
-    tags((name = "RestoreSession", description = "Restore sessions, their events and statistics"))
-)]
-struct RestoreSessionsDoc;
-
-/// Documented paths.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    RestoreSessionsDoc::openapi()
-}
 
 /// Every event of a session (bounded).
 async fn all_events(state: &AppState, session: uuid::Uuid) -> Result<Vec<SessionEvent>, ApiError> {
@@ -116,7 +87,7 @@ fn list_filter(f: &SessionListQuery) -> Result<ListFilter, ApiError> {
     ),
     security(("bearer" = []))
 )]
-async fn list(
+pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
@@ -159,7 +130,7 @@ async fn list(
     ),
     security(("bearer" = []))
 )]
-async fn get_one(
+pub async fn get_one(
     State(state): State<AppState>,
     user: CurrentUser,
     hrefs: Hrefs,
@@ -186,7 +157,7 @@ async fn get_one(
     ),
     security(("bearer" = []))
 )]
-async fn action(
+pub async fn action(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
@@ -214,7 +185,7 @@ async fn action(
     ),
     security(("bearer" = []))
 )]
-async fn stop(
+pub async fn stop(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
@@ -242,7 +213,7 @@ async fn stop(
     ),
     security(("bearer" = []))
 )]
-async fn organization(
+pub async fn organization(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
@@ -275,7 +246,7 @@ async fn organization(
     ),
     security(("bearer" = []))
 )]
-async fn events(
+pub async fn events(
     State(state): State<AppState>,
     user: CurrentUser,
     hrefs: Hrefs,
@@ -305,7 +276,7 @@ async fn events(
     ),
     security(("bearer" = []))
 )]
-async fn event(
+pub async fn event(
     State(state): State<AppState>,
     user: CurrentUser,
     hrefs: Hrefs,
@@ -333,7 +304,7 @@ async fn event(
     ),
     security(("bearer" = []))
 )]
-async fn statistics(
+pub async fn statistics(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((_v, id)): Path<(String, String)>,

@@ -1,6 +1,9 @@
+//! Request and response types of the operations: each is both the JSON (serde) and its OpenAPI schema (utoipa), so
 //! Request and response types of the operations: each is both the JSON (serde) and its OpenAPI schema (utoipa), under
-//! the vendor's schema name, so what is documented is what is served. One file per family; era differences are
+//! constructor, once per shape.
 //! decided in each type's constructor, once per shape.
+//! the vendor's schema name, so what is documented is what is served. One file per family; era differences are
+//! what is documented is what is served. One file per family; era differences are decided in each type's
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
