@@ -3,10 +3,11 @@
 
 pub mod conn_limits;
 mod connection;
+pub mod error;
 pub mod tls;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,44 +20,10 @@ use crate::config::ApiConfig;
 use crate::server::conn_limits::ConnectionCaps;
 use crate::state::AppState;
 use connection::ConnectionSettings;
+pub use error::ServerError;
+
 /// In-flight requests get this long to finish on shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
-/// Start-up failures.
-#[derive(Debug, thiserror::Error)]
-pub enum ServerError {
-    /// TLS material missing or unusable.
-    #[error("TLS: {0}")]
-    Tls(String),
-    /// A file could not be read or written.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The failure.
-        source: std::io::Error,
-    },
-    /// The listen address could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        /// The address.
-        addr: SocketAddr,
-        /// The failure.
-        source: std::io::Error,
-    },
-    /// A configuration value is unusable (the message names it).
-    #[error("configuration: {0}")]
-    Config(String),
-    /// The API tables could not be created.
-    #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
-}
-
-impl ServerError {
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> ServerError {
-        ServerError::Io { path: path.to_path_buf(), source }
-    }
-}
 
 /// A running server.
 #[derive(Debug)]

@@ -9,7 +9,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::config::ApiConfig;
-use crate::server::ServerError;
+use crate::server::error::ServerError;
 
 /// File names of the generated pair inside `<data_dir>/tls/`.
 pub const GENERATED_CERT: &str = "cert.pem";

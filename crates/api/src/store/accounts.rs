@@ -81,7 +81,7 @@ const SCHEMA: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS api_tokens_expires ON api_tokens (expires_at)",
 ];
 
-/// Creates the API tables when missing. Idempotent; called by [`crate::server::start`] and [`add_user`].
+/// Creates the API tables when missing. Idempotent; called by the server at start and by [`add_user`].
 pub async fn ensure_schema(pool: &AnyPool) -> Result<(), sqlx::Error> {
     for stmt in SCHEMA {
         sqlx::query(stmt).execute(pool).await?;
