@@ -232,3 +232,48 @@ async fn fallback(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -
         Err(e) => e.into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+    use utoipa_axum::routes;
+
+    use super::*;
+    use crate::edge::era::{gate, Era};
+
+    /// Saves a thing (v6+).
+    #[utoipa::path(post, path = "/{version}/Things/{id}/save", responses((status = 200, description = "Saved")))]
+    async fn save_thing() -> &'static str {
+        "saved"
+    }
+
+    /// Reads a thing (every version).
+    #[utoipa::path(get, path = "/{version}/Things/{id}", responses((status = 200, description = "The thing")))]
+    async fn get_thing() -> &'static str {
+        "thing"
+    }
+
+    /// The shape the resource modules take: `routes!` registers path and document together, an era group is gated
+    /// once.
+    #[tokio::test]
+    async fn routes_and_gated_groups_are_served_and_documented_once() {
+        let verb_era = OpenApiRouter::new()
+            .routes(routes!(save_thing))
+            .route_layer(gate(Era::VERB, "…/save is not available in API {version}; use POST …/Action."));
+        let (app, doc): (Router, OpenApi) =
+            OpenApiRouter::new().routes(routes!(get_thing)).merge(verb_era).split_for_parts();
+        let doc = serde_json::to_value(crate::openapi::finish(doc)).unwrap();
+        assert!(doc["paths"]["/{version}/Things/{id}/save"]["post"].is_object(), "{doc}");
+        assert!(doc["paths"]["/{version}/Things/{id}"]["get"].is_object(), "{doc}");
+        let status = |method: &str, uri: &str| {
+            let req = Request::builder().method(method).uri(uri).body(Body::empty()).unwrap();
+            let app = app.clone();
+            async move { app.oneshot(req).await.unwrap().status() }
+        };
+        assert_eq!(status("POST", "/v6/Things/1/save").await, StatusCode::OK);
+        assert_eq!(status("POST", "/v5/Things/1/save").await, StatusCode::NOT_FOUND);
+        assert_eq!(status("GET", "/v5/Things/1").await, StatusCode::OK);
+    }
+}

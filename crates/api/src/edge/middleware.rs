@@ -1,6 +1,6 @@
 //! The edge middleware, wrapped around the whole router (it runs before routing):
-//! * answers 404 JSON for any path outside `/v2` … `/v8` (except the Swagger UI under `/swagger`, and `/`, which
-//!   leads there);
+//! * answers 404 JSON for any path outside `/v2` … `/v8` (except the Swagger UI under `/swagger`, and `GET /`,
+//!   which leads there);
 //! * canonicalises the path ([`crate::edge::paths`]): literal segments in canonical spelling, no trailing slash;
 //! * records the [`ApiVersion`] in the request extensions;
 //! * renders every error response in the version's shape: [`ApiError`] responses are re-rendered, and non-JSON
@@ -26,7 +26,8 @@ const TOO_LARGE: &str = "The request body is too large.";
 pub async fn edge(mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
-    if first == "swagger" || path == "/" {
+    let to_the_ui = path == "/" && matches!(*req.method(), Method::GET | Method::HEAD);
+    if first == "swagger" || to_the_ui {
         return next.run(req).await;
     }
     let Some(version) = ApiVersion::parse(first) else {
