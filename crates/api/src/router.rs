@@ -23,7 +23,9 @@ use axum::Router;
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::edge::era::{gate, Era};
 use crate::edge::error::ApiError;
 use crate::edge::middleware::route_not_found;
 use crate::resources::{
@@ -43,14 +45,56 @@ pub fn protected() -> OpenApiRouter<AppState> {
         .merge(legacy(organizations::router(), organizations::openapi())) // legacy: organizations
         .merge(legacy(restore_sessions::router(), restore_sessions::openapi())) // legacy: restore_sessions
         .merge(legacy(restore::router(), restore::openapi())) // legacy: restore
-        .merge(legacy(onedrive::router(), onedrive::openapi())) // legacy: onedrive
         .merge(legacy(sharepoint::router(), sharepoint::openapi())) // legacy: sharepoint
         .merge(legacy(sp_restore::router(), sp_restore::openapi())) // legacy: sp_restore
         .merge(legacy(save::router(), save::openapi())) // legacy: save
         .merge(legacy(send::router(), send::openapi())) // legacy: send
-        .merge(legacy(search::router(), search::openapi())); // legacy: search
+        .merge(onedrive_browse())
+        .merge(onedrive_search())
+        .merge(sharepoint_search());
     require_bearer(r.get_openapi_mut());
     r
+}
+
+/// Browsing the OneDrives of a Veod restore session; versions exist from v6.
+fn onedrive_browse() -> OpenApiRouter<AppState> {
+    let versions = OpenApiRouter::new()
+        .routes(routes!(onedrive::list_document_versions))
+        .routes(routes!(onedrive::get_document_version))
+        .routes(routes!(onedrive::list_folder_versions))
+        .routes(routes!(onedrive::get_folder_version))
+        .route_layer(gate(Era::VERB, "Versions are not available in API {version}; use v6 or later."));
+    OpenApiRouter::new()
+        .routes(routes!(onedrive::list_onedrives))
+        .routes(routes!(onedrive::get_onedrive))
+        .routes(routes!(onedrive::list_documents))
+        .routes(routes!(onedrive::get_document))
+        .routes(routes!(onedrive::list_folders))
+        .routes(routes!(onedrive::get_folder))
+        .merge(versions)
+}
+
+/// The refusal of v2–v5, which searched with `POST …/Action {"search": …}` (not served).
+const SEARCH_FROM_V6: &str = "…/search is not available in API {version}; use v6 or later.";
+
+/// Searching OneDrive items (v6+).
+fn onedrive_search() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search::search_onedrives))
+        .routes(routes!(search::search_onedrive))
+        .routes(routes!(search::search_onedrive_folder))
+        .route_layer(gate(Era::VERB, SEARCH_FROM_V6))
+}
+
+/// Searching SharePoint items (v6+).
+fn sharepoint_search() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search::search_sites))
+        .routes(routes!(search::search_site))
+        .routes(routes!(search::search_site_folder))
+        .routes(routes!(search::search_library))
+        .routes(routes!(search::search_list))
+        .route_layer(gate(Era::VERB, SEARCH_FROM_V6))
 }
 
 /// Every operation: [`public`], and [`protected`] behind the bearer check; the fallback answers unknown paths.

@@ -49,7 +49,12 @@ pub enum ParentSel {
 impl ParentSel {
     /// Reads `parentId` (any case) from the query.
     pub fn from_query(q: &LenientQuery) -> ParentSel {
-        match q.get_non_empty("parentId").map(str::trim) {
+        ParentSel::from_param(q.get_non_empty("parentId"))
+    }
+
+    /// The selection a `parentId` value makes (`None`: the parameter is absent or empty).
+    pub fn from_param(parent_id: Option<&str>) -> ParentSel {
+        match parent_id.map(str::trim) {
             None | Some("") => ParentSel::All,
             Some(v) if v.eq_ignore_ascii_case("root") || v.eq_ignore_ascii_case("null") => ParentSel::Root,
             Some(v) => ParentSel::Folder(v.to_string()),

@@ -34,19 +34,16 @@ use std::collections::HashMap;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::response::Response;
-use axum::routing::post;
-use axum::Router;
 use repo::catalog::{
     ContainerKind, ContainerQuery, ContainerRow, ItemKind, ItemRow, SearchQuery, SearchScope, SearchTerm,
 };
-use utoipa::OpenApi;
 use uuid::Uuid;
 
 use crate::ctx::drive::{DriveCtx, VeodSession};
 use crate::edge::error::ApiError;
-use crate::edge::lenient::{parse_enum, LenientJson, Obj};
+use crate::edge::lenient::{parse_enum, LenientJson};
 use crate::edge::paging::{PageContext, Paging};
-use crate::edge::query::LenientQuery;
+use crate::edge::query::Query;
 use crate::edge::version::ApiVersion;
 use crate::resources::browse_util::page_of;
 use crate::resources::onedrive;
@@ -54,64 +51,19 @@ use crate::resources::route_paths::DriveItemPath;
 use crate::resources::sharepoint::{self, ListRef, Req, SiteRef, View};
 use crate::state::AppState;
 use crate::wire::onedrive::ItemPage;
-
-const OD: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives";
-const SP: &str = "/{version}/RestoreSessions/{id}/Organization/Sites";
-
-/// Authenticated routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(&format!("{OD}/search"), post(search_onedrives))
-        .route(&format!("{OD}/{{oneDriveId}}/search"), post(search_onedrive))
-        .route(&format!("{OD}/{{oneDriveId}}/Folders/{{folderId}}/search"), post(search_onedrive_folder))
-        .route(&format!("{SP}/search"), post(search_sites))
-        .route(&format!("{SP}/{{siteId}}/search"), post(search_site))
-        .route(&format!("{SP}/{{siteId}}/Folders/{{folderId}}/search"), post(search_site_folder))
-        .route(&format!("{SP}/{{siteId}}/Libraries/{{libraryId}}/search"), post(search_library))
-        .route(&format!("{SP}/{{siteId}}/Lists/{{listId}}/search"), post(search_list))
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    paths(
-        search_onedrives,
-        search_onedrive,
-        search_onedrive_folder,
-        search_sites,
-        search_site,
-        search_site_folder,
-        search_library,
-        search_list
-    ),
-    tags((name = "Search", description = "Searching backed-up OneDrive and SharePoint items in a restore session (v6+)"))
-)]
-struct Doc;
-
-/// The module's documented paths.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    Doc::openapi()
-}
+use crate::wire::search::{SearchOptions, SearchParams};
 
 // ---------------------------------------------------------------------------------------------------------------
 // Request parts
 
-/// 404 in v2–v5, which search with `POST …/Action {"search": …}` (not served).
-fn require_verb_era(version: ApiVersion) -> Result<(), ApiError> {
-    if version.is_action_era() {
-        return Err(ApiError::not_found(format!("…/search is not available in API {version}; use v6 or later.")));
-    }
-    Ok(())
-}
-
 /// The terms of the body's `query`.
-fn terms(body: &Obj) -> Result<Vec<SearchTerm>, ApiError> {
-    let query = body.str("query")?.unwrap_or_default();
-    syntax::parse(&query)
+fn terms(o: &SearchOptions) -> Result<Vec<SearchTerm>, ApiError> {
+    syntax::parse(o.query.as_deref().unwrap_or_default())
 }
 
 /// `itemType`: the item kind for the era's enum (`Documents` for OneDrive, `Items` for SharePoint).
-fn item_type(query: &LenientQuery, files: &'static str) -> Result<ItemKind, ApiError> {
-    let Some(v) = query.get_non_empty("itemType") else { return Ok(ItemKind::Any) };
+fn item_type(params: &SearchParams, files: &'static str) -> Result<ItemKind, ApiError> {
+    let Some(v) = params.item_type.as_deref() else { return Ok(ItemKind::Any) };
     let allowed = ["All", "Folders", files];
     match parse_enum(v.trim(), &allowed) {
         Some("All") => Ok(ItemKind::Any),
@@ -140,7 +92,7 @@ async fn search_page(
 }
 
 /// The page a search asks for: where it links to and which window of the results.
-struct PageReq {
+pub(crate) struct PageReq {
     ctx: PageContext,
     paging: Paging,
 }
@@ -179,13 +131,13 @@ async fn onedrive_page(
 async fn search_drive(
     state: &AppState,
     page: PageReq,
-    query: &LenientQuery,
-    body: &Obj,
+    params: &SearchParams,
+    o: &SearchOptions,
     d: DriveCtx,
     scope: SearchScope,
 ) -> Result<ItemPage, ApiError> {
-    let kind = item_type(query, "Documents")?;
-    let terms = terms(body)?;
+    let kind = item_type(params, "Documents")?;
+    let terms = terms(o)?;
     let (id, at, show_deleted, version) = (d.id(), d.at, d.session.show_deleted, d.era());
     let (found, total) = search_page(state, scope, at, show_deleted, kind, terms, page.paging).await?;
     let drives = HashMap::from([(id, d)]);
@@ -200,12 +152,12 @@ async fn search_drive(
     params(
         ("version" = String, Path, description = "API version: v6 … v8"),
         ("id" = String, Path, description = "Restore session id (type Veod)"),
-        ("itemType" = Option<String>, Query, description = "All (default), Folders or Documents"),
+        SearchParams,
         ("setId" = Option<String>, Query, description = "Accepted and ignored (results are not cached)"),
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
-    request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …}: words and \"phrases\" match the name (case-insensitive substring, all must match); properties name:/filename:, author:, modifiedby:, ext:/type:, size:[<,<=,>,>=,=]bytes; values with spaces in double quotes; an unknown property or a malformed query is 400"),
+    request_body = SearchOptions,
     responses(
         (status = 200, description = "PageOfRESTItemComposed: matching documents and folders as of the session's point in time, folders first, then by name", body = ItemPage),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
@@ -213,18 +165,17 @@ async fn search_drive(
     ),
     security(("bearer" = []))
 )]
-async fn search_onedrives(
+pub(crate) async fn search_onedrives(
     State(state): State<AppState>,
     s: VeodSession,
     page: PageReq,
-    query: LenientQuery,
-    LenientJson(body): LenientJson,
+    Query(params): Query<SearchParams>,
+    LenientJson(o): LenientJson<SearchOptions>,
 ) -> Result<ItemPage, ApiError> {
     let version = s.era();
-    require_verb_era(version)?;
     let session = &s.session;
-    let kind = item_type(&query, "Documents")?;
-    let terms = terms(&body)?;
+    let kind = item_type(&params, "Documents")?;
+    let terms = terms(&o)?;
     let Some(at) = session.browse_at else {
         return Ok(page_of(&page.ctx, page.paging, Vec::new(), 0, version));
     };
@@ -249,12 +200,12 @@ async fn search_onedrives(
         ("version" = String, Path, description = "API version: v6 … v8"),
         ("id" = String, Path, description = "Restore session id (type Veod)"),
         ("oneDriveId" = String, Path, description = "OneDrive id"),
-        ("itemType" = Option<String>, Query, description = "All (default), Folders or Documents"),
+        SearchParams,
         ("setId" = Option<String>, Query, description = "Accepted and ignored (results are not cached)"),
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
-    request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …} (syntax: see POST …/OneDrives/search)"),
+    request_body = SearchOptions,
     responses(
         (status = 200, description = "PageOfRESTItemComposed: matching documents and folders of the OneDrive", body = ItemPage),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
@@ -262,16 +213,15 @@ async fn search_onedrives(
     ),
     security(("bearer" = []))
 )]
-async fn search_onedrive(
+pub(crate) async fn search_onedrive(
     State(state): State<AppState>,
     d: DriveCtx,
     page: PageReq,
-    query: LenientQuery,
-    LenientJson(body): LenientJson,
+    Query(params): Query<SearchParams>,
+    LenientJson(o): LenientJson<SearchOptions>,
 ) -> Result<ItemPage, ApiError> {
-    require_verb_era(d.era())?;
     let scope = SearchScope::Containers(vec![d.id()]);
-    search_drive(&state, page, &query, &body, d, scope).await
+    search_drive(&state, page, &params, &o, d, scope).await
 }
 
 /// Search below a OneDrive folder, at any depth (v6+).
@@ -284,12 +234,12 @@ async fn search_onedrive(
         ("id" = String, Path, description = "Restore session id (type Veod)"),
         ("oneDriveId" = String, Path, description = "OneDrive id"),
         ("folderId" = String, Path, description = "Folder id"),
-        ("itemType" = Option<String>, Query, description = "All (default), Folders or Documents"),
+        SearchParams,
         ("setId" = Option<String>, Query, description = "Accepted and ignored (results are not cached)"),
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
-    request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …} (syntax: see POST …/OneDrives/search)"),
+    request_body = SearchOptions,
     responses(
         (status = 200, description = "PageOfRESTItemComposed: matching documents and folders below the folder (not the folder itself)", body = ItemPage),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
@@ -297,18 +247,17 @@ async fn search_onedrive(
     ),
     security(("bearer" = []))
 )]
-async fn search_onedrive_folder(
+pub(crate) async fn search_onedrive_folder(
     State(state): State<AppState>,
     d: DriveCtx,
     page: PageReq,
-    query: LenientQuery,
+    Query(params): Query<SearchParams>,
     Path(p): Path<DriveItemPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(o): LenientJson<SearchOptions>,
 ) -> Result<ItemPage, ApiError> {
-    require_verb_era(d.era())?;
     let folder = d.item(&state, &p.item_id, true).await?;
     let scope = SearchScope::Folder { container: d.id(), folder: folder.item_id };
-    search_drive(&state, page, &query, &body, d, scope).await
+    search_drive(&state, page, &params, &o, d, scope).await
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -330,11 +279,11 @@ async fn sp_search(
     r: &Req,
     lists: Vec<(SiteRef, ListRef)>,
     folder: Option<(Uuid, String)>,
-    body: &Obj,
+    (params, o): (&SearchParams, &SearchOptions),
 ) -> Result<Response, ApiError> {
     let paging = r.paging()?;
-    let kind = item_type(&r.query, "Items")?;
-    let terms = terms(body)?;
+    let kind = item_type(params, "Items")?;
+    let terms = terms(o)?;
     let Some(at) = r.at() else { return Ok(r.page_response(paging, Vec::new(), 0)) };
     let scope = match folder {
         Some((container, folder)) => SearchScope::Folder { container, folder },
@@ -364,12 +313,12 @@ async fn site_lists(r: &Req, site: &SiteRef) -> Result<Vec<(SiteRef, ListRef)>, 
     params(
         ("version" = String, Path, description = "API version: v6 … v8"),
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
-        ("itemType" = Option<String>, Query, description = "All (default), Folders or Items"),
+        SearchParams,
         ("setId" = Option<String>, Query, description = "Accepted and ignored (results are not cached)"),
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
-    request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …} (syntax: see POST …/OneDrives/search)"),
+    request_body = SearchOptions,
     responses(
         (status = 200, description = "PageOfRESTItemComposed: matching documents, folders and list items of every site"),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
@@ -377,8 +326,11 @@ async fn site_lists(r: &Req, site: &SiteRef) -> Result<Vec<(SiteRef, ListRef)>, 
     ),
     security(("bearer" = []))
 )]
-async fn search_sites(r: Req, LenientJson(body): LenientJson) -> Result<Response, ApiError> {
-    require_verb_era(r.version)?;
+pub(crate) async fn search_sites(
+    r: Req,
+    Query(params): Query<SearchParams>,
+    LenientJson(o): LenientJson<SearchOptions>,
+) -> Result<Response, ApiError> {
     let mut lists = Vec::new();
     if let Some(at) = r.at() {
         let org = r.session.organization_id;
@@ -403,7 +355,7 @@ async fn search_sites(r: Req, LenientJson(body): LenientJson) -> Result<Response
             }
         }
     }
-    sp_search(&r, lists, None, &body).await
+    sp_search(&r, lists, None, (&params, &o)).await
 }
 
 /// Search the lists and libraries of a site (v6+).
@@ -415,12 +367,12 @@ async fn search_sites(r: Req, LenientJson(body): LenientJson) -> Result<Response
         ("version" = String, Path, description = "API version: v6 … v8"),
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
         ("siteId" = String, Path, description = "Site id"),
-        ("itemType" = Option<String>, Query, description = "All (default), Folders or Items"),
+        SearchParams,
         ("setId" = Option<String>, Query, description = "Accepted and ignored (results are not cached)"),
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
-    request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …} (syntax: see POST …/OneDrives/search)"),
+    request_body = SearchOptions,
     responses(
         (status = 200, description = "PageOfRESTItemComposed: matching documents, folders and list items of the site's own lists and libraries"),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
@@ -428,11 +380,14 @@ async fn search_sites(r: Req, LenientJson(body): LenientJson) -> Result<Response
     ),
     security(("bearer" = []))
 )]
-async fn search_site(r: Req, LenientJson(body): LenientJson) -> Result<Response, ApiError> {
-    require_verb_era(r.version)?;
+pub(crate) async fn search_site(
+    r: Req,
+    Query(params): Query<SearchParams>,
+    LenientJson(o): LenientJson<SearchOptions>,
+) -> Result<Response, ApiError> {
     let site = sharepoint::path_site(&r).await?;
     let lists = site_lists(&r, &site).await?;
-    sp_search(&r, lists, None, &body).await
+    sp_search(&r, lists, None, (&params, &o)).await
 }
 
 /// Search below a SharePoint folder of a library or list, at any depth (v6+).
@@ -445,12 +400,12 @@ async fn search_site(r: Req, LenientJson(body): LenientJson) -> Result<Response,
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
         ("siteId" = String, Path, description = "Site id"),
         ("folderId" = String, Path, description = "Folder id (as the Folders listing gives it)"),
-        ("itemType" = Option<String>, Query, description = "All (default), Folders or Items"),
+        SearchParams,
         ("setId" = Option<String>, Query, description = "Accepted and ignored (results are not cached)"),
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
-    request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …} (syntax: see POST …/OneDrives/search)"),
+    request_body = SearchOptions,
     responses(
         (status = 200, description = "PageOfRESTItemComposed: matching items below the folder (not the folder itself)"),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
@@ -458,8 +413,11 @@ async fn search_site(r: Req, LenientJson(body): LenientJson) -> Result<Response,
     ),
     security(("bearer" = []))
 )]
-async fn search_site_folder(r: Req, LenientJson(body): LenientJson) -> Result<Response, ApiError> {
-    require_verb_era(r.version)?;
+pub(crate) async fn search_site_folder(
+    r: Req,
+    Query(params): Query<SearchParams>,
+    LenientJson(o): LenientJson<SearchOptions>,
+) -> Result<Response, ApiError> {
     let site = sharepoint::path_site(&r).await?;
     let lists = site_lists(&r, &site).await?;
     let only: Vec<ListRef> = lists.iter().map(|(_, l)| l.clone()).collect();
@@ -467,7 +425,7 @@ async fn search_site_folder(r: Req, LenientJson(body): LenientJson) -> Result<Re
         Some((list, row)) if row.state.is_folder => (list.id, row.item_id),
         _ => return Err(sharepoint::not_found("SharePoint folder")),
     };
-    sp_search(&r, lists, Some(folder), &body).await
+    sp_search(&r, lists, Some(folder), (&params, &o)).await
 }
 
 /// Search a SharePoint document library (v6+).
@@ -480,12 +438,12 @@ async fn search_site_folder(r: Req, LenientJson(body): LenientJson) -> Result<Re
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
         ("siteId" = String, Path, description = "Site id"),
         ("libraryId" = String, Path, description = "Library id"),
-        ("itemType" = Option<String>, Query, description = "All (default), Folders or Items"),
+        SearchParams,
         ("setId" = Option<String>, Query, description = "Accepted and ignored (results are not cached)"),
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
-    request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …} (syntax: see POST …/OneDrives/search)"),
+    request_body = SearchOptions,
     responses(
         (status = 200, description = "PageOfRESTItemComposed: matching documents and folders of the library"),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
@@ -493,8 +451,12 @@ async fn search_site_folder(r: Req, LenientJson(body): LenientJson) -> Result<Re
     ),
     security(("bearer" = []))
 )]
-async fn search_library(r: Req, LenientJson(body): LenientJson) -> Result<Response, ApiError> {
-    search_one_list(r, body, true).await
+pub(crate) async fn search_library(
+    r: Req,
+    Query(params): Query<SearchParams>,
+    LenientJson(o): LenientJson<SearchOptions>,
+) -> Result<Response, ApiError> {
+    search_one_list(r, (&params, &o), true).await
 }
 
 /// Search a SharePoint list (v6+).
@@ -507,12 +469,12 @@ async fn search_library(r: Req, LenientJson(body): LenientJson) -> Result<Respon
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
         ("siteId" = String, Path, description = "Site id"),
         ("listId" = String, Path, description = "List id"),
-        ("itemType" = Option<String>, Query, description = "All (default), Folders or Items"),
+        SearchParams,
         ("setId" = Option<String>, Query, description = "Accepted and ignored (results are not cached)"),
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
-    request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …} (syntax: see POST …/OneDrives/search)"),
+    request_body = SearchOptions,
     responses(
         (status = 200, description = "PageOfRESTItemComposed: matching list items and folders of the list"),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
@@ -520,16 +482,19 @@ async fn search_library(r: Req, LenientJson(body): LenientJson) -> Result<Respon
     ),
     security(("bearer" = []))
 )]
-async fn search_list(r: Req, LenientJson(body): LenientJson) -> Result<Response, ApiError> {
-    search_one_list(r, body, false).await
+pub(crate) async fn search_list(
+    r: Req,
+    Query(params): Query<SearchParams>,
+    LenientJson(o): LenientJson<SearchOptions>,
+) -> Result<Response, ApiError> {
+    search_one_list(r, (&params, &o), false).await
 }
 
-async fn search_one_list(r: Req, body: Obj, library: bool) -> Result<Response, ApiError> {
-    require_verb_era(r.version)?;
+async fn search_one_list(r: Req, opts: (&SearchParams, &SearchOptions), library: bool) -> Result<Response, ApiError> {
     let site = sharepoint::path_site(&r).await?;
     let id = r.param(if library { "libraryId" } else { "listId" }).to_string();
     let list = sharepoint::find_list(&r, &site, &id, Some(library)).await?;
-    sp_search(&r, vec![(site, list)], None, &body).await
+    sp_search(&r, vec![(site, list)], None, opts).await
 }
 
 #[cfg(test)]
@@ -539,15 +504,16 @@ mod tests {
 
     #[test]
     fn routes_are_canonical() {
+        use utoipa::Path;
         for p in [
-            format!("{OD}/search"),
-            format!("{OD}/{{oneDriveId}}/search"),
-            format!("{OD}/{{oneDriveId}}/Folders/{{folderId}}/search"),
-            format!("{SP}/search"),
-            format!("{SP}/{{siteId}}/search"),
-            format!("{SP}/{{siteId}}/Folders/{{folderId}}/search"),
-            format!("{SP}/{{siteId}}/Libraries/{{libraryId}}/search"),
-            format!("{SP}/{{siteId}}/Lists/{{listId}}/search"),
+            __path_search_onedrives::path(),
+            __path_search_onedrive::path(),
+            __path_search_onedrive_folder::path(),
+            __path_search_sites::path(),
+            __path_search_site::path(),
+            __path_search_site_folder::path(),
+            __path_search_library::path(),
+            __path_search_list::path(),
         ] {
             assert_eq!(canonical_route(&p), p);
         }
@@ -555,7 +521,7 @@ mod tests {
 
     #[test]
     fn item_types_per_explorer() {
-        let q = |s: &str| LenientQuery::parse(s).unwrap();
+        let q = |s: &str| -> SearchParams { crate::edge::query::LenientQuery::parse(s).unwrap().typed().unwrap() };
         assert_eq!(item_type(&q(""), "Documents").unwrap(), ItemKind::Any);
         assert_eq!(item_type(&q("itemtype=folders"), "Documents").unwrap(), ItemKind::Folder);
         assert_eq!(item_type(&q("itemType=Documents"), "Documents").unwrap(), ItemKind::File);

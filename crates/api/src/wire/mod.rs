@@ -11,6 +11,7 @@ use crate::edge::paging::json_response;
 pub mod item_fields;
 pub mod onedrive;
 pub mod page;
+pub mod search;
 
 /// A `200 application/json; charset=utf-8` answer with a wire type.
 pub struct Json<T>(pub T);
