@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A real SMTP server (aiosmtpd) for vault365's email tests.
 
-Started by the Rust test helper crates/engine/tests/smtp_server/mod.rs (also used by crates/api/tests/send.rs):
+Started by the Rust test helper crates/test-support/src/smtp.rs (used by the engine and api email tests):
 
     smtp_server.py --dir DIR [--security plain|starttls|ssl --cert PEM --key PEM]
                    [--auth USER:PASSWORD] [--reject-data] [--crash-in-data]

@@ -8,7 +8,7 @@
 //! 2. Register it here with `.routes(routes!(module::handler))` in [`public`] (anonymous) or [`protected`] (bearer
 //!    token; the handler gets the caller from its context extractor). Handlers of one path with different methods go
 //!    in one `routes!(a, b)`. The path is taken from the annotation, so the served path and the documented one cannot
-//!    drift apart, and the OpenAPI test (`tests/suite/openapi_coverage.rs`) checks that nothing is served undocumented.
+//!    drift apart, and the OpenAPI test (`tests/suite/openapi.rs`) checks that nothing is served undocumented.
 //! 3. An operation that exists only in some eras goes into that era's group, gated once with
 //!    [`crate::edge::era::gate`] (404 in the era's error shape for the other versions); the handler has no era guard.
 //!

@@ -36,7 +36,7 @@ impl Default for TokenPolicy {
 #[derive(Clone)]
 pub struct AppState {
     /// The backup catalog (organizations, restore points, point-in-time item states). Its pool also holds the API's
-    /// own tables (accounts, tokens).
+    /// own tables (`store`: accounts, tokens, restore sessions, restore jobs, …), created by its migrations.
     pub catalog: Catalog,
     /// The content repository; `None` when the server runs without one (browse-only, tests).
     pub repo: Option<Repository>,

@@ -10,9 +10,7 @@ use cluster::*;
 use repo::catalog::Catalog;
 use serde_json::json;
 
-#[path = "../../../tests/support/test_servers.rs"]
-mod test_servers;
-use test_servers::{fresh_postgres_database, test_server_var};
+use test_support::{fresh_postgres_database, test_server_var};
 
 /// One catalog per available backend: SQLite always, PostgreSQL when configured. Keep the guard alive.
 async fn catalogs() -> (Vec<Catalog>, tempfile::TempDir) {

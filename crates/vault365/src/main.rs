@@ -3,6 +3,7 @@
 mod cmd;
 mod config;
 mod setup;
+mod shutdown;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

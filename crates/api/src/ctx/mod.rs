@@ -5,6 +5,7 @@ pub mod auth;
 pub mod catalog_view;
 pub mod drive;
 pub mod restore_auth;
+pub mod session;
 pub mod site;
 mod store_error;
 pub mod working;

@@ -2,6 +2,7 @@
 
 use crate::edge::error::ApiError;
 use crate::store::sessions::STOPPED_MESSAGE;
+use crate::store::tokens::TokenError;
 use crate::store::StoreError;
 
 impl From<StoreError> for ApiError {
@@ -14,5 +15,12 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(message) => ApiError::bad_request(message),
             StoreError::Internal(message) => ApiError::internal(message),
         }
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> ApiError {
+        tracing::error!("token store: {e}");
+        ApiError::internal("The token store is unavailable.")
     }
 }

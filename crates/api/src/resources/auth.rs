@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
-use crate::ctx::auth::{self, CurrentUser, IssuedTokens};
+use crate::ctx::auth::{self, CurrentUser};
 use crate::edge::error::ApiError;
 use crate::edge::lenient::Body;
 use crate::edge::version::ApiVersion;
@@ -18,6 +18,7 @@ use crate::state::AppState;
 use crate::store::accounts::{self, AccountError};
 use crate::store::logon_throttle::{self, PeerIp};
 use crate::store::password_pool;
+use crate::store::tokens::{self, IssuedTokens};
 
 /// `/token`: anonymous.
 pub fn public_router() -> Router<AppState> {
@@ -244,7 +245,7 @@ async fn password_logon(
     };
     logon_throttle::record_success(pool, name).await.map_err(throttle_store_error)?;
     let current = CurrentUser { id: user.id, name: user.name };
-    let issued = auth::issue(pool, &state.tokens, &current).await?;
+    let issued = tokens::issue(pool, &state.tokens, &current).await?;
     Ok(token_response(version, issued))
 }
 
@@ -272,7 +273,7 @@ async fn token_inner(
             let Some(rt) = field(&f, "refresh_token") else {
                 return Ok(oauth_error("invalid_request", "The 'refresh_token' field is required."));
             };
-            match auth::refresh(state.pool(), &state.tokens, rt).await? {
+            match tokens::refresh(state.pool(), &state.tokens, rt).await? {
                 Some(issued) => Ok(token_response(version, issued)),
                 None => Ok(oauth_error("invalid_grant", "The refresh token is invalid, expired or already used.")),
             }
@@ -296,7 +297,7 @@ async fn token_inner(
 )]
 async fn logout(State(state): State<AppState>, version: ApiVersion, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(t) = auth::bearer(&headers) {
-        auth::revoke_family(state.pool(), t).await?;
+        tokens::revoke_family(state.pool(), t).await?;
     }
     Ok(if version.is_v8() { StatusCode::NO_CONTENT } else { StatusCode::OK }.into_response())
 }

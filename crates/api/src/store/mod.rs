@@ -13,5 +13,6 @@ pub mod restore_jobs;
 pub mod restore_stop;
 pub mod running_restores;
 pub mod sessions;
+pub mod tokens;
 
 pub use error::{StoreError, StoreResult};

@@ -44,10 +44,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::ctx::auth::CurrentUser;
 use crate::state::AppState;
 use crate::store::restore_stop::{self, StopWatch, Watch};
 use crate::store::sessions::{self, NewEvent, NewSession, Outcome, RestoreSession};
+use crate::store::tokens::CurrentUser;
 use crate::store::StoreResult;
 
 /// How often a running job proves it is alive.

@@ -30,9 +30,9 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::ctx::auth::CurrentUser;
 use crate::state::AppState;
 pub use crate::state::DEFAULT_IDLE_TIMEOUT;
+use crate::store::tokens::CurrentUser;
 use crate::store::{StoreError, StoreResult};
 
 /// The message of the error for a stopped session.

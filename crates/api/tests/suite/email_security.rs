@@ -15,7 +15,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::{TestServer, DEFAULT_SEED};
-use crate::smtp_server::{Options, Security, SmtpServer};
+use test_support::smtp::{Options, Security, SmtpServer};
 
 /// Restarts the API of `s` on the same database with `allow_plaintext_mail_credentials` as given: the tenant
 /// emulator speaks plain HTTP and aiosmtpd's plain mode has no TLS, so tests that use them as trusted endpoints turn

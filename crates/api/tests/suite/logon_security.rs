@@ -284,10 +284,10 @@ async fn reusing_a_refresh_token_revokes_its_whole_logon() {
 /// unlock on either clears it for both. Skipped without `VAULT365_TEST_POSTGRES`.
 #[tokio::test]
 async fn the_throttle_is_shared_by_the_nodes_of_a_cluster() {
-    let Some(base) = crate::test_servers::test_server_var("VAULT365_TEST_POSTGRES", "shared logon throttle") else {
+    let Some(base) = test_support::test_server_var("VAULT365_TEST_POSTGRES", "shared logon throttle") else {
         return;
     };
-    let url = crate::test_servers::fresh_postgres_database(&base, "api_throttle").await;
+    let url = test_support::fresh_postgres_database(&base, "api_throttle").await;
     let a = Server::node(&url, tempfile::tempdir().unwrap()).await;
     let b = Server::node(&url, tempfile::tempdir().unwrap()).await;
     accounts::add_user(a.state.pool(), "alice", ALICE_PASSWORD).await.unwrap();

@@ -2,16 +2,15 @@
 //! dependencies instead of one per file). Run one file's tests with `cargo test -p api --test suite <file>::`.
 
 mod common;
-#[path = "../../../engine/tests/suite/smtp_server/mod.rs"]
-mod smtp_server;
-#[path = "../../../../tests/support/test_servers.rs"]
-mod test_servers;
 
 mod connection_limits;
 mod email_security;
+mod eras;
 mod http;
+mod inproc;
 mod logon_security;
 mod onedrive;
+mod openapi;
 mod organizations;
 mod restore;
 mod restore_jobs;

@@ -2,8 +2,9 @@
 
 use crate::common;
 
-use api::ctx::auth::{self, CurrentUser};
+use api::ctx::auth::CurrentUser;
 use api::store::sessions::{self, NewSession, SessionKind};
+use api::store::tokens;
 use common::*;
 use repo::catalog::{ItemKind, ItemRow, RestorePoint};
 use reqwest::StatusCode;
@@ -19,7 +20,7 @@ struct Opts {
 }
 
 async fn admin(s: &TestServer) -> CurrentUser {
-    auth::authenticate(s.state.pool(), &s.token).await.unwrap().unwrap()
+    tokens::authenticate(s.state.pool(), &s.token).await.unwrap().unwrap()
 }
 
 /// A working session of the admin, created directly (independent of the explore endpoints).

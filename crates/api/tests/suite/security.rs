@@ -286,7 +286,7 @@ async fn tampered_tokens_are_refused() {
         access.to_lowercase(),
         format!(" {access}x"),
         refresh.clone(),
-        api::ctx::auth::token_hash(&access),
+        api::store::tokens::token_hash(&access),
         // A JWT-shaped token with `alg: none` and admin-looking claims.
         "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhZG1pbiIsImV4cCI6OTk5OTk5OTk5OX0.".to_string(),
     ];
@@ -311,11 +311,17 @@ async fn tampered_tokens_are_refused() {
     assert!(r.status().is_client_error() && r.status() != StatusCode::NOT_FOUND, "{}", r.status());
 }
 
-/// Every path registered under `/{version}/RestoreSessions/{id}`, read from the route modules' source: constants
-/// (`const BASE: &str = "…"`) are substituted into `.route(&format!("{BASE}/…"), …)` calls.
+/// Every path served under `/{version}/RestoreSessions/{id}`: the route table's OpenAPI document (operations registered
+/// with `routes!`), plus the modules not yet in the table, read from their source: constants (`const BASE: &str = "…"`)
+/// are substituted into `.route(&format!("{BASE}/…"), …)` calls.
 fn session_routes() -> BTreeSet<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes");
-    let mut out = BTreeSet::new();
+    let mut out: BTreeSet<String> = api::router::document()
+        .paths
+        .paths
+        .into_keys()
+        .filter(|path| path.starts_with("/{version}/RestoreSessions/{id}"))
+        .collect();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/resources");
     for entry in std::fs::read_dir(&dir).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
         let mut consts: Vec<(String, String)> = Vec::new();

@@ -1,18 +1,17 @@
 //! Send over real HTTPS: email settings, OneDrive and SharePoint sends to a real SMTP server over TCP (aiosmtpd, run by
-//! the engine tests' `smtp_server` helper, messages read back from its Maildir) and to Microsoft 365 through the
+//! the `test_support::smtp` helper, messages read back from its Maildir) and to Microsoft 365 through the
 //! emulator's Graph (`/_emulator/outbox`), and the failure paths (server down, refusing, dying mid-message), none of
 //! which leaves anything half-sent.
 
 use crate::common;
 use crate::email_security::restart_allowing_plaintext_mail;
-use crate::smtp_server;
 
 use base64::Engine as _;
 use common::{TestServer, DEFAULT_SEED};
 use mail_parser::{MessageParser, MimeHeaders};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use smtp_server::{Options, Security, SmtpServer};
+use test_support::smtp::{Options, Security, SmtpServer};
 
 /// (name, bytes) of every attachment of a MIME message.
 fn attachments(data: &[u8]) -> (mail_parser::Message<'_>, Vec<(String, Vec<u8>)>) {

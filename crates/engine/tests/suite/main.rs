@@ -2,7 +2,6 @@
 //! dependencies instead of one per file). Run one file's tests with `cargo test -p engine --test suite <file>::`.
 
 mod common;
-mod smtp_server;
 
 mod backup;
 mod check;

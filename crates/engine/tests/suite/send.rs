@@ -1,7 +1,5 @@
-//! engine::send against a real SMTP server over TCP (aiosmtpd, started by `smtp_server`) and a real content repository:
+//! engine::send against a real SMTP server over TCP (aiosmtpd, started by `test_support::smtp`) and a real content repository:
 //! delivery byte for byte, TLS/STARTTLS, AUTH, and every failure leaving nothing half-sent.
-
-use crate::smtp_server;
 
 use std::time::Duration;
 
@@ -10,7 +8,7 @@ use engine::send::{
 };
 use mail_parser::{MessageParser, MimeHeaders};
 use repo::store::{local_store, InitOptions, Repository};
-use smtp_server::{Options, Security, SmtpServer};
+use test_support::smtp::{Options, Security, SmtpServer};
 
 fn settings(port: u16) -> SmtpSettings {
     SmtpSettings {

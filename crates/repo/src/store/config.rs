@@ -6,52 +6,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::crypto::{self, AeadKey};
+use super::crypto::{self, AeadKey, KdfParams};
 use super::error::{Result, StoreError};
 
 /// Format version this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 /// Value of the `format` field, identifying a vault365 repository.
 pub(crate) const FORMAT_NAME: &str = "vault365-repository";
-
-/// Argon2id cost parameters for the password key derivation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KdfParams {
-    /// Memory cost in KiB.
-    pub memory_kib: u32,
-    /// Number of passes.
-    pub iterations: u32,
-    /// Degree of parallelism (lanes).
-    pub parallelism: u32,
-}
-
-impl Default for KdfParams {
-    /// 64 MiB, 3 passes, 1 lane: about a quarter of a second on a current core.
-    fn default() -> Self {
-        KdfParams { memory_kib: 64 * 1024, iterations: 3, parallelism: 1 }
-    }
-}
-
-impl KdfParams {
-    /// Bounds accepted from a stored config, so a tampered config cannot make `open` allocate
-    /// unbounded memory or spin forever.
-    fn validate(&self) -> Result<()> {
-        if self.parallelism == 0 || self.parallelism > 16 {
-            return Err(StoreError::InvalidOptions(format!("argon2 parallelism {} not in 1..=16", self.parallelism)));
-        }
-        if self.memory_kib < 8 * self.parallelism || self.memory_kib > 4 * 1024 * 1024 {
-            return Err(StoreError::InvalidOptions(format!(
-                "argon2 memory {} KiB not in {}..=4194304",
-                self.memory_kib,
-                8 * self.parallelism
-            )));
-        }
-        if self.iterations == 0 || self.iterations > 100 {
-            return Err(StoreError::InvalidOptions(format!("argon2 iterations {} not in 1..=100", self.iterations)));
-        }
-        Ok(())
-    }
-}
 
 /// FastCDC (v2020) chunk size bounds in bytes.
 ///

@@ -5,8 +5,8 @@
 //! so that objects cannot be swapped or renamed without detection.
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use serde::{Deserialize, Serialize};
 
-use super::config::KdfParams;
 use super::error::{Result, StoreError};
 use super::ids::ChunkId;
 
@@ -18,6 +18,45 @@ const TAG_LEN: usize = 16;
 const CTX_DATA_KEY: &str = "vault365 repository 2025-01 data encryption key";
 const CTX_CHUNK_ID_KEY: &str = "vault365 repository 2025-01 chunk id key";
 const CTX_SECRETS_KEY: &str = "vault365 repository 2026-11 settings secrets key";
+
+/// Argon2id cost parameters for the password key derivation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KdfParams {
+    /// Memory cost in KiB.
+    pub memory_kib: u32,
+    /// Number of passes.
+    pub iterations: u32,
+    /// Degree of parallelism (lanes).
+    pub parallelism: u32,
+}
+
+impl Default for KdfParams {
+    /// 64 MiB, 3 passes, 1 lane: about a quarter of a second on a current core.
+    fn default() -> Self {
+        KdfParams { memory_kib: 64 * 1024, iterations: 3, parallelism: 1 }
+    }
+}
+
+impl KdfParams {
+    /// Bounds accepted from a stored config, so a tampered config cannot make `open` allocate
+    /// unbounded memory or spin forever.
+    pub(super) fn validate(&self) -> Result<()> {
+        if self.parallelism == 0 || self.parallelism > 16 {
+            return Err(StoreError::InvalidOptions(format!("argon2 parallelism {} not in 1..=16", self.parallelism)));
+        }
+        if self.memory_kib < 8 * self.parallelism || self.memory_kib > 4 * 1024 * 1024 {
+            return Err(StoreError::InvalidOptions(format!(
+                "argon2 memory {} KiB not in {}..=4194304",
+                self.memory_kib,
+                8 * self.parallelism
+            )));
+        }
+        if self.iterations == 0 || self.iterations > 100 {
+            return Err(StoreError::InvalidOptions(format!("argon2 iterations {} not in 1..=100", self.iterations)));
+        }
+        Ok(())
+    }
+}
 
 /// Authentication failure of an encrypted frame (wrong key, tampering, truncation).
 #[derive(Debug)]

@@ -1,7 +1,5 @@
 //! Error type of the content store.
 
-use super::ids::ChunkId;
-
 /// Result alias used throughout [`crate::store`].
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -31,9 +29,9 @@ pub enum StoreError {
     /// Invalid [`crate::store::InitOptions`] or an invalid parameter in a stored `config`.
     #[error("invalid repository options: {0}")]
     InvalidOptions(String),
-    /// The chunk is neither in the index nor pending in memory.
+    /// The chunk (hex id) is neither in the index nor pending in memory.
     #[error("chunk {0} is not in the repository")]
-    ChunkNotFound(ChunkId),
+    ChunkNotFound(String),
     /// An object the index refers to does not exist in the backend.
     #[error("object {0} is missing from the repository")]
     MissingObject(String),

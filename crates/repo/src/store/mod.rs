@@ -52,7 +52,8 @@ mod s3;
 mod writer;
 
 pub use check::{CheckReport, Problem, RebuildReport};
-pub use config::{ChunkerParams, InitOptions, KdfParams, FORMAT_VERSION};
+pub use config::{ChunkerParams, InitOptions, FORMAT_VERSION};
+pub use crypto::KdfParams;
 pub use error::{Result, StoreError};
 pub use ids::{BlobRef, ChunkId, PackId};
 pub use repository::{local_store, Repository, Stats};

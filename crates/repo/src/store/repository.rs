@@ -14,9 +14,8 @@ use serde::{Deserialize, Serialize};
 use super::config::{ChunkerParams, Config, InitOptions};
 use super::crypto::Keys;
 use super::error::{Result, StoreError};
-use super::ids::{BlobRef, ChunkId, PackId};
+use super::ids::{ChunkId, PackId};
 use super::pack::{self, IndexEntry, PackBuilder, SealedPack};
-use super::writer::BlobWriter;
 
 /// Name of the configuration object at the repository root.
 pub(crate) const CONFIG_PATH: &str = "config";
@@ -313,18 +312,6 @@ impl Repository {
         &self.inner.store
     }
 
-    /// Starts writing one blob (a file's content); see [`BlobWriter`].
-    pub fn blob_writer(&self) -> BlobWriter {
-        BlobWriter::new(self.clone())
-    }
-
-    /// Writes a whole in-memory blob (convenience around [`Repository::blob_writer`]).
-    pub async fn write_blob(&self, data: &[u8]) -> Result<BlobRef> {
-        let mut w = self.blob_writer();
-        w.write(data).await?;
-        w.finish().await
-    }
-
     /// Stores one chunk unless already known. Returns its id and, if it was new, its stored size.
     pub(super) async fn store_chunk(&self, data: Vec<u8>) -> Result<(ChunkId, Option<u64>)> {
         let raw_len = data.len() as u32;
@@ -427,7 +414,7 @@ impl Repository {
             {
                 Source::Memory(frame, raw)
             } else {
-                return Err(StoreError::ChunkNotFound(*id));
+                return Err(StoreError::ChunkNotFound(id.to_hex()));
             }
         };
         let (frame, raw_len, object) = match source {
@@ -501,7 +488,7 @@ impl Repository {
             let st = self.inner.state.lock();
             chunks
                 .iter()
-                .map(|id| st.raw_len(id).map(u64::from).ok_or(StoreError::ChunkNotFound(*id)))
+                .map(|id| st.raw_len(id).map(u64::from).ok_or_else(|| StoreError::ChunkNotFound(id.to_hex())))
                 .collect::<Result<_>>()?
         };
         let size: u64 = sizes.iter().sum();

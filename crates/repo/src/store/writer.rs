@@ -24,7 +24,7 @@ pub struct BlobWriter {
 }
 
 impl BlobWriter {
-    pub(super) fn new(repo: Repository) -> Self {
+    fn new(repo: Repository) -> Self {
         let chunker = StreamChunker::new(repo.chunker_params());
         BlobWriter { repo, chunker, chunks: Vec::new(), size: 0, new_chunks: 0, new_stored_bytes: 0 }
     }
@@ -69,5 +69,20 @@ impl BlobWriter {
             new_chunks: self.new_chunks,
             new_stored_bytes: self.new_stored_bytes,
         })
+    }
+}
+
+// Beside the writer rather than in `repository`, so that the repository need not know its writer.
+impl Repository {
+    /// Starts writing one blob (a file's content); see [`BlobWriter`].
+    pub fn blob_writer(&self) -> BlobWriter {
+        BlobWriter::new(self.clone())
+    }
+
+    /// Writes a whole in-memory blob (convenience around [`Repository::blob_writer`]).
+    pub async fn write_blob(&self, data: &[u8]) -> Result<BlobRef> {
+        let mut w = self.blob_writer();
+        w.write(data).await?;
+        w.finish().await
     }
 }

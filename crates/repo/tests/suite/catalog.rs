@@ -20,7 +20,7 @@ async fn fresh() -> (Catalog, Option<tempfile::TempDir>) {
 /// The URL of a fresh, empty database (and the guard of its SQLite directory).
 async fn fresh_url() -> (String, Option<tempfile::TempDir>) {
     if let Ok(base) = std::env::var("VAULT365_TEST_POSTGRES") {
-        return (crate::test_servers::fresh_postgres_database(&base, "catalog_test").await, None);
+        return (test_support::fresh_postgres_database(&base, "catalog_test").await, None);
     }
     let dir = tempfile::tempdir().unwrap();
     (format!("sqlite://{}?mode=rwc", dir.path().join("catalog.db").display()), Some(dir))

@@ -1,9 +1,6 @@
 //! The integration tests of the `repo` crate, linked into one test binary (one link and one copy of the
 //! dependencies instead of one per file). Run one file's tests with `cargo test -p repo --test suite <file>::`.
 
-#[path = "../../../../tests/support/test_servers.rs"]
-mod test_servers;
-
 mod catalog;
 mod store;
 mod store_s3;

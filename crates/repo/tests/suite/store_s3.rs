@@ -14,7 +14,7 @@ const PASSWORD: &str = "correct horse battery staple";
 
 /// The test server's settings with a fresh prefix, or `None` (after a note) when the variable is unset.
 fn config() -> Option<S3Config> {
-    let url = crate::test_servers::test_server_var("VAULT365_TEST_S3", "S3 store")?;
+    let url = test_support::test_server_var("VAULT365_TEST_S3", "S3 store")?;
     let mut cfg = S3Config::from_url(&url).unwrap_or_else(|e| panic!("VAULT365_TEST_S3: {e}"));
     cfg.prefix = Some(format!("store-test-{}", uuid::Uuid::new_v4().simple()));
     Some(cfg)

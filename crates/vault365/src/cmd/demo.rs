@@ -84,7 +84,7 @@ pub async fn run(dir: PathBuf, port: u16) -> anyhow::Result<()> {
         running.addr,
         emulator.base_url()
     );
-    cmd::serve::shutdown_signal().await;
+    crate::shutdown::signal().await;
     running.shutdown().await;
     emulator.shutdown().await?;
     Ok(())

@@ -30,7 +30,7 @@ pub async fn run(cfg: &Config, worker: Option<crate::cmd::worker::WorkerArgs>) -
         tracing::warn!("no API accounts yet: create one with `vault365 user add --name NAME`");
     }
     println!("API listening on https://{} (certificate {})", running.addr, running.cert_path.display());
-    shutdown_signal().await;
+    crate::shutdown::signal().await;
     tracing::info!("shutting down the API");
     if let Some(w) = worker {
         // A task it was running is taken over by another node once its heartbeat is stale.
@@ -38,23 +38,4 @@ pub async fn run(cfg: &Config, worker: Option<crate::cmd::worker::WorkerArgs>) -
     }
     running.shutdown().await;
     Ok(())
-}
-
-/// Ctrl-C, or SIGTERM (service managers, containers).
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-                return;
-            }
-            Err(e) => tracing::warn!("cannot listen for SIGTERM: {e}"),
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }

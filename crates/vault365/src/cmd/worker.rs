@@ -58,7 +58,7 @@ pub async fn run(cfg: &Config, args: &WorkerArgs) -> anyhow::Result<()> {
     let repo = setup::repository(cfg).await?;
     let options = worker_options(args)?;
     println!("worker {} ready (takeover after {}s)", options.node, options.stale_after.as_secs());
-    work(cfg, catalog, repo, options, args.concurrency, super::serve::shutdown_signal()).await
+    work(cfg, catalog, repo, options, args.concurrency, crate::shutdown::signal()).await
 }
 
 /// The worker loop with the backup handler, until `shutdown`.

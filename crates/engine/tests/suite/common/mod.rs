@@ -13,9 +13,7 @@ use repo::catalog::{Catalog, NewOrganization};
 use repo::store::{local_store, InitOptions, ObjectStore, Repository, S3Config};
 use serde_json::{json, Value};
 
-#[path = "../../../../../tests/support/test_servers.rs"]
-mod test_servers;
-pub use test_servers::{fresh_postgres_database, test_server_var};
+pub use test_support::{fresh_postgres_database, test_server_var};
 
 pub struct Env {
     pub emu: RunningEmulator,

@@ -1,6 +1,6 @@
 //! Helpers shared by the CLI tests: the `vault365` binary with an environment of the test's own, commands that must
 //! succeed, `key=value` fields of output lines, an emulated tenant, `vault365 demo` as a child process, and (from
-//! `tests/support/test_servers.rs`) the PostgreSQL / S3 servers `scripts/test.sh` provides.
+//! `test_support`) the PostgreSQL / S3 servers `scripts/test.sh` provides.
 
 #![allow(dead_code)]
 
@@ -13,9 +13,7 @@ use std::time::{Duration, Instant};
 
 use emulator::EmulatorConfig;
 
-#[path = "../../../../../tests/support/test_servers.rs"]
-mod test_servers;
-pub use test_servers::{fresh_postgres_database, test_server_var};
+pub use test_support::{fresh_postgres_database, test_server_var};
 
 /// The repository password of the tests' repositories.
 pub const PASSWORD: &str = "s3cret repository password";

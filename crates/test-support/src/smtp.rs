@@ -4,7 +4,7 @@
 //! root). An unset variable, a missing interpreter or a missing aiosmtpd **fails** the test with the way to fix it: the
 //! email tests never skip.
 //!
-//! Used by crates/engine/tests/send.rs (`mod smtp_server;`) and crates/api/tests/send.rs (`#[path = …]`).
+//! Used by the send and email tests of `engine` and `api`.
 //!
 //! ```ignore
 //! let smtp = SmtpServer::start();                       // plain, no AUTH
@@ -12,7 +12,6 @@
 //! let m = smtp.last();                                  // envelope + the DATA exactly as received
 //! smtp.assert_nothing_partial();                        // the Maildir holds complete messages only
 //! ```
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -1,11 +1,8 @@
 //! The PostgreSQL and S3 test servers that `scripts/test.sh` starts and names in `VAULT365_TEST_POSTGRES` and
-//! `VAULT365_TEST_S3`, as every crate's integration tests use them. Included with `#[path]` (it is not a crate), so
-//! each test binary compiles only what it calls.
+//! `VAULT365_TEST_S3`, as every crate's integration tests use them.
 //!
 //! Unset variable: the test skips after a note (a developer run). Set variable with a server that does not answer:
 //! the test fails, so CI (which always sets both) cannot skip silently.
-
-#![allow(dead_code)]
 
 /// The value of test-server variable `var`, or `None` after a note that the `what` test is skipped.
 pub fn test_server_var(var: &str, what: &str) -> Option<String> {
