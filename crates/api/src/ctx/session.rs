@@ -54,7 +54,7 @@ impl FromRequestParts<AppState> for SessionCtx {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let (user, version, id) = caller_and_id(parts, state).await?;
-        let session = sessions::require_working_v(state, &user, &id, version).await?;
+        let session = crate::ctx::working::session(state, &user, &id, version).await?;
         Ok(SessionCtx { user, version, session })
     }
 }

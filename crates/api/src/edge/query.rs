@@ -41,6 +41,11 @@ impl LenientQuery {
         Ok(LenientQuery { pairs })
     }
 
+    /// Decoded pairs from elsewhere (a form body), read with the same rules.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> LenientQuery {
+        LenientQuery { pairs }
+    }
+
     /// The parameters as typed options (see [`Query`]).
     pub fn typed<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         from_query_pairs(&self.pairs)
@@ -163,9 +168,17 @@ mod tests {
         since: Option<chrono::DateTime<chrono::Utc>>,
     }
 
+    fn q_err(query: &str) -> String {
+        LenientQuery::parse(query).unwrap().get_u64("limit").unwrap_err().message
+    }
+
     #[test]
     fn typed_options_read_like_the_getters() {
         let q = LenientQuery::parse("parentID=abc&Offset=5&LIMIT=&showDeleted=True&offset=9&delta=-2&x=1").unwrap();
+        assert_eq!(
+            LenientQuery::parse("limit=%20").unwrap().typed::<Paging>().unwrap_err().message,
+            q_err("limit=%20")
+        );
         let p: Paging = q.typed().unwrap();
         assert_eq!(
             p,

@@ -6,19 +6,21 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use chrono::{DateTime, Utc};
 use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::OpenApi;
 
 use crate::ctx::auth::{self, CurrentUser};
 use crate::edge::error::ApiError;
 use crate::edge::lenient::Body;
+use crate::edge::query::LenientQuery;
 use crate::edge::version::ApiVersion;
 use crate::state::AppState;
 use crate::store::accounts::{self, AccountError};
 use crate::store::logon_throttle::{self, PeerIp};
 use crate::store::password_pool;
-use crate::store::tokens::{self, IssuedTokens};
+use crate::store::tokens;
+use crate::wire::auth::{OAuthError, OAuthTokenResponse, TokenRequest};
+use crate::wire::Done;
 
 /// `/token`: anonymous.
 pub fn public_router() -> Router<AppState> {
@@ -43,60 +45,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     AuthDoc::openapi()
 }
 
-/// Token request fields (form-urlencoded or JSON; names in any case).
-#[derive(ToSchema)]
-#[allow(dead_code)] // documentation only: the handler reads fields leniently
-struct TokenRequest {
-    /// `password` (default) or `refresh_token`. `urn:ietf:params:oauth:grant-type:jwt-bearer` and `operator` are
-    /// answered with `unsupported_grant_type`.
-    grant_type: Option<String>,
-    /// Account name (password grant).
-    username: Option<String>,
-    /// Password (password grant).
-    #[schema(format = Password)]
-    password: Option<String>,
-    /// Refresh token (refresh_token grant); ignored on password grants.
-    refresh_token: Option<String>,
-    /// Accepted and ignored: no antiforgery cookie is ever required.
-    disable_antiforgery_token: Option<bool>,
-}
-
-/// The vendor's `OAuthTokenResponse`.
-#[derive(Serialize, ToSchema)]
-struct OAuthTokenResponse {
-    access_token: String,
-    refresh_token: String,
-    /// Always `bearer`.
-    token_type: &'static str,
-    /// Access-token lifetime in seconds (3600).
-    expires_in: i64,
-    #[serde(rename = "userName")]
-    user_name: String,
-    /// v2–v5: RFC 1123 (`Mon, 04 Sep 2017 04:45:57 GMT`, OWIN's format); v6+: ISO 8601.
-    #[serde(rename = ".issued")]
-    issued: String,
-    #[serde(rename = ".expires")]
-    expires: String,
-}
-
-/// OAuth-style error of the token endpoint (plus `message`, which clients of the other endpoints read).
-#[derive(Serialize, ToSchema)]
-struct OAuthError {
-    /// `invalid_request`, `invalid_grant`, `unsupported_grant_type`; with 429 `temporarily_locked`, with 503
-    /// `temporarily_unavailable` (both with `Retry-After`).
-    error: &'static str,
-    error_description: String,
-    message: String,
-}
-
 fn oauth_error(error: &'static str, description: impl Into<String>) -> Response {
     oauth_error_with(StatusCode::BAD_REQUEST, error, description)
 }
 
 fn oauth_error_with(status: StatusCode, error: &'static str, description: impl Into<String>) -> Response {
-    let description = description.into();
-    let body = OAuthError { error, error_description: description.clone(), message: description };
-    json(status, &body)
+    json(status, &OAuthError::new(error, description))
 }
 
 /// 429: the name or address is locked by the logon throttle.
@@ -125,52 +79,17 @@ fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
     resp
 }
 
-fn format_time(version: ApiVersion, t: DateTime<Utc>) -> String {
-    if version.is_action_era() {
-        t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
-    } else {
-        t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-    }
-}
-
-fn token_response(version: ApiVersion, t: IssuedTokens) -> Response {
-    json(
-        StatusCode::OK,
-        &OAuthTokenResponse {
-            access_token: t.access_token,
-            refresh_token: t.refresh_token,
-            token_type: "bearer",
-            expires_in: t.expires_in,
-            user_name: t.user.name,
-            issued: format_time(version, t.issued),
-            expires: format_time(version, t.expires),
-        },
-    )
-}
-
-/// The request's fields with lower-cased names (form or JSON).
-fn fields(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+/// The request's fields, form-urlencoded or JSON (by content type, else by the first character).
+fn token_request(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, ApiError> {
     let content_type =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let looks_json = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     if content_type.contains("json") || (!content_type.contains("x-www-form-urlencoded") && looks_json) {
-        let obj = Body::parse(body)?;
-        let mut out = Vec::new();
-        for k in obj.keys().map(str::to_string).collect::<Vec<_>>() {
-            // Non-string values (e.g. `"disable_antiforgery_token": true`) are kept as their text.
-            if let Ok(Some(v)) = obj.str(&k) {
-                out.push((k.to_ascii_lowercase(), v));
-            }
-        }
-        return Ok(out);
+        return Body::parse(body)?.to_typed();
     }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
         .map_err(|e| ApiError::bad_request(format!("The form body is malformed: {e}")))?;
-    Ok(pairs.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect())
-}
-
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+    LenientQuery::from_pairs(pairs).typed()
 }
 
 /// Request authorization tokens.
@@ -246,7 +165,7 @@ async fn password_logon(
     logon_throttle::record_success(pool, name).await.map_err(throttle_store_error)?;
     let current = CurrentUser { id: user.id, name: user.name };
     let issued = tokens::issue(pool, &state.tokens, &current).await?;
-    Ok(token_response(version, issued))
+    Ok(json(StatusCode::OK, &OAuthTokenResponse::new(version, issued)))
 }
 
 async fn token_inner(
@@ -256,25 +175,25 @@ async fn token_inner(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let f = match fields(headers, body) {
+    let f = match token_request(headers, body) {
         Ok(f) => f,
         Err(e) => return Ok(oauth_error("invalid_request", e.message)),
     };
-    let grant = field(&f, "grant_type").unwrap_or("password").to_ascii_lowercase();
+    let grant = f.grant_type().unwrap_or("password").to_ascii_lowercase();
     match grant.as_str() {
         "password" => {
             // A refresh_token field (some scripts send `refresh_token=''`) is ignored on password grants.
-            let (Some(name), Some(password)) = (field(&f, "username"), field(&f, "password")) else {
+            let (Some(name), Some(password)) = (f.username(), f.password()) else {
                 return Ok(oauth_error("invalid_request", "The 'username' and 'password' fields are required."));
             };
             password_logon(state, version, peer, name, password).await
         }
         "refresh_token" => {
-            let Some(rt) = field(&f, "refresh_token") else {
+            let Some(rt) = f.refresh_token() else {
                 return Ok(oauth_error("invalid_request", "The 'refresh_token' field is required."));
             };
             match tokens::refresh(state.pool(), &state.tokens, rt).await? {
-                Some(issued) => Ok(token_response(version, issued)),
+                Some(issued) => Ok(json(StatusCode::OK, &OAuthTokenResponse::new(version, issued))),
                 None => Ok(oauth_error("invalid_grant", "The refresh token is invalid, expired or already used.")),
             }
         }
@@ -295,11 +214,11 @@ async fn token_inner(
     ),
     security(("bearer" = []))
 )]
-async fn logout(State(state): State<AppState>, version: ApiVersion, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn logout(State(state): State<AppState>, version: ApiVersion, headers: HeaderMap) -> Result<Done, ApiError> {
     if let Some(t) = auth::bearer(&headers) {
         tokens::revoke_family(state.pool(), t).await?;
     }
-    Ok(if version.is_v8() { StatusCode::NO_CONTENT } else { StatusCode::OK }.into_response())
+    Ok(Done(version))
 }
 
 #[cfg(test)]
@@ -317,23 +236,19 @@ mod tests {
     #[test]
     fn field_parsing_form_and_json() {
         let mut h = HeaderMap::new();
-        let f = fields(&h, b"grant_type=password&UserName=DOMAIN%5Cadmin&password=p%26w&refresh_token=").unwrap();
-        assert_eq!(field(&f, "username"), Some("DOMAIN\\admin"));
-        assert_eq!(field(&f, "password"), Some("p&w"));
-        assert_eq!(field(&f, "refresh_token"), None);
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
         let f =
-            fields(&h, br#"{"Grant_Type":"password","username":"a","password":"b","disable_antiforgery_token":true,}"#)
-                .unwrap();
-        assert_eq!(field(&f, "grant_type"), Some("password"));
-        assert_eq!(field(&f, "disable_antiforgery_token"), Some("True"));
-        assert!(fields(&h, b"{bad").is_err());
-    }
-
-    #[test]
-    fn time_formats_per_era() {
-        let t = DateTime::parse_from_rfc3339("2017-09-04T04:45:57Z").unwrap().with_timezone(&Utc);
-        assert_eq!(format_time(ApiVersion(5), t), "Mon, 04 Sep 2017 04:45:57 GMT");
-        assert_eq!(format_time(ApiVersion(6), t), "2017-09-04T04:45:57.000000Z");
+            token_request(&h, b"grant_type=password&UserName=DOMAIN%5Cadmin&password=p%26w&refresh_token=").unwrap();
+        assert_eq!(f.username(), Some("DOMAIN\\admin"));
+        assert_eq!(f.password(), Some("p&w"));
+        assert_eq!(f.refresh_token(), None);
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+        let f = token_request(
+            &h,
+            br#"{"Grant_Type":"password","username":"a","password":" ","disable_antiforgery_token":true,}"#,
+        )
+        .unwrap();
+        assert_eq!(f.grant_type(), Some("password"));
+        assert_eq!(f.password(), Some(" "));
+        assert!(token_request(&h, b"{bad").is_err());
     }
 }

@@ -38,12 +38,14 @@ use uuid::Uuid;
 
 use crate::ctx::auth::CurrentUser;
 use crate::edge::error::ApiError;
-use crate::edge::lenient::{LenientJson, Obj};
+use crate::edge::lenient::LenientJson;
 use crate::edge::paging::{json_response, Hrefs, Links, Page, PageContext, Paging};
 use crate::edge::query::LenientQuery;
 use crate::edge::version::ApiVersion;
 use crate::state::AppState;
-use crate::store::sessions::{self, dotnet_time, NewSession, SessionKind};
+use crate::store::sessions::{self, dotnet_time, NewSession};
+use crate::wire::organization::{ExploreAction, ExploreOptions, VerbExplore};
+use crate::wire::session::{us_time, RestoreSessionView};
 
 /// Authenticated routes.
 pub fn router() -> Router<AppState> {
@@ -82,7 +84,7 @@ pub fn router() -> Router<AppState> {
         list_restore_points,
         get_restore_point
     ),
-    components(schemas(OrganizationDoc, LoggedInOrganizationDoc, ExploreOptionsDoc, JobDoc, RestorePointDoc)),
+    components(schemas(OrganizationDoc, LoggedInOrganizationDoc, ExploreOptions, JobDoc, RestorePointDoc)),
     tags(
         (name = "Organization", description = "Organizations and starting restore sessions"),
         (name = "Job", description = "Backup jobs"),
@@ -153,26 +155,6 @@ struct LoggedInOrganizationDoc {
     last_backuptime: Option<String>,
     #[schema(value_type = Object)]
     _actions: Value,
-}
-
-/// Explore options (`RESTExploreOptions`); v2–v5 wrap them as `{"explore": {…}}`. Names in any case, booleans as
-/// strings, enums in any case.
-#[derive(Serialize, ToSchema)]
-#[schema(as = RESTExploreOptions)]
-#[allow(dead_code)]
-struct ExploreOptionsDoc {
-    /// Point in time (ISO 8601, `yyyy.MM.dd HH:mm[:ss]`, `yyyy-MM-dd HH:mm:ss[.fff]`, …); omitted = latest.
-    #[serde(rename = "dateTime")]
-    date_time: Option<String>,
-    /// Required: `Vex`, `Veod`, `Vesp`, `Vet` (any case).
-    r#type: String,
-    #[serde(rename = "showDeleted")]
-    show_deleted: Option<bool>,
-    #[serde(rename = "showAllVersions")]
-    show_all_versions: Option<bool>,
-    /// v8; accepted and ignored (one repository).
-    #[serde(rename = "repositoryId")]
-    repository_id: Option<String>,
 }
 
 /// `RESTJob` (the fields this server fills).
@@ -430,8 +412,6 @@ async fn current_organization(
 // ---------------------------------------------------------------------------------------------------------------
 // Explore.
 
-const KINDS: &[&str] = &["Vex", "Veod", "Vesp", "Vet"];
-
 /// The instant up to which a client's `datetime` reaches: the parsed instant plus the rest of its stated precision
 /// (see the module docs).
 fn inclusive_bound(raw: &str, parsed: DateTime<Utc>) -> DateTime<Utc> {
@@ -457,74 +437,34 @@ fn inclusive_bound(raw: &str, parsed: DateTime<Utc>) -> DateTime<Utc> {
     }
 }
 
-/// Parsed explore options.
-#[derive(Debug)]
-struct ExploreOptions {
-    kind: SessionKind,
-    requested: Option<DateTime<Utc>>,
-    bound: Option<DateTime<Utc>>,
-    show_deleted: bool,
-    show_all_versions: bool,
-    reason: Option<String>,
-}
-
-fn parse_options(opts: &Obj) -> Result<ExploreOptions, ApiError> {
-    let kind = opts
-        .enum_of("type", KINDS)?
-        .and_then(SessionKind::parse)
-        .ok_or_else(|| ApiError::bad_request(format!("'type' is required: one of {}", KINDS.join(", "))))?;
-    let requested = opts.datetime("datetime")?;
-    let bound = match (requested, opts.str("datetime")?) {
-        (Some(t), Some(raw)) => Some(inclusive_bound(&raw, t)),
-        _ => None,
-    };
-    opts.uuid("repositoryId")?;
-    Ok(ExploreOptions {
-        kind,
-        requested,
-        bound,
-        show_deleted: opts.bool("showDeleted")?.unwrap_or(false),
-        show_all_versions: opts.bool("showAllVersions")?.unwrap_or(false),
-        reason: opts.str("reason")?,
-    })
-}
-
-/// v6+ bodies are bare options; a v2–v5 style `{"explore": {…}}` body is unwrapped.
-fn verb_options(body: Obj) -> Result<Obj, ApiError> {
-    let keys: Vec<&str> = body.keys().collect();
-    if keys.len() == 1 && keys[0].eq_ignore_ascii_case("explore") {
-        let (_, opts) = body.action(&["explore"])?;
-        return Ok(opts);
-    }
-    Ok(body)
-}
-
 /// Creates the session for `org` and answers it with the era's status (see the module docs).
 async fn explore(
     state: &AppState,
     user: &CurrentUser,
     hrefs: &Hrefs,
     org: &Organization,
-    opts: &Obj,
+    o: ExploreOptions,
 ) -> Result<Response, ApiError> {
-    let o = parse_options(opts)?;
-    let rp = match o.bound {
+    let kind = o.kind()?;
+    let requested = o.date_time.as_ref().map(|t| t.at);
+    let bound = o.date_time.as_ref().map(|t| inclusive_bound(&t.text, t.at));
+    let rp = match bound {
         None => state.catalog.restore_points(org.id).await?.pop(),
         Some(t) => state.catalog.restore_point_at(org.id, t).await?,
     };
-    let when = rp.as_ref().map(|r| r.backup_time).or(o.requested).unwrap_or_else(Utc::now);
-    let name = format!("{} restore ({} - {})", o.kind.product(), org.name, super::restore_sessions::us_time(when));
+    let when = rp.as_ref().map(|r| r.backup_time).or(requested).unwrap_or_else(Utc::now);
+    let name = format!("{} restore ({} - {})", kind.product(), org.name, us_time(when));
     let s = sessions::create(
         state,
         NewSession {
             owner: user.clone(),
             organization_id: org.id,
-            kind: o.kind,
-            requested_at: o.requested,
+            kind,
+            requested_at: requested,
             restore_point_id: rp.as_ref().map(|r| r.id),
             browse_at: rp.as_ref().map(|r| r.backup_time),
-            show_deleted: o.show_deleted,
-            show_all_versions: o.show_all_versions,
+            show_deleted: o.show_deleted.unwrap_or(false),
+            show_all_versions: o.show_all_versions.unwrap_or(false),
             name: Some(name),
             parent_id: None,
             reason: o.reason,
@@ -532,7 +472,7 @@ async fn explore(
     )
     .await?;
     tracing::info!(
-        session = %s.id, user = %user.name, organization = %org.name, kind = o.kind.as_str(),
+        session = %s.id, user = %user.name, organization = %org.name, kind = kind.as_str(),
         point_in_time = ?s.browse_at, show_deleted = s.show_deleted, show_all_versions = s.show_all_versions,
         "restore session started"
     );
@@ -560,7 +500,7 @@ fn explore_status(v: ApiVersion) -> StatusCode {
     ),
     request_body(content = Object, description = "`{\"explore\": RESTExploreOptions}`"),
     responses(
-        (status = 201, description = "Session started", body = super::restore_sessions::RestoreSessionDoc),
+        (status = 201, description = "Session started", body = RestoreSessionView),
         (status = 400, description = "Bad body, unknown action, missing 'type'", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown organization", body = crate::openapi::RestExceptionInfo)
     ),
@@ -571,11 +511,10 @@ async fn organization_action(
     user: CurrentUser,
     hrefs: Hrefs,
     Path((_v, id)): Path<(String, String)>,
-    LenientJson(body): LenientJson,
+    LenientJson(ExploreAction::Explore(o)): LenientJson<ExploreAction>,
 ) -> Result<Response, ApiError> {
     let org = organization_by_id(&state, &id).await?;
-    let (_, opts) = body.action(&["explore"])?;
-    explore(&state, &user, &hrefs, &org, &opts).await
+    explore(&state, &user, &hrefs, &org, o).await
 }
 
 /// v6+: starts a restore session (v6/v7 200, v8 201).
@@ -587,10 +526,10 @@ async fn organization_action(
         ("version" = String, Path, description = "API version: v6 … v8"),
         ("id" = String, Path, description = "Organization id")
     ),
-    request_body = ExploreOptionsDoc,
+    request_body = ExploreOptions,
     responses(
-        (status = 200, description = "Session started (v6, v7)", body = super::restore_sessions::RestoreSessionDoc),
-        (status = 201, description = "Session started (v8)", body = super::restore_sessions::RestoreSessionDoc),
+        (status = 200, description = "Session started (v6, v7)", body = RestoreSessionView),
+        (status = 201, description = "Session started (v8)", body = RestoreSessionView),
         (status = 400, description = "Bad body or missing 'type'", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown organization", body = crate::openapi::RestExceptionInfo)
     ),
@@ -601,10 +540,10 @@ async fn organization_explore(
     user: CurrentUser,
     hrefs: Hrefs,
     Path((_v, id)): Path<(String, String)>,
-    LenientJson(body): LenientJson,
+    VerbExplore(o): VerbExplore,
 ) -> Result<Response, ApiError> {
     let org = organization_by_id(&state, &id).await?;
-    explore(&state, &user, &hrefs, &org, &verb_options(body)?).await
+    explore(&state, &user, &hrefs, &org, o).await
 }
 
 /// v3–v5 tenant path: explore the only organization.
@@ -615,7 +554,7 @@ async fn organization_explore(
     params(("version" = String, Path, description = "API version: v2 … v5")),
     request_body(content = Object, description = "`{\"explore\": RESTExploreOptions}`"),
     responses(
-        (status = 201, description = "Session started", body = super::restore_sessions::RestoreSessionDoc),
+        (status = 201, description = "Session started", body = RestoreSessionView),
         (status = 400, description = "Bad body", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "No organization, or several", body = crate::openapi::RestExceptionInfo)
     ),
@@ -625,11 +564,10 @@ async fn current_organization_action(
     State(state): State<AppState>,
     user: CurrentUser,
     hrefs: Hrefs,
-    LenientJson(body): LenientJson,
+    LenientJson(ExploreAction::Explore(o)): LenientJson<ExploreAction>,
 ) -> Result<Response, ApiError> {
     let org = single_organization(&state).await?;
-    let (_, opts) = body.action(&["explore"])?;
-    explore(&state, &user, &hrefs, &org, &opts).await
+    explore(&state, &user, &hrefs, &org, o).await
 }
 
 /// v6+ tenant path: explore the only organization.
@@ -638,10 +576,10 @@ async fn current_organization_action(
     path = "/{version}/Organization/explore",
     tag = "Organization",
     params(("version" = String, Path, description = "API version: v6 … v8")),
-    request_body = ExploreOptionsDoc,
+    request_body = ExploreOptions,
     responses(
-        (status = 200, description = "Session started (v6, v7)", body = super::restore_sessions::RestoreSessionDoc),
-        (status = 201, description = "Session started (v8)", body = super::restore_sessions::RestoreSessionDoc),
+        (status = 200, description = "Session started (v6, v7)", body = RestoreSessionView),
+        (status = 201, description = "Session started (v8)", body = RestoreSessionView),
         (status = 400, description = "Bad body", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "No organization, or several", body = crate::openapi::RestExceptionInfo)
     ),
@@ -651,10 +589,10 @@ async fn current_organization_explore(
     State(state): State<AppState>,
     user: CurrentUser,
     hrefs: Hrefs,
-    LenientJson(body): LenientJson,
+    VerbExplore(o): VerbExplore,
 ) -> Result<Response, ApiError> {
     let org = single_organization(&state).await?;
-    explore(&state, &user, &hrefs, &org, &verb_options(body)?).await
+    explore(&state, &user, &hrefs, &org, o).await
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -846,7 +784,7 @@ async fn get_job(
     ),
     request_body(content = Object, description = "`{\"explore\": RESTExploreOptions}`"),
     responses(
-        (status = 201, description = "Session started", body = super::restore_sessions::RestoreSessionDoc),
+        (status = 201, description = "Session started", body = RestoreSessionView),
         (status = 400, description = "Bad body", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown job", body = crate::openapi::RestExceptionInfo)
     ),
@@ -857,12 +795,11 @@ async fn job_action(
     user: CurrentUser,
     hrefs: Hrefs,
     Path((_v, id)): Path<(String, String)>,
-    LenientJson(body): LenientJson,
+    LenientJson(ExploreAction::Explore(o)): LenientJson<ExploreAction>,
 ) -> Result<Response, ApiError> {
     let job = job_by_id(&state, &id).await?;
     let org = state.catalog.organization(job.organization_id).await?.ok_or_else(org_not_found)?;
-    let (_, opts) = body.action(&["explore"])?;
-    explore(&state, &user, &hrefs, &org, &opts).await
+    explore(&state, &user, &hrefs, &org, o).await
 }
 
 /// v6+: explores the job's organization (v6/v7 200, v8 201).
@@ -874,10 +811,10 @@ async fn job_action(
         ("version" = String, Path, description = "API version: v6 … v8"),
         ("id" = String, Path, description = "Job id")
     ),
-    request_body = ExploreOptionsDoc,
+    request_body = ExploreOptions,
     responses(
-        (status = 200, description = "Session started (v6, v7)", body = super::restore_sessions::RestoreSessionDoc),
-        (status = 201, description = "Session started (v8)", body = super::restore_sessions::RestoreSessionDoc),
+        (status = 200, description = "Session started (v6, v7)", body = RestoreSessionView),
+        (status = 201, description = "Session started (v8)", body = RestoreSessionView),
         (status = 400, description = "Bad body", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown job", body = crate::openapi::RestExceptionInfo)
     ),
@@ -888,11 +825,11 @@ async fn job_explore(
     user: CurrentUser,
     hrefs: Hrefs,
     Path((_v, id)): Path<(String, String)>,
-    LenientJson(body): LenientJson,
+    VerbExplore(o): VerbExplore,
 ) -> Result<Response, ApiError> {
     let job = job_by_id(&state, &id).await?;
     let org = state.catalog.organization(job.organization_id).await?.ok_or_else(org_not_found)?;
-    explore(&state, &user, &hrefs, &org, &verb_options(body)?).await
+    explore(&state, &user, &hrefs, &org, o).await
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1111,22 +1048,5 @@ mod tests {
         check("2021.04.27", Utc.with_ymd_and_hms(2021, 4, 28, 0, 0, 0).unwrap() - us(1));
         check("4/27/2021 10:49:33 AM", t + Duration::seconds(34) - us(1));
         check("Tue, 27 Apr 2021 10:49:33 GMT", t + Duration::seconds(34) - us(1));
-    }
-
-    #[test]
-    fn explore_options() {
-        let o =
-            crate::edge::lenient::Body::parse(br#"{"DateTime":"2021.04.27 10:49","TYPE":"veod","ShowDeleted":"True"}"#)
-                .unwrap();
-        let p = parse_options(&o).unwrap();
-        assert_eq!(p.kind, SessionKind::Veod);
-        assert!(p.show_deleted);
-        assert!(!p.show_all_versions);
-        let o = crate::edge::lenient::Body::parse(br#"{"showDeleted":true}"#).unwrap();
-        assert!(parse_options(&o).unwrap_err().message.contains("'type'"));
-        let o = crate::edge::lenient::Body::parse(br#"{"type":"x"}"#).unwrap();
-        assert!(parse_options(&o).unwrap_err().message.contains("'type'"));
-        let o = crate::edge::lenient::Body::parse(br#"{"explore":{"type":"Vesp"}}"#).unwrap();
-        assert_eq!(parse_options(&verb_options(o).unwrap()).unwrap().kind, SessionKind::Vesp);
     }
 }

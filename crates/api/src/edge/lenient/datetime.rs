@@ -5,8 +5,11 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::de::{self, Deserializer, Visitor};
 
-use super::de::DATETIME_TOKEN;
 use super::scalar::truncate;
+
+/// The newtype name by which the helpers below ask the lenient deserializer for a date-time (its query getters
+/// answer a bad one with a shorter text); other deserializers see a plain newtype.
+pub(super) const DATETIME_TOKEN: &str = "$vault365::lenient::DateTime";
 
 /// A required lenient date-time: `#[serde(deserialize_with = "lenient::datetime::deserialize")]`.
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
@@ -17,6 +20,41 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::
 /// `#[serde(default, deserialize_with = "lenient::datetime::option")]`.
 pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
     d.deserialize_newtype_struct(DATETIME_TOKEN, LenientDateTime)
+}
+
+/// A date-time with the text it was given as, for readers to whom the stated precision matters (`2021.04.27 10:49`
+/// reaches to the end of that minute). Reads like [`option`]: `Option<StatedTime>` is `None` when blank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatedTime {
+    /// The instant.
+    pub at: DateTime<Utc>,
+    /// The text as sent.
+    pub text: String,
+}
+
+impl<'de> serde::Deserialize<'de> for StatedTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<StatedTime, D::Error> {
+        struct Stated;
+        impl<'de> Visitor<'de> for Stated {
+            type Value = StatedTime;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a date and time string")
+            }
+
+            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<StatedTime, D::Error> {
+                d.deserialize_any(self)
+            }
+
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<StatedTime, E> {
+                match LenientDateTime.visit_str(s)? {
+                    Some(at) => Ok(StatedTime { at, text: s.to_string() }),
+                    None => Err(E::custom("is required")),
+                }
+            }
+        }
+        d.deserialize_newtype_struct(DATETIME_TOKEN, Stated)
+    }
 }
 
 struct LenientDateTime;

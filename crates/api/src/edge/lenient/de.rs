@@ -27,9 +27,19 @@
 //! boolean`, `'documents[1].id' is required`, `'type' must be one of: Vex, Veod (got 'vexx')`.
 //!
 //! Two places where Obj read more finely than serde can ask: a blank string is `None` for every `Option` (Obj's
-//! string getter gave `Some("")` and its object getter an error), and a missing [`IdList`] is only "is required" (Obj
+//! object getter gave an error, its string getter `Some("")`, which [`text`] keeps), and a missing [`IdList`] is only "is required" (Obj
 //! added ": a list of objects with 'id'"). `#[serde(flatten)]` is not supported (serde would then read the object as
 //! a map, without the case-insensitive names).
+//!
+//! [`Obj`]: super::Obj
+//! [`Obj::action`]: super::Obj::action
+//! [`Obj::str`]: super::Obj::str
+//! [`Obj::uuid`]: super::Obj::uuid
+//! [`Obj::i64`]: super::Obj::i64
+//! [`Obj::u64`]: super::Obj::u64
+//! [`Obj::id_list`]: super::Obj::id_list
+//! [`Obj::required_str`]: super::Obj::required_str
+//! [`Obj::to_typed`]: super::Obj::to_typed
 
 use std::fmt;
 use std::sync::LazyLock;
@@ -39,19 +49,18 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Visit
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::obj::Obj;
+use super::datetime::{parse_datetime, DATETIME_TOKEN};
 use super::scalar::{parse_bool, parse_enum, truncate};
 use crate::edge::error::ApiError;
 
-/// Deserialises `T` from a parsed body object (its place in the body, for error texts, is `obj`'s).
-pub(crate) fn from_obj<T: DeserializeOwned>(obj: Obj) -> Result<T, ApiError> {
-    let path = obj.path().to_string();
-    let value = Value::Object(obj.into_map());
-    Ok(T::deserialize(ValueDe::root(&value, path, Source::Body)).map_err(|e| e.at(""))?)
+/// Deserialises `T` from a body object found at `path` in the body (`explore`; empty for the whole body).
+pub(super) fn from_map<T: DeserializeOwned>(map: Map<String, Value>, path: &str) -> Result<T, ApiError> {
+    let value = Value::Object(map);
+    Ok(T::deserialize(ValueDe::root(&value, path.to_string(), Source::Body)).map_err(|e| e.at(""))?)
 }
 
-/// Deserialises `T` from decoded query pairs; the first pair of each name (any case) counts, as
-/// [`crate::edge::query::LenientQuery::get`] reads them.
+/// Deserialises `T` from decoded query pairs; the first pair of each name (any case) counts, as the query getters
+/// read them.
 pub(crate) fn from_query_pairs<T: DeserializeOwned>(pairs: &[(String, String)]) -> Result<T, ApiError> {
     let mut map = Map::new();
     for (k, v) in pairs {
@@ -63,7 +72,7 @@ pub(crate) fn from_query_pairs<T: DeserializeOwned>(pairs: &[(String, String)]) 
     Ok(T::deserialize(ValueDe::root(&value, String::new(), Source::Query)).map_err(|e| e.at(""))?)
 }
 
-/// Where the values come from; only the text for a bad date-time differs (the query getters' is shorter).
+/// Where the values come from: a query's blank value is no absent one, and its text for a bad date-time is shorter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
     Body,
@@ -73,7 +82,6 @@ enum Source {
 /// Private newtype names by which [`Obj`], [`IdList`] and the date-time helpers ask this deserializer for their
 /// special handling (other deserializers treat them as plain newtypes).
 pub(super) const OBJ_TOKEN: &str = "$vault365::lenient::Obj";
-pub(super) const DATETIME_TOKEN: &str = "$vault365::lenient::DateTime";
 const ID_LIST_TOKEN: &str = "$vault365::lenient::IdList";
 
 /// A deserialisation error: a finished message, or a predicate (`must be a GUID`) still waiting for the name of the
@@ -379,7 +387,10 @@ impl<'a> de::Deserializer<'a> for ValueDe<'a> {
     fn deserialize_option<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
         match self.value {
             Value::Null => visitor.visit_none(),
-            Value::String(s) if s.trim().is_empty() => visitor.visit_none(),
+            // The query getters treat only an empty value as absent (`?limit=`); a blank one is then a bad value.
+            Value::String(s) if s.is_empty() || (self.source == Source::Body && s.trim().is_empty()) => {
+                visitor.visit_none()
+            }
             _ => visitor.visit_some(self),
         }
     }
@@ -402,7 +413,7 @@ impl<'a> de::Deserializer<'a> for ValueDe<'a> {
             DATETIME_TOKEN => match self.value {
                 Value::Null => visitor.visit_none(),
                 Value::String(s) if s.trim().is_empty() => visitor.visit_none(),
-                Value::String(s) if self.source == Source::Query && super::parse_datetime(s).is_none() => {
+                Value::String(s) if self.source == Source::Query && parse_datetime(s).is_none() => {
                     Err(self.fail("is not a valid date and time"))
                 }
                 Value::String(s) => visitor.visit_borrowed_str(s),
@@ -496,8 +507,15 @@ impl<'a> ValueDe<'a> {
             let id = match item {
                 Value::String(s) => Some(s.clone()),
                 Value::Object(m) => {
-                    let o = Obj::at_path(m.clone(), &entry);
-                    o.str("id").map_err(|e| DeError::located(e.message))?
+                    let id =
+                        m.get("id").or_else(|| m.iter().find(|(k, _)| k.eq_ignore_ascii_case("id")).map(|(_, v)| v));
+                    match id {
+                        None | Some(Value::Null) => None,
+                        Some(Value::String(s)) => Some(s.clone()),
+                        Some(Value::Number(n)) => Some(n.to_string()),
+                        Some(Value::Bool(b)) => Some(if *b { "True" } else { "False" }.to_string()),
+                        Some(_) => return Err(DeError::located(format!("'{entry}.id' must be a string"))),
+                    }
                 }
                 _ => None,
             };
@@ -656,38 +674,6 @@ impl<'a> de::SeqAccess<'a> for ObjSeq<'a> {
     }
 }
 
-impl<'de> Deserialize<'de> for Obj {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Obj, D::Error> {
-        deserializer.deserialize_newtype_struct(OBJ_TOKEN, ObjVisitor)
-    }
-}
-
-struct ObjVisitor;
-
-impl<'de> Visitor<'de> for ObjVisitor {
-    type Value = Obj;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Obj, E> {
-        Ok(Obj::default())
-    }
-
-    /// From this module's deserializer: the path, then the object.
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Obj, A::Error> {
-        let path: String = seq.next_element()?.unwrap_or_default();
-        let map: Map<String, Value> = seq.next_element()?.unwrap_or_default();
-        Ok(Obj::at_path(map, &path))
-    }
-
-    /// From any other deserializer: a plain object at the top of the body.
-    fn visit_newtype_struct<D: de::Deserializer<'de>>(self, d: D) -> Result<Obj, D::Error> {
-        Map::<String, Value>::deserialize(d).map(Obj::new)
-    }
-}
-
 /// The item ids of a bulk body (`"Documents": [{"id": …}, "…"]`), as [`Obj::id_list`] read them: at least one, each
 /// non-empty; an error names the list or the position of a bad entry (`'documents[1].id' is required`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -727,6 +713,12 @@ pub fn non_empty<'de, D: de::Deserializer<'de>>(d: D) -> Result<String, D::Error
         return Err(de::Error::custom("is required"));
     }
     Ok(s)
+}
+
+/// A string exactly as [`Obj::str`] read it, blank included (an `Option<String>` field makes a blank string `None`):
+/// `#[serde(default, deserialize_with = "lenient::de::text")]`.
+pub fn text<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 /// GUIDs as [`Obj::uuid`] read them (any case, braces allowed, blank = absent):

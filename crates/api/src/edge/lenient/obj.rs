@@ -1,9 +1,14 @@
 //! [`Obj`]: a parsed body object read by name, for the bodies that stay free-form.
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
+use serde::de::{self, DeserializeOwned, Visitor};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::datetime::parse_datetime;
+use super::de::{from_map, OBJ_TOKEN};
 use super::scalar::{parse_bool, parse_enum, truncate};
 use super::syntax::parse_value;
 use crate::edge::error::ApiError;
@@ -45,23 +50,19 @@ impl Obj {
     }
 
     /// An object found at `path` inside the body (`explore`, `documents[1]`), for its error texts.
-    pub(super) fn at_path(map: Map<String, Value>, path: &str) -> Obj {
+    fn at_path(map: Map<String, Value>, path: &str) -> Obj {
         let prefix = if path.is_empty() { String::new() } else { format!("{path}.") };
         Obj { map, prefix }
     }
 
     /// Where this object sits in the body (`explore`; empty at the top).
-    pub(super) fn path(&self) -> &str {
+    fn path(&self) -> &str {
         self.prefix.strip_suffix('.').unwrap_or(&self.prefix)
     }
 
-    pub(super) fn into_map(self) -> Map<String, Value> {
-        self.map
-    }
-
     /// This object as typed options (see [`super::de`]); errors name fields by their path in the whole body.
-    pub fn to_typed<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
-        super::de::from_obj(self.clone())
+    pub fn to_typed<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        from_map(self.map.clone(), self.path())
     }
 
     fn child(&self, name: &str, map: Map<String, Value>) -> Obj {
@@ -326,6 +327,40 @@ impl Obj {
             Value::Object(m) => Ok((action, self.child(key, m.clone()))),
             _ => Err(ApiError::bad_request(format!("'{key}' must be an object or null"))),
         }
+    }
+}
+
+/// An `Obj` inside typed options keeps its place in the body (for its own error texts) through the pair the
+/// lenient deserializer hands it; from any other deserializer it is an object at the top.
+impl<'de> Deserialize<'de> for Obj {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Obj, D::Error> {
+        deserializer.deserialize_newtype_struct(OBJ_TOKEN, ObjVisitor)
+    }
+}
+
+struct ObjVisitor;
+
+impl<'de> Visitor<'de> for ObjVisitor {
+    type Value = Obj;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Obj, E> {
+        Ok(Obj::default())
+    }
+
+    /// From this module's deserializer: the path, then the object.
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Obj, A::Error> {
+        let path: String = seq.next_element()?.unwrap_or_default();
+        let map: Map<String, Value> = seq.next_element()?.unwrap_or_default();
+        Ok(Obj::at_path(map, &path))
+    }
+
+    /// From any other deserializer: a plain object at the top of the body.
+    fn visit_newtype_struct<D: de::Deserializer<'de>>(self, d: D) -> Result<Obj, D::Error> {
+        Map::<String, Value>::deserialize(d).map(Obj::new)
     }
 }
 

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::*;
-use crate::edge::lenient::{datetime, Body};
+use crate::edge::lenient::{datetime, Body, Obj};
 
 fn obj(s: &str) -> Obj {
     Body::parse(s.as_bytes()).unwrap()
@@ -146,9 +146,17 @@ fn strings_take_numbers_and_booleans_as_text() {
         assert_eq!(message::<Options>(&body), "'name' must be a string");
         assert_eq!(obj(&body).str("name").unwrap_err().message, "'name' must be a string");
     }
-    // The one difference: a blank string is no string at all for typed options (Obj gave Some("")).
+    // A blank string is no string at all for an `Option<String>` (Obj gave Some("")); `text` keeps it.
     assert_eq!(typed::<Options>(r#"{"name":""}"#).unwrap().name, None);
     assert_eq!(obj(r#"{"name":""}"#).str("name").unwrap().as_deref(), Some(""));
+    #[derive(Debug, Deserialize)]
+    struct Verbatim {
+        #[serde(default, deserialize_with = "text")]
+        name: Option<String>,
+    }
+    for body in [r#"{"name":""}"#, r#"{"NAME":" "}"#, r#"{"name":5}"#, r#"{"name":null}"#, "{}"] {
+        assert_eq!(typed::<Verbatim>(body).unwrap().name, obj(body).str("name").unwrap(), "{body}");
+    }
 }
 
 #[test]
