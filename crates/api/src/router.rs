@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::OpenApi;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
 use crate::edge::era::{gate, Era};
@@ -56,14 +56,22 @@ pub fn protected() -> OpenApiRouter<AppState> {
     r
 }
 
+/// An operation that exists only in `era`: its handlers answer other versions 404 with `message` (see
+/// [`gate`]). The gate wraps the handlers only, so a method the path does not have stays 405 in every version
+/// (`OpenApiRouter::route_layer` would gate that answer too).
+fn in_era(
+    era: Era,
+    message: &'static str,
+    (schemas, paths, methods): UtoipaMethodRouter<AppState>,
+) -> UtoipaMethodRouter<AppState> {
+    (schemas, paths, methods.route_layer(gate(era, message)))
+}
+
+/// The refusal of v2–v5, which have no versions of OneDrive items.
+const VERSIONS_FROM_V6: &str = "Versions are not available in API {version}; use v6 or later.";
+
 /// Browsing the OneDrives of a Veod restore session; versions exist from v6.
 fn onedrive_browse() -> OpenApiRouter<AppState> {
-    let versions = OpenApiRouter::new()
-        .routes(routes!(onedrive::list_document_versions))
-        .routes(routes!(onedrive::get_document_version))
-        .routes(routes!(onedrive::list_folder_versions))
-        .routes(routes!(onedrive::get_folder_version))
-        .route_layer(gate(Era::VERB, "Versions are not available in API {version}; use v6 or later."));
     OpenApiRouter::new()
         .routes(routes!(onedrive::list_onedrives))
         .routes(routes!(onedrive::get_onedrive))
@@ -71,7 +79,10 @@ fn onedrive_browse() -> OpenApiRouter<AppState> {
         .routes(routes!(onedrive::get_document))
         .routes(routes!(onedrive::list_folders))
         .routes(routes!(onedrive::get_folder))
-        .merge(versions)
+        .routes(in_era(Era::VERB, VERSIONS_FROM_V6, routes!(onedrive::list_document_versions)))
+        .routes(in_era(Era::VERB, VERSIONS_FROM_V6, routes!(onedrive::get_document_version)))
+        .routes(in_era(Era::VERB, VERSIONS_FROM_V6, routes!(onedrive::list_folder_versions)))
+        .routes(in_era(Era::VERB, VERSIONS_FROM_V6, routes!(onedrive::get_folder_version)))
 }
 
 /// The refusal of v2–v5, which searched with `POST …/Action {"search": …}` (not served).
@@ -80,21 +91,19 @@ const SEARCH_FROM_V6: &str = "…/search is not available in API {version}; use 
 /// Searching OneDrive items (v6+).
 fn onedrive_search() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(search::search_onedrives))
-        .routes(routes!(search::search_onedrive))
-        .routes(routes!(search::search_onedrive_folder))
-        .route_layer(gate(Era::VERB, SEARCH_FROM_V6))
+        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_onedrives)))
+        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_onedrive)))
+        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_onedrive_folder)))
 }
 
 /// Searching SharePoint items (v6+).
 fn sharepoint_search() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(search::search_sites))
-        .routes(routes!(search::search_site))
-        .routes(routes!(search::search_site_folder))
-        .routes(routes!(search::search_library))
-        .routes(routes!(search::search_list))
-        .route_layer(gate(Era::VERB, SEARCH_FROM_V6))
+        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_sites)))
+        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_site)))
+        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_site_folder)))
+        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_library)))
+        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_list)))
 }
 
 /// Every operation: [`public`], and [`protected`] behind the bearer check; the fallback answers unknown paths.
