@@ -9,8 +9,8 @@
 //!    token; the handler gets the caller from its context extractor). Handlers of one path with different methods go
 //!    in one `routes!(a, b)`. The path is taken from the annotation, so the served path and the documented one cannot
 //!    drift apart, and the OpenAPI test (`tests/suite/openapi.rs`) checks that nothing is served undocumented.
-//! 3. An operation that exists only in some eras goes into that era's group, gated once with
-//!    [`crate::edge::era::gate`] (404 in the era's error shape for the other versions); the handler has no era guard.
+//! 3. An operation that exists only in some eras is registered through [`in_era`] (404 in the era's error shape for
+//!    the other versions, see [`crate::edge::era::gate`]); the handler has no era guard.
 //!
 //! Lines marked `// legacy: <module>` merge a module's hand-written `router()` and `openapi()` until the module is
 //! converted to `routes!`; each one that goes away is a module whose paths are registered only here.
@@ -23,7 +23,7 @@ use axum::Router;
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::OpenApi;
 use utoipa::OpenApi as _;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
 use crate::edge::era::{gate, Era};
@@ -43,12 +43,6 @@ pub fn public() -> OpenApiRouter<AppState> {
 /// Operations that need a bearer token (the check is layered on in [`routes`]).
 pub fn protected() -> OpenApiRouter<AppState> {
     let mut r = OpenApiRouter::new()
-<<<<<<< HEAD
-        .merge(legacy(auth::router(), OpenApi::default())) // legacy: auth
-        .merge(legacy(organizations::router(), organizations::openapi())) // legacy: organizations
-        .merge(legacy(restore_sessions::router(), restore_sessions::openapi())) // legacy: restore_sessions
-        .merge(onedrive_restore())
-=======
         .routes(routes!(auth::logout))
         // Organizations, their jobs and restore points; explore starts a restore session (both eras' spellings are
         // served in every version).
@@ -75,97 +69,96 @@ pub fn protected() -> OpenApiRouter<AppState> {
         .routes(routes!(restore_sessions::events))
         .routes(routes!(restore_sessions::event))
         .routes(routes!(restore_sessions::statistics))
-        .merge(legacy(restore::router(), restore::openapi())) // legacy: restore
->>>>>>> lenient
-        .merge(legacy(onedrive::router(), onedrive::openapi())) // legacy: onedrive
+        .merge(onedrive_restore())
         .merge(sharepoint_browse())
         .merge(sharepoint_restore())
         .merge(legacy(save::router(), save::openapi())) // legacy: save
         .merge(legacy(send::router(), send::openapi())) // legacy: send
-        .merge(legacy(search::router(), search::openapi())); // legacy: search
+        .merge(onedrive_browse())
+        .merge(onedrive_search())
+        .merge(sharepoint_search());
     require_bearer(r.get_openapi_mut());
     r
 }
 
 /// OneDrive restore, copyTo and the restore device code ([`restore`]).
 fn onedrive_restore() -> OpenApiRouter<AppState> {
+    let gated = |r: UtoipaMethodRouter<AppState>| in_era(Era::VERB, "{version} restores OneDrive items through the …/Action endpoints.", r);
     let verbs = OpenApiRouter::new()
-        .routes(routes!(restore::restore_onedrives))
-        .routes(routes!(restore::restore_onedrive))
-        .routes(routes!(restore::copy_onedrive))
-        .routes(routes!(restore::restore_documents))
-        .routes(routes!(restore::copy_documents))
-        .routes(routes!(restore::restore_folders))
-        .routes(routes!(restore::copy_folders))
-        .routes(routes!(restore::restore_document))
-        .routes(routes!(restore::copy_document))
-        .routes(routes!(restore::restore_folder))
-        .routes(routes!(restore::copy_folder))
-        .routes(routes!(restore::restore_document_version))
-        .routes(routes!(restore::copy_document_version))
-        .routes(routes!(restore::restore_folder_version))
-        .routes(routes!(restore::copy_folder_version))
-        .route_layer(gate(Era::VERB, "{version} restores OneDrive items through the …/Action endpoints."));
+        .routes(gated(routes!(restore::restore_onedrives)))
+        .routes(gated(routes!(restore::restore_onedrive)))
+        .routes(gated(routes!(restore::copy_onedrive)))
+        .routes(gated(routes!(restore::restore_documents)))
+        .routes(gated(routes!(restore::copy_documents)))
+        .routes(gated(routes!(restore::restore_folders)))
+        .routes(gated(routes!(restore::copy_folders)))
+        .routes(gated(routes!(restore::restore_document)))
+        .routes(gated(routes!(restore::copy_document)))
+        .routes(gated(routes!(restore::restore_folder)))
+        .routes(gated(routes!(restore::copy_folder)))
+        .routes(gated(routes!(restore::restore_document_version)))
+        .routes(gated(routes!(restore::copy_document_version)))
+        .routes(gated(routes!(restore::restore_folder_version)))
+        .routes(gated(routes!(restore::copy_folder_version)));
+    let gated = |r: UtoipaMethodRouter<AppState>| in_era(Era::ACTION, "{version} restores several OneDrives with POST …/OneDrives/restore.", r);
     let actions = OpenApiRouter::new()
-        .routes(routes!(restore::restore_onedrives_action))
-        .route_layer(gate(Era::ACTION, "{version} restores several OneDrives with POST …/OneDrives/restore."));
+        .routes(gated(routes!(restore::restore_onedrives_action)));
+    let gated = |r: UtoipaMethodRouter<AppState>| in_era(Era::new(5, ApiVersion::MAX), "{version} has no restoreDeviceCode endpoint.", r);
     let device_code = OpenApiRouter::new()
-        .routes(routes!(restore::request_device_code))
-        .route_layer(gate(Era::new(5, ApiVersion::MAX), "{version} has no restoreDeviceCode endpoint."));
+        .routes(gated(routes!(restore::request_device_code)));
     verbs.merge(actions).merge(device_code)
 }
 
 /// SharePoint restore and restoreTo of sites, lists, libraries, documents, folders and list items ([`sp_restore`]).
 fn sharepoint_restore() -> OpenApiRouter<AppState> {
+    let gated = |r: UtoipaMethodRouter<AppState>| {
+        in_era(Era::VERB, "{version} restores SharePoint through the …/Action endpoints ({\"restoreTo\": {…}}).", r)
+    };
     let verbs = OpenApiRouter::new()
-        .routes(routes!(sp_restore::restore_site))
-        .routes(routes!(sp_restore::restore_site_to))
-        .routes(routes!(sp_restore::restore_list))
-        .routes(routes!(sp_restore::restore_list_to))
-        .routes(routes!(sp_restore::restore_library))
-        .routes(routes!(sp_restore::restore_library_to))
-        .routes(routes!(sp_restore::restore_documents))
-        .routes(routes!(sp_restore::restore_documents_to))
-        .routes(routes!(sp_restore::restore_document))
-        .routes(routes!(sp_restore::restore_document_to))
-        .routes(routes!(sp_restore::restore_document_version))
-        .routes(routes!(sp_restore::restore_document_version_to))
-        .routes(routes!(sp_restore::restore_folders))
-        .routes(routes!(sp_restore::restore_folders_to))
-        .routes(routes!(sp_restore::restore_folder))
-        .routes(routes!(sp_restore::restore_folder_to))
-        .routes(routes!(sp_restore::restore_folder_version))
-        .routes(routes!(sp_restore::restore_folder_version_to))
-        .routes(routes!(sp_restore::restore_items))
-        .routes(routes!(sp_restore::restore_items_to))
-        .routes(routes!(sp_restore::restore_item))
-        .routes(routes!(sp_restore::restore_item_to))
-        .routes(routes!(sp_restore::restore_item_version))
-        .routes(routes!(sp_restore::restore_item_version_to))
-        .route_layer(gate(
-            Era::VERB,
-            "{version} restores SharePoint through the …/Action endpoints ({\"restoreTo\": {…}}).",
-        ));
+        .routes(gated(routes!(sp_restore::restore_site)))
+        .routes(gated(routes!(sp_restore::restore_site_to)))
+        .routes(gated(routes!(sp_restore::restore_list)))
+        .routes(gated(routes!(sp_restore::restore_list_to)))
+        .routes(gated(routes!(sp_restore::restore_library)))
+        .routes(gated(routes!(sp_restore::restore_library_to)))
+        .routes(gated(routes!(sp_restore::restore_documents)))
+        .routes(gated(routes!(sp_restore::restore_documents_to)))
+        .routes(gated(routes!(sp_restore::restore_document)))
+        .routes(gated(routes!(sp_restore::restore_document_to)))
+        .routes(gated(routes!(sp_restore::restore_document_version)))
+        .routes(gated(routes!(sp_restore::restore_document_version_to)))
+        .routes(gated(routes!(sp_restore::restore_folders)))
+        .routes(gated(routes!(sp_restore::restore_folders_to)))
+        .routes(gated(routes!(sp_restore::restore_folder)))
+        .routes(gated(routes!(sp_restore::restore_folder_to)))
+        .routes(gated(routes!(sp_restore::restore_folder_version)))
+        .routes(gated(routes!(sp_restore::restore_folder_version_to)))
+        .routes(gated(routes!(sp_restore::restore_items)))
+        .routes(gated(routes!(sp_restore::restore_items_to)))
+        .routes(gated(routes!(sp_restore::restore_item)))
+        .routes(gated(routes!(sp_restore::restore_item_to)))
+        .routes(gated(routes!(sp_restore::restore_item_version)))
+        .routes(gated(routes!(sp_restore::restore_item_version_to)));
+    let gated = |r: UtoipaMethodRouter<AppState>| in_era(Era::ACTION, "{version} has no …/Action endpoints.", r);
     let actions = OpenApiRouter::new()
-        .routes(routes!(sp_restore::restore_site_action))
-        .routes(routes!(sp_restore::restore_list_action))
-        .routes(routes!(sp_restore::restore_items_action))
-        .routes(routes!(sp_restore::restore_item_action))
-        .route_layer(gate(Era::ACTION, "{version} has no …/Action endpoints."));
+        .routes(gated(routes!(sp_restore::restore_site_action)))
+        .routes(gated(routes!(sp_restore::restore_list_action)))
+        .routes(gated(routes!(sp_restore::restore_items_action)))
+        .routes(gated(routes!(sp_restore::restore_item_action)));
     verbs.merge(actions)
 }
 
 /// SharePoint browsing in a Vesp restore session: sites, lists, libraries, folders, documents, list items and their
 /// attachments in every era; previous versions from v6 on.
 fn sharepoint_browse() -> OpenApiRouter<AppState> {
+    let gated = |r: UtoipaMethodRouter<AppState>| in_era(Era::VERB, "Versions are available from API v6 on.", r);
     let versions = OpenApiRouter::new()
-        .routes(routes!(sharepoint::list_folder_versions))
-        .routes(routes!(sharepoint::get_folder_version))
-        .routes(routes!(sharepoint::list_document_versions))
-        .routes(routes!(sharepoint::get_document_version))
-        .routes(routes!(sharepoint::list_item_versions))
-        .routes(routes!(sharepoint::get_item_version))
-        .route_layer(gate(Era::VERB, "Versions are available from API v6 on."));
+        .routes(gated(routes!(sharepoint::list_folder_versions)))
+        .routes(gated(routes!(sharepoint::get_folder_version)))
+        .routes(gated(routes!(sharepoint::list_document_versions)))
+        .routes(gated(routes!(sharepoint::get_document_version)))
+        .routes(gated(routes!(sharepoint::list_item_versions)))
+        .routes(gated(routes!(sharepoint::get_item_version)));
     OpenApiRouter::new()
         .routes(routes!(sharepoint::list_sites))
         .routes(routes!(sharepoint::get_site))
@@ -182,6 +175,56 @@ fn sharepoint_browse() -> OpenApiRouter<AppState> {
         .routes(routes!(sharepoint::list_attachments))
         .routes(routes!(sharepoint::get_attachment))
         .merge(versions)
+}
+
+/// An operation that exists only in `era`: its handlers answer other versions 404 with `message` (see
+/// [`gate`]). The gate wraps the handlers only, so a method the path does not have stays 405 in every version
+/// (`OpenApiRouter::route_layer` would gate that answer too).
+fn in_era(
+    era: Era,
+    message: &'static str,
+    (schemas, paths, methods): UtoipaMethodRouter<AppState>,
+) -> UtoipaMethodRouter<AppState> {
+    (schemas, paths, methods.route_layer(gate(era, message)))
+}
+
+/// The refusal of v2–v5, which have no versions of OneDrive items.
+const VERSIONS_FROM_V6: &str = "Versions are not available in API {version}; use v6 or later.";
+
+/// Browsing the OneDrives of a Veod restore session; versions exist from v6.
+fn onedrive_browse() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(onedrive::list_onedrives))
+        .routes(routes!(onedrive::get_onedrive))
+        .routes(routes!(onedrive::list_documents))
+        .routes(routes!(onedrive::get_document))
+        .routes(routes!(onedrive::list_folders))
+        .routes(routes!(onedrive::get_folder))
+        .routes(in_era(Era::VERB, VERSIONS_FROM_V6, routes!(onedrive::list_document_versions)))
+        .routes(in_era(Era::VERB, VERSIONS_FROM_V6, routes!(onedrive::get_document_version)))
+        .routes(in_era(Era::VERB, VERSIONS_FROM_V6, routes!(onedrive::list_folder_versions)))
+        .routes(in_era(Era::VERB, VERSIONS_FROM_V6, routes!(onedrive::get_folder_version)))
+}
+
+/// The refusal of v2–v5, which searched with `POST …/Action {"search": …}` (not served).
+const SEARCH_FROM_V6: &str = "…/search is not available in API {version}; use v6 or later.";
+
+/// Searching OneDrive items (v6+).
+fn onedrive_search() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_onedrives)))
+        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_onedrive)))
+        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_onedrive_folder)))
+}
+
+/// Searching SharePoint items (v6+).
+fn sharepoint_search() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_sites)))
+        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_site)))
+        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_site_folder)))
+        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_library)))
+        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_list)))
 }
 
 /// Every operation: [`public`], and [`protected`] behind the bearer check; the fallback answers unknown paths.
@@ -241,7 +284,6 @@ mod tests {
     use utoipa_axum::routes;
 
     use super::*;
-    use crate::edge::era::{gate, Era};
 
     /// Saves a thing (v6+).
     #[utoipa::path(post, path = "/{version}/Things/{id}/save", responses((status = 200, description = "Saved")))]
@@ -255,13 +297,12 @@ mod tests {
         "thing"
     }
 
-    /// The shape the resource modules take: `routes!` registers path and document together, an era group is gated
-    /// once.
+    /// The shape the resource modules take: `routes!` registers path and document together; an era-only operation
+    /// is gated by [`in_era`].
     #[tokio::test]
     async fn routes_and_gated_groups_are_served_and_documented_once() {
-        let verb_era = OpenApiRouter::new()
-            .routes(routes!(save_thing))
-            .route_layer(gate(Era::VERB, "…/save is not available in API {version}; use POST …/Action."));
+        let message = "…/save is not available in API {version}; use POST …/Action.";
+        let verb_era = OpenApiRouter::new().routes(in_era(Era::VERB, message, routes!(save_thing)));
         let (app, doc): (Router, OpenApi) =
             OpenApiRouter::new().routes(routes!(get_thing)).merge(verb_era).split_for_parts();
         let doc = serde_json::to_value(crate::openapi::finish(doc)).unwrap();
@@ -275,5 +316,8 @@ mod tests {
         assert_eq!(status("POST", "/v6/Things/1/save").await, StatusCode::OK);
         assert_eq!(status("POST", "/v5/Things/1/save").await, StatusCode::NOT_FOUND);
         assert_eq!(status("GET", "/v5/Things/1").await, StatusCode::OK);
+        // The gate wraps the handler, not the path: a method the path lacks is 405 in every era.
+        assert_eq!(status("GET", "/v5/Things/1/save").await, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(status("GET", "/v6/Things/1/save").await, StatusCode::METHOD_NOT_ALLOWED);
     }
 }

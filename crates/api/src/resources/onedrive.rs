@@ -31,67 +31,23 @@
 //! * A folder id where a document is expected (and the reverse, also as `parentId`) is 404.
 
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::Router;
 use repo::catalog::{ContainerKind, ContainerQuery, ItemKind, ItemQuery, ItemRow};
-use utoipa::OpenApi;
 use uuid::Uuid;
 
 use crate::ctx::drive::{DriveCtx, VeodSession};
 use crate::edge::error::ApiError;
 use crate::edge::paging::{Page, PageContext, Paging};
-use crate::edge::query::LenientQuery;
-use crate::edge::version::ApiVersion;
+use crate::edge::query::Query;
 use crate::resources::browse_util::{
     self, numbered_versions, page_of, window, NumberedVersion, ParentSel, FOLDER_VERSION_ID,
 };
 use crate::resources::route_paths::{DriveItemPath, DriveVersionPath};
 use crate::state::AppState;
-use crate::wire::onedrive::{Document, DocumentPage, Folder, FolderPage, Item, ItemPage, OneDrive, OneDrivePage};
+use crate::wire::onedrive::{
+    Document, DocumentPage, DocumentsQuery, Folder, FolderPage, FolderQuery, FoldersQuery, Item, ItemPage, OneDrive,
+    OneDrivePage,
+};
 use crate::wire::Json;
-
-const BASE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives";
-
-/// Authenticated routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(BASE, get(list_onedrives))
-        .route(&format!("{BASE}/{{oneDriveId}}"), get(get_onedrive))
-        .route(&format!("{BASE}/{{oneDriveId}}/Documents"), get(list_documents))
-        .route(&format!("{BASE}/{{oneDriveId}}/Documents/{{documentId}}"), get(get_document))
-        .route(&format!("{BASE}/{{oneDriveId}}/Documents/{{documentId}}/Versions"), get(list_document_versions))
-        .route(
-            &format!("{BASE}/{{oneDriveId}}/Documents/{{documentId}}/Versions/{{versionId}}"),
-            get(get_document_version),
-        )
-        .route(&format!("{BASE}/{{oneDriveId}}/Folders"), get(list_folders))
-        .route(&format!("{BASE}/{{oneDriveId}}/Folders/{{folderId}}"), get(get_folder))
-        .route(&format!("{BASE}/{{oneDriveId}}/Folders/{{folderId}}/Versions"), get(list_folder_versions))
-        .route(&format!("{BASE}/{{oneDriveId}}/Folders/{{folderId}}/Versions/{{versionId}}"), get(get_folder_version))
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    paths(
-        list_onedrives,
-        get_onedrive,
-        list_documents,
-        get_document,
-        list_document_versions,
-        get_document_version,
-        list_folders,
-        get_folder,
-        list_folder_versions,
-        get_folder_version
-    ),
-    tags((name = "OneDrive", description = "Browsing backed-up OneDrives in a restore session of type Veod"))
-)]
-struct OneDriveDoc;
-
-/// Documented paths.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    OneDriveDoc::openapi()
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Loading and rendering
@@ -150,13 +106,6 @@ async fn tenant_domain(state: &AppState, org: Uuid) -> Result<String, ApiError> 
     Ok(state.catalog.organization(org).await?.map(|o| o.tenant_domain).unwrap_or_default())
 }
 
-fn require_verb_era(version: ApiVersion) -> Result<(), ApiError> {
-    if version.is_action_era() {
-        return Err(ApiError::not_found(format!("Versions are not available in API {version}; use v6 or later.")));
-    }
-    Ok(())
-}
-
 /// `versionId` from a path or query: an int32, else 404 (the vendor's route constraint `{versionId:int}`).
 fn parse_version_id(s: &str) -> Result<i32, ApiError> {
     s.trim().parse::<i32>().map_err(|_| ApiError::not_found(format!("Version {s} was not found.")))
@@ -182,7 +131,7 @@ fn parse_version_id(s: &str) -> Result<i32, ApiError> {
     ),
     security(("bearer" = []))
 )]
-async fn list_onedrives(
+pub async fn list_onedrives(
     State(state): State<AppState>,
     s: VeodSession,
     ctx: PageContext,
@@ -218,7 +167,7 @@ async fn list_onedrives(
     ),
     security(("bearer" = []))
 )]
-async fn get_onedrive(State(state): State<AppState>, d: DriveCtx) -> Result<Json<OneDrive>, ApiError> {
+pub async fn get_onedrive(State(state): State<AppState>, d: DriveCtx) -> Result<Json<OneDrive>, ApiError> {
     let domain = tenant_domain(&state, d.session.organization_id).await?;
     Ok(Json(OneDrive::new(&d.hrefs, &d.session, &d.row, &domain)))
 }
@@ -232,8 +181,7 @@ async fn get_onedrive(State(state): State<AppState>, d: DriveCtx) -> Result<Json
         ("version" = String, Path, description = "API version: v2 … v8"),
         ("id" = String, Path, description = "Restore session id (type Veod)"),
         ("oneDriveId" = String, Path, description = "OneDrive id"),
-        ("parentId" = Option<String>, Query, description = "Folder id; `root` (v6+) or `null` (v4–v5) for the top level; omitted: every document recursively"),
-        ("includeFolders" = Option<bool>, Query, description = "v7+: also return folders (isFolder = true)"),
+        DocumentsQuery,
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
@@ -243,16 +191,15 @@ async fn get_onedrive(State(state): State<AppState>, d: DriveCtx) -> Result<Json
     ),
     security(("bearer" = []))
 )]
-async fn list_documents(
+pub async fn list_documents(
     State(state): State<AppState>,
     d: DriveCtx,
     ctx: PageContext,
     paging: Paging,
-    query: LenientQuery,
+    Query(q): Query<DocumentsQuery>,
 ) -> Result<Page<Item>, ApiError> {
-    let include_folders = d.era().number() >= 7 && query.get_bool("includeFolders")?.unwrap_or(false);
-    let kind = if include_folders { ItemKind::Any } else { ItemKind::File };
-    let sel = ParentSel::from_query(&query);
+    let kind = if q.include_folders(d.era()) { ItemKind::Any } else { ItemKind::File };
+    let sel = ParentSel::from_param(q.parent_id.as_deref());
     let (rows, total) = listing(&state, &d, &sel, kind, paging).await?;
     let mut results = Vec::with_capacity(rows.len());
     for r in &rows {
@@ -278,7 +225,7 @@ async fn list_documents(
     ),
     security(("bearer" = []))
 )]
-async fn get_document(
+pub async fn get_document(
     State(state): State<AppState>,
     d: DriveCtx,
     Path(p): Path<DriveItemPath>,
@@ -307,14 +254,13 @@ async fn get_document(
     ),
     security(("bearer" = []))
 )]
-async fn list_document_versions(
+pub async fn list_document_versions(
     State(state): State<AppState>,
     d: DriveCtx,
     ctx: PageContext,
     paging: Paging,
     Path(p): Path<DriveItemPath>,
 ) -> Result<Page<Document>, ApiError> {
-    require_verb_era(d.era())?;
     let row = document(&state, &d, &p.item_id).await?;
     let versions = numbered_versions(&state.catalog, d.row.id, &row.item_id, d.at).await?;
     let previous: Vec<&NumberedVersion> =
@@ -342,12 +288,11 @@ async fn list_document_versions(
     ),
     security(("bearer" = []))
 )]
-async fn get_document_version(
+pub async fn get_document_version(
     State(state): State<AppState>,
     d: DriveCtx,
     Path(p): Path<DriveVersionPath>,
 ) -> Result<Json<Document>, ApiError> {
-    require_verb_era(d.era())?;
     let n = parse_version_id(&p.version_id)?;
     let row = document(&state, &d, &p.item_id).await?;
     let versions = numbered_versions(&state.catalog, d.row.id, &row.item_id, d.at).await?;
@@ -377,7 +322,7 @@ async fn get_document_version(
         ("version" = String, Path, description = "API version: v2 … v8"),
         ("id" = String, Path, description = "Restore session id (type Veod)"),
         ("oneDriveId" = String, Path, description = "OneDrive id"),
-        ("parentId" = Option<String>, Query, description = "Folder id; `root` (v6+) or `null` (v4–v5) for the top level; omitted: every folder recursively"),
+        FoldersQuery,
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
@@ -387,14 +332,14 @@ async fn get_document_version(
     ),
     security(("bearer" = []))
 )]
-async fn list_folders(
+pub async fn list_folders(
     State(state): State<AppState>,
     d: DriveCtx,
     ctx: PageContext,
     paging: Paging,
-    query: LenientQuery,
+    Query(q): Query<FoldersQuery>,
 ) -> Result<Page<Folder>, ApiError> {
-    let sel = ParentSel::from_query(&query);
+    let sel = ParentSel::from_param(q.parent_id.as_deref());
     let (rows, total) = listing(&state, &d, &sel, ItemKind::Folder, paging).await?;
     let results = rows.iter().map(|r| Folder::new(&d, r, false)).collect();
     Ok(page_of(&ctx, paging, results, total, d.era()))
@@ -410,7 +355,7 @@ async fn list_folders(
         ("id" = String, Path, description = "Restore session id (type Veod)"),
         ("oneDriveId" = String, Path, description = "OneDrive id"),
         ("folderId" = String, Path, description = "Folder id"),
-        ("versionId" = Option<i32>, Query, description = "v6+: folder version (folders have the single version 1)")
+        FolderQuery
     ),
     responses(
         (status = 200, description = "Folder", body = Folder),
@@ -418,20 +363,15 @@ async fn list_folders(
     ),
     security(("bearer" = []))
 )]
-async fn get_folder(
+pub async fn get_folder(
     State(state): State<AppState>,
     d: DriveCtx,
-    query: LenientQuery,
+    Query(q): Query<FolderQuery>,
     Path(p): Path<DriveItemPath>,
 ) -> Result<Json<Folder>, ApiError> {
     let row = folder(&state, &d, &p.item_id).await?;
-    if d.era().is_verb_era() {
-        if let Some(n) = query.get_non_empty("versionId") {
-            let n = n.trim().parse::<i32>().map_err(|_| ApiError::bad_request("'versionId' must be an integer"))?;
-            if n != FOLDER_VERSION_ID {
-                return Err(folder_version_not_found(n, &row));
-            }
-        }
+    if let Some(n) = q.version_id(d.era()).filter(|n| *n != FOLDER_VERSION_ID) {
+        return Err(folder_version_not_found(n, &row));
     }
     Ok(Json(Folder::new(&d, &row, false)))
 }
@@ -462,14 +402,13 @@ fn folder_version_not_found(n: i32, row: &ItemRow) -> ApiError {
     ),
     security(("bearer" = []))
 )]
-async fn list_folder_versions(
+pub async fn list_folder_versions(
     State(state): State<AppState>,
     d: DriveCtx,
     ctx: PageContext,
     paging: Paging,
     Path(p): Path<DriveItemPath>,
 ) -> Result<Page<Folder>, ApiError> {
-    require_verb_era(d.era())?;
     folder(&state, &d, &p.item_id).await?;
     Ok(page_of(&ctx, paging, Vec::new(), 0, d.era()))
 }
@@ -492,12 +431,11 @@ async fn list_folder_versions(
     ),
     security(("bearer" = []))
 )]
-async fn get_folder_version(
+pub async fn get_folder_version(
     State(state): State<AppState>,
     d: DriveCtx,
     Path(p): Path<DriveVersionPath>,
 ) -> Result<Json<Folder>, ApiError> {
-    require_verb_era(d.era())?;
     let n = parse_version_id(&p.version_id)?;
     let row = folder(&state, &d, &p.item_id).await?;
     if n != FOLDER_VERSION_ID {
@@ -513,19 +451,19 @@ mod tests {
 
     #[test]
     fn routes_are_canonical() {
-        for rest in [
-            "",
-            "/{oneDriveId}",
-            "/{oneDriveId}/Documents",
-            "/{oneDriveId}/Documents/{documentId}",
-            "/{oneDriveId}/Documents/{documentId}/Versions",
-            "/{oneDriveId}/Documents/{documentId}/Versions/{versionId}",
-            "/{oneDriveId}/Folders",
-            "/{oneDriveId}/Folders/{folderId}",
-            "/{oneDriveId}/Folders/{folderId}/Versions",
-            "/{oneDriveId}/Folders/{folderId}/Versions/{versionId}",
+        use utoipa::Path;
+        for p in [
+            __path_list_onedrives::path(),
+            __path_get_onedrive::path(),
+            __path_list_documents::path(),
+            __path_get_document::path(),
+            __path_list_document_versions::path(),
+            __path_get_document_version::path(),
+            __path_list_folders::path(),
+            __path_get_folder::path(),
+            __path_list_folder_versions::path(),
+            __path_get_folder_version::path(),
         ] {
-            let p = format!("{BASE}{rest}");
             assert_eq!(canonical_route(&p), p);
         }
     }

@@ -33,21 +33,18 @@ use std::collections::HashMap;
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::routing::post;
-use axum::Router;
 use repo::catalog::{
     ContainerKind, ContainerQuery, ContainerRow, ItemKind, ItemRow, SearchQuery, SearchScope, SearchTerm,
 };
-use utoipa::OpenApi;
 use uuid::Uuid;
 
 use crate::ctx::drive::{DriveCtx, VeodSession};
 use crate::ctx::site::{not_found, Site, SiteCtx, SiteList, VespCtx, EVERY_ROW};
 use crate::edge::error::ApiError;
-use crate::edge::lenient::{parse_enum, LenientJson, Obj};
+use crate::edge::lenient::{parse_enum, LenientJson};
 use crate::edge::paging::Hrefs;
 use crate::edge::paging::{PageContext, Paging};
-use crate::edge::query::LenientQuery;
+use crate::edge::query::Query;
 use crate::edge::version::ApiVersion;
 use crate::resources::browse_util::page_of;
 use crate::resources::onedrive;
@@ -56,65 +53,20 @@ use crate::resources::route_paths::{SiteItemPath, SiteListPath};
 use crate::resources::sharepoint::search_entry;
 use crate::state::AppState;
 use crate::wire::onedrive::ItemPage;
+use crate::wire::search::{SearchOptions, SearchParams};
 use crate::wire::sharepoint::{SharePointEntryPage, SitesHrefs};
-
-const OD: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives";
-const SP: &str = "/{version}/RestoreSessions/{id}/Organization/Sites";
-
-/// Authenticated routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(&format!("{OD}/search"), post(search_onedrives))
-        .route(&format!("{OD}/{{oneDriveId}}/search"), post(search_onedrive))
-        .route(&format!("{OD}/{{oneDriveId}}/Folders/{{folderId}}/search"), post(search_onedrive_folder))
-        .route(&format!("{SP}/search"), post(search_sites))
-        .route(&format!("{SP}/{{siteId}}/search"), post(search_site))
-        .route(&format!("{SP}/{{siteId}}/Folders/{{folderId}}/search"), post(search_site_folder))
-        .route(&format!("{SP}/{{siteId}}/Libraries/{{libraryId}}/search"), post(search_library))
-        .route(&format!("{SP}/{{siteId}}/Lists/{{listId}}/search"), post(search_list))
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    paths(
-        search_onedrives,
-        search_onedrive,
-        search_onedrive_folder,
-        search_sites,
-        search_site,
-        search_site_folder,
-        search_library,
-        search_list
-    ),
-    tags((name = "Search", description = "Searching backed-up OneDrive and SharePoint items in a restore session (v6+)"))
-)]
-struct Doc;
-
-/// The module's documented paths.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    Doc::openapi()
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Request parts
 
-/// 404 in v2–v5, which search with `POST …/Action {"search": …}` (not served).
-fn require_verb_era(version: ApiVersion) -> Result<(), ApiError> {
-    if version.is_action_era() {
-        return Err(ApiError::not_found(format!("…/search is not available in API {version}; use v6 or later.")));
-    }
-    Ok(())
-}
-
 /// The terms of the body's `query`.
-fn terms(body: &Obj) -> Result<Vec<SearchTerm>, ApiError> {
-    let query = body.str("query")?.unwrap_or_default();
-    syntax::parse(&query)
+fn terms(o: &SearchOptions) -> Result<Vec<SearchTerm>, ApiError> {
+    syntax::parse(o.query.as_deref().unwrap_or_default())
 }
 
 /// `itemType`: the item kind for the era's enum (`Documents` for OneDrive, `Items` for SharePoint).
-fn item_type(query: &LenientQuery, files: &'static str) -> Result<ItemKind, ApiError> {
-    let Some(v) = query.get_non_empty("itemType") else { return Ok(ItemKind::Any) };
+fn item_type(params: &SearchParams, files: &'static str) -> Result<ItemKind, ApiError> {
+    let Some(v) = params.item_type.as_deref().filter(|v| !v.trim().is_empty()) else { return Ok(ItemKind::Any) };
     let allowed = ["All", "Folders", files];
     match parse_enum(v.trim(), &allowed) {
         Some("All") => Ok(ItemKind::Any),
@@ -125,7 +77,7 @@ fn item_type(query: &LenientQuery, files: &'static str) -> Result<ItemKind, ApiE
 }
 
 /// One page of the catalog search.
-async fn search_page(
+pub(crate) async fn search_page(
     catalog: &repo::catalog::Catalog,
     scope: SearchScope,
     at: chrono::DateTime<chrono::Utc>,
@@ -179,16 +131,16 @@ async fn onedrive_page(
 }
 
 /// Searches `scope` inside the one OneDrive `d` at the session's instant, with its showDeleted flag.
-async fn search_drive(
+pub(crate) async fn search_drive(
     state: &AppState,
     page: PageReq,
-    query: &LenientQuery,
-    body: &Obj,
+    params: &SearchParams,
+    o: &SearchOptions,
     d: DriveCtx,
     scope: SearchScope,
 ) -> Result<ItemPage, ApiError> {
-    let kind = item_type(query, "Documents")?;
-    let terms = terms(body)?;
+    let kind = item_type(params, "Documents")?;
+    let terms = terms(o)?;
     let (id, at, show_deleted, version) = (d.id(), d.at, d.session.show_deleted, d.era());
     let (found, total) = search_page(&state.catalog, scope, at, show_deleted, kind, terms, page.paging).await?;
     let drives = HashMap::from([(id, d)]);
@@ -203,31 +155,30 @@ async fn search_drive(
     params(
         ("version" = String, Path, description = "API version: v6 … v8"),
         ("id" = String, Path, description = "Restore session id (type Veod)"),
-        ("itemType" = Option<String>, Query, description = "All (default), Folders or Documents"),
+        SearchParams,
         ("setId" = Option<String>, Query, description = "Accepted and ignored (results are not cached)"),
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
-    request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …}: words and \"phrases\" match the name (case-insensitive substring, all must match); properties name:/filename:, author:, modifiedby:, ext:/type:, size:[<,<=,>,>=,=]bytes; values with spaces in double quotes; an unknown property or a malformed query is 400"),
+    request_body = SearchOptions,
     responses(
         (status = 200, description = "PageOfRESTItemComposed: matching documents and folders as of the session's point in time, folders first, then by name", body = ItemPage),
-        (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
-        (status = 404, description = "Unknown session (or another user's); v2–v5", body = crate::openapi::RestExceptionInfo)
+        (status = 400, description = "Bad query, itemType, offset or limit", body = crate::edge::error::RestExceptionInfo),
+        (status = 404, description = "Unknown session (or another user's); v2–v5", body = crate::edge::error::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-async fn search_onedrives(
+pub(crate) async fn search_onedrives(
     State(state): State<AppState>,
     s: VeodSession,
     page: PageReq,
-    query: LenientQuery,
-    LenientJson(body): LenientJson,
+    Query(params): Query<SearchParams>,
+    LenientJson(o): LenientJson<SearchOptions>,
 ) -> Result<ItemPage, ApiError> {
     let version = s.era();
-    require_verb_era(version)?;
     let session = &s.session;
-    let kind = item_type(&query, "Documents")?;
-    let terms = terms(&body)?;
+    let kind = item_type(&params, "Documents")?;
+    let terms = terms(&o)?;
     let Some(at) = session.browse_at else {
         return Ok(page_of(&page.ctx, page.paging, Vec::new(), 0, version));
     };
@@ -252,29 +203,29 @@ async fn search_onedrives(
         ("version" = String, Path, description = "API version: v6 … v8"),
         ("id" = String, Path, description = "Restore session id (type Veod)"),
         ("oneDriveId" = String, Path, description = "OneDrive id"),
-        ("itemType" = Option<String>, Query, description = "All (default), Folders or Documents"),
+        SearchParams,
         ("setId" = Option<String>, Query, description = "Accepted and ignored (results are not cached)"),
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
-    request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …} (syntax: see POST …/OneDrives/search)"),
+    request_body = SearchOptions,
     responses(
         (status = 200, description = "PageOfRESTItemComposed: matching documents and folders of the OneDrive", body = ItemPage),
-        (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
-        (status = 404, description = "Unknown session or OneDrive; v2–v5", body = crate::openapi::RestExceptionInfo)
+        (status = 400, description = "Bad query, itemType, offset or limit", body = crate::edge::error::RestExceptionInfo),
+        (status = 404, description = "Unknown session or OneDrive; v2–v5", body = crate::edge::error::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-async fn search_onedrive(
+pub(crate) async fn search_onedrive(
     State(state): State<AppState>,
     d: DriveCtx,
     page: PageReq,
-    query: LenientQuery,
-    LenientJson(body): LenientJson,
+    Query(params): Query<SearchParams>,
+    LenientJson(o): LenientJson<SearchOptions>,
 ) -> Result<ItemPage, ApiError> {
     require_verb_era(d.era())?;
     let scope = SearchScope::Containers(vec![d.id()]);
-    search_drive(&state, page, &query, &body, d, scope).await
+    search_drive(&state, page, &params, &o, d, scope).await
 }
 
 /// Search below a OneDrive folder, at any depth (v6+).
@@ -287,31 +238,31 @@ async fn search_onedrive(
         ("id" = String, Path, description = "Restore session id (type Veod)"),
         ("oneDriveId" = String, Path, description = "OneDrive id"),
         ("folderId" = String, Path, description = "Folder id"),
-        ("itemType" = Option<String>, Query, description = "All (default), Folders or Documents"),
+        SearchParams,
         ("setId" = Option<String>, Query, description = "Accepted and ignored (results are not cached)"),
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
-    request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …} (syntax: see POST …/OneDrives/search)"),
+    request_body = SearchOptions,
     responses(
         (status = 200, description = "PageOfRESTItemComposed: matching documents and folders below the folder (not the folder itself)", body = ItemPage),
-        (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
-        (status = 404, description = "Unknown session, OneDrive or folder; v2–v5", body = crate::openapi::RestExceptionInfo)
+        (status = 400, description = "Bad query, itemType, offset or limit", body = crate::edge::error::RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive or folder; v2–v5", body = crate::edge::error::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-async fn search_onedrive_folder(
+pub(crate) async fn search_onedrive_folder(
     State(state): State<AppState>,
     d: DriveCtx,
     page: PageReq,
-    query: LenientQuery,
+    Query(params): Query<SearchParams>,
     Path(p): Path<DriveItemPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(o): LenientJson<SearchOptions>,
 ) -> Result<ItemPage, ApiError> {
     require_verb_era(d.era())?;
     let folder = d.item(&state, &p.item_id, true).await?;
     let scope = SearchScope::Folder { container: d.id(), folder: folder.item_id };
-    search_drive(&state, page, &query, &body, d, scope).await
+    search_drive(&state, page, &params, &o, d, scope).await
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -323,13 +274,13 @@ async fn sp_search(
     vesp: &VespCtx,
     hrefs: Hrefs,
     page: &PageReq,
-    query: &LenientQuery,
+    params: &SearchParams,
     lists: Vec<(Site, SiteList)>,
     folder: Option<(Uuid, String)>,
-    body: &Obj,
+    o: &SearchOptions,
 ) -> Result<SharePointEntryPage, ApiError> {
-    let kind = item_type(query, "Items")?;
-    let terms = terms(body)?;
+    let kind = item_type(params, "Items")?;
+    let terms = terms(o)?;
     let Some(at) = vesp.at() else { return Ok(page_of(&page.ctx, page.paging, Vec::new(), 0, vesp.version)) };
     let scope = match folder {
         Some((container, folder)) => SearchScope::Folder { container, folder },
@@ -360,27 +311,26 @@ fn site_lists(site: &SiteCtx) -> Vec<(Site, SiteList)> {
     params(
         ("version" = String, Path, description = "API version: v6 … v8"),
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
-        ("itemType" = Option<String>, Query, description = "All (default), Folders or Items"),
+        SearchParams,
         ("setId" = Option<String>, Query, description = "Accepted and ignored (results are not cached)"),
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
-    request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …} (syntax: see POST …/OneDrives/search)"),
+    request_body = SearchOptions,
     responses(
         (status = 200, description = "PageOfRESTItemComposed: matching documents, folders and list items of every site"),
-        (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
-        (status = 404, description = "Unknown session (or another user's); v2–v5", body = crate::openapi::RestExceptionInfo)
+        (status = 400, description = "Bad query, itemType, offset or limit", body = crate::edge::error::RestExceptionInfo),
+        (status = 404, description = "Unknown session (or another user's); v2–v5", body = crate::edge::error::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-async fn search_sites(
+pub(crate) async fn search_sites(
     vesp: VespCtx,
     hrefs: Hrefs,
     page: PageReq,
-    query: LenientQuery,
-    LenientJson(body): LenientJson,
+    Query(params): Query<SearchParams>,
+    LenientJson(o): LenientJson<SearchOptions>,
 ) -> Result<SharePointEntryPage, ApiError> {
-    require_verb_era(vesp.version)?;
     let mut lists = Vec::new();
     if let Some(at) = vesp.at() {
         let all = |kind| vesp.containers(at, kind).page(0, EVERY_ROW);
@@ -402,7 +352,7 @@ async fn search_sites(
             }
         }
     }
-    sp_search(&vesp, hrefs, &page, &query, lists, None, &body).await
+    sp_search(&vesp, hrefs, &page, &params, lists, None, &o).await
 }
 
 /// Search the lists and libraries of a site (v6+).
@@ -414,28 +364,27 @@ async fn search_sites(
         ("version" = String, Path, description = "API version: v6 … v8"),
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
         ("siteId" = String, Path, description = "Site id"),
-        ("itemType" = Option<String>, Query, description = "All (default), Folders or Items"),
+        SearchParams,
         ("setId" = Option<String>, Query, description = "Accepted and ignored (results are not cached)"),
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
-    request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …} (syntax: see POST …/OneDrives/search)"),
+    request_body = SearchOptions,
     responses(
         (status = 200, description = "PageOfRESTItemComposed: matching documents, folders and list items of the site's own lists and libraries"),
-        (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
-        (status = 404, description = "Unknown session or site; v2–v5", body = crate::openapi::RestExceptionInfo)
+        (status = 400, description = "Bad query, itemType, offset or limit", body = crate::edge::error::RestExceptionInfo),
+        (status = 404, description = "Unknown session or site; v2–v5", body = crate::edge::error::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-async fn search_site(
+pub(crate) async fn search_site(
     site: SiteCtx,
     hrefs: Hrefs,
     page: PageReq,
-    query: LenientQuery,
-    LenientJson(body): LenientJson,
+    Query(params): Query<SearchParams>,
+    LenientJson(o): LenientJson<SearchOptions>,
 ) -> Result<SharePointEntryPage, ApiError> {
-    require_verb_era(site.version)?;
-    sp_search(&site.vesp(), hrefs, &page, &query, site_lists(&site), None, &body).await
+    sp_search(&site.vesp(), hrefs, &page, &params, site_lists(&site), None, &o).await
 }
 
 /// Search below a SharePoint folder of a library or list, at any depth (v6+).
@@ -448,33 +397,32 @@ async fn search_site(
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
         ("siteId" = String, Path, description = "Site id"),
         ("folderId" = String, Path, description = "Folder id (as the Folders listing gives it)"),
-        ("itemType" = Option<String>, Query, description = "All (default), Folders or Items"),
+        SearchParams,
         ("setId" = Option<String>, Query, description = "Accepted and ignored (results are not cached)"),
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
-    request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …} (syntax: see POST …/OneDrives/search)"),
+    request_body = SearchOptions,
     responses(
         (status = 200, description = "PageOfRESTItemComposed: matching items below the folder (not the folder itself)"),
-        (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or folder; v2–v5", body = crate::openapi::RestExceptionInfo)
+        (status = 400, description = "Bad query, itemType, offset or limit", body = crate::edge::error::RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or folder; v2–v5", body = crate::edge::error::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-async fn search_site_folder(
+pub(crate) async fn search_site_folder(
     site: SiteCtx,
     hrefs: Hrefs,
     page: PageReq,
-    query: LenientQuery,
+    Query(params): Query<SearchParams>,
     Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(o): LenientJson<SearchOptions>,
 ) -> Result<SharePointEntryPage, ApiError> {
-    require_verb_era(site.version)?;
     let folder = match site.find_item(None, &p.item_id, |_, _| true).await? {
         Some((list, row)) if row.state.is_folder => (list.id, row.item_id),
         _ => return Err(not_found("folder", &p.item_id)),
     };
-    sp_search(&site.vesp(), hrefs, &page, &query, site_lists(&site), Some(folder), &body).await
+    sp_search(&site.vesp(), hrefs, &page, &params, site_lists(&site), Some(folder), &o).await
 }
 
 /// Search a SharePoint document library (v6+).
@@ -487,30 +435,29 @@ async fn search_site_folder(
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
         ("siteId" = String, Path, description = "Site id"),
         ("libraryId" = String, Path, description = "Library id"),
-        ("itemType" = Option<String>, Query, description = "All (default), Folders or Items"),
+        SearchParams,
         ("setId" = Option<String>, Query, description = "Accepted and ignored (results are not cached)"),
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
-    request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …} (syntax: see POST …/OneDrives/search)"),
+    request_body = SearchOptions,
     responses(
         (status = 200, description = "PageOfRESTItemComposed: matching documents and folders of the library"),
-        (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or library; v2–v5", body = crate::openapi::RestExceptionInfo)
+        (status = 400, description = "Bad query, itemType, offset or limit", body = crate::edge::error::RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or library; v2–v5", body = crate::edge::error::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-async fn search_library(
+pub(crate) async fn search_library(
     site: SiteCtx,
     hrefs: Hrefs,
     page: PageReq,
-    query: LenientQuery,
+    Query(params): Query<SearchParams>,
     Path(p): Path<SiteListPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(o): LenientJson<SearchOptions>,
 ) -> Result<SharePointEntryPage, ApiError> {
-    require_verb_era(site.version)?;
     let library = site.list(&p.list_id, Some(true))?.clone();
-    sp_search(&site.vesp(), hrefs, &page, &query, vec![(site.site.clone(), library)], None, &body).await
+    sp_search(&site.vesp(), hrefs, &page, &params, vec![(site.site.clone(), library)], None, &o).await
 }
 
 /// Search a SharePoint list (v6+).
@@ -523,30 +470,29 @@ async fn search_library(
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
         ("siteId" = String, Path, description = "Site id"),
         ("listId" = String, Path, description = "List id"),
-        ("itemType" = Option<String>, Query, description = "All (default), Folders or Items"),
+        SearchParams,
         ("setId" = Option<String>, Query, description = "Accepted and ignored (results are not cached)"),
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
-    request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …} (syntax: see POST …/OneDrives/search)"),
+    request_body = SearchOptions,
     responses(
         (status = 200, description = "PageOfRESTItemComposed: matching list items and folders of the list"),
-        (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or list; v2–v5", body = crate::openapi::RestExceptionInfo)
+        (status = 400, description = "Bad query, itemType, offset or limit", body = crate::edge::error::RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or list; v2–v5", body = crate::edge::error::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-async fn search_list(
+pub(crate) async fn search_list(
     site: SiteCtx,
     hrefs: Hrefs,
     page: PageReq,
-    query: LenientQuery,
+    Query(params): Query<SearchParams>,
     Path(p): Path<SiteListPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(o): LenientJson<SearchOptions>,
 ) -> Result<SharePointEntryPage, ApiError> {
-    require_verb_era(site.version)?;
     let list = site.list(&p.list_id, Some(false))?.clone();
-    sp_search(&site.vesp(), hrefs, &page, &query, vec![(site.site.clone(), list)], None, &body).await
+    sp_search(&site.vesp(), hrefs, &page, &params, vec![(site.site.clone(), list)], None, &o).await
 }
 
 #[cfg(test)]
@@ -556,15 +502,16 @@ mod tests {
 
     #[test]
     fn routes_are_canonical() {
+        use utoipa::Path;
         for p in [
-            format!("{OD}/search"),
-            format!("{OD}/{{oneDriveId}}/search"),
-            format!("{OD}/{{oneDriveId}}/Folders/{{folderId}}/search"),
-            format!("{SP}/search"),
-            format!("{SP}/{{siteId}}/search"),
-            format!("{SP}/{{siteId}}/Folders/{{folderId}}/search"),
-            format!("{SP}/{{siteId}}/Libraries/{{libraryId}}/search"),
-            format!("{SP}/{{siteId}}/Lists/{{listId}}/search"),
+            __path_search_onedrives::path(),
+            __path_search_onedrive::path(),
+            __path_search_onedrive_folder::path(),
+            __path_search_sites::path(),
+            __path_search_site::path(),
+            __path_search_site_folder::path(),
+            __path_search_library::path(),
+            __path_search_list::path(),
         ] {
             assert_eq!(canonical_route(&p), p);
         }
@@ -572,7 +519,7 @@ mod tests {
 
     #[test]
     fn item_types_per_explorer() {
-        let q = |s: &str| LenientQuery::parse(s).unwrap();
+        let q = |s: &str| -> SearchParams { crate::edge::query::LenientQuery::parse(s).unwrap().typed().unwrap() };
         assert_eq!(item_type(&q(""), "Documents").unwrap(), ItemKind::Any);
         assert_eq!(item_type(&q("itemtype=folders"), "Documents").unwrap(), ItemKind::Folder);
         assert_eq!(item_type(&q("itemType=Documents"), "Documents").unwrap(), ItemKind::File);

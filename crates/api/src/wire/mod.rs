@@ -18,6 +18,7 @@ pub mod onedrive;
 pub mod organization;
 pub mod page;
 pub mod restore;
+pub mod search;
 pub mod session;
 pub mod sharepoint;
 

@@ -7,12 +7,13 @@
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use repo::catalog::{ContainerInfo, ContainerRow, ItemRow};
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::ctx::catalog_view::NumberedVersion;
 use crate::ctx::drive::DriveCtx;
 use crate::edge::paging::{Hrefs, Link, Page};
+use crate::edge::version::ApiVersion;
 use crate::store::sessions::RestoreSession;
 use crate::wire::item_fields::{self, deleted_marker, item_times, who, FOLDER_VERSION_ID, FOLDER_VERSION_LABEL};
 
@@ -133,6 +134,49 @@ pub struct ItemLinks {
 pub enum Item {
     Document(Document),
     Folder(Folder),
+}
+
+/// The query of `GET …/Documents` (besides `offset` and `limit`).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct DocumentsQuery {
+    /// Folder id; `root` (v6+) or `null` (v4–v5) for the top level; omitted: every document recursively.
+    pub parent_id: Option<String>,
+    /// v7+: also return folders (`isFolder` tells them apart).
+    pub include_folders: Option<bool>,
+}
+
+impl DocumentsQuery {
+    /// Whether folders are listed too: asked for, in an era that has the parameter (v7+).
+    pub fn include_folders(&self, era: ApiVersion) -> bool {
+        era.number() >= 7 && self.include_folders.unwrap_or(false)
+    }
+}
+
+/// The query of `GET …/Folders` (besides `offset` and `limit`).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct FoldersQuery {
+    /// Folder id; `root` (v6+) or `null` (v4–v5) for the top level; omitted: every folder recursively.
+    pub parent_id: Option<String>,
+}
+
+/// The query of `GET …/Folders/{folderId}`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct FolderQuery {
+    /// v6+: the folder version (folders have the single version 1).
+    pub version_id: Option<i32>,
+}
+
+impl FolderQuery {
+    /// The version asked for, in an era that has the parameter (v6+; older eras ignore it).
+    pub fn version_id(&self, era: ApiVersion) -> Option<i32> {
+        self.version_id.filter(|_| era.is_verb_era())
+    }
 }
 
 /// A page of OneDrives.
