@@ -3,13 +3,12 @@
 //! session may not show is a 404 the same way everywhere.
 
 use chrono::{DateTime, Utc};
-use repo::catalog::{ContainerKind, ContainerRow, ItemKind, ItemRow};
+use repo::catalog::{ContainerKind, ContainerRow, ItemRow};
 use uuid::Uuid;
 
 use crate::ctx::auth::CurrentUser;
 use crate::edge::error::ApiError;
 use crate::edge::version::ApiVersion;
-use crate::resources::browse_util::walk_tree;
 use crate::state::AppState;
 use crate::store::sessions::{self, RestoreSession, SessionKind};
 
@@ -105,10 +104,5 @@ impl SessionDrive {
                 self.row.id
             ))),
         }
-    }
-
-    /// The visible files below `folder` (the whole OneDrive when `None`).
-    pub async fn files_below(&self, state: &AppState, folder: Option<&str>) -> Result<Vec<ItemRow>, ApiError> {
-        walk_tree(&state.catalog, self.row.id, folder, self.at, self.session.show_deleted, ItemKind::File).await
     }
 }

@@ -22,6 +22,7 @@ use axum::Router;
 use crate::edge::paths::SegmentTable;
 use crate::state::AppState;
 
+pub mod actions;
 pub mod auth;
 pub mod browse;
 pub mod browse_util;
@@ -31,6 +32,7 @@ pub mod restore;
 pub mod restore_sessions;
 pub mod route_paths;
 pub mod save;
+pub mod scope;
 pub mod search;
 pub mod send;
 pub mod sharepoint;
@@ -53,6 +55,7 @@ pub fn protected() -> Router<AppState> {
         .merge(onedrive::router())
         .merge(sharepoint::router())
         .merge(sp_restore::router())
+        .merge(actions::router())
         .merge(save::router())
         .merge(send::router())
         .merge(search::router())
@@ -84,6 +87,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(onedrive::openapi());
     doc.merge(sharepoint::openapi());
     doc.merge(sp_restore::openapi());
+    doc.merge(actions::openapi());
     doc.merge(save::openapi());
     doc.merge(send::openapi());
     doc.merge(search::openapi());

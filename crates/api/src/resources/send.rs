@@ -13,7 +13,7 @@
 //! | POST `…/Sites/{siteId}/Documents/send` (+`documents[]`), `/Documents/{documentId}/send`, `…/Versions/{versionId}/send` | v6–v8 | send options | same |
 //! | POST `…/Sites/{siteId}/Folders/send` (+`folders[]`), `/Folders/{folderId}/send`, `…/Versions/{versionId}/send`, `/Libraries/{libraryId}/send` | v6–v8 | send options | same |
 //! | POST `…/Sites/{siteId}/Items/{itemId}/Attachments/send` (+`attachments[]`), `…/Attachments/{attachmentId}/send` | v6–v8 | send options | same |
-//! | v2–v5 `…/Action {"sendTo": {…}}` (or a bare `{from, to, …}`) | v2–v5 | send options | 200 empty — OneDrive through [`onedrive_action`], called by the `/Action` dispatcher of [`crate::resources::save`]; SharePoint through [`sharepoint_action`] (for `save::dispatch_sharepoint`) |
+//! | v2–v5 `…/Action {"sendTo": {…}}` (or a bare `{from, to, …}`) | v2–v5 | send options | 200 empty — [`onedrive_action`] and [`sharepoint_action`], called by `resources::actions` |
 //!
 //! Decisions: the recipients are `to` (several separated by `,` or `;`); `from` defaults to the settings' `from`;
 //! CR/LF in `from`/`to`/`subject` is refused (400); the attachments' total is checked against the settings'
@@ -30,9 +30,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use engine::send::{AttachmentSource, OutgoingMessage, SendError};
-use repo::catalog::{Attachment, ItemKind, ItemRow};
-use utoipa::OpenApi;
+use engine::selection::{FileRef, SelectError, Selection, SessionView, Tree};
+use engine::send::{OutgoingMessage, SendError};
+use repo::catalog::ItemRow;
 use uuid::Uuid;
 
 use crate::ctx::auth::CurrentUser;
@@ -40,11 +40,11 @@ use crate::ctx::drive::{self, SessionDrive};
 use crate::edge::error::ApiError;
 use crate::edge::lenient::{LenientJson, Obj};
 use crate::edge::version::ApiVersion;
-use crate::resources::browse_util::{self, numbered_versions, walk_tree};
+use crate::resources::browse_util;
 use crate::resources::route_paths::{
     DriveItemPath, DrivePath, DriveVersionPath, SiteAttachmentPath, SiteItemPath, SitePath, SiteVersionPath,
 };
-use crate::resources::save::{Scope, SpScope};
+use crate::resources::scope::{session_view, Scope, SpScope};
 use crate::resources::sp_attachments;
 use crate::state::AppState;
 use crate::store::email_settings::{self, Explorer};
@@ -80,13 +80,33 @@ pub fn router() -> Router<AppState> {
 
 const SP: &str = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}";
 
-#[derive(OpenApi)]
-#[openapi(paths(send_document), tags((name = "Send", description = "Send backed-up items as e-mail attachments")))]
-struct Doc;
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        send_onedrive,
+        send_documents,
+        send_document,
+        send_document_version,
+        send_folders,
+        send_folder,
+        send_folder_version,
+        sp_send_documents,
+        sp_send_document,
+        sp_send_document_version,
+        sp_send_folders,
+        sp_send_folder,
+        sp_send_folder_version,
+        sp_send_library,
+        sp_send_attachments,
+        sp_send_attachment
+    ),
+    tags((name = "Send", description = "Send backed-up items as e-mail attachments"))
+)]
+struct ApiDoc;
 
 /// The module's documented paths.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    Doc::openapi()
+    <ApiDoc as utoipa::OpenApi>::openapi()
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -165,7 +185,7 @@ pub fn send_error(e: SendError) -> ApiError {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// OneDrive send
+// Sending a selection
 
 /// The send options of a body.
 #[derive(Debug)]
@@ -187,108 +207,72 @@ fn send_options(o: &Obj) -> Result<SendOptions, ApiError> {
     })
 }
 
-/// Sends the items of `scope` (the core of every OneDrive send, both eras).
-async fn send_scope(
-    state: &AppState,
-    version: ApiVersion,
-    d: &SessionDrive,
-    scope: &Scope,
-    opts: &Obj,
-) -> Result<Response, ApiError> {
-    let o = send_options(opts)?;
-    let (item_type, item_name, rows) = match scope {
-        Scope::Document(id) => {
-            let r = d.item(state, id, false).await?;
-            ("Document", r.state.name.clone(), vec![r])
-        }
-        Scope::Documents => {
-            let mut rows = Vec::new();
-            for id in opts.id_list("documents")? {
-                rows.push(d.item(state, &id, false).await?);
-            }
-            ("Document", format!("{} documents", rows.len()), rows)
-        }
-        Scope::Folder(id) => {
-            let f = d.item(state, id, true).await?;
-            let rows = d.files_below(state, Some(&f.item_id)).await?;
-            ("Folder", f.state.name.clone(), rows)
-        }
-        Scope::Folders => {
-            let mut rows = Vec::new();
-            let ids = opts.id_list("folders")?;
-            for id in &ids {
-                let f = d.item(state, id, true).await?;
-                rows.extend(d.files_below(state, Some(&f.item_id)).await?);
-            }
-            ("Folder", format!("{} folders", ids.len()), rows)
-        }
-        Scope::OneDrive => {
-            let rows = d.files_below(state, None).await?;
-            ("OneDrive", d.name(), rows)
-        }
-    };
-    let atts = attachments_of(rows, o.skip_item_checks)?;
-    // v2–v5 docs point OneDrive sends at the Vesp settings; v6+ at Veod.
-    let (explorer, fallback) =
-        if version.is_action_era() { (Explorer::Vesp, Explorer::Veod) } else { (Explorer::Veod, Explorer::Vesp) };
-    let target = Target {
-        session: d.session.id,
-        item_type,
-        item_name,
-        source: d.row.info.title().to_string(),
-        explorer,
-        fallback: Some(fallback),
-    };
-    deliver(state, version, o, atts, target).await
-}
-
-/// Attachments for catalog rows (files); a file without backed-up content is a 400 unless `skip` leaves it out.
-fn attachments_of(rows: Vec<ItemRow>, skip: bool) -> Result<Vec<AttachmentSource>, ApiError> {
-    let mut atts = Vec::with_capacity(rows.len());
-    for r in rows {
-        if r.state.content_ref.is_none() && r.state.size > 0 {
-            if skip {
-                continue;
-            }
-            return Err(no_content(&r.state.name, &r.item_id));
-        }
-        atts.push(AttachmentSource {
-            name: r.state.name.clone(),
-            size: r.state.size.max(0) as u64,
-            content_ref: r.state.content_ref.clone(),
-        });
+/// The answer for a selection the engine refuses.
+fn select_error(e: SelectError) -> ApiError {
+    match e {
+        SelectError::Catalog(e) => e.into(),
+        SelectError::NoContent { name, id } => ApiError::bad_request(format!(
+            "No content was backed up for '{name}' ({id}); nothing was sent. Set 'skipItemChecks' to leave such items \
+             out."
+        )),
+        SelectError::TooMany => ApiError::conflict(e.to_string()),
+        SelectError::UnknownVersion { .. } | SelectError::HiddenVersion { .. } => ApiError::not_found(e.to_string()),
     }
-    Ok(atts)
 }
 
-fn no_content(name: &str, id: &str) -> ApiError {
-    ApiError::bad_request(format!(
-        "No content was backed up for '{name}' ({id}); nothing was sent. Set 'skipItemChecks' to leave such items out."
-    ))
-}
-
-/// Where a send comes from (for the settings and the session event).
-struct Target {
+/// Where a send comes from: the session (for its event), its catalog view, the source's name and the email
+/// settings to use.
+struct Origin<'a> {
     session: Uuid,
-    item_type: &'static str,
-    item_name: String,
+    view: SessionView<'a>,
     source: String,
     explorer: Explorer,
     fallback: Option<Explorer>,
 }
 
-/// Resolves the settings, sends, records the `Send` event and answers per era.
+impl<'a> Origin<'a> {
+    /// A OneDrive: the Veod settings, falling back to Vesp — reversed in v2–v5, whose docs point at Vesp.
+    fn drive(state: &'a AppState, d: &SessionDrive, version: ApiVersion) -> Origin<'a> {
+        let (explorer, fallback) =
+            if version.is_action_era() { (Explorer::Vesp, Explorer::Veod) } else { (Explorer::Veod, Explorer::Vesp) };
+        Origin {
+            session: d.session.id,
+            view: session_view(state, &d.session, d.at),
+            source: d.row.info.title().to_string(),
+            explorer,
+            fallback: Some(fallback),
+        }
+    }
+}
+
+/// What is sent: the selection, and how the event names it.
+struct Items {
+    selection: Selection,
+    item_type: &'static str,
+    item_name: String,
+}
+
+/// Document `row`'s version `vid` (1-based ordinal; earlier versions need `showAllVersions`).
+async fn document_version(view: &SessionView<'_>, row: &ItemRow, vid: &str) -> Result<FileRef, ApiError> {
+    let not_found = || ApiError::not_found(format!("Version {vid} of document {} was not found.", row.item_id));
+    let n = vid.trim().parse::<i32>().map_err(|_| not_found())?;
+    view.document_version(row, n).await.map_err(select_error)
+}
+
+/// Collects the attachments, resolves the settings, sends, records the `Send` event and answers per era.
 async fn deliver(
     state: &AppState,
     version: ApiVersion,
+    origin: &Origin<'_>,
     o: SendOptions,
-    atts: Vec<AttachmentSource>,
-    t: Target,
+    items: Items,
 ) -> Result<Response, ApiError> {
+    let atts =
+        engine::send::attachments(&origin.view, &items.selection, o.skip_item_checks).await.map_err(select_error)?;
     if atts.is_empty() {
         return Err(ApiError::bad_request("There is nothing to send: the selection contains no backed-up files."));
     }
-    let (used, settings) = email_settings::for_send(state, t.explorer, t.fallback).await?;
+    let (used, settings) = email_settings::for_send(state, origin.explorer, origin.fallback).await?;
     let transport = settings.transport(used, state.allow_plaintext_mail_credentials)?;
     let msg = OutgoingMessage {
         from: o.from.or_else(|| settings.from.clone()).unwrap_or_default(),
@@ -309,17 +293,17 @@ async fn deliver(
     };
     sessions::add_event(
         state,
-        t.session,
+        origin.session,
         NewEvent {
             kind: "Send".into(),
             status: Some(status),
             started_at: Some(started),
             title: if result.is_ok() { "Item is sent".into() } else { "Item is not sent".into() },
             message,
-            item_name: Some(t.item_name),
-            item_type: Some(t.item_type.into()),
+            item_name: Some(items.item_name),
+            item_type: Some(items.item_type.into()),
             item_size: Some(size as i64),
-            source: Some(t.source),
+            source: Some(origin.source.clone()),
             target: Some(msg.to.clone()),
             ..NewEvent::default()
         },
@@ -329,8 +313,72 @@ async fn deliver(
     Ok(if version.is_v8() { StatusCode::NO_CONTENT.into_response() } else { StatusCode::OK.into_response() })
 }
 
-/// The `sendTo` action of the v2–v5 `…/Action` dispatcher ([`crate::resources::save::dispatch`]): `opts` is the
-/// content of `sendTo` (or the bare body). Answers 200 with an empty body.
+fn require_verb_era(version: ApiVersion) -> Result<(), ApiError> {
+    if version.is_verb_era() {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!("…/send is not available in API {version}; use POST …/Action.")))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// OneDrive
+
+/// Sends `scope` of OneDrive `d` (both eras; `opts` is the body, or the content of the v2–v5 `sendTo` action);
+/// `version_id` picks a version of a document or the one version of a folder.
+async fn onedrive(
+    state: &AppState,
+    version: ApiVersion,
+    d: &SessionDrive,
+    scope: &Scope,
+    opts: &Obj,
+    version_id: Option<&str>,
+) -> Result<Response, ApiError> {
+    if let (Scope::Folder(id), Some(v)) = (scope, version_id) {
+        browse_util::check_folder_version(id, v)?;
+    }
+    let o = send_options(opts)?;
+    let origin = Origin::drive(state, d, version);
+    let tree = |folder| Tree { container: d.row.id, folder };
+    let items = match scope {
+        Scope::Document(id) => {
+            let r = d.item(state, id, false).await?;
+            let file = match version_id {
+                Some(v) => document_version(&origin.view, &r, v).await?,
+                None => FileRef::of(&r),
+            };
+            Items { selection: Selection::Files(vec![file]), item_type: "Document", item_name: r.state.name }
+        }
+        Scope::Documents => {
+            let mut files = Vec::new();
+            for id in opts.id_list("documents")? {
+                files.push(FileRef::of(&d.item(state, &id, false).await?));
+            }
+            let item_name = format!("{} documents", files.len());
+            Items { selection: Selection::Files(files), item_type: "Document", item_name }
+        }
+        Scope::Folder(id) => {
+            let f = d.item(state, id, true).await?;
+            let item_name = f.state.name.clone();
+            Items { selection: Selection::Trees(vec![tree(Some(f))]), item_type: "Folder", item_name }
+        }
+        Scope::Folders => {
+            let mut trees = Vec::new();
+            for id in opts.id_list("folders")? {
+                trees.push(tree(Some(d.item(state, &id, true).await?)));
+            }
+            let item_name = format!("{} folders", trees.len());
+            Items { selection: Selection::Trees(trees), item_type: "Folder", item_name }
+        }
+        Scope::OneDrive => {
+            Items { selection: Selection::Trees(vec![tree(None)]), item_type: "OneDrive", item_name: d.name() }
+        }
+    };
+    deliver(state, version, &origin, o, items).await
+}
+
+/// The `sendTo` action of the v2–v5 `…/Action` (`resources::actions`): `opts` is the content of `sendTo`
+/// (or the bare body). Answers 200 with an empty body.
 pub async fn onedrive_action(
     state: &AppState,
     user: &CurrentUser,
@@ -341,108 +389,23 @@ pub async fn onedrive_action(
     opts: &Obj,
 ) -> Result<Response, ApiError> {
     let d = drive::load(state, user, version, sid, od_id, "sent from").await?;
-    send_scope(state, version, &d, scope, opts).await
+    onedrive(state, version, &d, scope, opts, None).await
 }
 
-async fn verb(
+/// The caller's OneDrive of a v6+ send route.
+async fn verb_drive(
     state: &AppState,
     user: &CurrentUser,
     version: ApiVersion,
     sid: &str,
     od_id: &str,
-    scope: Scope,
-    body: &Obj,
-) -> Result<Response, ApiError> {
-    if !version.is_verb_era() {
-        return Err(ApiError::not_found(format!("…/send is not available in API {version}; use POST …/Action.")));
-    }
-    let d = drive::load(state, user, version, sid, od_id, "sent from").await?;
-    send_scope(state, version, &d, &scope, body).await
-}
-
-async fn send_onedrive(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<DrivePath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    verb(&state, &user, version, &p.id, &p.one_drive_id, Scope::OneDrive, &body).await
-}
-
-async fn send_documents(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<DrivePath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    verb(&state, &user, version, &p.id, &p.one_drive_id, Scope::Documents, &body).await
-}
-
-/// Sends one backed-up document as an e-mail attachment.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/send",
-    params(
-        ("version" = String, Path, description = "API version (v6–v8)"),
-        ("id" = String, Path, description = "Restore session id (type Veod)"),
-        ("oneDriveId" = String, Path, description = "OneDrive id"),
-        ("documentId" = String, Path, description = "Document id"),
-    ),
-    request_body(content = String, description = "{skipItemChecks, from, to, subject, text}", content_type = "application/json"),
-    responses(
-        (status = 200, description = "Sent (v6/v7)"),
-        (status = 204, description = "Sent (v8)"),
-        (status = 400, description = "Invalid options, email settings missing, or message too large"),
-        (status = 404, description = "Unknown session, OneDrive or document"),
-    ),
-    tag = "Send"
-)]
-async fn send_document(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<DriveItemPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    verb(&state, &user, version, &p.id, &p.one_drive_id, Scope::Document(p.item_id), &body).await
-}
-
-async fn send_folders(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<DrivePath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    verb(&state, &user, version, &p.id, &p.one_drive_id, Scope::Folders, &body).await
-}
-
-async fn send_folder(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<DriveItemPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    verb(&state, &user, version, &p.id, &p.one_drive_id, Scope::Folder(p.item_id), &body).await
-}
-
-/// A folder's one version (folders are not versioned) is the folder.
-async fn send_folder_version(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<DriveVersionPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    browse_util::check_folder_version(&p.item_id, &p.version_id)?;
-    verb(&state, &user, version, &p.id, &p.one_drive_id, Scope::Folder(p.item_id), &body).await
+) -> Result<SessionDrive, ApiError> {
+    require_verb_era(version)?;
+    drive::load(state, user, version, sid, od_id, "sent from").await
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// SharePoint send (v6–v8)
+// SharePoint
 
 /// A site of the caller's working Vesp session with its lists and libraries.
 struct Site {
@@ -467,6 +430,17 @@ impl Site {
         // The era is checked by the callers: the verb routes (v6+) and the v2–v5 `…/Action` dispatcher both load here.
         let site = crate::ctx::site::load(state, user, version, sid, site_id, "sent").await?;
         Ok(Site { session: site.session, at: site.at, title: site.info.title, lists: site.lists })
+    }
+
+    /// SharePoint sends use the Vesp settings only.
+    fn origin<'a>(&self, state: &'a AppState) -> Origin<'a> {
+        Origin {
+            session: self.session.id,
+            view: session_view(state, &self.session, self.at),
+            source: self.title.clone(),
+            explorer: Explorer::Vesp,
+            fallback: None,
+        }
     }
 
     /// An item by its API id (library drive item id, or `<list UUID hex><item id>` for generic lists).
@@ -499,126 +473,95 @@ impl Site {
         }
     }
 
-    async fn folder_files(&self, state: &AppState, id: &str) -> Result<(String, Vec<ItemRow>), ApiError> {
+    async fn folder(&self, state: &AppState, id: &str) -> Result<Tree, ApiError> {
         match self.item(state, id, true).await? {
-            (list, r) if r.state.is_folder => {
-                let rows = walk_tree(
-                    &state.catalog,
-                    list,
-                    Some(&r.item_id),
-                    self.at,
-                    self.session.show_deleted,
-                    ItemKind::File,
-                )
-                .await?;
-                Ok((r.state.name, rows))
-            }
+            (container, r) if r.state.is_folder => Ok(Tree { container, folder: Some(r) }),
             _ => Err(sp_not_found("SharePoint folder")),
         }
     }
 
-    async fn deliver(
-        &self,
-        state: &AppState,
-        version: ApiVersion,
-        o: SendOptions,
-        atts: Vec<AttachmentSource>,
-        item_type: &'static str,
-        item_name: String,
-    ) -> Result<Response, ApiError> {
-        let t = Target {
-            session: self.session.id,
-            item_type,
-            item_name,
-            source: self.title.clone(),
-            explorer: Explorer::Vesp,
-            fallback: None,
-        };
-        deliver(state, version, o, atts, t).await
+    fn library(&self, id: &str) -> Result<(Uuid, String), ApiError> {
+        let uuid = Uuid::parse_str(id.trim()).map_err(|_| sp_not_found("SharePoint library"))?;
+        self.lists
+            .iter()
+            .find(|(l, i)| *l == uuid && i.is_document_library)
+            .map(|(l, i)| (*l, i.title.clone()))
+            .ok_or_else(|| sp_not_found("SharePoint library"))
     }
 }
 
-/// The attachments chosen from a generic list item, as mail attachments; one without content in the backup is
-/// skipped with `skip`, else a 400.
-fn attachment_sources(chosen: Vec<&Attachment>, skip: bool) -> Result<Vec<AttachmentSource>, ApiError> {
-    let mut out = Vec::new();
-    for a in chosen {
-        if a.content_ref.is_none() && a.size > 0 {
-            if skip {
-                continue;
-            }
-            return Err(no_content(&a.file_name, &hex::encode(&a.file_name)));
-        }
-        out.push(AttachmentSource {
-            name: a.file_name.clone(),
-            size: a.size.max(0) as u64,
-            content_ref: a.content_ref.clone(),
-        });
-    }
-    Ok(out)
-}
-
-/// Sends the SharePoint items of `scope` (both eras).
-async fn sp_send_scope(
+/// Sends `scope` of `site` (both eras; `opts` is the body, or the content of the v2–v5 `sendTo` action);
+/// `version_id` picks a version of a document or the one version of a folder.
+async fn sharepoint(
     state: &AppState,
     version: ApiVersion,
     site: &Site,
     scope: &SpScope,
-    body: &Obj,
+    opts: &Obj,
+    version_id: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let o = send_options(body)?;
-    let skip = o.skip_item_checks;
-    let (item_type, name, atts) = match scope {
+    if let (SpScope::Folder(id), Some(v)) = (scope, version_id) {
+        browse_util::check_folder_version(id, v)?;
+    }
+    let o = send_options(opts)?;
+    let origin = site.origin(state);
+    let items = match scope {
         SpScope::Documents => {
-            let mut rows = Vec::new();
-            for id in body.id_list("documents")? {
-                rows.push(site.document(state, &id).await?);
+            let mut files = Vec::new();
+            for id in opts.id_list("documents")? {
+                files.push(FileRef::of(&site.document(state, &id).await?));
             }
-            ("Document", format!("{} documents", rows.len()), attachments_of(rows, skip)?)
+            let item_name = format!("{} documents", files.len());
+            Items { selection: Selection::Files(files), item_type: "Document", item_name }
         }
         SpScope::Document(id) => {
             let row = site.document(state, id).await?;
-            ("Document", row.state.name.clone(), attachments_of(vec![row], skip)?)
+            let file = match version_id {
+                Some(v) => document_version(&origin.view, &row, v).await?,
+                None => FileRef::of(&row),
+            };
+            Items { selection: Selection::Files(vec![file]), item_type: "Document", item_name: row.state.name }
         }
         SpScope::Folders => {
-            let ids = body.id_list("folders")?;
-            let mut rows = Vec::new();
-            for id in &ids {
-                rows.extend(site.folder_files(state, id).await?.1);
+            let mut trees = Vec::new();
+            for id in opts.id_list("folders")? {
+                trees.push(site.folder(state, &id).await?);
             }
-            ("Folder", format!("{} folders", ids.len()), attachments_of(rows, skip)?)
+            let item_name = format!("{} folders", trees.len());
+            Items { selection: Selection::Trees(trees), item_type: "Folder", item_name }
         }
         SpScope::Folder(id) => {
-            let (name, rows) = site.folder_files(state, id).await?;
-            ("Folder", name, attachments_of(rows, skip)?)
+            let tree = site.folder(state, id).await?;
+            let item_name = tree.folder.as_ref().map(|f| f.state.name.clone()).unwrap_or_default();
+            Items { selection: Selection::Trees(vec![tree]), item_type: "Folder", item_name }
         }
         SpScope::Library(id) => {
-            let uuid = Uuid::parse_str(id.trim()).map_err(|_| sp_not_found("SharePoint library"))?;
-            let (lid, info) = site
-                .lists
-                .iter()
-                .find(|(l, i)| *l == uuid && i.is_document_library)
-                .ok_or_else(|| sp_not_found("SharePoint library"))?;
-            let rows =
-                walk_tree(&state.catalog, *lid, None, site.at, site.session.show_deleted, ItemKind::File).await?;
-            ("Library", info.title.clone(), attachments_of(rows, skip)?)
+            let (container, title) = site.library(id)?;
+            let whole = Tree { container, folder: None };
+            Items { selection: Selection::Trees(vec![whole]), item_type: "Library", item_name: title }
         }
         SpScope::Attachments(item) => {
             let (_, row) = site.item(state, item, false).await?;
-            let chosen = sp_attachments::chosen(&row, body)?;
-            ("Attachment", row.state.name.clone(), attachment_sources(chosen, skip)?)
+            let chosen = sp_attachments::chosen(&row, opts)?;
+            let files = chosen.into_iter().map(|a| FileRef::attachment(&row, a)).collect();
+            Items { selection: Selection::Files(files), item_type: "Attachment", item_name: row.state.name.clone() }
         }
         SpScope::Attachment(item, att) => {
             let (_, row) = site.item(state, item, false).await?;
             let a = sp_attachments::find(&row, att).ok_or_else(|| sp_not_found("SharePoint attachment"))?;
-            ("Attachment", row.state.name.clone(), attachment_sources(vec![a], skip)?)
+            let file = FileRef::attachment(&row, a);
+            Items {
+                selection: Selection::Files(vec![file]),
+                item_type: "Attachment",
+                item_name: row.state.name.clone(),
+            }
         }
     };
-    site.deliver(state, version, o, atts, item_type, name).await
+    deliver(state, version, &origin, o, items).await
 }
 
-/// The `sendTo` action of the v2–v5 SharePoint `…/Action` dispatcher ([`crate::resources::save::dispatch_sharepoint`]):
-/// `opts` is the content of `sendTo` (or the bare body). Answers 200 with an empty body.
+/// The `sendTo` action of the v2–v5 SharePoint `…/Action` (`resources::actions`): `opts` is the content of
+/// `sendTo` (or the bare body). Answers 200 with an empty body.
 pub async fn sharepoint_action(
     state: &AppState,
     user: &CurrentUser,
@@ -629,99 +572,136 @@ pub async fn sharepoint_action(
     opts: &Obj,
 ) -> Result<Response, ApiError> {
     let site = Site::load(state, user, sid, site_id, version).await?;
-    sp_send_scope(state, version, &site, scope, opts).await
+    sharepoint(state, version, &site, scope, opts, None).await
 }
 
-async fn sp_verb(
+/// The caller's site of a v6+ send route.
+async fn verb_site(
     state: &AppState,
     user: &CurrentUser,
     version: ApiVersion,
     sid: &str,
     site_id: &str,
-    scope: SpScope,
-    body: &Obj,
-) -> Result<Response, ApiError> {
-    if !version.is_verb_era() {
-        return Err(ApiError::not_found(format!("…/send is not available in API {version}; use POST …/Action.")));
-    }
-    let site = Site::load(state, user, sid, site_id, version).await?;
-    sp_send_scope(state, version, &site, &scope, body).await
+) -> Result<Site, ApiError> {
+    require_verb_era(version)?;
+    Site::load(state, user, sid, site_id, version).await
 }
 
-/// A v6+ SharePoint send route: its path parameters select the scope; [`sp_verb`] does the rest.
-macro_rules! sp_send_handler {
-    ($name:ident, $path:ty, |$p:ident| $scope:expr) => {
-        async fn $name(
-            State(state): State<AppState>,
-            user: CurrentUser,
-            version: ApiVersion,
-            Path($p): Path<$path>,
-            LenientJson(body): LenientJson,
-        ) -> Result<Response, ApiError> {
-            sp_verb(&state, &user, version, &$p.id, &$p.site_id, $scope, &body).await
-        }
-    };
-}
+// ---------------------------------------------------------------------------------------------------------------
+// v6–v8 routes
 
-sp_send_handler!(sp_send_documents, SitePath, |p| SpScope::Documents);
-sp_send_handler!(sp_send_document, SiteItemPath, |p| SpScope::Document(p.item_id));
-sp_send_handler!(sp_send_folders, SitePath, |p| SpScope::Folders);
-sp_send_handler!(sp_send_folder, SiteItemPath, |p| SpScope::Folder(p.item_id));
-sp_send_handler!(sp_send_library, SiteItemPath, |p| SpScope::Library(p.item_id));
-sp_send_handler!(sp_send_attachments, SiteItemPath, |p| SpScope::Attachments(p.item_id));
-sp_send_handler!(sp_send_attachment, SiteAttachmentPath, |p| SpScope::Attachment(p.item_id, p.attachment_id));
-
-/// A folder's one version (folders are not versioned) is the folder.
-async fn sp_send_folder_version(
+/// Send every file of a backed-up OneDrive as e-mail attachments.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/send",
+    tag = "Send",
+    params(
+        ("version" = String, Path, description = "API version: v6 … v8"),
+        ("id" = String, Path, description = "Restore session id (type Veod)"),
+        ("oneDriveId" = String, Path, description = "OneDrive id")
+    ),
+    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    responses(
+        (status = 200, description = "Sent (v6/v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "Invalid options, email settings missing, no content, or message too large", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown session or OneDrive", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+async fn send_onedrive(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
-    Path(p): Path<SiteVersionPath>,
+    Path(p): Path<DrivePath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    browse_util::check_folder_version(&p.item_id, &p.version_id)?;
-    sp_verb(&state, &user, version, &p.id, &p.site_id, SpScope::Folder(p.item_id), &body).await
+    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
+    onedrive(&state, version, &d, &Scope::OneDrive, &body, None).await
 }
 
-/// The attachment for version `vid` (`versionId`: 1-based ordinal, oldest first) of a document.
-async fn version_attachment(
-    state: &AppState,
-    container: Uuid,
-    row: &ItemRow,
-    at: DateTime<Utc>,
-    show_all_versions: bool,
-    vid: &str,
-    skip: bool,
-) -> Result<Vec<AttachmentSource>, ApiError> {
-    let not_found = || ApiError::not_found(format!("Version {vid} of document {} was not found.", row.item_id));
-    let n = vid.trim().parse::<i32>().map_err(|_| not_found())?;
-    let versions = numbered_versions(&state.catalog, container, &row.item_id, at).await?;
-    let (content_ref, size) = if versions.is_empty() {
-        if n != 1 {
-            return Err(not_found());
-        }
-        (row.state.content_ref.clone(), row.state.size)
-    } else {
-        let current = versions.last().map(|v| v.id).unwrap_or(1);
-        let v = versions.iter().find(|v| v.id == n).ok_or_else(not_found)?;
-        if v.id != current && !show_all_versions {
-            return Err(ApiError::not_found(format!(
-                "Version {n} of document {} is not available: this restore session shows the latest versions only \
-                 (explore with showAllVersions).",
-                row.item_id
-            )));
-        }
-        (v.row.version.content_ref.clone(), v.row.version.size)
-    };
-    if content_ref.is_none() && size > 0 {
-        if skip {
-            return Ok(Vec::new());
-        }
-        return Err(no_content(&row.state.name, &row.item_id));
-    }
-    Ok(vec![AttachmentSource { name: row.state.name.clone(), size: size.max(0) as u64, content_ref }])
+/// Send backed-up OneDrive documents as e-mail attachments.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/send",
+    tag = "Send",
+    params(
+        ("version" = String, Path, description = "API version: v6 … v8"),
+        ("id" = String, Path, description = "Restore session id (type Veod)"),
+        ("oneDriveId" = String, Path, description = "OneDrive id")
+    ),
+    request_body(content = String, content_type = "application/json", description = "{documents: [{id}], skipItemChecks, from, to, subject, text}"),
+    responses(
+        (status = 200, description = "Sent (v6/v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "Invalid options, email settings missing, no content, or message too large", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive or document", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+async fn send_documents(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: ApiVersion,
+    Path(p): Path<DrivePath>,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
+    onedrive(&state, version, &d, &Scope::Documents, &body, None).await
 }
 
+/// Send one backed-up OneDrive document as an e-mail attachment.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/send",
+    tag = "Send",
+    params(
+        ("version" = String, Path, description = "API version: v6 … v8"),
+        ("id" = String, Path, description = "Restore session id (type Veod)"),
+        ("oneDriveId" = String, Path, description = "OneDrive id"),
+        ("documentId" = String, Path, description = "Document id")
+    ),
+    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    responses(
+        (status = 200, description = "Sent (v6/v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "Invalid options, email settings missing, no content, or message too large", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive or document", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+async fn send_document(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: ApiVersion,
+    Path(p): Path<DriveItemPath>,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
+    onedrive(&state, version, &d, &Scope::Document(p.item_id), &body, None).await
+}
+
+/// Send a version of a backed-up OneDrive document as an e-mail attachment (earlier versions need showAllVersions).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/Versions/{versionId}/send",
+    tag = "Send",
+    params(
+        ("version" = String, Path, description = "API version: v6 … v8"),
+        ("id" = String, Path, description = "Restore session id (type Veod)"),
+        ("oneDriveId" = String, Path, description = "OneDrive id"),
+        ("documentId" = String, Path, description = "Document id"),
+        ("versionId" = String, Path, description = "Version id: 1-based ordinal, oldest first (folders have version 1 only)")
+    ),
+    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    responses(
+        (status = 200, description = "Sent (v6/v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "Invalid options, email settings missing, no content, or message too large", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive, document or version", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
 async fn send_document_version(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -729,33 +709,185 @@ async fn send_document_version(
     Path(p): Path<DriveVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    if !version.is_verb_era() {
-        return Err(ApiError::not_found(format!("…/send is not available in API {version}; use POST …/Action.")));
-    }
-    let d = drive::load(&state, &user, version, &p.id, &p.one_drive_id, "sent from").await?;
-    let o = send_options(&body)?;
-    let row = d.item(&state, &p.item_id, false).await?;
-    let atts = version_attachment(
-        &state,
-        d.row.id,
-        &row,
-        d.at,
-        d.session.show_all_versions,
-        &p.version_id,
-        o.skip_item_checks,
-    )
-    .await?;
-    let target = Target {
-        session: d.session.id,
-        item_type: "Document",
-        item_name: row.state.name.clone(),
-        source: d.row.info.title().to_string(),
-        explorer: Explorer::Veod,
-        fallback: Some(Explorer::Vesp),
-    };
-    deliver(&state, version, o, atts, target).await
+    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
+    onedrive(&state, version, &d, &Scope::Document(p.item_id), &body, Some(&p.version_id)).await
 }
 
+/// Send the files of backed-up OneDrive folders as e-mail attachments.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/send",
+    tag = "Send",
+    params(
+        ("version" = String, Path, description = "API version: v6 … v8"),
+        ("id" = String, Path, description = "Restore session id (type Veod)"),
+        ("oneDriveId" = String, Path, description = "OneDrive id")
+    ),
+    request_body(content = String, content_type = "application/json", description = "{folders: [{id}], skipItemChecks, from, to, subject, text}"),
+    responses(
+        (status = 200, description = "Sent (v6/v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "Invalid options, email settings missing, no content, or message too large", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive or folder", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+async fn send_folders(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: ApiVersion,
+    Path(p): Path<DrivePath>,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
+    onedrive(&state, version, &d, &Scope::Folders, &body, None).await
+}
+
+/// Send the files of a backed-up OneDrive folder as e-mail attachments.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/{folderId}/send",
+    tag = "Send",
+    params(
+        ("version" = String, Path, description = "API version: v6 … v8"),
+        ("id" = String, Path, description = "Restore session id (type Veod)"),
+        ("oneDriveId" = String, Path, description = "OneDrive id"),
+        ("folderId" = String, Path, description = "Folder id")
+    ),
+    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    responses(
+        (status = 200, description = "Sent (v6/v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "Invalid options, email settings missing, no content, or message too large", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive or folder", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+async fn send_folder(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: ApiVersion,
+    Path(p): Path<DriveItemPath>,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
+    onedrive(&state, version, &d, &Scope::Folder(p.item_id), &body, None).await
+}
+
+/// Send the files of the one version of a backed-up OneDrive folder (the folder).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/{folderId}/Versions/{versionId}/send",
+    tag = "Send",
+    params(
+        ("version" = String, Path, description = "API version: v6 … v8"),
+        ("id" = String, Path, description = "Restore session id (type Veod)"),
+        ("oneDriveId" = String, Path, description = "OneDrive id"),
+        ("folderId" = String, Path, description = "Folder id"),
+        ("versionId" = String, Path, description = "Version id: 1-based ordinal, oldest first (folders have version 1 only)")
+    ),
+    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    responses(
+        (status = 200, description = "Sent (v6/v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "Invalid options, email settings missing, no content, or message too large", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive, folder or version", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+async fn send_folder_version(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: ApiVersion,
+    Path(p): Path<DriveVersionPath>,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
+    onedrive(&state, version, &d, &Scope::Folder(p.item_id), &body, Some(&p.version_id)).await
+}
+
+/// Send backed-up SharePoint library documents as e-mail attachments.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/send",
+    tag = "Send",
+    params(
+        ("version" = String, Path, description = "API version: v6 … v8"),
+        ("id" = String, Path, description = "Restore session id (type Vesp)"),
+        ("siteId" = String, Path, description = "Site id")
+    ),
+    request_body(content = String, content_type = "application/json", description = "{documents: [{id}], skipItemChecks, from, to, subject, text}"),
+    responses(
+        (status = 200, description = "Sent (v6/v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "Invalid options, email settings missing, no content, or message too large", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or document", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+async fn sp_send_documents(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: ApiVersion,
+    Path(p): Path<SitePath>,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
+    sharepoint(&state, version, &site, &SpScope::Documents, &body, None).await
+}
+
+/// Send one backed-up SharePoint library document as an e-mail attachment.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/{documentId}/send",
+    tag = "Send",
+    params(
+        ("version" = String, Path, description = "API version: v6 … v8"),
+        ("id" = String, Path, description = "Restore session id (type Vesp)"),
+        ("siteId" = String, Path, description = "Site id"),
+        ("documentId" = String, Path, description = "Document id")
+    ),
+    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    responses(
+        (status = 200, description = "Sent (v6/v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "Invalid options, email settings missing, no content, or message too large", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or document", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+async fn sp_send_document(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: ApiVersion,
+    Path(p): Path<SiteItemPath>,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
+    sharepoint(&state, version, &site, &SpScope::Document(p.item_id), &body, None).await
+}
+
+/// Send a version of a backed-up SharePoint document as an e-mail attachment (earlier versions need showAllVersions).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/{documentId}/Versions/{versionId}/send",
+    tag = "Send",
+    params(
+        ("version" = String, Path, description = "API version: v6 … v8"),
+        ("id" = String, Path, description = "Restore session id (type Vesp)"),
+        ("siteId" = String, Path, description = "Site id"),
+        ("documentId" = String, Path, description = "Document id"),
+        ("versionId" = String, Path, description = "Version id: 1-based ordinal, oldest first (folders have version 1 only)")
+    ),
+    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    responses(
+        (status = 200, description = "Sent (v6/v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "Invalid options, email settings missing, no content, or message too large", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown session, site, document or version", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
 async fn sp_send_document_version(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -763,27 +895,195 @@ async fn sp_send_document_version(
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    if !version.is_verb_era() {
-        return Err(ApiError::not_found(format!("…/send is not available in API {version}; use POST …/Action.")));
-    }
-    let site = Site::load(&state, &user, &p.id, &p.site_id, version).await?;
-    let o = send_options(&body)?;
-    let (list, row) = match site.item(&state, &p.item_id, true).await? {
-        (l, r) if !r.state.is_folder => (l, r),
-        _ => return Err(sp_not_found("SharePoint document")),
-    };
-    let atts = version_attachment(
-        &state,
-        list,
-        &row,
-        site.at,
-        site.session.show_all_versions,
-        &p.version_id,
-        o.skip_item_checks,
-    )
-    .await?;
-    let name = row.state.name.clone();
-    site.deliver(&state, version, o, atts, "Document", name).await
+    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
+    sharepoint(&state, version, &site, &SpScope::Document(p.item_id), &body, Some(&p.version_id)).await
+}
+
+/// Send the files of backed-up SharePoint folders as e-mail attachments.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/send",
+    tag = "Send",
+    params(
+        ("version" = String, Path, description = "API version: v6 … v8"),
+        ("id" = String, Path, description = "Restore session id (type Vesp)"),
+        ("siteId" = String, Path, description = "Site id")
+    ),
+    request_body(content = String, content_type = "application/json", description = "{folders: [{id}], skipItemChecks, from, to, subject, text}"),
+    responses(
+        (status = 200, description = "Sent (v6/v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "Invalid options, email settings missing, no content, or message too large", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or folder", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+async fn sp_send_folders(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: ApiVersion,
+    Path(p): Path<SitePath>,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
+    sharepoint(&state, version, &site, &SpScope::Folders, &body, None).await
+}
+
+/// Send the files of a backed-up SharePoint folder as e-mail attachments.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/{folderId}/send",
+    tag = "Send",
+    params(
+        ("version" = String, Path, description = "API version: v6 … v8"),
+        ("id" = String, Path, description = "Restore session id (type Vesp)"),
+        ("siteId" = String, Path, description = "Site id"),
+        ("folderId" = String, Path, description = "Folder id")
+    ),
+    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    responses(
+        (status = 200, description = "Sent (v6/v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "Invalid options, email settings missing, no content, or message too large", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or folder", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+async fn sp_send_folder(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: ApiVersion,
+    Path(p): Path<SiteItemPath>,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
+    sharepoint(&state, version, &site, &SpScope::Folder(p.item_id), &body, None).await
+}
+
+/// Send the files of the one version of a backed-up SharePoint folder (the folder).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/{folderId}/Versions/{versionId}/send",
+    tag = "Send",
+    params(
+        ("version" = String, Path, description = "API version: v6 … v8"),
+        ("id" = String, Path, description = "Restore session id (type Vesp)"),
+        ("siteId" = String, Path, description = "Site id"),
+        ("folderId" = String, Path, description = "Folder id"),
+        ("versionId" = String, Path, description = "Version id: 1-based ordinal, oldest first (folders have version 1 only)")
+    ),
+    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    responses(
+        (status = 200, description = "Sent (v6/v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "Invalid options, email settings missing, no content, or message too large", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown session, site, folder or version", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+async fn sp_send_folder_version(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: ApiVersion,
+    Path(p): Path<SiteVersionPath>,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
+    sharepoint(&state, version, &site, &SpScope::Folder(p.item_id), &body, Some(&p.version_id)).await
+}
+
+/// Send every file of a backed-up SharePoint document library as e-mail attachments.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Libraries/{libraryId}/send",
+    tag = "Send",
+    params(
+        ("version" = String, Path, description = "API version: v6 … v8"),
+        ("id" = String, Path, description = "Restore session id (type Vesp)"),
+        ("siteId" = String, Path, description = "Site id"),
+        ("libraryId" = String, Path, description = "Document library id")
+    ),
+    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    responses(
+        (status = 200, description = "Sent (v6/v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "Invalid options, email settings missing, no content, or message too large", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown session, site or library", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+async fn sp_send_library(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: ApiVersion,
+    Path(p): Path<SiteItemPath>,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
+    sharepoint(&state, version, &site, &SpScope::Library(p.item_id), &body, None).await
+}
+
+/// Send attachments of a backed-up SharePoint list item (none named: all).
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/{itemId}/Attachments/send",
+    tag = "Send",
+    params(
+        ("version" = String, Path, description = "API version: v6 … v8"),
+        ("id" = String, Path, description = "Restore session id (type Vesp)"),
+        ("siteId" = String, Path, description = "Site id"),
+        ("itemId" = String, Path, description = "List item id")
+    ),
+    request_body(content = String, content_type = "application/json", description = "{attachments: [{id}]?, skipItemChecks, from, to, subject, text}"),
+    responses(
+        (status = 200, description = "Sent (v6/v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "Invalid options, email settings missing, no content, or message too large", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown session, site, item or attachment", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+async fn sp_send_attachments(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: ApiVersion,
+    Path(p): Path<SiteItemPath>,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
+    sharepoint(&state, version, &site, &SpScope::Attachments(p.item_id), &body, None).await
+}
+
+/// Send one attachment of a backed-up SharePoint list item.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/{itemId}/Attachments/{attachmentId}/send",
+    tag = "Send",
+    params(
+        ("version" = String, Path, description = "API version: v6 … v8"),
+        ("id" = String, Path, description = "Restore session id (type Vesp)"),
+        ("siteId" = String, Path, description = "Site id"),
+        ("itemId" = String, Path, description = "List item id"),
+        ("attachmentId" = String, Path, description = "Attachment id (hex of the file name; the plain name is accepted too)")
+    ),
+    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    responses(
+        (status = 200, description = "Sent (v6/v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "Invalid options, email settings missing, no content, or message too large", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown session, site, item or attachment", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+async fn sp_send_attachment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: ApiVersion,
+    Path(p): Path<SiteAttachmentPath>,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
+    sharepoint(&state, version, &site, &SpScope::Attachment(p.item_id, p.attachment_id), &body, None).await
 }
 
 #[cfg(test)]
