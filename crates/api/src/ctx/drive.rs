@@ -1,18 +1,179 @@
 //! A OneDrive as a Veod restore session sees it: the session (working, the caller's, of type Veod), its instant and
-//! the OneDrive's catalog row at that instant. Browse, save, send and restore all start from here, so a OneDrive a
-//! session may not show is a 404 the same way everywhere.
+//! the OneDrive's catalog row at that instant. Browse, search, save, send and restore all start from here, so a
+//! OneDrive a session may not show is a 404 the same way everywhere.
+//!
+//! Handlers take the extractors: [`DriveCtx`] for routes under `…/OneDrives/{oneDriveId}`, [`VeodSession`] for
+//! routes on the session's OneDrives as a whole. Both load and authorise everything before the handler runs: bearer
+//! → caller, path → working session of the caller (404 unknown/foreign, 500/409 stopped), type Veod (404 naming the
+//! type otherwise), and for [`DriveCtx`] the OneDrive at the session's instant (404 as [`of_session`] says).
 
+use std::ops::Deref;
+
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use repo::catalog::{ContainerKind, ContainerRow, ItemRow};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::ctx::auth::CurrentUser;
 use crate::edge::error::ApiError;
+use crate::edge::paging::Hrefs;
 use crate::edge::version::ApiVersion;
 use crate::state::AppState;
 use crate::store::sessions::{self, RestoreSession, SessionKind};
 
-/// See the [module docs](self).
+/// What a request does with OneDrive items; it completes the 404 for a session of another type ("OneDrive items
+/// are saved from restore sessions of type Veod").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Browse,
+    Search,
+    Save,
+    Send,
+    Restore,
+}
+
+impl Purpose {
+    /// The words of the 404 for a session of another type.
+    pub fn doing(self) -> &'static str {
+        match self {
+            Purpose::Browse => "browsed in",
+            Purpose::Search => "searched in",
+            Purpose::Save => "saved from",
+            Purpose::Send => "sent from",
+            Purpose::Restore => "restored from",
+        }
+    }
+
+    /// The purpose of a canonical request path, from its verb segment (`…/save`, `…/send`, `…/restore`, `…/copyTo`,
+    /// `…/restoreTo`, `…/search`); browsing otherwise. The v2–v5 `…/Action` routes learn theirs from the body and
+    /// load with [`DriveCtx::load`].
+    pub fn of_path(path: &str) -> Purpose {
+        match path.rsplit('/').next().unwrap_or("") {
+            "save" => Purpose::Save,
+            "send" => Purpose::Send,
+            "restore" | "copyTo" | "restoreTo" => Purpose::Restore,
+            "search" => Purpose::Search,
+            _ => Purpose::Browse,
+        }
+    }
+}
+
+/// The path parameters the contexts read; the handler reads the rest of its path itself.
+#[derive(Deserialize)]
+struct Ids {
+    id: String,
+    #[serde(rename = "oneDriveId")]
+    one_drive_id: Option<String>,
+}
+
+/// The caller, the request's hrefs (and so its era) and its working Veod session: the context of the routes on a
+/// session's OneDrives as a whole (`…/OneDrives`, `…/OneDrives/search`).
+pub struct VeodSession {
+    pub user: CurrentUser,
+    pub hrefs: Hrefs,
+    pub session: RestoreSession,
+}
+
+impl VeodSession {
+    /// Loads session `sid` for the caller: see the [module docs](self).
+    pub async fn load(
+        state: &AppState,
+        user: CurrentUser,
+        hrefs: Hrefs,
+        sid: &str,
+        purpose: Purpose,
+    ) -> Result<VeodSession, ApiError> {
+        let session = veod_session(state, &user, hrefs.version(), sid, purpose.doing()).await?;
+        Ok(VeodSession { user, hrefs, session })
+    }
+
+    /// The request's API version.
+    pub fn era(&self) -> ApiVersion {
+        self.hrefs.version()
+    }
+}
+
+/// The request parts every context reads: caller, hrefs, ids, purpose.
+async fn request_parts(parts: &mut Parts, state: &AppState) -> Result<(CurrentUser, Hrefs, Ids, Purpose), Response> {
+    let user = CurrentUser::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+    let hrefs = Hrefs::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+    let Path(ids) = Path::<Ids>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+    Ok((user, hrefs, ids, Purpose::of_path(parts.uri.path())))
+}
+
+impl FromRequestParts<AppState> for VeodSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (user, hrefs, ids, purpose) = request_parts(parts, state).await?;
+        VeodSession::load(state, user, hrefs, &ids.id, purpose).await.map_err(IntoResponse::into_response)
+    }
+}
+
+/// One OneDrive of the caller's working Veod session, with the request's hrefs: the context of every route under
+/// `…/OneDrives/{oneDriveId}`. Derefs to the [`SessionDrive`] (session, instant, catalog row).
+pub struct DriveCtx {
+    pub user: CurrentUser,
+    pub hrefs: Hrefs,
+    pub drive: SessionDrive,
+}
+
+impl DriveCtx {
+    /// Loads OneDrive `od_id` of session `sid` for the caller: see the [module docs](self).
+    pub async fn load(
+        state: &AppState,
+        user: CurrentUser,
+        hrefs: Hrefs,
+        sid: &str,
+        od_id: &str,
+        purpose: Purpose,
+    ) -> Result<DriveCtx, ApiError> {
+        let s = VeodSession::load(state, user, hrefs, sid, purpose).await?;
+        s.drive(state, od_id).await
+    }
+
+    /// The request's API version.
+    pub fn era(&self) -> ApiVersion {
+        self.hrefs.version()
+    }
+}
+
+impl VeodSession {
+    /// OneDrive `od_id` of this session, as a [`DriveCtx`].
+    pub async fn drive(self, state: &AppState, od_id: &str) -> Result<DriveCtx, ApiError> {
+        let drive = of_session(state, &self.session, od_id).await?;
+        Ok(DriveCtx { user: self.user, hrefs: self.hrefs, drive })
+    }
+
+    /// A OneDrive row already loaded for this session (a search result's), as a [`DriveCtx`].
+    pub fn with_row(&self, at: DateTime<Utc>, row: ContainerRow) -> DriveCtx {
+        let drive = SessionDrive { session: self.session.clone(), at, row };
+        DriveCtx { user: self.user.clone(), hrefs: self.hrefs.clone(), drive }
+    }
+}
+
+impl Deref for DriveCtx {
+    type Target = SessionDrive;
+
+    fn deref(&self) -> &SessionDrive {
+        &self.drive
+    }
+}
+
+impl FromRequestParts<AppState> for DriveCtx {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (user, hrefs, ids, purpose) = request_parts(parts, state).await?;
+        let od_id = ids.one_drive_id.ok_or_else(|| ApiError::internal("route without {oneDriveId}").into_response())?;
+        DriveCtx::load(state, user, hrefs, &ids.id, &od_id, purpose).await.map_err(IntoResponse::into_response)
+    }
+}
+
+/// A OneDrive of a loaded Veod session: see the [module docs](self).
 pub struct SessionDrive {
     pub session: RestoreSession,
     /// The session's instant.

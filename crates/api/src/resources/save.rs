@@ -360,9 +360,9 @@ impl Site {
         site_id: &str,
         version: ApiVersion,
     ) -> Result<Site, ApiError> {
-        let site = crate::ctx::site::load(state, user, version, sid, site_id, "saved").await?;
-        let info = site.info;
-        let lists = site.lists.into_iter().map(|(id, info)| SpList { id, info }).collect();
+        let site = crate::ctx::site::load(state, user, version, sid, site_id).await?;
+        let info = site.site.info;
+        let lists = site.lists.into_iter().map(|l| SpList { id: l.id, info: l.info }).collect();
         let title = if info.title.is_empty() { info.url.clone() } else { info.title.clone() };
         Ok(Site { session: site.session, at: site.at, title, lists })
     }

@@ -428,8 +428,9 @@ impl Site {
         version: ApiVersion,
     ) -> Result<Site, ApiError> {
         // The era is checked by the callers: the verb routes (v6+) and the v2–v5 `…/Action` dispatcher both load here.
-        let site = crate::ctx::site::load(state, user, version, sid, site_id, "sent").await?;
-        Ok(Site { session: site.session, at: site.at, title: site.info.title, lists: site.lists })
+        let site = crate::ctx::site::load(state, user, version, sid, site_id).await?;
+        let lists = site.lists.into_iter().map(|l| (l.id, l.info)).collect();
+        Ok(Site { session: site.session, at: site.at, title: site.site.info.title, lists })
     }
 
     /// SharePoint sends use the Vesp settings only.

@@ -124,8 +124,9 @@ async fn site_cx(
     sid: &str,
     site_id: &str,
 ) -> Result<SiteCx, ApiError> {
-    let site = crate::ctx::site::load(state, user, version, sid, site_id, "restored").await?;
-    Ok(SiteCx { session: site.session, at: site.at, id: site.id, url: site.info.url, lists: site.lists })
+    let site = crate::ctx::site::load(state, user, version, sid, site_id).await?;
+    let lists = site.lists.into_iter().map(|l| (l.id, l.info)).collect();
+    Ok(SiteCx { session: site.session, at: site.at, id: site.site.id, url: site.site.info.url, lists })
 }
 
 /// What kind of content an item path names.

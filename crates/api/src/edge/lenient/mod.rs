@@ -1,0 +1,48 @@
+//! The request dialect: lenient JSON as Veeam's ASP.NET/Newtonsoft stack accepted it (veeam-api-notes §1).
+//!
+//! Accepted beyond strict JSON, because real clients send it:
+//! * property names in any case (`restoretoOriginallocation`, `UserPassword`, `Id`) — looked up by [`Obj`];
+//! * trailing commas in objects and arrays (`{"a":1,}`, `[{..},]`);
+//! * booleans as strings in any case (`"true"`, `"True"`, `"FALSE"`) and as `0`/`1`;
+//! * enum values in any case (`last`, `Merge`, `vex`);
+//! * `null` action markers (`{"save": null}`);
+//! * unknown properties (ignored);
+//! * also, as Newtonsoft did: `//` and `/* */` comments, single-quoted strings, unquoted property names, a UTF-8
+//!   byte-order mark, and typographic quotes (`“save”`) copied from the vendor's documentation.
+//!
+//! Malformed input is answered with 400 and a message giving the line and column; a wrongly typed field with 400
+//! naming it (`'showDeleted' must be a boolean`).
+//!
+//! Layers: [`syntax`] reads the bytes (fuzzed), [`scalar`] and [`datetime`] hold the coercions of single values,
+//! [`obj`] reads a parsed object by name (free-form bodies), and `de` gives the same leniency to serde types, so
+//! handlers take typed options: `LenientJson(o): LenientJson<SaveOptions>`.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+
+use crate::edge::error::ApiError;
+
+pub mod datetime;
+pub mod obj;
+pub mod scalar;
+pub mod syntax;
+
+pub use datetime::parse_datetime;
+pub use obj::{Body, Obj};
+pub use scalar::{parse_bool, parse_bool_str, parse_enum};
+pub use syntax::{parse_value, SyntaxError, MAX_DEPTH};
+
+/// Extractor: the request body as a lenient JSON object (any content type; an empty body gives an empty object).
+///
+/// A body over the size limit gives 413; malformed JSON 400 with line and column.
+#[derive(Debug, Clone)]
+pub struct LenientJson(pub Obj);
+
+impl<S: Send + Sync> FromRequest<S> for LenientJson {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|r| ApiError::new(r.status(), r.body_text()))?;
+        Ok(LenientJson(Body::parse(&bytes)?))
+    }
+}
