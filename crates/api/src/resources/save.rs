@@ -46,7 +46,6 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
-use chrono::{DateTime, Utc};
 use engine::save::{zip_size, zip_stream, EntryContent, ZipError};
 use engine::selection::{FileRef, SelectError, Selection, SessionView, Tree};
 use repo::catalog::ItemRow;
@@ -54,19 +53,19 @@ use repo::store::Repository;
 use uuid::Uuid;
 
 use crate::ctx::auth::CurrentUser;
-use crate::ctx::drive::{self, SessionDrive};
-use crate::ctx::site::not_found as sp_not_found;
+use crate::ctx::drive::{DriveCtx, SessionDrive};
+use crate::ctx::site::{not_found as sp_not_found, SiteCtx};
 use crate::edge::error::ApiError;
 use crate::edge::lenient::{LenientJson, Obj};
 use crate::edge::version::ApiVersion;
 use crate::resources::browse_util;
 use crate::resources::route_paths::{
-    DriveItemPath, DrivePath, DriveVersionPath, SiteAttachmentPath, SiteItemPath, SitePath, SiteVersionPath,
+    DriveItemPath, DriveVersionPath, SiteAttachmentPath, SiteItemPath, SiteVersionPath,
 };
-use crate::resources::scope::{session_view, Scope, SpScope};
+use crate::resources::scope::{session_view, sp_document, sp_folder, sp_library, sp_list_item, Scope, SpScope};
 use crate::resources::sp_attachments;
 use crate::state::AppState;
-use crate::store::sessions::{self, NewEvent, Outcome, RestoreSession};
+use crate::store::sessions::{self, NewEvent, Outcome};
 
 /// No literals beyond the vendor's (`save`, `Versions` are vendor segments).
 pub const SEGMENTS: &[&str] = &[];
@@ -186,7 +185,7 @@ struct Target<'a> {
 
 impl<'a> Target<'a> {
     fn drive(state: &'a AppState, d: &SessionDrive) -> Target<'a> {
-        Target { session: d.session.id, view: session_view(state, &d.session, d.at), source: d.name() }
+        Target { session: d.session.id, view: session_view(&state.catalog, &d.session, d.at), source: d.name() }
     }
 
     fn event(&self, title: &str, name: &str, item_type: &str, size: Option<i64>, status: Outcome) -> NewEvent {
@@ -322,137 +321,40 @@ pub async fn onedrive(
     }
 }
 
-/// The caller's OneDrive of a v6+ save route.
-async fn verb_drive(
-    state: &AppState,
-    user: &CurrentUser,
-    version: ApiVersion,
-    sid: &str,
-    od_id: &str,
-) -> Result<SessionDrive, ApiError> {
-    require_verb_era(version)?;
-    drive::load(state, user, version, sid, od_id, "saved from").await
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // SharePoint (session type Vesp)
 
-/// A list or library of the site.
-#[derive(Clone)]
-struct SpList {
-    id: Uuid,
-    info: repo::catalog::ListInfo,
-}
-
-/// A site of the caller's working Vesp session with its lists and libraries.
-struct Site {
-    session: RestoreSession,
-    at: DateTime<Utc>,
-    title: String,
-    lists: Vec<SpList>,
-}
-
-impl Site {
-    async fn load(
-        state: &AppState,
-        user: &CurrentUser,
-        sid: &str,
-        site_id: &str,
-        version: ApiVersion,
-    ) -> Result<Site, ApiError> {
-        let site = crate::ctx::site::load(state, user, version, sid, site_id).await?;
-        let info = site.site.info;
-        let lists = site.lists.into_iter().map(|l| SpList { id: l.id, info: l.info }).collect();
-        let title = if info.title.is_empty() { info.url.clone() } else { info.title.clone() };
-        Ok(Site { session: site.session, at: site.at, title, lists })
-    }
-
-    fn target<'a>(&self, state: &'a AppState) -> Target<'a> {
-        Target {
-            session: self.session.id,
-            view: session_view(state, &self.session, self.at),
-            source: self.title.clone(),
-        }
-    }
-
-    /// An item by API id (`<list UUID><item id>` for generic lists, the drive item id for libraries).
-    async fn resolve(&self, state: &AppState, api_id: &str) -> Result<Option<(SpList, ItemRow)>, ApiError> {
-        let api_id = api_id.trim();
-        if api_id.is_empty() {
-            return Ok(None);
-        }
-        let visible = |row: Option<ItemRow>| row.filter(|i| !i.deleted || self.session.show_deleted);
-        if api_id.len() > 32 && api_id.is_char_boundary(32) {
-            if let Ok(uuid) = Uuid::try_parse(&api_id[..32]) {
-                if let Some(l) = self.lists.iter().find(|l| l.id == uuid && !l.info.is_document_library) {
-                    if let Some(row) = visible(state.catalog.item_at(l.id, &api_id[32..], self.at).await?) {
-                        return Ok(Some((l.clone(), row)));
-                    }
-                }
-            }
-        }
-        let libs = self.lists.iter().filter(|l| l.info.is_document_library);
-        for l in libs.chain(self.lists.iter().filter(|l| !l.info.is_document_library)) {
-            if let Some(row) = visible(state.catalog.item_at(l.id, api_id, self.at).await?) {
-                return Ok(Some((l.clone(), row)));
-            }
-        }
-        Ok(None)
-    }
-
-    async fn document(&self, state: &AppState, id: &str) -> Result<ItemRow, ApiError> {
-        match self.resolve(state, id).await? {
-            Some((l, r)) if l.info.is_document_library && !r.state.is_folder => Ok(r),
-            _ => Err(sp_not_found("document", id)),
-        }
-    }
-
-    async fn folder(&self, state: &AppState, id: &str) -> Result<Tree, ApiError> {
-        match self.resolve(state, id).await? {
-            Some((l, r)) if r.state.is_folder => Ok(Tree { container: l.id, folder: Some(r) }),
-            _ => Err(sp_not_found("folder", id)),
-        }
-    }
-
-    fn library(&self, id: &str) -> Result<&SpList, ApiError> {
-        Uuid::parse_str(id.trim())
-            .ok()
-            .and_then(|u| self.lists.iter().find(|l| l.id == u && l.info.is_document_library))
-            .ok_or_else(|| sp_not_found("library", id))
-    }
-
-    async fn list_item(&self, state: &AppState, id: &str) -> Result<ItemRow, ApiError> {
-        match self.resolve(state, id).await? {
-            Some((l, r)) if !l.info.is_document_library && !r.state.is_folder => Ok(r),
-            _ => Err(sp_not_found("item", id)),
-        }
-    }
+/// Where a SharePoint save happens: the site's title names it (its URL when it has none).
+fn site_target<'a>(site: &'a SiteCtx) -> Target<'a> {
+    let info = &site.site.info;
+    let source = if info.title.is_empty() { info.url.clone() } else { info.title.clone() };
+    Target { session: site.session.id, view: session_view(&site.catalog, &site.session, site.at), source }
 }
 
 /// Saves `scope` of `site` (both eras; `opts` is the body, or the content of the v2–v5 `save` action).
 async fn sharepoint(
     state: &AppState,
-    site: &Site,
+    site: &SiteCtx,
     scope: &SpScope,
     opts: &Obj,
     version_id: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let t = site.target(state);
+    let t = site_target(site);
     match scope {
         SpScope::Document(id) => {
-            let row = site.document(state, id).await?;
+            let row = sp_document(site, id).await?;
             let as_zip = opts.bool("asZip")?.unwrap_or(false);
             send_file(state, &t, document_file(&t, &row, version_id).await?, as_zip).await
         }
         SpScope::Documents => {
             let mut files = Vec::new();
             for id in opts.id_list("documents")? {
-                files.push(FileRef::of(&site.document(state, &id).await?));
+                files.push(FileRef::of(&sp_document(site, &id).await?));
             }
             send_zip(state, &t, Selection::Files(files), "Documents.zip".into(), "Document").await
         }
         SpScope::Folder(id) => {
-            let tree = site.folder(state, id).await?;
+            let tree = sp_folder(site, id).await?;
             if let Some(v) = version_id {
                 browse_util::check_folder_version(id, v)?;
             }
@@ -462,24 +364,22 @@ async fn sharepoint(
         SpScope::Folders => {
             let mut trees = Vec::new();
             for id in opts.id_list("folders")? {
-                trees.push(site.folder(state, &id).await?);
+                trees.push(sp_folder(site, &id).await?);
             }
             send_zip(state, &t, Selection::Trees(trees), "Folders.zip".into(), "Folder").await
         }
         SpScope::Library(id) => {
-            let l = site.library(id)?;
-            let name = format!("{}.zip", l.info.title);
-            let whole = Tree { container: l.id, folder: None };
-            send_zip(state, &t, Selection::Trees(vec![whole]), name, "Library").await
+            let (whole, title) = sp_library(site, id)?;
+            send_zip(state, &t, Selection::Trees(vec![whole]), format!("{title}.zip"), "Library").await
         }
         SpScope::Attachments(item) => {
-            let row = site.list_item(state, item).await?;
+            let row = sp_list_item(site, item).await?;
             let chosen = sp_attachments::chosen(&row, opts)?;
             let files = chosen.into_iter().map(|a| FileRef::attachment(&row, a)).collect();
             send_zip(state, &t, Selection::Files(files), "Attachments.zip".into(), "Attachment").await
         }
         SpScope::Attachment(item, att) => {
-            let row = site.list_item(state, item).await?;
+            let row = sp_list_item(site, item).await?;
             let a = sp_attachments::find(&row, att).ok_or_else(|| sp_not_found("attachment", att))?;
             let as_zip = opts.bool("asZip")?.unwrap_or(false);
             send_file(state, &t, FileRef::attachment(&row, a), as_zip).await
@@ -497,20 +397,8 @@ pub async fn sharepoint_action(
     scope: &SpScope,
     opts: &Obj,
 ) -> Result<Response, ApiError> {
-    let site = Site::load(state, user, sid, site_id, version).await?;
+    let site = crate::ctx::site::load(state, user, version, sid, site_id).await?;
     sharepoint(state, &site, scope, opts, None).await
-}
-
-/// The caller's site of a v6+ save route.
-async fn verb_site(
-    state: &AppState,
-    user: &CurrentUser,
-    version: ApiVersion,
-    sid: &str,
-    site_id: &str,
-) -> Result<Site, ApiError> {
-    require_verb_era(version)?;
-    Site::load(state, user, sid, site_id, version).await
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -534,13 +422,11 @@ async fn verb_site(
 )]
 async fn save_onedrive(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<DrivePath>,
+    drive: DriveCtx,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
-    onedrive(&state, &d, &Scope::OneDrive, &body, None).await
+    require_verb_era(drive.era())?;
+    onedrive(&state, &drive, &Scope::OneDrive, &body, None).await
 }
 
 /// Save backed-up OneDrive documents as a ZIP.
@@ -562,13 +448,11 @@ async fn save_onedrive(
 )]
 async fn save_documents(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<DrivePath>,
+    drive: DriveCtx,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
-    onedrive(&state, &d, &Scope::Documents, &body, None).await
+    require_verb_era(drive.era())?;
+    onedrive(&state, &drive, &Scope::Documents, &body, None).await
 }
 
 /// Save a backed-up OneDrive document (raw bytes, or a ZIP with `asZip`).
@@ -591,13 +475,12 @@ async fn save_documents(
 )]
 async fn save_document(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    drive: DriveCtx,
     Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
-    onedrive(&state, &d, &Scope::Document(p.item_id), &body, None).await
+    require_verb_era(drive.era())?;
+    onedrive(&state, &drive, &Scope::Document(p.item_id), &body, None).await
 }
 
 /// Save a version of a backed-up OneDrive document (earlier versions need a session with showAllVersions).
@@ -621,13 +504,12 @@ async fn save_document(
 )]
 async fn save_document_version(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    drive: DriveCtx,
     Path(p): Path<DriveVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
-    onedrive(&state, &d, &Scope::Document(p.item_id), &body, Some(&p.version_id)).await
+    require_verb_era(drive.era())?;
+    onedrive(&state, &drive, &Scope::Document(p.item_id), &body, Some(&p.version_id)).await
 }
 
 /// Save backed-up OneDrive folders as a ZIP.
@@ -649,13 +531,11 @@ async fn save_document_version(
 )]
 async fn save_folders(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<DrivePath>,
+    drive: DriveCtx,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
-    onedrive(&state, &d, &Scope::Folders, &body, None).await
+    require_verb_era(drive.era())?;
+    onedrive(&state, &drive, &Scope::Folders, &body, None).await
 }
 
 /// Save a backed-up OneDrive folder as a ZIP.
@@ -677,13 +557,12 @@ async fn save_folders(
 )]
 async fn save_folder(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    drive: DriveCtx,
     Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
-    onedrive(&state, &d, &Scope::Folder(p.item_id), &body, None).await
+    require_verb_era(drive.era())?;
+    onedrive(&state, &drive, &Scope::Folder(p.item_id), &body, None).await
 }
 
 /// Save the one version of a backed-up OneDrive folder (the folder) as a ZIP.
@@ -706,13 +585,12 @@ async fn save_folder(
 )]
 async fn save_folder_version(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    drive: DriveCtx,
     Path(p): Path<DriveVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
-    onedrive(&state, &d, &Scope::Folder(p.item_id), &body, Some(&p.version_id)).await
+    require_verb_era(drive.era())?;
+    onedrive(&state, &drive, &Scope::Folder(p.item_id), &body, Some(&p.version_id)).await
 }
 
 /// Save backed-up SharePoint library documents as a ZIP.
@@ -734,12 +612,10 @@ async fn save_folder_version(
 )]
 async fn sp_save_documents(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<SitePath>,
+    site: SiteCtx,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
+    require_verb_era(site.version)?;
     sharepoint(&state, &site, &SpScope::Documents, &body, None).await
 }
 
@@ -763,12 +639,11 @@ async fn sp_save_documents(
 )]
 async fn sp_save_document(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
+    require_verb_era(site.version)?;
     sharepoint(&state, &site, &SpScope::Document(p.item_id), &body, None).await
 }
 
@@ -793,12 +668,11 @@ async fn sp_save_document(
 )]
 async fn sp_save_document_version(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
+    require_verb_era(site.version)?;
     sharepoint(&state, &site, &SpScope::Document(p.item_id), &body, Some(&p.version_id)).await
 }
 
@@ -821,12 +695,10 @@ async fn sp_save_document_version(
 )]
 async fn sp_save_folders(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<SitePath>,
+    site: SiteCtx,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
+    require_verb_era(site.version)?;
     sharepoint(&state, &site, &SpScope::Folders, &body, None).await
 }
 
@@ -849,12 +721,11 @@ async fn sp_save_folders(
 )]
 async fn sp_save_folder(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
+    require_verb_era(site.version)?;
     sharepoint(&state, &site, &SpScope::Folder(p.item_id), &body, None).await
 }
 
@@ -878,12 +749,11 @@ async fn sp_save_folder(
 )]
 async fn sp_save_folder_version(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
+    require_verb_era(site.version)?;
     sharepoint(&state, &site, &SpScope::Folder(p.item_id), &body, Some(&p.version_id)).await
 }
 
@@ -906,12 +776,11 @@ async fn sp_save_folder_version(
 )]
 async fn sp_save_library(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
+    require_verb_era(site.version)?;
     sharepoint(&state, &site, &SpScope::Library(p.item_id), &body, None).await
 }
 
@@ -935,12 +804,11 @@ async fn sp_save_library(
 )]
 async fn sp_save_attachments(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
+    require_verb_era(site.version)?;
     sharepoint(&state, &site, &SpScope::Attachments(p.item_id), &body, None).await
 }
 
@@ -965,12 +833,11 @@ async fn sp_save_attachments(
 )]
 async fn sp_save_attachment(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    site: SiteCtx,
     Path(p): Path<SiteAttachmentPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
+    require_verb_era(site.version)?;
     sharepoint(&state, &site, &SpScope::Attachment(p.item_id, p.attachment_id), &body, None).await
 }
 

@@ -29,26 +29,27 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use engine::selection::{FileRef, SelectError, Selection, SessionView, Tree};
 use engine::send::{OutgoingMessage, SendError};
 use repo::catalog::ItemRow;
 use uuid::Uuid;
 
 use crate::ctx::auth::CurrentUser;
-use crate::ctx::drive::{self, SessionDrive};
+use crate::ctx::drive::{self, DriveCtx, SessionDrive};
+use crate::ctx::site::{not_found, SiteCtx};
 use crate::edge::error::ApiError;
 use crate::edge::lenient::{LenientJson, Obj};
 use crate::edge::version::ApiVersion;
 use crate::resources::browse_util;
 use crate::resources::route_paths::{
-    DriveItemPath, DrivePath, DriveVersionPath, SiteAttachmentPath, SiteItemPath, SitePath, SiteVersionPath,
+    DriveItemPath, DriveVersionPath, SiteAttachmentPath, SiteItemPath, SiteVersionPath,
 };
-use crate::resources::scope::{session_view, Scope, SpScope};
+use crate::resources::scope::{session_view, sp_document, sp_folder, sp_library, sp_list_item, Scope, SpScope};
 use crate::resources::sp_attachments;
 use crate::state::AppState;
 use crate::store::email_settings::{self, Explorer};
-use crate::store::sessions::{self, NewEvent, Outcome, RestoreSession};
+use crate::store::sessions::{self, NewEvent, Outcome};
 
 /// No literals beyond the vendor's (`send`, `SendTest`, `SendTestEmail`, `V…EmailSettings`).
 pub const SEGMENTS: &[&str] = &[];
@@ -237,7 +238,7 @@ impl<'a> Origin<'a> {
             if version.is_action_era() { (Explorer::Vesp, Explorer::Veod) } else { (Explorer::Veod, Explorer::Vesp) };
         Origin {
             session: d.session.id,
-            view: session_view(state, &d.session, d.at),
+            view: session_view(&state.catalog, &d.session, d.at),
             source: d.row.info.title().to_string(),
             explorer,
             fallback: Some(fallback),
@@ -392,102 +393,17 @@ pub async fn onedrive_action(
     onedrive(state, version, &d, scope, opts, None).await
 }
 
-/// The caller's OneDrive of a v6+ send route.
-async fn verb_drive(
-    state: &AppState,
-    user: &CurrentUser,
-    version: ApiVersion,
-    sid: &str,
-    od_id: &str,
-) -> Result<SessionDrive, ApiError> {
-    require_verb_era(version)?;
-    drive::load(state, user, version, sid, od_id, "sent from").await
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // SharePoint
 
-/// A site of the caller's working Vesp session with its lists and libraries.
-struct Site {
-    session: RestoreSession,
-    at: DateTime<Utc>,
-    title: String,
-    lists: Vec<(Uuid, repo::catalog::ListInfo)>,
-}
-
-fn sp_not_found(what: &str) -> ApiError {
-    ApiError::not_found(format!("{what} not found."))
-}
-
-impl Site {
-    async fn load(
-        state: &AppState,
-        user: &CurrentUser,
-        sid: &str,
-        site_id: &str,
-        version: ApiVersion,
-    ) -> Result<Site, ApiError> {
-        // The era is checked by the callers: the verb routes (v6+) and the v2–v5 `…/Action` dispatcher both load here.
-        let site = crate::ctx::site::load(state, user, version, sid, site_id).await?;
-        let lists = site.lists.into_iter().map(|l| (l.id, l.info)).collect();
-        Ok(Site { session: site.session, at: site.at, title: site.site.info.title, lists })
-    }
-
-    /// SharePoint sends use the Vesp settings only.
-    fn origin<'a>(&self, state: &'a AppState) -> Origin<'a> {
-        Origin {
-            session: self.session.id,
-            view: session_view(state, &self.session, self.at),
-            source: self.title.clone(),
-            explorer: Explorer::Vesp,
-            fallback: None,
-        }
-    }
-
-    /// An item by its API id (library drive item id, or `<list UUID hex><item id>` for generic lists).
-    async fn item(&self, state: &AppState, api_id: &str, library: bool) -> Result<(Uuid, ItemRow), ApiError> {
-        let api_id = api_id.trim();
-        let visible = |r: Option<ItemRow>| r.filter(|i| !i.deleted || self.session.show_deleted);
-        if !library && api_id.len() > 32 && api_id.is_char_boundary(32) {
-            if let Ok(uuid) = Uuid::try_parse(&api_id[..32]) {
-                if self.lists.iter().any(|(id, l)| *id == uuid && !l.is_document_library) {
-                    if let Some(r) = visible(state.catalog.item_at(uuid, &api_id[32..], self.at).await?) {
-                        return Ok((uuid, r));
-                    }
-                }
-            }
-        }
-        if !api_id.is_empty() {
-            for (id, _) in self.lists.iter().filter(|(_, l)| l.is_document_library == library) {
-                if let Some(r) = visible(state.catalog.item_at(*id, api_id, self.at).await?) {
-                    return Ok((*id, r));
-                }
-            }
-        }
-        Err(sp_not_found(if library { "SharePoint document or folder" } else { "SharePoint item" }))
-    }
-
-    async fn document(&self, state: &AppState, id: &str) -> Result<ItemRow, ApiError> {
-        match self.item(state, id, true).await? {
-            (_, r) if !r.state.is_folder => Ok(r),
-            _ => Err(sp_not_found("SharePoint document")),
-        }
-    }
-
-    async fn folder(&self, state: &AppState, id: &str) -> Result<Tree, ApiError> {
-        match self.item(state, id, true).await? {
-            (container, r) if r.state.is_folder => Ok(Tree { container, folder: Some(r) }),
-            _ => Err(sp_not_found("SharePoint folder")),
-        }
-    }
-
-    fn library(&self, id: &str) -> Result<(Uuid, String), ApiError> {
-        let uuid = Uuid::parse_str(id.trim()).map_err(|_| sp_not_found("SharePoint library"))?;
-        self.lists
-            .iter()
-            .find(|(l, i)| *l == uuid && i.is_document_library)
-            .map(|(l, i)| (*l, i.title.clone()))
-            .ok_or_else(|| sp_not_found("SharePoint library"))
+/// Where a SharePoint send comes from: the site; SharePoint sends use the Vesp settings only.
+fn site_origin(site: &SiteCtx) -> Origin<'_> {
+    Origin {
+        session: site.session.id,
+        view: session_view(&site.catalog, &site.session, site.at),
+        source: site.site.info.title.clone(),
+        explorer: Explorer::Vesp,
+        fallback: None,
     }
 }
 
@@ -496,7 +412,7 @@ impl Site {
 async fn sharepoint(
     state: &AppState,
     version: ApiVersion,
-    site: &Site,
+    site: &SiteCtx,
     scope: &SpScope,
     opts: &Obj,
     version_id: Option<&str>,
@@ -505,18 +421,18 @@ async fn sharepoint(
         browse_util::check_folder_version(id, v)?;
     }
     let o = send_options(opts)?;
-    let origin = site.origin(state);
+    let origin = site_origin(site);
     let items = match scope {
         SpScope::Documents => {
             let mut files = Vec::new();
             for id in opts.id_list("documents")? {
-                files.push(FileRef::of(&site.document(state, &id).await?));
+                files.push(FileRef::of(&sp_document(site, &id).await?));
             }
             let item_name = format!("{} documents", files.len());
             Items { selection: Selection::Files(files), item_type: "Document", item_name }
         }
         SpScope::Document(id) => {
-            let row = site.document(state, id).await?;
+            let row = sp_document(site, id).await?;
             let file = match version_id {
                 Some(v) => document_version(&origin.view, &row, v).await?,
                 None => FileRef::of(&row),
@@ -526,30 +442,29 @@ async fn sharepoint(
         SpScope::Folders => {
             let mut trees = Vec::new();
             for id in opts.id_list("folders")? {
-                trees.push(site.folder(state, &id).await?);
+                trees.push(sp_folder(site, &id).await?);
             }
             let item_name = format!("{} folders", trees.len());
             Items { selection: Selection::Trees(trees), item_type: "Folder", item_name }
         }
         SpScope::Folder(id) => {
-            let tree = site.folder(state, id).await?;
+            let tree = sp_folder(site, id).await?;
             let item_name = tree.folder.as_ref().map(|f| f.state.name.clone()).unwrap_or_default();
             Items { selection: Selection::Trees(vec![tree]), item_type: "Folder", item_name }
         }
         SpScope::Library(id) => {
-            let (container, title) = site.library(id)?;
-            let whole = Tree { container, folder: None };
+            let (whole, title) = sp_library(site, id)?;
             Items { selection: Selection::Trees(vec![whole]), item_type: "Library", item_name: title }
         }
         SpScope::Attachments(item) => {
-            let (_, row) = site.item(state, item, false).await?;
+            let row = sp_list_item(site, item).await?;
             let chosen = sp_attachments::chosen(&row, opts)?;
             let files = chosen.into_iter().map(|a| FileRef::attachment(&row, a)).collect();
             Items { selection: Selection::Files(files), item_type: "Attachment", item_name: row.state.name.clone() }
         }
         SpScope::Attachment(item, att) => {
-            let (_, row) = site.item(state, item, false).await?;
-            let a = sp_attachments::find(&row, att).ok_or_else(|| sp_not_found("SharePoint attachment"))?;
+            let row = sp_list_item(site, item).await?;
+            let a = sp_attachments::find(&row, att).ok_or_else(|| not_found("attachment", att))?;
             let file = FileRef::attachment(&row, a);
             Items {
                 selection: Selection::Files(vec![file]),
@@ -572,20 +487,8 @@ pub async fn sharepoint_action(
     scope: &SpScope,
     opts: &Obj,
 ) -> Result<Response, ApiError> {
-    let site = Site::load(state, user, sid, site_id, version).await?;
+    let site = crate::ctx::site::load(state, user, version, sid, site_id).await?;
     sharepoint(state, version, &site, scope, opts, None).await
-}
-
-/// The caller's site of a v6+ send route.
-async fn verb_site(
-    state: &AppState,
-    user: &CurrentUser,
-    version: ApiVersion,
-    sid: &str,
-    site_id: &str,
-) -> Result<Site, ApiError> {
-    require_verb_era(version)?;
-    Site::load(state, user, sid, site_id, version).await
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -612,13 +515,11 @@ async fn verb_site(
 )]
 async fn send_onedrive(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<DrivePath>,
+    drive: DriveCtx,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
-    onedrive(&state, version, &d, &Scope::OneDrive, &body, None).await
+    require_verb_era(drive.era())?;
+    onedrive(&state, drive.era(), &drive, &Scope::OneDrive, &body, None).await
 }
 
 /// Send backed-up OneDrive documents as e-mail attachments.
@@ -642,13 +543,11 @@ async fn send_onedrive(
 )]
 async fn send_documents(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<DrivePath>,
+    drive: DriveCtx,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
-    onedrive(&state, version, &d, &Scope::Documents, &body, None).await
+    require_verb_era(drive.era())?;
+    onedrive(&state, drive.era(), &drive, &Scope::Documents, &body, None).await
 }
 
 /// Send one backed-up OneDrive document as an e-mail attachment.
@@ -673,13 +572,12 @@ async fn send_documents(
 )]
 async fn send_document(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    drive: DriveCtx,
     Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
-    onedrive(&state, version, &d, &Scope::Document(p.item_id), &body, None).await
+    require_verb_era(drive.era())?;
+    onedrive(&state, drive.era(), &drive, &Scope::Document(p.item_id), &body, None).await
 }
 
 /// Send a version of a backed-up OneDrive document as an e-mail attachment (earlier versions need showAllVersions).
@@ -705,13 +603,12 @@ async fn send_document(
 )]
 async fn send_document_version(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    drive: DriveCtx,
     Path(p): Path<DriveVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
-    onedrive(&state, version, &d, &Scope::Document(p.item_id), &body, Some(&p.version_id)).await
+    require_verb_era(drive.era())?;
+    onedrive(&state, drive.era(), &drive, &Scope::Document(p.item_id), &body, Some(&p.version_id)).await
 }
 
 /// Send the files of backed-up OneDrive folders as e-mail attachments.
@@ -735,13 +632,11 @@ async fn send_document_version(
 )]
 async fn send_folders(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<DrivePath>,
+    drive: DriveCtx,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
-    onedrive(&state, version, &d, &Scope::Folders, &body, None).await
+    require_verb_era(drive.era())?;
+    onedrive(&state, drive.era(), &drive, &Scope::Folders, &body, None).await
 }
 
 /// Send the files of a backed-up OneDrive folder as e-mail attachments.
@@ -766,13 +661,12 @@ async fn send_folders(
 )]
 async fn send_folder(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    drive: DriveCtx,
     Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
-    onedrive(&state, version, &d, &Scope::Folder(p.item_id), &body, None).await
+    require_verb_era(drive.era())?;
+    onedrive(&state, drive.era(), &drive, &Scope::Folder(p.item_id), &body, None).await
 }
 
 /// Send the files of the one version of a backed-up OneDrive folder (the folder).
@@ -798,13 +692,12 @@ async fn send_folder(
 )]
 async fn send_folder_version(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    drive: DriveCtx,
     Path(p): Path<DriveVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let d = verb_drive(&state, &user, version, &p.id, &p.one_drive_id).await?;
-    onedrive(&state, version, &d, &Scope::Folder(p.item_id), &body, Some(&p.version_id)).await
+    require_verb_era(drive.era())?;
+    onedrive(&state, drive.era(), &drive, &Scope::Folder(p.item_id), &body, Some(&p.version_id)).await
 }
 
 /// Send backed-up SharePoint library documents as e-mail attachments.
@@ -828,13 +721,11 @@ async fn send_folder_version(
 )]
 async fn sp_send_documents(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<SitePath>,
+    site: SiteCtx,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
-    sharepoint(&state, version, &site, &SpScope::Documents, &body, None).await
+    require_verb_era(site.version)?;
+    sharepoint(&state, site.version, &site, &SpScope::Documents, &body, None).await
 }
 
 /// Send one backed-up SharePoint library document as an e-mail attachment.
@@ -859,13 +750,12 @@ async fn sp_send_documents(
 )]
 async fn sp_send_document(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
-    sharepoint(&state, version, &site, &SpScope::Document(p.item_id), &body, None).await
+    require_verb_era(site.version)?;
+    sharepoint(&state, site.version, &site, &SpScope::Document(p.item_id), &body, None).await
 }
 
 /// Send a version of a backed-up SharePoint document as an e-mail attachment (earlier versions need showAllVersions).
@@ -891,13 +781,12 @@ async fn sp_send_document(
 )]
 async fn sp_send_document_version(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
-    sharepoint(&state, version, &site, &SpScope::Document(p.item_id), &body, Some(&p.version_id)).await
+    require_verb_era(site.version)?;
+    sharepoint(&state, site.version, &site, &SpScope::Document(p.item_id), &body, Some(&p.version_id)).await
 }
 
 /// Send the files of backed-up SharePoint folders as e-mail attachments.
@@ -921,13 +810,11 @@ async fn sp_send_document_version(
 )]
 async fn sp_send_folders(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
-    Path(p): Path<SitePath>,
+    site: SiteCtx,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
-    sharepoint(&state, version, &site, &SpScope::Folders, &body, None).await
+    require_verb_era(site.version)?;
+    sharepoint(&state, site.version, &site, &SpScope::Folders, &body, None).await
 }
 
 /// Send the files of a backed-up SharePoint folder as e-mail attachments.
@@ -952,13 +839,12 @@ async fn sp_send_folders(
 )]
 async fn sp_send_folder(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
-    sharepoint(&state, version, &site, &SpScope::Folder(p.item_id), &body, None).await
+    require_verb_era(site.version)?;
+    sharepoint(&state, site.version, &site, &SpScope::Folder(p.item_id), &body, None).await
 }
 
 /// Send the files of the one version of a backed-up SharePoint folder (the folder).
@@ -984,13 +870,12 @@ async fn sp_send_folder(
 )]
 async fn sp_send_folder_version(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
-    sharepoint(&state, version, &site, &SpScope::Folder(p.item_id), &body, Some(&p.version_id)).await
+    require_verb_era(site.version)?;
+    sharepoint(&state, site.version, &site, &SpScope::Folder(p.item_id), &body, Some(&p.version_id)).await
 }
 
 /// Send every file of a backed-up SharePoint document library as e-mail attachments.
@@ -1015,13 +900,12 @@ async fn sp_send_folder_version(
 )]
 async fn sp_send_library(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
-    sharepoint(&state, version, &site, &SpScope::Library(p.item_id), &body, None).await
+    require_verb_era(site.version)?;
+    sharepoint(&state, site.version, &site, &SpScope::Library(p.item_id), &body, None).await
 }
 
 /// Send attachments of a backed-up SharePoint list item (none named: all).
@@ -1046,13 +930,12 @@ async fn sp_send_library(
 )]
 async fn sp_send_attachments(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
-    sharepoint(&state, version, &site, &SpScope::Attachments(p.item_id), &body, None).await
+    require_verb_era(site.version)?;
+    sharepoint(&state, site.version, &site, &SpScope::Attachments(p.item_id), &body, None).await
 }
 
 /// Send one attachment of a backed-up SharePoint list item.
@@ -1078,13 +961,12 @@ async fn sp_send_attachments(
 )]
 async fn sp_send_attachment(
     State(state): State<AppState>,
-    user: CurrentUser,
-    version: ApiVersion,
+    site: SiteCtx,
     Path(p): Path<SiteAttachmentPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    let site = verb_site(&state, &user, version, &p.id, &p.site_id).await?;
-    sharepoint(&state, version, &site, &SpScope::Attachment(p.item_id, p.attachment_id), &body, None).await
+    require_verb_era(site.version)?;
+    sharepoint(&state, site.version, &site, &SpScope::Attachment(p.item_id, p.attachment_id), &body, None).await
 }
 
 #[cfg(test)]
