@@ -6,7 +6,8 @@
 //!   and the middleware applying them before routing.
 //! * [`store`] — API-owned tables (accounts, tokens, restore sessions, restore jobs, email settings, …).
 //! * [`ctx`] — request contexts: the caller ([`ctx::auth::CurrentUser`]) and the resources a path addresses.
-//! * [`resources`] — the operations, one module per resource family; OpenAPI + Swagger UI: [`openapi`].
+//! * [`resources`] — the operations, one module per resource family.
+//! * [`router`] — the one route table and the OpenAPI document generated from it; Swagger UI: [`openapi`].
 //! * [`server`] — HTTPS (rustls, aws-lc-rs) on port 4443 by default, connection caps and timeouts; [`app`] — the
 //!   complete axum app.
 
@@ -15,12 +16,14 @@ pub mod ctx;
 pub mod edge;
 pub mod openapi;
 pub mod resources;
+pub mod router;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod wire;
 
 use axum::extract::DefaultBodyLimit;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn;
 use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -29,18 +32,16 @@ pub use config::{ApiConfig, ConnectionLimits};
 pub use edge::error::ApiError;
 pub use edge::version::ApiVersion;
 pub use server::{start, RunningApi, ServerError};
-pub use state::AppState;
+pub use state::{AppState, RestoreAccess};
 
-/// The complete application: the route modules (protected ones behind the bearer check), the Swagger UI, the
-/// fallback, the body limit (`state.max_body_bytes`), a catch-panic layer, and — outermost, before routing — the
-/// edge middleware. Serve it over any transport (the server uses TLS; tests may call it with `tower::ServiceExt`).
+/// The complete application: the route table ([`router`]: protected operations behind the bearer check, the
+/// fallback), the Swagger UI with the table's document, the body limit (`state.max_body_bytes`), a catch-panic layer,
+/// and — outermost, before routing — the edge middleware. Serve it over any transport (the server uses TLS; tests may
+/// call it with `tower::ServiceExt`).
 pub fn app(state: AppState) -> Router {
-    let protected = resources::protected().route_layer(from_fn_with_state(state.clone(), ctx::auth::require_auth));
-    let inner: Router = Router::new()
-        .merge(resources::public())
-        .merge(protected)
-        .merge(openapi::swagger_router())
-        .fallback(edge::middleware::fallback)
+    let (routes, paths) = router::routes(&state).split_for_parts();
+    let inner: Router = routes
+        .merge(openapi::swagger_router(openapi::finish(paths)))
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .with_state(state);
     wrap(inner)

@@ -1,12 +1,18 @@
 //! Shared state of every handler.
 
-use std::any::{Any, TypeId};
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use m365::Endpoints;
 use repo::catalog::Catalog;
 use repo::store::Repository;
+use uuid::Uuid;
+
+use crate::store::running_restores::RunningRestores;
+
+/// Idle time after which a working restore session is stopped (the vendor does not document its value).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(8 * 3600);
 
 /// Token lifetimes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,8 +31,8 @@ impl Default for TokenPolicy {
 
 /// Everything a handler may need; cheap to clone (handles and `Arc`s).
 ///
-/// Other components add fields here (with a default set in [`AppState::new`] and a `with_…` setter), so that
-/// existing constructors keep compiling.
+/// Every setting is a typed field with its default set in [`AppState::new`]; the few that change while the server
+/// runs are [`Shared`] by all clones.
 #[derive(Clone)]
 pub struct AppState {
     /// The backup catalog (organizations, restore points, point-in-time item states). Its pool also holds the API's
@@ -43,25 +49,89 @@ pub struct AppState {
     /// Whether email settings may send credentials unencrypted (set from
     /// [`crate::ApiConfig::allow_plaintext_mail_credentials`] by `start`; default false).
     pub allow_plaintext_mail_credentials: bool,
-    /// A value shared by every clone; for components that need a cache/registry without a new field each.
-    pub shared: Arc<SharedExtensions>,
+    /// Idle time after which a working restore session is stopped, lazily at its next lookup
+    /// (`store::sessions`; default [`DEFAULT_IDLE_TIMEOUT`]). Tests shorten it on a running server.
+    pub session_idle_timeout: Shared<Duration>,
+    /// How restores reach the tenant when the organization's config does not say (`ctx::restore_auth`;
+    /// default Microsoft's cloud). Tests point a running server at the emulator.
+    pub restore_access: Shared<RestoreAccess>,
+    /// This server node and process, as recorded on the restore jobs it runs (`store::restore_jobs`).
+    pub node: Arc<NodeIdentity>,
+    /// The restores running in this process, so that a Stop cancels them at once (`store::restore_stop`).
+    pub running_restores: Arc<RunningRestores>,
 }
 
-/// Type-keyed values shared by all clones of an [`AppState`] (e.g. a restore-session registry).
-#[derive(Default)]
-pub struct SharedExtensions(Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
+/// A setting every clone of the [`AppState`] shares, replaceable while the server runs.
+#[derive(Debug, Default)]
+pub struct Shared<T>(Arc<Mutex<T>>);
 
-impl SharedExtensions {
-    /// The shared value of type `T`, created by `init` on first use.
-    pub fn get_or_insert_with<T: Send + Sync + 'static>(&self, init: impl FnOnce() -> T) -> Arc<T> {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(v) = map.get(&TypeId::of::<T>()).and_then(|v| Arc::clone(v).downcast::<T>().ok()) {
-            return v;
-        }
-        let v = Arc::new(init());
-        map.insert(TypeId::of::<T>(), v.clone());
-        v
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(Arc::clone(&self.0))
     }
+}
+
+impl<T: Clone> Shared<T> {
+    /// A setting starting at `value`.
+    pub fn new(value: T) -> Shared<T> {
+        Shared(Arc::new(Mutex::new(value)))
+    }
+
+    /// The value in force.
+    pub fn get(&self) -> T {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replaces the value for every clone of the state.
+    pub fn set(&self, value: T) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = value;
+    }
+}
+
+/// How restores reach the tenant.
+#[derive(Debug, Clone)]
+pub struct RestoreAccess {
+    /// Authority and Graph endpoints.
+    pub endpoints: Endpoints,
+    /// Client id used for password and device-code sign-in when the organization's config has no `applicationId`.
+    pub client_id: Option<String>,
+}
+
+impl Default for RestoreAccess {
+    fn default() -> Self {
+        RestoreAccess { endpoints: Endpoints::microsoft(), client_id: None }
+    }
+}
+
+/// Who runs a restore job: recovery after a restart fails the jobs of this node's earlier processes at once, and
+/// those of other nodes when their heartbeat stops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeIdentity {
+    /// Stable across restarts of this node: kept in `{data_dir}/node-id`.
+    pub node: String,
+    /// Random per [`AppState::new`] (per process, as the state is built once at start).
+    pub instance: String,
+}
+
+impl NodeIdentity {
+    /// The node id kept in `data_dir/node-id` (created when missing) and a new instance id. When the directory
+    /// cannot be written, a random node id: recovery then relies on the heartbeat alone.
+    pub fn load(data_dir: &Path) -> NodeIdentity {
+        NodeIdentity { node: node_id(data_dir), instance: Uuid::new_v4().to_string() }
+    }
+}
+
+fn node_id(data_dir: &Path) -> String {
+    let path = data_dir.join("node-id");
+    if let Some(id) = std::fs::read_to_string(&path).ok().and_then(|s| Uuid::parse_str(s.trim()).ok()) {
+        return id.to_string();
+    }
+    let id = Uuid::new_v4().to_string();
+    let written = std::fs::create_dir_all(data_dir).and_then(|_| std::fs::write(&path, &id));
+    if let Err(e) = written {
+        tracing::warn!("restore jobs: cannot keep the node id in {}: {e}", path.display());
+    }
+    id
 }
 
 impl std::fmt::Debug for AppState {
@@ -76,15 +146,20 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     /// State with default token lifetimes and body limit.
+    /// Reads (or creates) the node id in `data_dir`.
     pub fn new(catalog: Catalog, repo: Option<Repository>, data_dir: impl Into<PathBuf>) -> AppState {
+        let data_dir = data_dir.into();
         AppState {
             catalog,
             repo,
-            data_dir: data_dir.into(),
+            node: Arc::new(NodeIdentity::load(&data_dir)),
+            data_dir,
             tokens: TokenPolicy::default(),
             max_body_bytes: crate::ApiConfig::default().max_body_bytes,
             allow_plaintext_mail_credentials: crate::ApiConfig::default().allow_plaintext_mail_credentials,
-            shared: Arc::new(SharedExtensions::default()),
+            session_idle_timeout: Shared::new(DEFAULT_IDLE_TIMEOUT),
+            restore_access: Shared::new(RestoreAccess::default()),
+            running_restores: Arc::default(),
         }
     }
 

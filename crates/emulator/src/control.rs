@@ -12,9 +12,9 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
+use crate::emu::Emu;
 use crate::faults::FaultRule;
 use crate::seed::SeedSpec;
-use crate::server::Emu;
 
 type Emus = State<Arc<Emu>>;
 

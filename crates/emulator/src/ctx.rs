@@ -7,8 +7,8 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use crate::auth::Principal;
+use crate::emu::Emu;
 use crate::error::GraphError;
-use crate::server::Emu;
 use crate::state::{IdentityRef, IdentitySet, Time};
 
 /// Query options as sent; names compared case-insensitively and with or without `$`.

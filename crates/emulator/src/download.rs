@@ -11,9 +11,9 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
+use crate::emu::Emu;
 use crate::error::GraphError;
 use crate::preauth::DownloadGrant;
-use crate::server::Emu;
 
 pub fn router() -> Router<Arc<Emu>> {
     Router::new().route("/_dl/{token}", get(download))
@@ -93,7 +93,7 @@ fn content_disposition(name: &str) -> String {
 }
 
 async fn download(State(emu): State<Arc<Emu>>, Path(token): Path<String>, headers: HeaderMap) -> Response {
-    let key = crate::auth::signing_key(&emu.state());
+    let key = crate::preauth::signing_key(&emu.state());
     let Some(grant) = crate::preauth::verify::<DownloadGrant>(&key, &token) else {
         let e = GraphError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "The download URL is not valid.")
             .inner("invalidSignature");

@@ -1,11 +1,11 @@
 //! The three error dialects the emulator speaks:
 //! - Graph: `{"error":{"code","message","innerError":{"code"?,"date","request-id","client-request-id"}}}`
-//! - Entra token endpoint: `{"error","error_description","error_codes",…}` (see `auth`)
+//! - Entra token endpoint: `{"error","error_description","error_codes",…}` ([`oauth_error`])
 //! - SharePoint REST: `{"odata.error":{"code","message":{"lang","value"}}}`
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// A Graph error; rendered into the envelope by the dispatcher, which knows the request ids.
 #[derive(Debug, Clone)]
@@ -76,4 +76,33 @@ pub fn sharepoint_error(status: StatusCode, code: &str, message: &str, verbose: 
     let inner = json!({"code": code, "message": {"lang": "en-US", "value": message}});
     let body = if verbose { json!({"error": inner}) } else { json!({"odata.error": inner}) };
     (status, axum::Json(body)).into_response()
+}
+
+/// Entra's token-endpoint error body (graph-notes §1.6).
+pub fn oauth_error(status: StatusCode, error: &str, aadsts: u32, description: &str) -> Response {
+    (status, axum::Json(oauth_error_body(error, aadsts, description))).into_response()
+}
+
+/// [`oauth_error`] with extra top-level fields (e.g. `suberror`).
+pub fn oauth_error_with(status: StatusCode, error: &str, aadsts: u32, description: &str, extra: Value) -> Response {
+    let mut body = oauth_error_body(error, aadsts, description);
+    if let (Value::Object(m), Value::Object(extra)) = (&mut body, extra) {
+        m.extend(extra);
+    }
+    (status, axum::Json(body)).into_response()
+}
+
+fn oauth_error_body(error: &str, aadsts: u32, description: &str) -> Value {
+    let trace = uuid::Uuid::new_v4().to_string();
+    let corr = uuid::Uuid::new_v4().to_string();
+    let ts = chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string();
+    json!({
+        "error": error,
+        "error_description": format!("AADSTS{aadsts}: {description}\r\nTrace ID: {trace}\r\nCorrelation ID: {corr}\r\nTimestamp: {ts}"),
+        "error_codes": [aadsts],
+        "timestamp": ts,
+        "trace_id": trace,
+        "correlation_id": corr,
+        "error_uri": format!("https://login.microsoftonline.com/error?code={aadsts}"),
+    })
 }

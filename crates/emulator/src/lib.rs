@@ -11,6 +11,7 @@ pub mod content;
 pub mod control;
 pub mod ctx;
 pub mod download;
+pub mod emu;
 pub mod error;
 pub mod faults;
 pub mod graph;

@@ -2,9 +2,16 @@
 //! path, so such URLs need no Authorization header, exactly like Microsoft's.
 
 use aws_lc_rs::hmac;
+use base64::Engine;
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::auth::jwt::{b64, unb64};
+use crate::state::State;
+
+/// The tenant's HMAC key, which signs both pre-authenticated URLs and the access tokens.
+pub fn signing_key(st: &State) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD.decode(&st.signing_key).unwrap_or_default()
+}
 
 /// Sign `payload` into an opaque URL-safe token.
 pub fn sign<T: Serialize>(key: &[u8], payload: &T) -> String {

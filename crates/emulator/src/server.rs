@@ -1,10 +1,8 @@
-//! The emulator process: shared state, the HTTP router, persistence and start-up.
+//! The emulator process: the HTTP router, loading the state and start-up.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path as AxPath, Request, State as AxState};
@@ -14,72 +12,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
 use bytes::Bytes;
-use parking_lot::{Mutex, MutexGuard};
-use tokio::sync::Notify;
 
 use crate::auth::{self, Audience};
 use crate::content::BlobStore;
 use crate::ctx::{Ctx, Query};
-use crate::state::{State, Time};
+use crate::emu::Emu;
+use crate::state::State;
 
 /// Largest request body accepted at all (simple uploads are capped at 250 MB by Graph).
 pub const MAX_BODY: usize = 260 * 1024 * 1024;
-
-pub struct Emu {
-    state: Mutex<State>,
-    pub blobs: BlobStore,
-    pub dir: PathBuf,
-    base_url: OnceLock<String>,
-    pub faults: Mutex<crate::faults::Faults>,
-    dirty: AtomicBool,
-    wake: Notify,
-}
-
-impl Emu {
-    pub fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock()
-    }
-
-    /// Public base URL, e.g. `http://127.0.0.1:4000` (no trailing slash).
-    pub fn base_url(&self) -> &str {
-        self.base_url.get().map(String::as_str).unwrap_or("http://127.0.0.1")
-    }
-
-    /// "Now" on the emulator clock (wall clock + the advance-clock offset).
-    pub fn now(&self) -> Time {
-        let off = self.state().settings.clock_offset_secs;
-        chrono::Utc::now() + chrono::Duration::seconds(off)
-    }
-
-    /// Same as [`Emu::now`] for callers already holding the state lock.
-    pub fn now_from(&self, st: &State) -> Time {
-        chrono::Utc::now() + chrono::Duration::seconds(st.settings.clock_offset_secs)
-    }
-
-    /// Pre-authenticated download URL of an item's current version or of `version`.
-    pub fn download_url(&self, st: &State, item_id: &str, version: Option<&str>) -> String {
-        let grant = crate::preauth::DownloadGrant {
-            i: item_id.to_string(),
-            v: version.map(str::to_string),
-            e: (self.now_from(st) + chrono::Duration::hours(1)).timestamp(),
-        };
-        let token = crate::preauth::sign(&auth::signing_key(st), &grant);
-        format!("{}/_dl/{token}", self.base_url())
-    }
-
-    /// Note that state changed; the background flusher persists it shortly after.
-    pub fn mark_dirty(&self) {
-        self.dirty.store(true, Ordering::SeqCst);
-        self.wake.notify_one();
-    }
-
-    /// Persist now (shutdown, `/_emulator/flush`, tests).
-    pub fn flush(&self) -> std::io::Result<()> {
-        self.dirty.store(false, Ordering::SeqCst);
-        let bytes = self.state().to_json();
-        crate::state::write_atomic(&self.dir.join("state.json"), &bytes)
-    }
-}
 
 /// How to run an emulator.
 #[derive(Clone, Debug)]
@@ -148,20 +89,10 @@ pub async fn start(cfg: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
     };
     let listener = tokio::net::TcpListener::bind(cfg.listen).await?;
     let addr = listener.local_addr()?;
-    let emu = Arc::new(Emu {
-        state: Mutex::new(st),
-        blobs: BlobStore::open(&cfg.state_dir)?,
-        dir: cfg.state_dir.clone(),
-        base_url: OnceLock::new(),
-        faults: Mutex::new(Default::default()),
-        dirty: AtomicBool::new(false),
-        wake: Notify::new(),
-    });
-    let _ = emu
-        .base_url
-        .set(cfg.public_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').to_string());
+    let base_url = cfg.public_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').to_string();
+    let emu = Arc::new(Emu::new(st, BlobStore::open(&cfg.state_dir)?, cfg.state_dir.clone(), base_url));
     emu.flush()?;
-    tokio::spawn(flusher(emu.clone()));
+    tokio::spawn(emu.clone().flush_when_dirty());
     let app = router(emu.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -172,20 +103,6 @@ pub async fn start(cfg: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
             .await;
     });
     Ok(RunningEmulator { addr, emu, shutdown: Some(tx), task })
-}
-
-async fn flusher(emu: Arc<Emu>) {
-    loop {
-        if !emu.dirty.load(Ordering::SeqCst) {
-            // notify_one stores a permit, so a mark_dirty between the check and here is not lost.
-            emu.wake.notified().await;
-            continue;
-        }
-        // Debounce: one write for a burst of changes.
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let e = emu.clone();
-        let _ = tokio::task::spawn_blocking(move || e.flush()).await;
-    }
 }
 
 pub fn router(emu: Arc<Emu>) -> Router {

@@ -36,8 +36,8 @@ use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
 use crate::auth::{self, Audience, Principal};
+use crate::emu::Emu;
 use crate::error::sharepoint_error;
-use crate::server::Emu;
 use crate::state::{Attachment, IdentityRef, IdentitySet, State};
 
 pub fn router() -> Router<Arc<Emu>> {

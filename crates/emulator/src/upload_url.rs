@@ -31,10 +31,10 @@ use axum::routing::{get, put};
 use axum::Router;
 use serde_json::{json, Value};
 
+use crate::emu::Emu;
 use crate::error::GraphError;
 use crate::graph::render::{self, ItemOpts};
 use crate::graph::upload::{fs_times, next_ranges, FRAGMENT_MULTIPLE, MAX_FRAGMENT};
-use crate::server::Emu;
 use crate::state::{NewItem, State, UploadSession};
 
 pub fn router() -> Router<Arc<Emu>> {

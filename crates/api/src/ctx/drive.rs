@@ -22,7 +22,7 @@ use crate::edge::error::ApiError;
 use crate::edge::paging::Hrefs;
 use crate::edge::version::ApiVersion;
 use crate::state::AppState;
-use crate::store::sessions::{self, RestoreSession, SessionKind};
+use crate::store::sessions::{RestoreSession, SessionKind};
 
 /// What a request does with OneDrive items; it completes the 404 for a session of another type ("OneDrive items
 /// are saved from restore sessions of type Veod").
@@ -196,7 +196,7 @@ pub async fn veod_session(
     sid: &str,
     doing: &str,
 ) -> Result<RestoreSession, ApiError> {
-    let session = sessions::require_working_v(state, user, sid, version).await?;
+    let session = crate::ctx::working::session(state, user, sid, version).await?;
     if session.kind != SessionKind::Veod {
         return Err(ApiError::not_found(format!(
             "Restore session {} is of type {}; OneDrive items are {doing} restore sessions of type Veod.",

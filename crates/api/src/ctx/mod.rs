@@ -2,6 +2,9 @@
 //! restore session, its OneDrive or site), so that handlers receive resolved values instead of raw ids.
 
 pub mod auth;
+pub mod catalog_view;
 pub mod drive;
 pub mod restore_auth;
 pub mod site;
+mod store_error;
+pub mod working;

@@ -12,10 +12,8 @@
 //! the request (or the background job) only: never logged, never stored. Pending device codes are kept in the
 //! catalog, sealed with the repository key ([`crate::store::device_codes`]), so any node can use a code until it expires.
 //!
-//! Where the tenant is: [`RestoreAccess`] in [`AppState::shared`] (Microsoft's cloud and the organization's
-//! `config.applicationId` by default; tests point it at the emulator with [`set_access`]).
-
-use std::sync::Mutex;
+//! Where the tenant is: the organization's config, else [`AppState::restore_access`] (Microsoft's cloud by default;
+//! tests point it at the emulator).
 
 use m365::auth::DeviceCode;
 use m365::{Credential, Endpoints, GraphClient, Resource, TenantConfig};
@@ -27,37 +25,6 @@ use crate::edge::error::ApiError;
 use crate::edge::lenient::Obj;
 use crate::state::AppState;
 use crate::store::device_codes::{self, PendingCode};
-
-/// How restores reach the tenant.
-#[derive(Debug, Clone)]
-pub struct RestoreAccess {
-    /// Authority and Graph endpoints.
-    pub endpoints: Endpoints,
-    /// Client id used for password and device-code sign-in when the organization's config has no `applicationId`.
-    pub client_id: Option<String>,
-}
-
-impl Default for RestoreAccess {
-    fn default() -> Self {
-        RestoreAccess { endpoints: Endpoints::microsoft(), client_id: None }
-    }
-}
-
-/// The shared, replaceable access settings.
-struct AccessCell(Mutex<RestoreAccess>);
-
-fn access_cell(state: &AppState) -> std::sync::Arc<AccessCell> {
-    state.shared.get_or_insert_with(|| AccessCell(Mutex::new(RestoreAccess::default())))
-}
-
-/// Sets how restores reach the tenant (call before the first restore).
-pub fn set_access(state: &AppState, access: RestoreAccess) {
-    *access_cell(state).0.lock().unwrap_or_else(|p| p.into_inner()) = access;
-}
-
-fn access(state: &AppState) -> RestoreAccess {
-    access_cell(state).0.lock().unwrap_or_else(|p| p.into_inner()).clone()
-}
 
 /// A signed-in client, or one whose device-code sign-in still has to be approved.
 pub enum SignIn {
@@ -99,14 +66,14 @@ struct TenantAccess {
 
 /// The organization's tenant, endpoints and the client id to sign in with (`app` when the request names one). An
 /// organization registered by `vault365 org add` carries its endpoints and app (`endpoints`, `clientId`) in its
-/// config, so `serve` restores to the tenant the backups came from; [`RestoreAccess`] is the fallback.
+/// config, so `serve` restores to the tenant the backups came from; [`AppState::restore_access`] is the fallback.
 async fn tenant_of(state: &AppState, org: Uuid, app: Option<String>) -> Result<TenantAccess, ApiError> {
     let org = state
         .catalog
         .organization(org)
         .await?
         .ok_or_else(|| ApiError::not_found("The organization of this restore session no longer exists."))?;
-    let fallback = access(state);
+    let fallback = state.restore_access.get();
     let configured = |name: &str| org.config.get(name).and_then(Value::as_str).map(str::to_string);
     let client_id = app
         .or_else(|| configured("applicationId"))

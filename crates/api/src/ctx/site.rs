@@ -20,7 +20,7 @@ use crate::ctx::auth::CurrentUser;
 use crate::edge::error::ApiError;
 use crate::edge::version::ApiVersion;
 use crate::state::AppState;
-use crate::store::sessions::{self, RestoreSession, SessionKind};
+use crate::store::sessions::{RestoreSession, SessionKind};
 
 /// A page size that takes every row of a catalog listing at once.
 pub const EVERY_ROW: i64 = i64::MAX / 4;
@@ -123,7 +123,7 @@ impl VespCtx {
         version: ApiVersion,
         sid: &str,
     ) -> Result<VespCtx, ApiError> {
-        let session = sessions::require_working_v(state, user, sid, version).await?;
+        let session = crate::ctx::working::session(state, user, sid, version).await?;
         if session.kind != SessionKind::Vesp {
             return Err(ApiError::not_found(format!(
                 "Restore session {} is of type {}; SharePoint sites are in restore sessions of type Vesp.",

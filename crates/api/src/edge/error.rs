@@ -9,6 +9,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use crate::edge::version::ApiVersion;
 
@@ -125,6 +126,19 @@ impl ApiError {
         }
         resp
     }
+}
+
+/// The error body as documented (`RESTExceptionInfo`); [`ApiError::body`] writes it per era.
+#[derive(Serialize, ToSchema)]
+pub struct RestExceptionInfo {
+    /// Error message.
+    pub message: String,
+    /// v7+: error code (v7 only `ProxyOffline`), nullable.
+    #[serde(rename = "errorCode")]
+    pub error_code: Option<String>,
+    /// v8: always null.
+    #[serde(rename = "stackTrace")]
+    pub stack_trace: Option<String>,
 }
 
 /// The content type of every JSON response.

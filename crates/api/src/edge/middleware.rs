@@ -1,23 +1,23 @@
 //! The edge middleware, wrapped around the whole router (it runs before routing):
-//! * answers 404 JSON for any path outside `/v2` … `/v8` (except the Swagger UI under `/swagger`);
+//! * answers 404 JSON for any path outside `/v2` … `/v8` (except the Swagger UI under `/swagger`, and `/`, which
+//!   leads there);
 //! * canonicalises the path ([`crate::edge::paths`]): literal segments in canonical spelling, no trailing slash;
 //! * records the [`ApiVersion`] in the request extensions;
 //! * renders every error response in the version's shape: [`ApiError`] responses are re-rendered, and non-JSON
 //!   error responses (axum's own rejections, 405, 413) are turned into JSON errors;
-//! * answers 408 when the request body did not arrive in time ([`crate::server::body_deadline`]).
+//! * answers 408 when the request body did not arrive in time ([`crate::edge::body_deadline`]).
 
 use std::any::Any;
 use std::borrow::Cow;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::edge::body_deadline::BodyDeadline;
 use crate::edge::error::{ApiError, ErrorCode, RenderedError};
 use crate::edge::version::ApiVersion;
-use crate::server::body_deadline::BodyDeadline;
-use crate::state::AppState;
 
 /// The message of every 413.
 const TOO_LARGE: &str = "The request body is too large.";
@@ -26,12 +26,11 @@ const TOO_LARGE: &str = "The request body is too large.";
 pub async fn edge(mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
-    if first == "swagger" {
+    if first == "swagger" || path == "/" {
         return next.run(req).await;
     }
     let Some(version) = ApiVersion::parse(first) else {
-        return ApiError::not_found(format!("No HTTP resource was found that matches the request URI '{path}'."))
-            .render(None);
+        return route_not_found(&path).render(None);
     };
     if let Cow::Owned(canonical) = crate::edge::paths::table().canonicalize(&path) {
         let pq = match req.uri().query() {
@@ -118,17 +117,10 @@ fn is_json(headers: &HeaderMap) -> bool {
     headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.contains("json"))
 }
 
-/// No route matched a served version: 401 unless authenticated (so clients probing `GET /vN/ServiceInstance` learn
-/// that the version is served), else 404.
-pub async fn fallback(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
-    match crate::ctx::auth::user_from_headers(&state, &headers).await {
-        Ok(Some(_)) => {
-            ApiError::not_found(format!("No HTTP resource was found that matches the request URI '{}'.", uri.path()))
-                .into_response()
-        }
-        Ok(None) => ApiError::unauthorized().into_response(),
-        Err(e) => e.into_response(),
-    }
+/// "No HTTP resource was found …": the 404 of a path no route serves (the fallback answers it to an authenticated
+/// caller).
+pub fn route_not_found(path: &str) -> ApiError {
+    ApiError::not_found(format!("No HTTP resource was found that matches the request URI '{path}'."))
 }
 
 /// The catch-panic layer's response: 500 JSON; the panic message is logged, never sent.

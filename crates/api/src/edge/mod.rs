@@ -2,7 +2,10 @@
 //! case-insensitive path canonicalisation, lenient JSON bodies and queries, paging and HAL links, and the middleware
 //! that applies them before routing.
 
+pub mod body_deadline;
+pub mod era;
 pub mod error;
+pub mod extract;
 pub mod lenient;
 pub mod middleware;
 pub mod paging;

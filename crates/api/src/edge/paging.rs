@@ -82,7 +82,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
 }
 
 /// A HAL link `{"href": "…"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Link {
     /// The target.
     pub href: String,

@@ -6,10 +6,10 @@
 //! segment that case-insensitively equals a known literal to its canonical spelling and drops a trailing slash. Ids
 //! (segments that are not literals) are left untouched.
 //!
-//! The canonical spelling of a literal is the one in [`crate::edge::segments::VENDOR_SEGMENTS`] (the vendor's most frequent
-//! spelling, e.g. `Organization`, `OneDrives`, `token`, `Action`), unless a route module declares another spelling or
-//! a new literal in its `SEGMENTS` constant (see [`crate::resources`]). Use [`canonical_route`] in a module's unit test
-//! to check that its registered paths are canonical: `assert_eq!(paths::canonical_route(P), P)`.
+//! The canonical spelling of a literal is the one in [`crate::edge::segments::VENDOR_SEGMENTS`] (the vendor's most
+//! frequent spelling, e.g. `Organization`, `OneDrives`, `token`, `Action`; our own literals are listed there too). The
+//! table is built from that list alone, so the edge never asks the route modules. Use [`canonical_route`] in a
+//! module's unit test to check that its registered paths are canonical: `assert_eq!(paths::canonical_route(P), P)`.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -99,9 +99,9 @@ impl SegmentTable {
 
 static GLOBAL: OnceLock<SegmentTable> = OnceLock::new();
 
-/// The process-wide table: vendor literals plus every route module's `SEGMENTS` (built by [`crate::resources`]).
+/// The process-wide table of [`VENDOR_SEGMENTS`].
 pub fn table() -> &'static SegmentTable {
-    GLOBAL.get_or_init(crate::resources::segment_table)
+    GLOBAL.get_or_init(SegmentTable::vendor)
 }
 
 /// The canonical form of a route template such as `/{version}/restoresessions/{id}/stop`: literal segments in their

@@ -1,8 +1,9 @@
 //! Known literal path segments (generated from the vendor's v6–v8 OpenAPI path templates plus the v2–v5
 //! `/Action`-era literals), each in its canonical spelling: the spelling used most often in the specs.
 //!
-//! Route modules register paths with these spellings (see [`crate::edge::paths`]); a module that needs a literal not listed
-//! here, or another spelling, declares it in its own `SEGMENTS` constant.
+//! Route modules register paths with these spellings (see `paths.rs`). A literal of our own (not in the
+//! vendor's documents) is added here too, with a comment saying so: one list holds every spelling, and the edge asks
+//! no route module.
 
 /// Canonical spellings of the vendor's literal path segments, sorted.
 pub const VENDOR_SEGMENTS: &[&str] = &[

@@ -2,14 +2,9 @@
 
 use std::fmt;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-
-use crate::edge::error::ApiError;
-
 /// The version number from the request's path prefix (`/v6/...` → `ApiVersion(6)`).
 ///
-/// Extract it in a handler (`version: ApiVersion`) to branch on the era. The edge middleware has already answered
+/// Extract it in a handler (`version: ApiVersion`, see `extract.rs`) to branch on the era. The edge middleware has already answered
 /// 404 for any prefix outside [`ApiVersion::MIN`]..=[`ApiVersion::MAX`], so handlers only see served versions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ApiVersion(pub u8);
@@ -65,17 +60,6 @@ impl fmt::Display for ApiVersion {
 /// The version of a request path (its first segment), if served.
 pub fn version_of_path(path: &str) -> Option<ApiVersion> {
     ApiVersion::parse(path.trim_start_matches('/').split('/').next().unwrap_or(""))
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for ApiVersion {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(v) = parts.extensions.get::<ApiVersion>() {
-            return Ok(*v);
-        }
-        version_of_path(parts.uri.path()).ok_or_else(|| ApiError::not_found("Unknown API version."))
-    }
 }
 
 #[cfg(test)]

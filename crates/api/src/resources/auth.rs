@@ -19,9 +19,6 @@ use crate::store::accounts::{self, AccountError};
 use crate::store::logon_throttle::{self, PeerIp};
 use crate::store::password_pool;
 
-/// No literals beyond the vendor's (`token`, `logout`).
-pub const SEGMENTS: &[&str] = &[];
-
 /// `/token`: anonymous.
 pub fn public_router() -> Router<AppState> {
     Router::new().route("/{version}/token", post(token))

@@ -10,21 +10,4 @@
 //! Everything is shown as of the session's point in time (`browse_at`), honouring `showDeleted` and
 //! `showAllVersions`.
 //!
-//! This module itself serves no routes.
-
-use axum::Router;
-
-use crate::state::AppState;
-
-/// Literal path segments this module adds to (or respells in) the vendor table.
-pub const SEGMENTS: &[&str] = &[];
-
-/// Authenticated routes (none: see the browse modules).
-pub fn router() -> Router<AppState> {
-    Router::new()
-}
-
-/// Documented paths (none).
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    utoipa::openapi::OpenApiBuilder::new().build()
-}
+//! This module itself serves no operations.

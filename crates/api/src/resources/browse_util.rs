@@ -1,21 +1,12 @@
-//! Conversions shared by the browse modules (OneDrive, SharePoint): output time formats, `parentId` selection,
-//! version ordinals, paging over catalog listings (including recursive ones) and the deleted-item marker.
+//! What the browse modules (OneDrive, SharePoint) share beyond their contexts and wire types: `parentId` selection,
+//! paging over catalog listings (including recursive ones), the folder-version check and the deleted marker of
+//! the SharePoint JSON builders. The field conventions live in [`crate::wire::item_fields`], the catalog walks in
+//! [`crate::ctx::catalog_view`]; both are re-exported here for the operations that use them with these.
 //!
-//! Conventions (veeam-api-notes §1, §4, §7):
-//! * item times are shown without a zone (`2026-01-05T09:00:00`, [`item_time`]); session/event times use the .NET
-//!   round-trip form with 7 fractional digits (`2026-01-05T09:00:00.0000000Z`, [`round_trip_time`]);
-//! * `versionId` is the 1-based ordinal of a version in the item's history, oldest → newest ([`numbered_versions`]);
-//!   `version` is that version's label;
 //! * `parentId`: omitted/empty = everything recursively, `root` (v6+) or `null` (v4–v5; both accepted in every
 //!   version) = top level, anything else = a folder id ([`ParentSel`]);
-//! * pages carry `totalCount` in v6–v7 only (the schemas of those versions have it) ([`page_of`]);
-//! * deleted items (listed only when the session has `showDeleted`) carry `"isDeleted": true` ([`DELETED_MARKER`],
-//!   the vendor's own name for that flag on restore points and Teams posts); other items do not carry the field.
+//! * pages carry `totalCount` in v6–v7 only (the schemas of those versions have it) ([`page_of`]).
 
-use chrono::{DateTime, Utc};
-// Catalog walks and version ordinals are the engine's (save and send plan from them); browse lists with the same.
-pub use engine::selection::{all_children, numbered_versions, walk_tree, NumberedVersion, MAX_RECURSIVE_ROWS};
-use repo::catalog::ItemRow;
 use serde_json::{Map, Value};
 
 use crate::edge::error::ApiError;
@@ -23,12 +14,11 @@ use crate::edge::paging::{Page, PageContext, Paging};
 use crate::edge::query::LenientQuery;
 use crate::edge::version::ApiVersion;
 
-/// The property marking a deleted item in listings and by-id answers (`true`; absent on live items).
-/// The version label of a folder: folders have no versions in Microsoft 365, yet the vendor schema makes `version` a
-/// non-nullable string, and its clients browse a folder's one "version".
-pub const FOLDER_VERSION_LABEL: &str = "1.0";
-/// The `versionId` of that one folder version.
-pub const FOLDER_VERSION_ID: i32 = 1;
+pub use crate::ctx::catalog_view::{all_children, numbered_versions, walk_tree, NumberedVersion, MAX_RECURSIVE_ROWS};
+pub use crate::wire::item_fields::{
+    inherited_permissions, item_time, item_times, root_parent_value, round_trip_time, who, DELETED_MARKER,
+    FOLDER_VERSION_ID, FOLDER_VERSION_LABEL,
+};
 
 /// 404 unless `version_id` names the one version a folder has ([`FOLDER_VERSION_ID`]).
 pub fn check_folder_version(folder_id: &str, version_id: &str) -> Result<(), ApiError> {
@@ -36,36 +26,6 @@ pub fn check_folder_version(folder_id: &str, version_id: &str) -> Result<(), Api
         return Ok(());
     }
     Err(ApiError::not_found(format!("Version {version_id} of folder {folder_id} was not found.")))
-}
-
-pub const DELETED_MARKER: &str = "isDeleted";
-
-/// An item time as the vendor shows OneDrive/SharePoint item times: `2026-01-05T09:00:00` (UTC, no zone).
-pub fn item_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S").to_string()
-}
-
-/// The .NET round-trip form with 7 fractional digits: `2026-01-05T09:00:00.1234567Z`.
-pub fn round_trip_time(t: DateTime<Utc>) -> String {
-    format!("{}{:07}Z", t.format("%Y-%m-%dT%H:%M:%S."), t.timestamp_subsec_nanos() / 100)
-}
-
-/// `creationTime` and `modificationTime` of an item state, in [`item_time`] form. Missing values fall back to each
-/// other, then to the instant the state was first backed up (both fields are required by the schemas).
-pub fn item_times(row: &ItemRow) -> (String, String) {
-    let created = row.state.created_at.or(row.state.modified_at).unwrap_or(row.valid_from);
-    let modified = row.state.modified_at.unwrap_or(created);
-    (item_time(created), item_time(modified))
-}
-
-/// A required "who" field (`createdBy`, `modifiedBy`): the recorded name or an empty string.
-pub fn who(name: &Option<String>) -> String {
-    name.clone().unwrap_or_default()
-}
-
-/// `inheritedPermissions`: `false` when the backup saw the item shared with its own permissions.
-pub fn inherited_permissions(row: &ItemRow) -> bool {
-    row.state.metadata.get("shared").and_then(Value::as_bool) != Some(true)
 }
 
 /// Adds [`DELETED_MARKER`] to an output object when `deleted`.
@@ -97,15 +57,6 @@ impl ParentSel {
     }
 }
 
-/// The value of the `parentId` query that lists the top level in `version` (`null` in v2–v5, `root` in v6+).
-pub fn root_parent_value(version: ApiVersion) -> &'static str {
-    if version.is_action_era() {
-        "null"
-    } else {
-        "root"
-    }
-}
-
 /// The page's window of an in-memory list (owned).
 pub fn window<T>(all: Vec<T>, paging: Paging) -> Vec<T> {
     let start = usize::try_from(paging.offset).unwrap_or(usize::MAX);
@@ -127,15 +78,6 @@ pub fn page_of<T>(ctx: &PageContext, paging: Paging, results: Vec<T>, total: u64
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn time_formats() {
-        let t = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap() + chrono::Duration::microseconds(123_456);
-        assert_eq!(item_time(t), "2026-01-05T09:00:00");
-        assert_eq!(round_trip_time(t), "2026-01-05T09:00:00.1234560Z");
-        assert_eq!(round_trip_time(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap()), "2026-01-05T09:00:00.0000000Z");
-    }
 
     #[test]
     fn parent_selection() {
@@ -145,8 +87,6 @@ mod tests {
         assert_eq!(p("parentID=null"), ParentSel::Root);
         assert_eq!(p("parentid=Root"), ParentSel::Root);
         assert_eq!(p("parentId=01ABC"), ParentSel::Folder("01ABC".into()));
-        assert_eq!(root_parent_value(ApiVersion(5)), "null");
-        assert_eq!(root_parent_value(ApiVersion(6)), "root");
     }
 
     #[test]

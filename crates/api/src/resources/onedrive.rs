@@ -31,31 +31,24 @@
 //! * A folder id where a document is expected (and the reverse, also as `parentId`) is 404.
 
 use axum::extract::{Path, State};
-use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
-use repo::catalog::{ContainerInfo, ContainerKind, ContainerQuery, ContainerRow, ItemKind, ItemQuery, ItemRow};
-use serde_json::{Map, Value};
+use repo::catalog::{ContainerKind, ContainerQuery, ItemKind, ItemQuery, ItemRow};
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-use crate::ctx::auth::CurrentUser;
-use crate::ctx::drive::{self, SessionDrive};
+use crate::ctx::drive::{DriveCtx, VeodSession};
 use crate::edge::error::ApiError;
-use crate::edge::paging::{json_response, Hrefs, PageContext, Paging};
+use crate::edge::paging::{Page, PageContext, Paging};
 use crate::edge::query::LenientQuery;
 use crate::edge::version::ApiVersion;
 use crate::resources::browse_util::{
-    self, item_times, mark_deleted, numbered_versions, page_of, who, window, NumberedVersion, ParentSel,
-    FOLDER_VERSION_ID, FOLDER_VERSION_LABEL,
+    self, numbered_versions, page_of, window, NumberedVersion, ParentSel, FOLDER_VERSION_ID,
 };
-use crate::resources::route_paths::{DriveItemPath, DrivePath, DriveVersionPath, SessionPath};
+use crate::resources::route_paths::{DriveItemPath, DriveVersionPath};
 use crate::state::AppState;
-use crate::store::sessions::RestoreSession;
-
-/// No literals beyond the vendor's.
-pub const SEGMENTS: &[&str] = &[];
+use crate::wire::onedrive::{Document, DocumentPage, Folder, FolderPage, Item, ItemPage, OneDrive, OneDrivePage};
+use crate::wire::Json;
 
 const BASE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives";
 
@@ -101,280 +94,60 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Path parameters
+// Loading and rendering
 
-// ---------------------------------------------------------------------------------------------------------------
-// Context
-
-/// Characters escaped in an id placed into an href path segment.
-const SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'/')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}');
-
-fn seg(s: &str) -> String {
-    utf8_percent_encode(s, SEGMENT).to_string()
+/// The visible document `item_id` of `d` (404 otherwise).
+async fn document(state: &AppState, d: &DriveCtx, item_id: &str) -> Result<ItemRow, ApiError> {
+    d.item(state, item_id, false).await
 }
 
-/// One OneDrive of a session, as the handlers output it (the search routes render their results with it too).
-pub(crate) struct Drive {
-    drive: SessionDrive,
-    hrefs: Hrefs,
+/// The visible folder `item_id` of `d` (404 otherwise).
+async fn folder(state: &AppState, d: &DriveCtx, item_id: &str) -> Result<ItemRow, ApiError> {
+    d.item(state, item_id, true).await
 }
 
-fn session_path(session: &RestoreSession) -> String {
-    format!("RestoreSessions/{}/Organization/OneDrives", session.id)
+/// A document or folder of a listing (the search routes render their results with it too).
+pub(crate) async fn item(state: &AppState, d: &DriveCtx, row: &ItemRow) -> Result<Item, ApiError> {
+    if row.state.is_folder {
+        Ok(Item::Folder(Folder::new(d, row, false)))
+    } else {
+        let versions = numbered_versions(&state.catalog, d.row.id, &row.item_id, d.at).await?;
+        Ok(Item::Document(Document::new(d, row, &versions, None)))
+    }
 }
 
-impl Drive {
-    /// A OneDrive already loaded for a session.
-    pub(crate) fn new(drive: SessionDrive, hrefs: Hrefs) -> Drive {
-        Drive { drive, hrefs }
-    }
-
-    /// The session's view of the OneDrive.
-    pub(crate) fn session_drive(&self) -> &SessionDrive {
-        &self.drive
-    }
-
-    /// The session's OneDrive `od_id` (404 as [`drive::load`] says).
-    pub(crate) async fn load(
-        state: &AppState,
-        user: &CurrentUser,
-        sid: &str,
-        od_id: &str,
-        hrefs: Hrefs,
-    ) -> Result<Drive, ApiError> {
-        let drive = drive::load(state, user, hrefs.version(), sid, od_id, "browsed in").await?;
-        Ok(Drive { drive, hrefs })
-    }
-
-    pub(crate) fn version(&self) -> ApiVersion {
-        self.hrefs.version()
-    }
-
-    fn id(&self) -> String {
-        self.drive.row.id.to_string()
-    }
-
-    fn path(&self) -> String {
-        format!("{}/{}", session_path(&self.drive.session), self.id())
-    }
-
-    fn href(&self, rest: &str) -> String {
-        self.hrefs.href(&format!("{}{rest}", self.path()))
-    }
-
-    async fn document(&self, state: &AppState, item_id: &str) -> Result<ItemRow, ApiError> {
-        self.drive.item(state, item_id, false).await
-    }
-
-    pub(crate) async fn folder(&self, state: &AppState, item_id: &str) -> Result<ItemRow, ApiError> {
-        self.drive.item(state, item_id, true).await
-    }
-
-    /// `_links` shared by documents and folders: `self`, `onedrive`, `parent` (the parent folder, or the OneDrive for
-    /// top-level items).
-    fn item_links(&self, row: &ItemRow, self_href: String) -> Map<String, Value> {
-        let mut links = Map::new();
-        links.insert("self".into(), link(self_href));
-        links.insert("onedrive".into(), link(self.href("")));
-        let parent = match &row.state.parent_id {
-            Some(p) => self.href(&format!("/Folders/{}", seg(p))),
-            None => self.href(""),
-        };
-        links.insert("parent".into(), link(parent));
-        links
-    }
-
-    /// Fields common to documents and folders, in schema order up to `version`.
-    fn head(&self, row: &ItemRow) -> Map<String, Value> {
-        let mut o = Map::new();
-        o.insert("id".into(), Value::String(row.item_id.clone()));
-        o.insert("name".into(), Value::String(row.state.name.clone()));
-        o
-    }
-
-    /// The v7+/v8 tail (`isFolder`, `oneDriveId`), the deleted marker and `_links`.
-    fn tail(&self, o: &mut Map<String, Value>, row: &ItemRow, links: Map<String, Value>) {
-        let v = self.version().number();
-        if v >= 7 {
-            o.insert("isFolder".into(), Value::Bool(row.state.is_folder));
+/// A page of the items of `d` below `sel` of the given kind.
+async fn listing(
+    state: &AppState,
+    d: &DriveCtx,
+    sel: &ParentSel,
+    kind: ItemKind,
+    paging: Paging,
+) -> Result<(Vec<ItemRow>, u64), ApiError> {
+    let show_deleted = d.session.show_deleted;
+    match sel {
+        ParentSel::All => {
+            let all = browse_util::walk_tree(&state.catalog, d.row.id, None, d.at, show_deleted, kind).await?;
+            let total = all.len() as u64;
+            Ok((window(all, paging), total))
         }
-        if v >= 8 {
-            o.insert("oneDriveId".into(), Value::String(self.id()));
-        }
-        mark_deleted(o, row.deleted);
-        o.insert("_links".into(), Value::Object(links));
-    }
-
-    /// A document (`RESTOneDriveDocument`): the current state, or — with `ver` — that version of it.
-    fn document_json(&self, row: &ItemRow, versions: &[NumberedVersion], ver: Option<&NumberedVersion>) -> Value {
-        let current = versions.last();
-        let shown = ver.or(current);
-        let mut o = self.head(row);
-        let size = match ver {
-            Some(v) => v.row.version.size,
-            None => row.state.size,
-        };
-        o.insert(if self.version().number() <= 2 { "size" } else { "sizeBytes" }.into(), Value::from(size));
-        o.insert(
-            "version".into(),
-            Value::String(shown.map(|v| v.row.version.label.clone()).unwrap_or_else(|| "1.0".into())),
-        );
-        if self.version().is_verb_era() {
-            o.insert("versionId".into(), Value::from(shown.map(|v| v.id).unwrap_or(1)));
-        }
-        o.insert("inheritedPermissions".into(), Value::Bool(browse_util::inherited_permissions(row)));
-        let (created, mut modified) = item_times(row);
-        let mut modified_by = who(&row.state.modified_by);
-        if let Some(v) = ver {
-            if let Some(t) = v.row.version.modified_at {
-                modified = browse_util::item_time(t);
+        ParentSel::Root | ParentSel::Folder(_) => {
+            let mut q = ItemQuery::new(d.row.id, d.at)
+                .show_deleted(show_deleted)
+                .kind(kind)
+                .page(paging.offset_i64(), paging.limit_i64());
+            if let ParentSel::Folder(f) = sel {
+                folder(state, d, f).await?;
+                q = q.parent(f.clone());
             }
-            if let Some(by) = &v.row.version.modified_by {
-                modified_by = by.clone();
-            }
-        }
-        o.insert("createdBy".into(), Value::String(who(&row.state.created_by)));
-        o.insert("creationTime".into(), Value::String(created));
-        o.insert("modifiedBy".into(), Value::String(modified_by));
-        o.insert("modificationTime".into(), Value::String(modified));
-        let doc = format!("/Documents/{}", seg(&row.item_id));
-        let self_href = match ver {
-            Some(v) => self.href(&format!("{doc}/Versions/{}", v.id)),
-            None => self.href(&doc),
-        };
-        let links = self.item_links(row, self_href);
-        self.tail(&mut o, row, links);
-        Value::Object(o)
-    }
-
-    /// A folder (`RESTOneDriveFolder`).
-    fn folder_json(&self, row: &ItemRow, as_version: bool) -> Value {
-        let mut o = self.head(row);
-        o.insert("version".into(), Value::String(FOLDER_VERSION_LABEL.into()));
-        if self.version().is_verb_era() {
-            o.insert("versionId".into(), Value::from(FOLDER_VERSION_ID));
-        }
-        let (created, modified) = item_times(row);
-        o.insert("createdBy".into(), Value::String(who(&row.state.created_by)));
-        o.insert("creationTime".into(), Value::String(created));
-        o.insert("modifiedBy".into(), Value::String(who(&row.state.modified_by)));
-        o.insert("modificationTime".into(), Value::String(modified));
-        let folder = format!("/Folders/{}", seg(&row.item_id));
-        let self_href =
-            if as_version { self.href(&format!("{folder}/Versions/{FOLDER_VERSION_ID}")) } else { self.href(&folder) };
-        let mut links = self.item_links(row, self_href);
-        if self.version().number() <= 2 {
-            let children = format!("{}/Documents?parentId={}", self.path(), percent_query(&row.item_id));
-            links.insert("children".into(), link(self.hrefs.href(&children)));
-        }
-        self.tail(&mut o, row, links);
-        Value::Object(o)
-    }
-
-    /// A document or folder of a listing.
-    pub(crate) async fn entry_json(&self, state: &AppState, row: &ItemRow) -> Result<Value, ApiError> {
-        if row.state.is_folder {
-            Ok(self.folder_json(row, false))
-        } else {
-            let versions = numbered_versions(&state.catalog, self.drive.row.id, &row.item_id, self.drive.at).await?;
-            Ok(self.document_json(row, &versions, None))
+            let page = state.catalog.items_at(&q).await?;
+            Ok((page.rows, page.total.max(0) as u64))
         }
     }
-
-    /// A page of the items below `sel` of the given kind.
-    async fn listing(
-        &self,
-        state: &AppState,
-        sel: &ParentSel,
-        kind: ItemKind,
-        paging: Paging,
-    ) -> Result<(Vec<ItemRow>, u64), ApiError> {
-        let show_deleted = self.drive.session.show_deleted;
-        match sel {
-            ParentSel::All => {
-                let all =
-                    browse_util::walk_tree(&state.catalog, self.drive.row.id, None, self.drive.at, show_deleted, kind)
-                        .await?;
-                let total = all.len() as u64;
-                Ok((window(all, paging), total))
-            }
-            ParentSel::Root | ParentSel::Folder(_) => {
-                let mut q = ItemQuery::new(self.drive.row.id, self.drive.at)
-                    .show_deleted(show_deleted)
-                    .kind(kind)
-                    .page(paging.offset_i64(), paging.limit_i64());
-                if let ParentSel::Folder(f) = sel {
-                    self.folder(state, f).await?;
-                    q = q.parent(f.clone());
-                }
-                let page = state.catalog.items_at(&q).await?;
-                Ok((page.rows, page.total.max(0) as u64))
-            }
-        }
-    }
-}
-
-fn link(href: String) -> Value {
-    let mut m = Map::new();
-    m.insert("href".into(), Value::String(href));
-    Value::Object(m)
-}
-
-fn percent_query(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).map(|q| q.trim_start_matches('=').to_string()).unwrap_or_default()
-}
-
-fn onedrive_url(tenant_domain: &str, upn: &str) -> String {
-    let tenant = tenant_domain
-        .split('.')
-        .next()
-        .filter(|t| !t.is_empty())
-        .or_else(|| upn.split('@').nth(1).and_then(|d| d.split('.').next()))
-        .unwrap_or("tenant");
-    format!("https://{}-my.sharepoint.com/personal/{}", tenant.to_ascii_lowercase(), upn.replace(['@', '.'], "_"))
-}
-
-/// A OneDrive (`RESTOneDrive`).
-fn onedrive_json(hrefs: &Hrefs, session: &RestoreSession, row: &ContainerRow, tenant_domain: &str) -> Value {
-    let (name, upn) = match &row.info {
-        ContainerInfo::OneDrive(i) => {
-            let name = if i.display_name.is_empty() { i.upn.clone() } else { i.display_name.clone() };
-            (name, i.upn.clone())
-        }
-        other => (other.title().to_string(), String::new()),
-    };
-    let path = format!("{}/{}", session_path(session), row.id);
-    let root = browse_util::root_parent_value(hrefs.version());
-    let mut o = Map::new();
-    o.insert("id".into(), Value::String(row.id.to_string()));
-    o.insert("name".into(), Value::String(name));
-    o.insert("url".into(), Value::String(onedrive_url(tenant_domain, &upn)));
-    mark_deleted(&mut o, row.deleted);
-    let mut links = Map::new();
-    links.insert("self".into(), link(hrefs.href(&path)));
-    links.insert("documents".into(), link(hrefs.href(&format!("{path}/Documents?parentId={root}"))));
-    links.insert("folders".into(), link(hrefs.href(&format!("{path}/Folders?parentId={root}"))));
-    o.insert("_links".into(), Value::Object(links));
-    Value::Object(o)
 }
 
 async fn tenant_domain(state: &AppState, org: Uuid) -> Result<String, ApiError> {
     Ok(state.catalog.organization(org).await?.map(|o| o.tenant_domain).unwrap_or_default())
-}
-
-fn ok(v: &impl serde::Serialize) -> Response {
-    json_response(axum::http::StatusCode::OK, v)
 }
 
 fn require_verb_era(version: ApiVersion) -> Result<(), ApiError> {
@@ -404,23 +177,20 @@ fn parse_version_id(s: &str) -> Result<i32, ApiError> {
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
     responses(
-        (status = 200, description = "Page of OneDrives {id, name, url, _links}"),
+        (status = 200, description = "Page of OneDrives", body = OneDrivePage),
         (status = 404, description = "Unknown session or not a Veod session", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
 async fn list_onedrives(
     State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
+    s: VeodSession,
     ctx: PageContext,
     paging: Paging,
-    Path(p): Path<SessionPath>,
-) -> Result<Response, ApiError> {
-    let version = hrefs.version();
-    let session = drive::veod_session(&state, &user, version, &p.id, "browsed in").await?;
+) -> Result<Page<OneDrive>, ApiError> {
+    let session = &s.session;
     let Some(at) = session.browse_at else {
-        return Ok(ok(&page_of(&ctx, paging, Vec::<Value>::new(), 0, version)));
+        return Ok(page_of(&ctx, paging, Vec::new(), 0, s.era()));
     };
     let q = ContainerQuery::new(session.organization_id, at)
         .kind(ContainerKind::OneDrive)
@@ -428,8 +198,8 @@ async fn list_onedrives(
         .page(paging.offset_i64(), paging.limit_i64());
     let page = state.catalog.containers_at(&q).await?;
     let domain = tenant_domain(&state, session.organization_id).await?;
-    let results: Vec<Value> = page.rows.iter().map(|r| onedrive_json(&hrefs, &session, r, &domain)).collect();
-    Ok(ok(&page_of(&ctx, paging, results, page.total.max(0) as u64, version)))
+    let results = page.rows.iter().map(|r| OneDrive::new(&s.hrefs, session, r, &domain)).collect();
+    Ok(page_of(&ctx, paging, results, page.total.max(0) as u64, s.era()))
 }
 
 /// Get a backed-up OneDrive.
@@ -443,20 +213,14 @@ async fn list_onedrives(
         ("oneDriveId" = String, Path, description = "OneDrive id")
     ),
     responses(
-        (status = 200, description = "OneDrive {id, name, url, _links}"),
+        (status = 200, description = "OneDrive", body = OneDrive),
         (status = 404, description = "Unknown session or OneDrive", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-async fn get_onedrive(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
-    Path(p): Path<DrivePath>,
-) -> Result<Response, ApiError> {
-    let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
-    let domain = tenant_domain(&state, d.drive.session.organization_id).await?;
-    Ok(ok(&onedrive_json(&d.hrefs, &d.drive.session, &d.drive.row, &domain)))
+async fn get_onedrive(State(state): State<AppState>, d: DriveCtx) -> Result<Json<OneDrive>, ApiError> {
+    let domain = tenant_domain(&state, d.session.organization_id).await?;
+    Ok(Json(OneDrive::new(&d.hrefs, &d.session, &d.row, &domain)))
 }
 
 /// Get the backed-up documents of a OneDrive.
@@ -474,30 +238,27 @@ async fn get_onedrive(
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
     responses(
-        (status = 200, description = "Page of documents (v7+: RESTItemComposed)"),
+        (status = 200, description = "Page of documents (v7+ with includeFolders: documents and folders)", body = ItemPage),
         (status = 404, description = "Unknown session, OneDrive or parent folder", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
 async fn list_documents(
     State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
+    d: DriveCtx,
     ctx: PageContext,
     paging: Paging,
     query: LenientQuery,
-    Path(p): Path<DrivePath>,
-) -> Result<Response, ApiError> {
-    let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
-    let include_folders = d.version().number() >= 7 && query.get_bool("includeFolders")?.unwrap_or(false);
+) -> Result<Page<Item>, ApiError> {
+    let include_folders = d.era().number() >= 7 && query.get_bool("includeFolders")?.unwrap_or(false);
     let kind = if include_folders { ItemKind::Any } else { ItemKind::File };
     let sel = ParentSel::from_query(&query);
-    let (rows, total) = d.listing(&state, &sel, kind, paging).await?;
+    let (rows, total) = listing(&state, &d, &sel, kind, paging).await?;
     let mut results = Vec::with_capacity(rows.len());
     for r in &rows {
-        results.push(d.entry_json(&state, r).await?);
+        results.push(item(&state, &d, r).await?);
     }
-    Ok(ok(&page_of(&ctx, paging, results, total, d.version())))
+    Ok(page_of(&ctx, paging, results, total, d.era()))
 }
 
 /// Get a backed-up OneDrive document.
@@ -512,21 +273,19 @@ async fn list_documents(
         ("documentId" = String, Path, description = "Document id")
     ),
     responses(
-        (status = 200, description = "Document"),
+        (status = 200, description = "Document", body = Document),
         (status = 404, description = "Unknown session, OneDrive or document", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
 async fn get_document(
     State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
+    d: DriveCtx,
     Path(p): Path<DriveItemPath>,
-) -> Result<Response, ApiError> {
-    let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
-    let row = d.document(&state, &p.item_id).await?;
-    let versions = numbered_versions(&state.catalog, d.drive.row.id, &row.item_id, d.drive.at).await?;
-    Ok(ok(&d.document_json(&row, &versions, None)))
+) -> Result<Json<Document>, ApiError> {
+    let row = document(&state, &d, &p.item_id).await?;
+    let versions = numbered_versions(&state.catalog, d.row.id, &row.item_id, d.at).await?;
+    Ok(Json(Document::new(&d, &row, &versions, None)))
 }
 
 /// Get the previous versions of a backed-up OneDrive document (v6+).
@@ -543,29 +302,26 @@ async fn get_document(
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
     responses(
-        (status = 200, description = "Page of the previous versions, newest first (empty unless the session shows all versions)"),
+        (status = 200, description = "Page of the previous versions, newest first (empty unless the session shows all versions)", body = DocumentPage),
         (status = 404, description = "Unknown session, OneDrive or document; or v2–v5", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
 async fn list_document_versions(
     State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
+    d: DriveCtx,
     ctx: PageContext,
     paging: Paging,
     Path(p): Path<DriveItemPath>,
-) -> Result<Response, ApiError> {
-    require_verb_era(hrefs.version())?;
-    let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
-    let row = d.document(&state, &p.item_id).await?;
-    let versions = numbered_versions(&state.catalog, d.drive.row.id, &row.item_id, d.drive.at).await?;
+) -> Result<Page<Document>, ApiError> {
+    require_verb_era(d.era())?;
+    let row = document(&state, &d, &p.item_id).await?;
+    let versions = numbered_versions(&state.catalog, d.row.id, &row.item_id, d.at).await?;
     let previous: Vec<&NumberedVersion> =
-        if d.drive.session.show_all_versions { versions.iter().rev().skip(1).collect() } else { Vec::new() };
+        if d.session.show_all_versions { versions.iter().rev().skip(1).collect() } else { Vec::new() };
     let total = previous.len() as u64;
-    let results: Vec<Value> =
-        window(previous, paging).into_iter().map(|v| d.document_json(&row, &versions, Some(v))).collect();
-    Ok(ok(&page_of(&ctx, paging, results, total, d.version())))
+    let results = window(previous, paging).into_iter().map(|v| Document::new(&d, &row, &versions, Some(v))).collect();
+    Ok(page_of(&ctx, paging, results, total, d.era()))
 }
 
 /// Get a version of a backed-up OneDrive document (v6+).
@@ -581,37 +337,35 @@ async fn list_document_versions(
         ("versionId" = i32, Path, description = "Version ordinal (1 = oldest)")
     ),
     responses(
-        (status = 200, description = "Document as of that version"),
+        (status = 200, description = "Document as of that version", body = Document),
         (status = 404, description = "Unknown session, OneDrive, document or version; or v2–v5", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
 async fn get_document_version(
     State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
+    d: DriveCtx,
     Path(p): Path<DriveVersionPath>,
-) -> Result<Response, ApiError> {
-    require_verb_era(hrefs.version())?;
+) -> Result<Json<Document>, ApiError> {
+    require_verb_era(d.era())?;
     let n = parse_version_id(&p.version_id)?;
-    let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
-    let row = d.document(&state, &p.item_id).await?;
-    let versions = numbered_versions(&state.catalog, d.drive.row.id, &row.item_id, d.drive.at).await?;
+    let row = document(&state, &d, &p.item_id).await?;
+    let versions = numbered_versions(&state.catalog, d.row.id, &row.item_id, d.at).await?;
     let current = versions.last().map(|v| v.id).unwrap_or(1);
     let not_found = || ApiError::not_found(format!("Version {n} of document {} was not found.", row.item_id));
     if versions.is_empty() {
         // Nothing recorded: the current state is the only version.
-        return if n == 1 { Ok(ok(&d.document_json(&row, &versions, None))) } else { Err(not_found()) };
+        return if n == 1 { Ok(Json(Document::new(&d, &row, &versions, None))) } else { Err(not_found()) };
     }
     let v = versions.iter().find(|v| v.id == n).ok_or_else(not_found)?;
-    if v.id != current && !d.drive.session.show_all_versions {
+    if v.id != current && !d.session.show_all_versions {
         return Err(ApiError::not_found(format!(
             "Version {n} of document {} is not available: this restore session shows the latest versions only \
              (explore with showAllVersions to browse previous versions).",
             row.item_id
         )));
     }
-    Ok(ok(&d.document_json(&row, &versions, Some(v))))
+    Ok(Json(Document::new(&d, &row, &versions, Some(v))))
 }
 
 /// Get the backed-up folders of a OneDrive.
@@ -628,25 +382,22 @@ async fn get_document_version(
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
     responses(
-        (status = 200, description = "Page of folders"),
+        (status = 200, description = "Page of folders", body = FolderPage),
         (status = 404, description = "Unknown session, OneDrive or parent folder", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
 async fn list_folders(
     State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
+    d: DriveCtx,
     ctx: PageContext,
     paging: Paging,
     query: LenientQuery,
-    Path(p): Path<DrivePath>,
-) -> Result<Response, ApiError> {
-    let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
+) -> Result<Page<Folder>, ApiError> {
     let sel = ParentSel::from_query(&query);
-    let (rows, total) = d.listing(&state, &sel, ItemKind::Folder, paging).await?;
-    let results: Vec<Value> = rows.iter().map(|r| d.folder_json(r, false)).collect();
-    Ok(ok(&page_of(&ctx, paging, results, total, d.version())))
+    let (rows, total) = listing(&state, &d, &sel, ItemKind::Folder, paging).await?;
+    let results = rows.iter().map(|r| Folder::new(&d, r, false)).collect();
+    Ok(page_of(&ctx, paging, results, total, d.era()))
 }
 
 /// Get a backed-up OneDrive folder.
@@ -662,22 +413,19 @@ async fn list_folders(
         ("versionId" = Option<i32>, Query, description = "v6+: folder version (folders have the single version 1)")
     ),
     responses(
-        (status = 200, description = "Folder"),
+        (status = 200, description = "Folder", body = Folder),
         (status = 404, description = "Unknown session, OneDrive, folder or version", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
 async fn get_folder(
     State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
+    d: DriveCtx,
     query: LenientQuery,
     Path(p): Path<DriveItemPath>,
-) -> Result<Response, ApiError> {
-    let version = hrefs.version();
-    let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
-    let row = d.folder(&state, &p.item_id).await?;
-    if version.is_verb_era() {
+) -> Result<Json<Folder>, ApiError> {
+    let row = folder(&state, &d, &p.item_id).await?;
+    if d.era().is_verb_era() {
         if let Some(n) = query.get_non_empty("versionId") {
             let n = n.trim().parse::<i32>().map_err(|_| ApiError::bad_request("'versionId' must be an integer"))?;
             if n != FOLDER_VERSION_ID {
@@ -685,7 +433,7 @@ async fn get_folder(
             }
         }
     }
-    Ok(ok(&d.folder_json(&row, false)))
+    Ok(Json(Folder::new(&d, &row, false)))
 }
 
 fn folder_version_not_found(n: i32, row: &ItemRow) -> ApiError {
@@ -709,23 +457,21 @@ fn folder_version_not_found(n: i32, row: &ItemRow) -> ApiError {
         ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
     ),
     responses(
-        (status = 200, description = "Empty page"),
+        (status = 200, description = "Empty page", body = FolderPage),
         (status = 404, description = "Unknown session, OneDrive or folder; or v2–v5", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
 async fn list_folder_versions(
     State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
+    d: DriveCtx,
     ctx: PageContext,
     paging: Paging,
     Path(p): Path<DriveItemPath>,
-) -> Result<Response, ApiError> {
-    require_verb_era(hrefs.version())?;
-    let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
-    d.folder(&state, &p.item_id).await?;
-    Ok(ok(&page_of(&ctx, paging, Vec::<Value>::new(), 0, d.version())))
+) -> Result<Page<Folder>, ApiError> {
+    require_verb_era(d.era())?;
+    folder(&state, &d, &p.item_id).await?;
+    Ok(page_of(&ctx, paging, Vec::new(), 0, d.era()))
 }
 
 /// Get a version of a backed-up OneDrive folder (v6+; only version 1 exists).
@@ -741,25 +487,23 @@ async fn list_folder_versions(
         ("versionId" = i32, Path, description = "Version (1)")
     ),
     responses(
-        (status = 200, description = "Folder"),
+        (status = 200, description = "Folder", body = Folder),
         (status = 404, description = "Unknown session, OneDrive, folder or version; or v2–v5", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
 async fn get_folder_version(
     State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
+    d: DriveCtx,
     Path(p): Path<DriveVersionPath>,
-) -> Result<Response, ApiError> {
-    require_verb_era(hrefs.version())?;
+) -> Result<Json<Folder>, ApiError> {
+    require_verb_era(d.era())?;
     let n = parse_version_id(&p.version_id)?;
-    let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
-    let row = d.folder(&state, &p.item_id).await?;
+    let row = folder(&state, &d, &p.item_id).await?;
     if n != FOLDER_VERSION_ID {
         return Err(folder_version_not_found(n, &row));
     }
-    Ok(ok(&d.folder_json(&row, true)))
+    Ok(Json(Folder::new(&d, &row, true)))
 }
 
 #[cfg(test)]
@@ -784,21 +528,5 @@ mod tests {
             let p = format!("{BASE}{rest}");
             assert_eq!(canonical_route(&p), p);
         }
-    }
-
-    #[test]
-    fn onedrive_urls() {
-        assert_eq!(
-            onedrive_url("contoso.onmicrosoft.com", "alex.w@contoso.onmicrosoft.com"),
-            "https://contoso-my.sharepoint.com/personal/alex_w_contoso_onmicrosoft_com"
-        );
-        assert_eq!(onedrive_url("", "a@fabrikam.com"), "https://fabrikam-my.sharepoint.com/personal/a_fabrikam_com");
-    }
-
-    #[test]
-    fn escaping() {
-        assert_eq!(seg("01AB!CD"), "01AB!CD");
-        assert_eq!(seg("a/b c"), "a%2Fb%20c");
-        assert_eq!(percent_query("a b&c"), "a+b%26c");
     }
 }

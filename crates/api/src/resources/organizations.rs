@@ -45,9 +45,6 @@ use crate::edge::version::ApiVersion;
 use crate::state::AppState;
 use crate::store::sessions::{self, dotnet_time, NewSession, SessionKind};
 
-/// No literals beyond the vendor's.
-pub const SEGMENTS: &[&str] = &[];
-
 /// Authenticated routes.
 pub fn router() -> Router<AppState> {
     Router::new()

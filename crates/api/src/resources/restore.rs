@@ -72,8 +72,6 @@ use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-pub use crate::ctx::restore_auth::{set_access, RestoreAccess};
-
 use crate::ctx::auth::CurrentUser;
 use crate::ctx::drive::{self, SessionDrive};
 use crate::ctx::restore_auth;
@@ -85,9 +83,6 @@ use crate::state::AppState;
 use crate::store::restore_jobs;
 use crate::store::restore_stop::{self, Watch};
 use crate::store::sessions::{self, RestoreSession};
-
-/// No literals beyond the vendor's.
-pub const SEGMENTS: &[&str] = &[];
 
 const DRIVES: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives";
 const BASE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}";
@@ -336,7 +331,7 @@ async fn execute(
     let pending = sign_in.is_pending();
     let client = tokio::select! {
         c = sign_in.complete() => c.map_err(ApiError::bad_request)?,
-        _ = watch.token().cancelled() => return Err(restore_stop::stopped_error(version, &RestoreStats::default())),
+        _ = watch.token().cancelled() => return Err(crate::ctx::working::stopped_restore_error(version, &RestoreStats::default())),
     };
     if pending {
         tracing::info!(session = %session.id, "restore signed in with a device code");
@@ -360,7 +355,7 @@ async fn execute(
         results.push((w, r));
     }
     if watch.is_stopped() {
-        return Err(restore_stop::stopped_error(version, &done));
+        return Err(crate::ctx::working::stopped_restore_error(version, &done));
     }
     Ok(match answer {
         Answer::Single => single(&results),
@@ -806,7 +801,7 @@ async fn device_code(
     if version.number() < 5 {
         return Err(ApiError::not_found(format!("{} has no restoreDeviceCode endpoint.", version.segment())));
     }
-    let s = sessions::require_working_v(&state, &user, &p.id, version).await?;
+    let s = crate::ctx::working::session(&state, &user, &p.id, version).await?;
     let answer = restore_auth::request_device_code(&state, &user, s.organization_id, &body).await?;
     Ok(Json(answer).into_response())
 }

@@ -36,9 +36,6 @@ use crate::state::AppState;
 use crate::store::restore_jobs;
 use crate::store::sessions::{self, dotnet_duration, dotnet_time, ListFilter, Outcome, RestoreSession, SessionEvent};
 
-/// No literals beyond the vendor's.
-pub const SEGMENTS: &[&str] = &[];
-
 /// Authenticated routes.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -475,7 +472,7 @@ async fn organization(
     hrefs: Hrefs,
     Path((_v, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let s = sessions::require_working_v(&state, &user, &id, version).await?;
+    let s = crate::ctx::working::session(&state, &user, &id, version).await?;
     let org = state
         .catalog
         .organization(s.organization_id)

@@ -67,9 +67,6 @@ use crate::resources::sp_attachments;
 use crate::state::AppState;
 use crate::store::sessions::{self, NewEvent, Outcome};
 
-/// No literals beyond the vendor's (`save`, `Versions` are vendor segments).
-pub const SEGMENTS: &[&str] = &[];
-
 const BASE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}";
 const SP_BASE: &str = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}";
 

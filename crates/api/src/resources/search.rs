@@ -31,32 +31,29 @@ mod syntax;
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
 use repo::catalog::{
     ContainerKind, ContainerQuery, ContainerRow, ItemKind, ItemRow, SearchQuery, SearchScope, SearchTerm,
 };
-use serde_json::Value;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-use crate::ctx::auth::CurrentUser;
-use crate::ctx::drive::{self, SessionDrive};
+use crate::ctx::drive::{DriveCtx, VeodSession};
 use crate::edge::error::ApiError;
 use crate::edge::lenient::{parse_enum, LenientJson, Obj};
-use crate::edge::paging::{json_response, Hrefs, PageContext, Paging};
+use crate::edge::paging::{PageContext, Paging};
 use crate::edge::query::LenientQuery;
 use crate::edge::version::ApiVersion;
 use crate::resources::browse_util::page_of;
-use crate::resources::onedrive::Drive;
-use crate::resources::route_paths::{DriveItemPath, DrivePath, SessionPath};
+use crate::resources::onedrive;
+use crate::resources::route_paths::DriveItemPath;
 use crate::resources::sharepoint::{self, ListRef, Req, SiteRef, View};
 use crate::state::AppState;
-
-/// `search` is a vendor segment.
-pub const SEGMENTS: &[&str] = &[];
+use crate::wire::onedrive::ItemPage;
 
 const OD: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives";
 const SP: &str = "/{version}/RestoreSessions/{id}/Organization/Sites";
@@ -142,48 +139,57 @@ async fn search_page(
     Ok((page.rows, page.total.max(0) as u64))
 }
 
-fn ok(v: &impl serde::Serialize) -> Response {
-    json_response(axum::http::StatusCode::OK, v)
+/// The page a search asks for: where it links to and which window of the results.
+struct PageReq {
+    ctx: PageContext,
+    paging: Paging,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageReq {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ctx = PageContext::from_request_parts(parts, state).await?;
+        let paging = Paging::from_request_parts(parts, state).await?;
+        Ok(PageReq { ctx, paging })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // OneDrive
 
-/// Renders OneDrive search results, each through the [`Drive`] of its OneDrive.
+/// Renders OneDrive search results, each through the context of its OneDrive.
 async fn onedrive_page(
     state: &AppState,
-    ctx: &PageContext,
-    paging: Paging,
-    drives: &HashMap<Uuid, Drive>,
+    page: &PageReq,
+    drives: &HashMap<Uuid, DriveCtx>,
     rows: Vec<ItemRow>,
     total: u64,
     version: ApiVersion,
-) -> Result<Response, ApiError> {
+) -> Result<ItemPage, ApiError> {
     let mut results = Vec::with_capacity(rows.len());
     for row in &rows {
         let d = drives.get(&row.container_id).ok_or_else(|| ApiError::internal("search result outside its scope"))?;
-        results.push(d.entry_json(state, row).await?);
+        results.push(onedrive::item(state, d, row).await?);
     }
-    Ok(ok(&page_of(ctx, paging, results, total, version)))
+    Ok(page_of(&page.ctx, page.paging, results, total, version))
 }
 
 /// Searches `scope` inside the one OneDrive `d` at the session's instant, with its showDeleted flag.
 async fn search_drive(
     state: &AppState,
-    ctx: &PageContext,
-    paging: Paging,
+    page: PageReq,
     query: &LenientQuery,
     body: &Obj,
-    d: Drive,
+    d: DriveCtx,
     scope: SearchScope,
-) -> Result<Response, ApiError> {
+) -> Result<ItemPage, ApiError> {
     let kind = item_type(query, "Documents")?;
     let terms = terms(body)?;
-    let sd = d.session_drive();
-    let (id, at, show_deleted, version) = (sd.id(), sd.at, sd.session.show_deleted, d.version());
-    let (found, total) = search_page(state, scope, at, show_deleted, kind, terms, paging).await?;
+    let (id, at, show_deleted, version) = (d.id(), d.at, d.session.show_deleted, d.era());
+    let (found, total) = search_page(state, scope, at, show_deleted, kind, terms, page.paging).await?;
     let drives = HashMap::from([(id, d)]);
-    onedrive_page(state, ctx, paging, &drives, found, total, version).await
+    onedrive_page(state, &page, &drives, found, total, version).await
 }
 
 /// Search every OneDrive of a restore session (v6+).
@@ -201,30 +207,26 @@ async fn search_drive(
     ),
     request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …}: words and \"phrases\" match the name (case-insensitive substring, all must match); properties name:/filename:, author:, modifiedby:, ext:/type:, size:[<,<=,>,>=,=]bytes; values with spaces in double quotes; an unknown property or a malformed query is 400"),
     responses(
-        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders as of the session's point in time, folders first, then by name"),
+        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders as of the session's point in time, folders first, then by name", body = ItemPage),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown session (or another user's); v2–v5", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-#[allow(clippy::too_many_arguments)]
 async fn search_onedrives(
     State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
-    ctx: PageContext,
-    paging: Paging,
+    s: VeodSession,
+    page: PageReq,
     query: LenientQuery,
-    Path(p): Path<SessionPath>,
     LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    let version = hrefs.version();
+) -> Result<ItemPage, ApiError> {
+    let version = s.era();
     require_verb_era(version)?;
-    let session = drive::veod_session(&state, &user, version, &p.id, "searched in").await?;
+    let session = &s.session;
     let kind = item_type(&query, "Documents")?;
     let terms = terms(&body)?;
     let Some(at) = session.browse_at else {
-        return Ok(ok(&page_of(&ctx, paging, Vec::<Value>::new(), 0, version)));
+        return Ok(page_of(&page.ctx, page.paging, Vec::new(), 0, version));
     };
     let q = ContainerQuery::new(session.organization_id, at)
         .kind(ContainerKind::OneDrive)
@@ -232,13 +234,10 @@ async fn search_onedrives(
         .page(0, sharepoint::ALL);
     let rows: Vec<ContainerRow> = state.catalog.containers_at(&q).await?.rows;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let drives: HashMap<Uuid, Drive> = rows
-        .into_iter()
-        .map(|row| (row.id, Drive::new(SessionDrive { session: session.clone(), at, row }, hrefs.clone())))
-        .collect();
+    let drives: HashMap<Uuid, DriveCtx> = rows.into_iter().map(|row| (row.id, s.with_row(at, row))).collect();
     let scope = SearchScope::Containers(ids);
-    let (found, total) = search_page(&state, scope, at, session.show_deleted, kind, terms, paging).await?;
-    onedrive_page(&state, &ctx, paging, &drives, found, total, version).await
+    let (found, total) = search_page(&state, scope, at, session.show_deleted, kind, terms, page.paging).await?;
+    onedrive_page(&state, &page, &drives, found, total, version).await
 }
 
 /// Search one OneDrive (v6+).
@@ -257,28 +256,22 @@ async fn search_onedrives(
     ),
     request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …} (syntax: see POST …/OneDrives/search)"),
     responses(
-        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders of the OneDrive"),
+        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders of the OneDrive", body = ItemPage),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown session or OneDrive; v2–v5", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-#[allow(clippy::too_many_arguments)]
 async fn search_onedrive(
     State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
-    ctx: PageContext,
-    paging: Paging,
+    d: DriveCtx,
+    page: PageReq,
     query: LenientQuery,
-    Path(p): Path<DrivePath>,
     LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    let version = hrefs.version();
-    require_verb_era(version)?;
-    let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
-    let scope = SearchScope::Containers(vec![d.session_drive().id()]);
-    search_drive(&state, &ctx, paging, &query, &body, d, scope).await
+) -> Result<ItemPage, ApiError> {
+    require_verb_era(d.era())?;
+    let scope = SearchScope::Containers(vec![d.id()]);
+    search_drive(&state, page, &query, &body, d, scope).await
 }
 
 /// Search below a OneDrive folder, at any depth (v6+).
@@ -298,29 +291,24 @@ async fn search_onedrive(
     ),
     request_body(content = String, content_type = "application/json", description = "RESTVESPSearchOptions {\"query\": …} (syntax: see POST …/OneDrives/search)"),
     responses(
-        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders below the folder (not the folder itself)"),
+        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders below the folder (not the folder itself)", body = ItemPage),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown session, OneDrive or folder; v2–v5", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-#[allow(clippy::too_many_arguments)]
 async fn search_onedrive_folder(
     State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
-    ctx: PageContext,
-    paging: Paging,
+    d: DriveCtx,
+    page: PageReq,
     query: LenientQuery,
     Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    let version = hrefs.version();
-    require_verb_era(version)?;
-    let d = Drive::load(&state, &user, &p.id, &p.one_drive_id, hrefs).await?;
-    let folder = d.folder(&state, &p.item_id).await?;
-    let scope = SearchScope::Folder { container: d.session_drive().id(), folder: folder.item_id };
-    search_drive(&state, &ctx, paging, &query, &body, d, scope).await
+) -> Result<ItemPage, ApiError> {
+    require_verb_era(d.era())?;
+    let folder = d.item(&state, &p.item_id, true).await?;
+    let scope = SearchScope::Folder { container: d.id(), folder: folder.item_id };
+    search_drive(&state, page, &query, &body, d, scope).await
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -51,9 +51,6 @@ use crate::state::AppState;
 use crate::store::email_settings::{self, Explorer};
 use crate::store::sessions::{self, NewEvent, Outcome};
 
-/// No literals beyond the vendor's (`send`, `SendTest`, `SendTestEmail`, `V…EmailSettings`).
-pub const SEGMENTS: &[&str] = &[];
-
 const BASE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}";
 
 /// Authenticated routes.
@@ -123,7 +120,7 @@ fn done(version: ApiVersion) -> Response {
 }
 
 async fn settings_get(state: &AppState, explorer: Explorer) -> Result<Response, ApiError> {
-    Ok(Json(email_settings::get(state, explorer).await?).into_response())
+    Ok(Json(crate::resources::email_settings::get(state, explorer).await?).into_response())
 }
 
 async fn settings_put(
@@ -132,7 +129,7 @@ async fn settings_put(
     explorer: Explorer,
     body: &Obj,
 ) -> Result<Response, ApiError> {
-    email_settings::put(state, explorer, body).await?;
+    crate::resources::email_settings::put(state, explorer, body).await?;
     Ok(done(version))
 }
 

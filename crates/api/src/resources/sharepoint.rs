@@ -52,11 +52,7 @@ use crate::resources::browse_util::{
     NumberedVersion, ParentSel, FOLDER_VERSION_ID, FOLDER_VERSION_LABEL,
 };
 use crate::state::AppState;
-use crate::store::sessions::{self, RestoreSession, SessionKind};
-
-/// Every literal is in the vendor table (`Sites`, `Lists`, `Libraries`, `Folders`, `Documents`, `Items`,
-/// `Attachments`, `Versions`).
-pub const SEGMENTS: &[&str] = &[];
+use crate::store::sessions::{RestoreSession, SessionKind};
 
 const SITES: &str = "/{version}/RestoreSessions/{id}/Organization/Sites";
 
@@ -137,7 +133,7 @@ impl FromRequestParts<AppState> for Req {
             .await
             .map_err(|_| ApiError::not_found("The resource was not found."))?;
         let sid = params.get("id").map(String::as_str).unwrap_or("");
-        let session = sessions::require_working_v(state, &user, sid, version).await?;
+        let session = crate::ctx::working::session(state, &user, sid, version).await?;
         if session.kind != SessionKind::Vesp {
             return Err(ApiError::not_found(format!(
                 "The restore session is a {} session; SharePoint sites are browsed in SharePoint (Vesp) sessions.",

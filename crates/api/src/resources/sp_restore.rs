@@ -61,9 +61,6 @@ use crate::store::restore_jobs;
 use crate::store::restore_stop::{self, Watch};
 use crate::store::sessions::RestoreSession;
 
-/// No literals beyond the vendor's.
-pub const SEGMENTS: &[&str] = &[];
-
 const SP: &str = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}";
 
 pub fn router() -> Router<AppState> {
@@ -447,13 +444,13 @@ async fn execute(
     let watch = restore_stop::watch(state, site.session.id, Watch::Request);
     let client = tokio::select! {
         c = sign_in.complete() => c.map_err(ApiError::bad_request)?,
-        _ = watch.token().cancelled() => return Err(restore_stop::stopped_error(version, &RestoreStats::default())),
+        _ = watch.token().cancelled() => return Err(crate::ctx::working::stopped_restore_error(version, &RestoreStats::default())),
     };
     let stats = work.run(&client, watch.token()).await.map_err(engine_error)?;
     let items = flat(stats.clone());
     restore_jobs::record_items(state, site.session.id, &items).await?;
     if watch.is_stopped() {
-        return Err(restore_stop::stopped_error(version, &items));
+        return Err(crate::ctx::working::stopped_restore_error(version, &items));
     }
     Ok(Json(statistics(&stats, answer)).into_response())
 }

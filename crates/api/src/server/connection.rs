@@ -3,7 +3,7 @@
 //! with
 //! * a header-read timeout (hyper's HTTP/1 `header_read_timeout`; it also bounds the wait for the next request on
 //!   a kept-alive HTTP/1 connection),
-//! * a deadline for each request body ([`crate::server::body_deadline`]),
+//! * a deadline for each request body ([`crate::edge::body_deadline`]),
 //! * an idle timeout: a connection with no request in flight and no bytes read or written for `idle_timeout_secs`
 //!   is shut down gracefully (HTTP/2 has no header timeout, so this is what closes idle HTTP/2 connections),
 //! * graceful shutdown when the server stops.
@@ -35,7 +35,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::config::ConnectionLimits;
-use crate::server::body_deadline::{BodyDeadline, DeadlineBody};
+use crate::edge::body_deadline::{BodyDeadline, DeadlineBody};
 use crate::server::conn_limits::ConnectionPermit;
 
 /// What every connection of one server shares.

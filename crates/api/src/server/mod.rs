@@ -1,13 +1,12 @@
 //! The HTTPS server: TLS-only listener (plain HTTP fails the handshake and is dropped), connection caps
 //! ([`crate::server::conn_limits`]), per-connection timeouts ([`crate::server::connection`]), graceful shutdown.
 
-pub mod body_deadline;
 pub mod conn_limits;
 mod connection;
 pub mod tls;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,7 +17,9 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::config::ApiConfig;
 use crate::server::conn_limits::ConnectionCaps;
+use crate::server::tls::TlsError;
 use crate::state::AppState;
+use crate::store::StoreError;
 use connection::ConnectionSettings;
 /// In-flight requests get this long to finish on shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -48,14 +49,17 @@ pub enum ServerError {
     /// A configuration value is unusable (the message names it).
     #[error("configuration: {0}")]
     Config(String),
-    /// The API tables could not be created.
+    /// Restore jobs an earlier run left running could not be failed.
     #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(#[from] StoreError),
 }
 
-impl ServerError {
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> ServerError {
-        ServerError::Io { path: path.to_path_buf(), source }
+impl From<TlsError> for ServerError {
+    fn from(e: TlsError) -> ServerError {
+        match e {
+            TlsError::Invalid(message) => ServerError::Tls(message),
+            TlsError::Io { path, source } => ServerError::Io { path, source },
+        }
     }
 }
 
@@ -97,11 +101,12 @@ impl RunningApi {
     }
 }
 
-/// Starts the API: creates the API tables, loads or generates the TLS certificate, binds `cfg.listen` and serves
+/// Starts the API: fails the restore jobs an earlier run left running ([`crate::store::restore_jobs::recover`]), loads
+/// or generates the TLS certificate, binds `cfg.listen` and serves
 /// [`crate::app`] until [`RunningApi::shutdown`], within the connection limits of `cfg.limits`.
 pub async fn start(cfg: &ApiConfig, mut state: AppState) -> Result<RunningApi, ServerError> {
     cfg.limits.validate().map_err(ServerError::Config)?;
-    crate::store::accounts::ensure_schema(state.pool()).await?;
+    crate::store::restore_jobs::recover(&state).await?;
     let (cert, key) = crate::server::tls::cert_paths(cfg, &state.data_dir)?;
     let tls = crate::server::tls::server_config(&cert, &key)?;
     let tcp = TcpListener::bind(cfg.listen).await.map_err(|source| ServerError::Bind { addr: cfg.listen, source })?;

@@ -1,8 +1,7 @@
 //! Local API accounts (the vendor's "Windows accounts on the server"): names with argon2id password hashes, kept in
 //! the catalog database so several server nodes share them.
 //!
-//! Tables (portable SQL: `$n` placeholders, `TEXT`/`BIGINT` only, created with `CREATE … IF NOT EXISTS` by
-//! [`ensure_schema`]):
+//! Tables (portable SQL: `$n` placeholders, `TEXT`/`BIGINT` only, created by the catalog's migrations):
 //! * `api_users(id, name, name_key UNIQUE, password_hash, created_at, disabled)` — `name_key` is the lower-cased
 //!   name: account names are case-insensitive as Windows logons are (`DOMAIN\admin` = `domain\ADMIN`);
 //! * `api_tokens(…)` — see [`crate::ctx::auth`].
@@ -59,36 +58,6 @@ pub enum AccountError {
     Db(#[from] sqlx::Error),
 }
 
-const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS api_users (
-        id TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        name_key TEXT NOT NULL UNIQUE,
-        password_hash TEXT NOT NULL,
-        created_at BIGINT NOT NULL,
-        disabled BIGINT NOT NULL DEFAULT 0
-    )",
-    "CREATE TABLE IF NOT EXISTS api_tokens (
-        token_hash TEXT PRIMARY KEY,
-        kind TEXT NOT NULL,
-        user_id TEXT NOT NULL,
-        family TEXT NOT NULL,
-        issued_at BIGINT NOT NULL,
-        expires_at BIGINT NOT NULL,
-        revoked BIGINT NOT NULL DEFAULT 0
-    )",
-    "CREATE INDEX IF NOT EXISTS api_tokens_family ON api_tokens (family)",
-    "CREATE INDEX IF NOT EXISTS api_tokens_expires ON api_tokens (expires_at)",
-];
-
-/// Creates the API tables when missing. Idempotent; called by [`crate::server::start`] and [`add_user`].
-pub async fn ensure_schema(pool: &AnyPool) -> Result<(), sqlx::Error> {
-    for stmt in SCHEMA {
-        sqlx::query(stmt).execute(pool).await?;
-    }
-    Ok(())
-}
-
 fn validate_name(name: &str) -> Result<(), AccountError> {
     if name.trim().is_empty() {
         return Err(AccountError::InvalidName("the name is empty".into()));
@@ -141,7 +110,6 @@ fn micros_to_time(us: i64) -> DateTime<Utc> {
 pub async fn add_user(pool: &AnyPool, name: &str, password: &str) -> Result<User, AccountError> {
     validate_name(name)?;
     validate_new_password(password)?;
-    ensure_schema(pool).await?;
     if find_user(pool, name).await?.is_some() {
         return Err(AccountError::AlreadyExists(name.to_string()));
     }
@@ -168,7 +136,6 @@ pub async fn add_user(pool: &AnyPool, name: &str, password: &str) -> Result<User
 /// Replaces an account's password and revokes its tokens.
 pub async fn set_password(pool: &AnyPool, name: &str, password: &str) -> Result<(), AccountError> {
     validate_new_password(password)?;
-    ensure_schema(pool).await?;
     let user = find_user(pool, name).await?.ok_or_else(|| AccountError::NotFound(name.to_string()))?;
     let hash = hash_new_password(password).await?;
     sqlx::query("UPDATE api_users SET password_hash = $1 WHERE id = $2")
@@ -198,7 +165,6 @@ pub async fn find_user(pool: &AnyPool, name: &str) -> Result<Option<User>, Accou
 
 /// All accounts, by name.
 pub async fn list_users(pool: &AnyPool) -> Result<Vec<User>, AccountError> {
-    ensure_schema(pool).await?;
     let rows = sqlx::query("SELECT id, name, created_at FROM api_users ORDER BY name_key").fetch_all(pool).await?;
     rows.into_iter()
         .map(|r| {

@@ -10,18 +10,8 @@ use m365::auth::DeviceCode;
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::edge::error::ApiError;
 use crate::state::AppState;
-
-const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS api_device_codes (
-    user_code TEXT PRIMARY KEY,
-    owner TEXT NOT NULL,
-    organization TEXT NOT NULL,
-    client_id TEXT NOT NULL,
-    sealed BIGINT NOT NULL,
-    code TEXT NOT NULL,
-    expires_at BIGINT NOT NULL
-)";
+use crate::store::{StoreError, StoreResult};
 
 /// A device code waiting to be used by a restore.
 pub struct PendingCode {
@@ -44,8 +34,8 @@ fn purpose(key: &str) -> String {
     format!("restore-device-code:{key}")
 }
 
-async fn prepare(state: &AppState) -> Result<(), ApiError> {
-    sqlx::query(SCHEMA).execute(state.pool()).await?;
+/// Forgets the expired codes.
+async fn prepare(state: &AppState) -> StoreResult<()> {
     sqlx::query("DELETE FROM api_device_codes WHERE expires_at <= $1")
         .bind(Utc::now().timestamp())
         .execute(state.pool())
@@ -54,18 +44,18 @@ async fn prepare(state: &AppState) -> Result<(), ApiError> {
 }
 
 /// Keeps `pending` until a restore claims it or it expires (Entra's `expires_in`).
-pub async fn keep(state: &AppState, pending: &PendingCode) -> Result<(), ApiError> {
+pub async fn keep(state: &AppState, pending: &PendingCode) -> StoreResult<()> {
     prepare(state).await?;
     let key = normalise(&pending.code.user_code);
-    let json = serde_json::to_vec(&pending.code).map_err(|e| ApiError::internal(e.to_string()))?;
+    let json = serde_json::to_vec(&pending.code).map_err(|e| StoreError::Internal(e.to_string()))?;
     let (sealed, code) = match &state.repo {
         Some(repo) => {
             let sealed = repo
                 .seal_secret(&purpose(&key), &json)
-                .map_err(|e| ApiError::internal(format!("Cannot encrypt the device code: {e}")))?;
+                .map_err(|e| StoreError::Internal(format!("Cannot encrypt the device code: {e}")))?;
             (1i64, base64::engine::general_purpose::STANDARD.encode(sealed))
         }
-        None => (0i64, String::from_utf8(json).map_err(|e| ApiError::internal(e.to_string()))?),
+        None => (0i64, String::from_utf8(json).map_err(|e| StoreError::Internal(e.to_string()))?),
     };
     let expires_at = Utc::now().timestamp() + i64::try_from(pending.code.expires_in).unwrap_or(i64::MAX / 2);
     // Entra never reissues a live user code; a stale row with the same code is replaced.
@@ -93,7 +83,7 @@ pub async fn claim(
     user_code: &str,
     owner: &str,
     organization: Uuid,
-) -> Result<Option<PendingCode>, ApiError> {
+) -> StoreResult<Option<PendingCode>> {
     prepare(state).await?;
     let key = normalise(user_code);
     let row = sqlx::query(
@@ -125,7 +115,7 @@ pub async fn claim(
         code.into_bytes()
     };
     let code: DeviceCode =
-        serde_json::from_slice(&json).map_err(|e| ApiError::internal(format!("Stored device code: {e}")))?;
+        serde_json::from_slice(&json).map_err(|e| StoreError::Internal(format!("Stored device code: {e}")))?;
     Ok(Some(PendingCode { owner: owner.to_string(), organization, client_id, code }))
 }
 

@@ -19,13 +19,13 @@
 //! `Failed`, and a stopped restore did not do all it was asked — or `Failed` when every item it processed failed.
 //!
 //! The work is any `FnOnce(ItemSink) -> Future<Output = Result<RestoreStats, String>>`, so every product (OneDrive
-//! here, SharePoint in `routes::sp_restore`) runs through the same machinery.
+//! here, SharePoint in `resources::sp_restore`) runs through the same machinery.
 //!
 //! # Restart safety
 //! Each job has a row in `api_restore_jobs` (catalog database, portable SQL): the session, the server node (a
 //! random id kept in `{data_dir}/node-id`, so it survives restarts), the process instance (random per start),
-//! `Running`/`Stopping`/`Finished` and a heartbeat written every [`HEARTBEAT`]. The first use of the session store
-//! after a start runs [`recover`]: a job still `Running` (or `Stopping`) that belongs to an earlier instance of this
+//! `Running`/`Stopping`/`Finished` and a heartbeat written every [`HEARTBEAT`] (node and instance:
+//! [`AppState::node`]). Starting the server (`api::start`) runs [`recover`]: a job still `Running` (or `Stopping`) that belongs to an earlier instance of this
 //! node, or whose heartbeat is older than [`STALE_AFTER`] (another node that died), is marked `Failed` with
 //! [`INTERRUPTED_MESSAGE`], so no session stays "running" forever. A job that finds its row taken over (a heartbeat
 //! or the final update touching no row) stops quietly and leaves the session as recovery left it.
@@ -39,16 +39,16 @@ use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
 use engine::restore::{ItemOutcome, ItemStatus, RestoreStats};
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::ctx::auth::CurrentUser;
-use crate::edge::error::ApiError;
 use crate::state::AppState;
 use crate::store::restore_stop::{self, StopWatch, Watch};
 use crate::store::sessions::{self, NewEvent, NewSession, Outcome, RestoreSession};
+use crate::store::StoreResult;
 
 /// How often a running job proves it is alive.
 pub const HEARTBEAT: StdDuration = StdDuration::from_secs(10);
@@ -60,65 +60,20 @@ pub const STALE_AFTER: StdDuration = StdDuration::from_secs(120);
 pub const INTERRUPTED_MESSAGE: &str = "The restore was interrupted: the server stopped while it was running. Items \
     restored before that stay restored; start the restore again for the rest.";
 
-const SCHEMA: &[&str] = &["CREATE TABLE IF NOT EXISTS api_restore_jobs (
-        session_id TEXT PRIMARY KEY,
-        node TEXT NOT NULL,
-        instance TEXT NOT NULL,
-        state TEXT NOT NULL,
-        started_at BIGINT NOT NULL,
-        heartbeat BIGINT NOT NULL,
-        ended_at BIGINT
-    )"];
-
 const RUNNING: &str = "Running";
 /// A running job asked to stop ([`request_stop`]); it is still running until its work has ended.
 const STOPPING: &str = restore_stop::JOB_STOPPING;
 const FINISHED: &str = "Finished";
 
-/// Per-process identity of this server's jobs.
-struct Registry {
-    /// Random per start (per [`AppState`] family).
-    instance: String,
-    /// Stable across restarts of this node.
-    node: String,
-}
-
-fn registry(state: &AppState) -> Arc<Registry> {
-    state.shared.get_or_insert_with(|| Registry { instance: Uuid::new_v4().to_string(), node: node_id(state) })
-}
-
-/// The node id kept in `{data_dir}/node-id` (created on first use). When the directory cannot be written, a random
-/// id: recovery then relies on [`STALE_AFTER`] alone.
-fn node_id(state: &AppState) -> String {
-    let path = state.data_dir.join("node-id");
-    if let Some(id) = std::fs::read_to_string(&path).ok().and_then(|s| Uuid::parse_str(s.trim()).ok()) {
-        return id.to_string();
-    }
-    let id = Uuid::new_v4().to_string();
-    let written = std::fs::create_dir_all(&state.data_dir).and_then(|_| std::fs::write(&path, &id));
-    if let Err(e) = written {
-        tracing::warn!("restore jobs: cannot keep the node id in {}: {e}", path.display());
-    }
-    id
-}
-
 fn micros_now() -> i64 {
     Utc::now().timestamp_micros()
 }
 
-async fn ensure_schema(pool: &AnyPool) -> Result<(), sqlx::Error> {
-    for stmt in SCHEMA {
-        sqlx::query(stmt).execute(pool).await?;
-    }
-    Ok(())
-}
-
-/// Fails the jobs no process is running any more (see the module docs). Called once per start by the session
-/// store, before any session is read; it must not call back into functions that wait for the store to be ready.
-pub async fn recover(state: &AppState) -> Result<(), ApiError> {
+/// Fails the jobs no process is running any more (see the module docs). Called once per start, before the server
+/// answers any request.
+pub async fn recover(state: &AppState) -> StoreResult<()> {
     let pool = state.pool();
-    ensure_schema(pool).await?;
-    let reg = registry(state);
+    let reg = &state.node;
     let stale = micros_now() - stale_after_micros();
     let rows = sqlx::query(
         "SELECT session_id FROM api_restore_jobs
@@ -134,14 +89,14 @@ pub async fn recover(state: &AppState) -> Result<(), ApiError> {
     for row in rows {
         let id: String = row.try_get("session_id")?;
         if let Ok(session) = Uuid::parse_str(&id) {
-            fail_interrupted(pool, session).await?;
+            fail_interrupted(state, session).await?;
         }
     }
     Ok(())
 }
 
 /// Fails the job of `session` as interrupted, unless another node claimed it first.
-async fn fail_interrupted(pool: &AnyPool, session: Uuid) -> Result<(), ApiError> {
+async fn fail_interrupted(state: &AppState, session: Uuid) -> StoreResult<()> {
     // Claim the row first, so two nodes do not both fail (and annotate) the same job.
     let claimed = sqlx::query(
         "UPDATE api_restore_jobs SET state = $1, ended_at = $2 WHERE session_id = $3 AND state IN ($4, $5)",
@@ -151,13 +106,13 @@ async fn fail_interrupted(pool: &AnyPool, session: Uuid) -> Result<(), ApiError>
     .bind(session.to_string())
     .bind(RUNNING)
     .bind(STOPPING)
-    .execute(pool)
+    .execute(state.pool())
     .await?
     .rows_affected();
     if claimed == 1 {
         tracing::warn!(session = %session, "restore job interrupted by a server stop; marked failed");
-        sessions::record_event_in(pool, session, interrupted_event()).await?;
-        sessions::finish_in(pool, session, Outcome::Failed, Some(INTERRUPTED_MESSAGE), true).await?;
+        sessions::record_event(state, session, interrupted_event()).await?;
+        sessions::finish(state, session, Outcome::Failed, Some(INTERRUPTED_MESSAGE), true).await?;
     }
     Ok(())
 }
@@ -166,7 +121,7 @@ async fn fail_interrupted(pool: &AnyPool, session: Uuid) -> Result<(), ApiError>
 /// job stops its own session when its work has ended (so a client that sees `Stopped` reads final statistics); any
 /// other session stops now. Restores of this node are cancelled at once, those of other nodes within
 /// [`restore_stop::POLL`]. Idempotent.
-pub async fn stop(state: &AppState, session: &RestoreSession) -> Result<(), ApiError> {
+pub async fn stop(state: &AppState, session: &RestoreSession) -> StoreResult<()> {
     let jobs = request_stop(state, session.id).await?;
     restore_stop::cancel_local(state, std::iter::once(session.id).chain(jobs.iter().copied()));
     if !jobs.contains(&session.id) {
@@ -179,9 +134,8 @@ pub async fn stop(state: &AppState, session: &RestoreSession) -> Result<(), ApiE
 /// to stop (their rows become `Stopping`; each job's [`StopWatch`] sees it). Returns the sessions of the jobs still
 /// running. A job whose node stopped heart-beating (see [`STALE_AFTER`]) cannot stop itself; it is failed as
 /// interrupted here instead.
-async fn request_stop(state: &AppState, session: Uuid) -> Result<Vec<Uuid>, ApiError> {
+async fn request_stop(state: &AppState, session: Uuid) -> StoreResult<Vec<Uuid>> {
     let pool = state.pool();
-    ensure_schema(pool).await?;
     const MINE: &str = "(session_id = $2 OR session_id IN (SELECT id FROM api_restore_sessions WHERE parent_id = $2))";
     sqlx::query(&format!("UPDATE api_restore_jobs SET state = $1 WHERE state = $3 AND {MINE}"))
         .bind(STOPPING)
@@ -199,7 +153,7 @@ async fn request_stop(state: &AppState, session: Uuid) -> Result<Vec<Uuid>, ApiE
     for row in rows {
         let Ok(id) = Uuid::parse_str(&row.try_get::<String, _>("session_id")?) else { continue };
         if row.try_get::<i64, _>("heartbeat")? < stale {
-            fail_interrupted(pool, id).await?;
+            fail_interrupted(state, id).await?;
         } else {
             running.push(id);
         }
@@ -226,7 +180,7 @@ pub async fn start_operation(
     state: &AppState,
     user: &CurrentUser,
     parent: &RestoreSession,
-) -> Result<RestoreSession, ApiError> {
+) -> StoreResult<RestoreSession> {
     sessions::create(
         state,
         NewSession {
@@ -285,16 +239,15 @@ impl ItemSink {
 /// [`start_operation`]) and returns at once. Items reported to the [`ItemSink`] become events while the job runs;
 /// items of the final [`RestoreStats`] beyond those reported are recorded at the end (a work that never uses the
 /// sink gets all its events then). `Err(message)` fails the session with that message.
-pub async fn spawn_job<F, Fut>(state: &AppState, session_id: Uuid, user: &CurrentUser, work: F) -> Result<(), ApiError>
+pub async fn spawn_job<F, Fut>(state: &AppState, session_id: Uuid, user: &CurrentUser, work: F) -> StoreResult<()>
 where
     F: FnOnce(ItemSink) -> Fut + Send + 'static,
     Fut: Future<Output = Result<RestoreStats, String>> + Send + 'static,
 {
     // Only the owner may run work on a session.
     let session = sessions::find(state, user, &session_id.to_string()).await?;
-    let reg = registry(state);
+    let reg = &state.node;
     let pool = state.pool();
-    ensure_schema(pool).await?;
     let now = micros_now();
     sqlx::query(
         "INSERT INTO api_restore_jobs (session_id, node, instance, state, started_at, heartbeat, ended_at)
@@ -310,12 +263,12 @@ where
     .await?;
     let watch = restore_stop::watch(state, session.id, Watch::Job);
     let state = state.clone();
-    tokio::spawn(async move { supervise(state, reg, session.id, watch, work).await });
+    tokio::spawn(async move { supervise(state, session.id, watch, work).await });
     Ok(())
 }
 
 /// Runs the work beside a heartbeat and an event recorder, then finishes the session.
-async fn supervise<F, Fut>(state: AppState, reg: Arc<Registry>, session: Uuid, watch: StopWatch, work: F)
+async fn supervise<F, Fut>(state: AppState, session: Uuid, watch: StopWatch, work: F)
 where
     F: FnOnce(ItemSink) -> Fut + Send + 'static,
     Fut: Future<Output = Result<RestoreStats, String>> + Send + 'static,
@@ -332,7 +285,7 @@ where
                     continue;
                 }
                 if let Err(e) = sessions::add_event(&state, session, item_event(&item)).await {
-                    tracing::warn!(session = %session, "restore job: recording an event failed: {}", e.message);
+                    tracing::warn!(session = %session, "restore job: recording an event failed: {e}");
                 }
                 recorded += 1;
             }
@@ -346,7 +299,7 @@ where
         tokio::select! {
             r = &mut task => break r,
             _ = tick.tick() => {
-                if !heartbeat(&state, &reg, session).await {
+                if !heartbeat(&state, session).await {
                     lost.store(true, Ordering::Relaxed);
                     task.abort();
                 }
@@ -367,19 +320,19 @@ where
         Err(e) if e.is_panic() => Err("The restore stopped on an internal error.".to_string()),
         Err(_) => Err("The restore was cancelled.".to_string()),
     };
-    if let Err(e) = finish(&state, &reg, session, outcome, recorded, stopped).await {
-        tracing::warn!(session = %session, "restore job: finishing the session failed: {}", e.message);
+    if let Err(e) = finish(&state, session, outcome, recorded, stopped).await {
+        tracing::warn!(session = %session, "restore job: finishing the session failed: {e}");
     }
 }
 
 /// Refreshes the heartbeat; `false` when the row is no longer this instance's running job.
-async fn heartbeat(state: &AppState, reg: &Registry, session: Uuid) -> bool {
+async fn heartbeat(state: &AppState, session: Uuid) -> bool {
     let r = sqlx::query(
         "UPDATE api_restore_jobs SET heartbeat = $1 WHERE session_id = $2 AND instance = $3 AND state IN ($4, $5)",
     )
     .bind(micros_now())
     .bind(session.to_string())
-    .bind(&reg.instance)
+    .bind(&state.node.instance)
     .bind(RUNNING)
     .bind(STOPPING)
     .execute(state.pool())
@@ -398,17 +351,16 @@ async fn heartbeat(state: &AppState, reg: &Registry, session: Uuid) -> bool {
 /// `Running` and a later [`recover`] fails the session instead of leaving it `Working` for ever.
 async fn finish(
     state: &AppState,
-    reg: &Registry,
     session: Uuid,
     outcome: Result<RestoreStats, String>,
     recorded: usize,
     stopped: bool,
-) -> Result<(), ApiError> {
+) -> StoreResult<()> {
     let ours = sqlx::query(
         "SELECT session_id FROM api_restore_jobs WHERE session_id = $1 AND instance = $2 AND state IN ($3, $4)",
     )
     .bind(session.to_string())
-    .bind(&reg.instance)
+    .bind(&state.node.instance)
     .bind(RUNNING)
     .bind(STOPPING)
     .fetch_optional(state.pool())
@@ -446,7 +398,7 @@ async fn finish(
         .bind(FINISHED)
         .bind(micros_now())
         .bind(session.to_string())
-        .bind(&reg.instance)
+        .bind(&state.node.instance)
         .execute(state.pool())
         .await?;
     Ok(())
@@ -512,7 +464,7 @@ pub fn item_event(item: &ItemOutcome) -> NewEvent {
 }
 
 /// Records the events of a restore that ran in the request (v2–v7) on the session it ran from.
-pub async fn record_items(state: &AppState, session: Uuid, stats: &RestoreStats) -> Result<(), ApiError> {
+pub async fn record_items(state: &AppState, session: Uuid, stats: &RestoreStats) -> StoreResult<()> {
     for item in &stats.items {
         sessions::add_event(state, session, item_event(item)).await?;
     }

@@ -6,20 +6,19 @@
 //!   itself — `Stopped`, with the events and statistics of exactly the items it processed — so a client that sees
 //!   `Stopped` reads final numbers; until then the session stays `Working`;
 //! * on an **exploring** session: the session, every v8 job started from it, and every v2–v7 restore running in a
-//!   request on it (that request then answers the era's "stopped session" error, see [`stopped_error`]).
+//!   request on it (that request then answers the era's "stopped session" error, see
+//!   `ctx::working::stopped_restore_error`).
 //!
 //! # How a running restore learns it must stop
 //! A running restore holds a [`StopWatch`]: a cancellation token that the engine checks before each item (the item
 //! in progress finishes: nothing half-written stays visible, see `engine::restore`). The token is cancelled
-//! * at once when the Stop reaches the node running the restore: a registry of tokens by session id, shared by every
-//!   clone of the [`AppState`];
+//! * at once when the Stop reaches the node running the restore: [`AppState::running_restores`], a registry of
+//!   tokens by session id;
 //! * within [`POLL`] when the Stop reached another node (cluster): the watch reads the catalog — for a v8 job its row
 //!   in `api_restore_jobs` turning [`JOB_STOPPING`], for a v2–v7 restore its exploring session
 //!   turning `Stopped`. Both are values of existing columns, so no schema change was needed.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use engine::restore::RestoreStats;
@@ -28,10 +27,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::edge::error::ApiError;
-use crate::edge::version::ApiVersion;
 use crate::state::AppState;
-use crate::store::sessions::{self, SessionState, STOPPED_MESSAGE};
+use crate::store::running_restores::RunningRestores;
+use crate::store::sessions::SessionState;
 
 /// How often a running restore reads the catalog for a Stop handled by another node.
 pub const POLL: Duration = Duration::from_secs(1);
@@ -48,32 +46,12 @@ pub enum Watch {
     Request,
 }
 
-/// Running restores of this process by session id (a session may run several requests at once).
-#[derive(Default)]
-struct Registry {
-    next: AtomicU64,
-    running: Mutex<HashMap<Uuid, Vec<(u64, CancellationToken)>>>,
-}
-
-impl Registry {
-    fn cancel(&self, session: Uuid) {
-        let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-        for (_, token) in running.get(&session).into_iter().flatten() {
-            token.cancel();
-        }
-    }
-}
-
-fn registry(state: &AppState) -> Arc<Registry> {
-    state.shared.get_or_insert_with(Registry::default)
-}
-
 /// The stop signal of one running restore (see the module docs); unregisters itself when dropped.
 pub struct StopWatch {
     token: CancellationToken,
     session: Uuid,
     id: u64,
-    registry: Arc<Registry>,
+    registry: Arc<RunningRestores>,
     poller: JoinHandle<()>,
 }
 
@@ -92,22 +70,15 @@ impl StopWatch {
 impl Drop for StopWatch {
     fn drop(&mut self) {
         self.poller.abort();
-        let mut running = self.registry.running.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(list) = running.get_mut(&self.session) {
-            list.retain(|(id, _)| *id != self.id);
-            if list.is_empty() {
-                running.remove(&self.session);
-            }
-        }
+        self.registry.unregister(self.session, self.id);
     }
 }
 
 /// Starts watching for a Stop of `session` (`kind` says which session id that is).
 pub fn watch(state: &AppState, session: Uuid, kind: Watch) -> StopWatch {
-    let registry = registry(state);
+    let registry = state.running_restores.clone();
     let token = CancellationToken::new();
-    let id = registry.next.fetch_add(1, Ordering::Relaxed);
-    registry.running.lock().unwrap_or_else(|p| p.into_inner()).entry(session).or_default().push((id, token.clone()));
+    let id = registry.register(session, token.clone());
     let poller = {
         let (state, token) = (state.clone(), token.clone());
         tokio::spawn(async move {
@@ -145,19 +116,9 @@ async fn stop_requested(state: &AppState, session: Uuid, kind: Watch) -> Result<
 
 /// Cancels, at once, the restores of this process running under these sessions (exploring sessions and jobs).
 pub fn cancel_local(state: &AppState, sessions: impl IntoIterator<Item = Uuid>) {
-    let registry = registry(state);
     for session in sessions {
-        registry.cancel(session);
+        state.running_restores.cancel(session);
     }
-}
-
-/// The answer of a v2–v7 restore that a Stop cut short: the era's error for a stopped session (v2–v7 500
-/// `"Restore session is stopped."`, which clients read as "session ended"), saying how far it got. The items it
-/// processed are events of the session, readable after the stop.
-pub fn stopped_error(version: ApiVersion, stats: &RestoreStats) -> ApiError {
-    let mut e = sessions::stopped_error(version);
-    e.message = format!("{STOPPED_MESSAGE} {}", stopped_summary(stats));
-    e
 }
 
 /// `"The restore was stopped by the user after N items (R restored, F failed, S skipped)."`
@@ -196,8 +157,5 @@ mod tests {
             stopped_summary(&s),
             "The restore was stopped by the user after 3 items (2 restored, 1 failed, 0 skipped)."
         );
-        let e = stopped_error(ApiVersion(7), &s);
-        assert_eq!(e.status, axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-        assert!(e.message.starts_with(STOPPED_MESSAGE), "{}", e.message);
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! # Storage
 //! Two tables in the catalog database (portable SQL: `$n` placeholders, `TEXT`/`BIGINT` only, times as Unix
-//! microseconds, flags as 0/1), created with `CREATE TABLE IF NOT EXISTS` on first use ([`ensure_schema`]):
+//! microseconds, flags as 0/1), created by the catalog's migrations:
 //! * `api_restore_sessions` — one row per session: owner (the [`CurrentUser`] id), organization, kind, the requested
 //!   point in time, the restore point shown (`restore_point_id`, `browse_at`; both `NULL` for an empty session),
 //!   options, state/result, creation/end/last-use instants, a display name, an eTag counter and, for v8 restore
@@ -13,33 +13,27 @@
 //! every session usable.
 //!
 //! # Idle sessions
-//! A `Working` session not used for [`DEFAULT_IDLE_TIMEOUT`] (8 hours; change it per server with
-//! [`set_idle_timeout`]) is stopped *lazily*: the next lookup finds it idle, marks it `Stopped` with the end time
+//! A `Working` session not used for [`AppState::session_idle_timeout`] (default [`DEFAULT_IDLE_TIMEOUT`], 8 hours)
+//! is stopped *lazily*: the next lookup finds it idle, marks it `Stopped` with the end time
 //! `last use + timeout`, and answers as for any stopped session. Every successful [`require_working`] refreshes the
 //! last-use instant (written at most once a minute per session, or every quarter of a shorter timeout).
 //!
 //! # Lookup contract for browse modules
-//! * [`require_working`] / [`require_working_v`]: 404 (`ResourceNotFound`) for a malformed or unknown id **and for
-//!   another user's session**; for a stopped session v2–v7 get 500 `"Restore session is stopped."` (what clients map
-//!   to "session expired"), v8 gets 409 `OperationConflict` with the same message.
+//! * [`require_working`]: [`StoreError::NotFound`] (404) for a malformed or unknown id **and for another user's
+//!   session**; [`StoreError::SessionStopped`] for a stopped session, which `ctx::working` answers in the
+//!   request's era.
 //! * [`find`]: the session whatever its state (for GET of the session itself, stop, events).
 //! * [`add_event`] / [`record_event`] / [`finish_event`]: events of actions (save, export, restore, send).
 
-use std::sync::Mutex;
-use std::time::Duration as StdDuration;
-
 use chrono::{DateTime, Duration, Utc};
 use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
 use uuid::Uuid;
 
 use crate::ctx::auth::CurrentUser;
-use crate::edge::error::ApiError;
-use crate::edge::version::ApiVersion;
 use crate::state::AppState;
-
-/// Idle time after which a working session is stopped automatically (the vendor does not document its value).
-pub const DEFAULT_IDLE_TIMEOUT: StdDuration = StdDuration::from_secs(8 * 3600);
+pub use crate::state::DEFAULT_IDLE_TIMEOUT;
+use crate::store::{StoreError, StoreResult};
 
 /// The message of the error for a stopped session.
 pub const STOPPED_MESSAGE: &str = "Restore session is stopped.";
@@ -316,97 +310,6 @@ pub struct SessionEvent {
     pub team_id: Option<String>,
 }
 
-const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS api_restore_sessions (
-        id TEXT PRIMARY KEY,
-        owner TEXT NOT NULL,
-        owner_name TEXT NOT NULL,
-        organization_id TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        name TEXT NOT NULL,
-        requested_at BIGINT,
-        browse_at BIGINT,
-        restore_point_id TEXT,
-        show_deleted BIGINT NOT NULL,
-        show_all_versions BIGINT NOT NULL,
-        state TEXT NOT NULL,
-        result TEXT NOT NULL,
-        created_at BIGINT NOT NULL,
-        ended_at BIGINT,
-        last_used BIGINT NOT NULL,
-        etag BIGINT NOT NULL,
-        parent_id TEXT,
-        details TEXT,
-        reason TEXT
-    )",
-    "CREATE INDEX IF NOT EXISTS api_restore_sessions_owner ON api_restore_sessions (owner, created_at)",
-    "CREATE TABLE IF NOT EXISTS api_restore_session_events (
-        session_id TEXT NOT NULL,
-        seq BIGINT NOT NULL,
-        id TEXT NOT NULL UNIQUE,
-        kind TEXT NOT NULL,
-        status TEXT NOT NULL,
-        started_at BIGINT NOT NULL,
-        ended_at BIGINT,
-        title TEXT NOT NULL,
-        message TEXT NOT NULL,
-        item_name TEXT,
-        item_type TEXT,
-        item_size BIGINT,
-        source TEXT,
-        target TEXT,
-        user_id TEXT,
-        group_id TEXT,
-        site_id TEXT,
-        team_id TEXT,
-        PRIMARY KEY (session_id, seq)
-    )",
-];
-
-/// Creates the tables if missing (idempotent).
-pub async fn ensure_schema(pool: &AnyPool) -> Result<(), sqlx::Error> {
-    for stmt in SCHEMA {
-        sqlx::query(stmt).execute(pool).await?;
-    }
-    Ok(())
-}
-
-/// Per-state settings and the "schema exists" flag.
-struct Registry {
-    schema_ready: tokio::sync::OnceCell<()>,
-    idle_timeout: Mutex<StdDuration>,
-}
-
-fn registry(state: &AppState) -> std::sync::Arc<Registry> {
-    state.shared.get_or_insert_with(|| Registry {
-        schema_ready: tokio::sync::OnceCell::new(),
-        idle_timeout: Mutex::new(DEFAULT_IDLE_TIMEOUT),
-    })
-}
-
-async fn ready(state: &AppState) -> Result<(), ApiError> {
-    let reg = registry(state);
-    reg.schema_ready
-        .get_or_try_init(|| async {
-            ensure_schema(state.pool()).await?;
-            // Restore jobs a stopped server left running are failed before anyone reads a session; `recover` uses
-            // only the `*_in` functions below, which do not wait for this cell.
-            crate::store::restore_jobs::recover(state).await
-        })
-        .await?;
-    Ok(())
-}
-
-/// Sets the idle timeout of every clone of `state` (tests use seconds).
-pub fn set_idle_timeout(state: &AppState, timeout: StdDuration) {
-    *registry(state).idle_timeout.lock().unwrap_or_else(|p| p.into_inner()) = timeout;
-}
-
-/// The idle timeout in force.
-pub fn idle_timeout(state: &AppState) -> StdDuration {
-    *registry(state).idle_timeout.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
@@ -419,8 +322,8 @@ fn opt_micros(v: Option<i64>) -> Option<DateTime<Utc>> {
     v.map(from_micros)
 }
 
-fn parse_uuid_col(s: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(s).map_err(|_| ApiError::internal("A stored restore session id is corrupt."))
+fn parse_uuid_col(s: &str) -> StoreResult<Uuid> {
+    Uuid::parse_str(s).map_err(|_| StoreError::Internal("A stored restore session id is corrupt.".into()))
 }
 
 fn kind_of(s: &str) -> SessionKind {
@@ -431,8 +334,8 @@ const SESSION_COLS: &str = "id, owner, owner_name, organization_id, kind, name, 
     restore_point_id, show_deleted, show_all_versions, state, result, created_at, ended_at, last_used, etag, \
     parent_id, details, reason";
 
-fn session_from_row(r: &AnyRow) -> Result<RestoreSession, ApiError> {
-    let opt_uuid = |col: &str| -> Result<Option<Uuid>, ApiError> {
+fn session_from_row(r: &AnyRow) -> StoreResult<RestoreSession> {
+    let opt_uuid = |col: &str| -> StoreResult<Option<Uuid>> {
         match r.try_get::<Option<String>, _>(col)? {
             Some(s) => Ok(Some(parse_uuid_col(&s)?)),
             None => Ok(None),
@@ -467,8 +370,7 @@ fn session_from_row(r: &AnyRow) -> Result<RestoreSession, ApiError> {
 }
 
 /// Creates a working session.
-pub async fn create(state: &AppState, new: NewSession) -> Result<RestoreSession, ApiError> {
-    ready(state).await?;
+pub async fn create(state: &AppState, new: NewSession) -> StoreResult<RestoreSession> {
     // Microsecond precision, as stored.
     let now = from_micros(micros(Utc::now()));
     let id = Uuid::new_v4();
@@ -524,8 +426,7 @@ pub async fn create(state: &AppState, new: NewSession) -> Result<RestoreSession,
 }
 
 /// The session with `id` (any owner, any state), with the idle rule applied.
-pub async fn get(state: &AppState, id: Uuid) -> Result<Option<RestoreSession>, ApiError> {
-    ready(state).await?;
+pub async fn get(state: &AppState, id: Uuid) -> StoreResult<Option<RestoreSession>> {
     let row = sqlx::query(&format!("SELECT {SESSION_COLS} FROM api_restore_sessions WHERE id = $1"))
         .bind(id.to_string())
         .fetch_optional(state.pool())
@@ -536,11 +437,11 @@ pub async fn get(state: &AppState, id: Uuid) -> Result<Option<RestoreSession>, A
 }
 
 /// Stops `s` when it has been idle too long (lazily, at lookup).
-async fn expire_if_idle(state: &AppState, mut s: RestoreSession) -> Result<RestoreSession, ApiError> {
+async fn expire_if_idle(state: &AppState, mut s: RestoreSession) -> StoreResult<RestoreSession> {
     if s.state != SessionState::Working {
         return Ok(s);
     }
-    let timeout = Duration::from_std(idle_timeout(state)).unwrap_or(Duration::MAX);
+    let timeout = Duration::from_std(state.session_idle_timeout.get()).unwrap_or(Duration::MAX);
     let Some(deadline) = s.last_used.checked_add_signed(timeout) else { return Ok(s) };
     if deadline > Utc::now() {
         return Ok(s);
@@ -566,8 +467,8 @@ pub fn parse_id(id: &str) -> Option<Uuid> {
 }
 
 /// The caller's session `id` in any state. 404 for a malformed or unknown id and for another user's session.
-pub async fn find(state: &AppState, user: &CurrentUser, id: &str) -> Result<RestoreSession, ApiError> {
-    let not_found = || ApiError::not_found(NOT_FOUND_MESSAGE);
+pub async fn find(state: &AppState, user: &CurrentUser, id: &str) -> StoreResult<RestoreSession> {
+    let not_found = || StoreError::NotFound(NOT_FOUND_MESSAGE.into());
     let uuid = parse_id(id).ok_or_else(not_found)?;
     match get(state, uuid).await? {
         Some(s) if s.owner == user.id => Ok(s),
@@ -575,28 +476,17 @@ pub async fn find(state: &AppState, user: &CurrentUser, id: &str) -> Result<Rest
     }
 }
 
-/// The caller's working session `id`, refreshing its last use. 404 for unknown ids or another user's session; a
-/// stopped session is 500 `"Restore session is stopped."` (the v2–v7 behaviour; v8 handlers should call
-/// [`require_working_v`] to get 409).
-pub async fn require_working(state: &AppState, user: &CurrentUser, id: &str) -> Result<RestoreSession, ApiError> {
-    require_working_v(state, user, id, ApiVersion(7)).await
-}
-
-/// [`require_working`] with the era of the request: a stopped session is 500 in v2–v7 and 409 `OperationConflict`
-/// in v8.
-pub async fn require_working_v(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    version: ApiVersion,
-) -> Result<RestoreSession, ApiError> {
+/// The caller's working session `id`, refreshing its last use. [`StoreError::NotFound`] for unknown ids or another
+/// user's session, [`StoreError::SessionStopped`] for a stopped one.
+pub async fn require_working(state: &AppState, user: &CurrentUser, id: &str) -> StoreResult<RestoreSession> {
     let mut s = find(state, user, id).await?;
     if s.state != SessionState::Working {
-        return Err(stopped_error(version));
+        return Err(StoreError::SessionStopped);
     }
     let now = Utc::now();
     // Refreshed at most once a minute (or a quarter of a shorter timeout) to spare the database writes.
-    let every = Duration::from_std(idle_timeout(state) / 4).unwrap_or(Duration::MAX).min(Duration::seconds(60));
+    let every =
+        Duration::from_std(state.session_idle_timeout.get() / 4).unwrap_or(Duration::MAX).min(Duration::seconds(60));
     if now - s.last_used > every {
         sqlx::query("UPDATE api_restore_sessions SET last_used = $1 WHERE id = $2")
             .bind(micros(now))
@@ -606,15 +496,6 @@ pub async fn require_working_v(
         s.last_used = from_micros(micros(now));
     }
     Ok(s)
-}
-
-/// The error for an operation on a stopped session in `version`'s era.
-pub fn stopped_error(version: ApiVersion) -> ApiError {
-    if version.is_v8() {
-        ApiError::conflict(STOPPED_MESSAGE)
-    } else {
-        ApiError::internal(STOPPED_MESSAGE)
-    }
 }
 
 /// Filters of [`list`].
@@ -641,8 +522,7 @@ pub async fn list(
     filter: &ListFilter,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<RestoreSession>, i64), ApiError> {
-    ready(state).await?;
+) -> StoreResult<(Vec<RestoreSession>, i64)> {
     let mut cond = String::from("owner = $1");
     let mut binds: Vec<i64> = Vec::new();
     for (col, op, v) in [
@@ -682,8 +562,7 @@ pub async fn list(
 }
 
 /// Stops a session (idempotent: stopping a stopped session changes nothing). Returns the session afterwards.
-pub async fn stop(state: &AppState, id: Uuid) -> Result<(), ApiError> {
-    ready(state).await?;
+pub async fn stop(state: &AppState, id: Uuid) -> StoreResult<()> {
     sqlx::query(
         "UPDATE api_restore_sessions SET state = $1, ended_at = $2, etag = etag + 1 WHERE id = $3 AND state = $4",
     )
@@ -697,25 +576,8 @@ pub async fn stop(state: &AppState, id: Uuid) -> Result<(), ApiError> {
 }
 
 /// Sets the result, the details text and (when `stop`) stops the session — for restore operations that finish.
-pub async fn finish(
-    state: &AppState,
-    id: Uuid,
-    result: Outcome,
-    details: Option<&str>,
-    stop: bool,
-) -> Result<(), ApiError> {
-    ready(state).await?;
-    finish_in(state.pool(), id, result, details, stop).await
-}
-
-/// [`finish`] on a pool whose schema is known to exist.
-pub async fn finish_in(
-    pool: &AnyPool,
-    id: Uuid,
-    result: Outcome,
-    details: Option<&str>,
-    stop: bool,
-) -> Result<(), ApiError> {
+pub async fn finish(state: &AppState, id: Uuid, result: Outcome, details: Option<&str>, stop: bool) -> StoreResult<()> {
+    let pool = state.pool();
     let now = micros(Utc::now());
     sqlx::query(
         "UPDATE api_restore_sessions SET result = $1, details = COALESCE($2, details), etag = etag + 1,
@@ -737,7 +599,7 @@ pub async fn finish_in(
 const EVENT_COLS: &str = "session_id, seq, id, kind, status, started_at, ended_at, title, message, item_name, \
     item_type, item_size, source, target, user_id, group_id, site_id, team_id";
 
-fn event_from_row(r: &AnyRow) -> Result<SessionEvent, ApiError> {
+fn event_from_row(r: &AnyRow) -> StoreResult<SessionEvent> {
     Ok(SessionEvent {
         id: parse_uuid_col(&r.try_get::<String, _>("id")?)?,
         session_id: parse_uuid_col(&r.try_get::<String, _>("session_id")?)?,
@@ -761,18 +623,13 @@ fn event_from_row(r: &AnyRow) -> Result<SessionEvent, ApiError> {
 }
 
 /// Appends an event to `session` (and bumps the session's eTag).
-pub async fn add_event(state: &AppState, session: Uuid, ev: NewEvent) -> Result<(), ApiError> {
+pub async fn add_event(state: &AppState, session: Uuid, ev: NewEvent) -> StoreResult<()> {
     record_event(state, session, ev).await.map(|_| ())
 }
 
 /// Appends an event and returns it (its id serves [`finish_event`]).
-pub async fn record_event(state: &AppState, session: Uuid, ev: NewEvent) -> Result<SessionEvent, ApiError> {
-    ready(state).await?;
-    record_event_in(state.pool(), session, ev).await
-}
-
-/// [`record_event`] on a pool whose schema is known to exist.
-pub async fn record_event_in(pool: &AnyPool, session: Uuid, ev: NewEvent) -> Result<SessionEvent, ApiError> {
+pub async fn record_event(state: &AppState, session: Uuid, ev: NewEvent) -> StoreResult<SessionEvent> {
+    let pool = state.pool();
     let now = from_micros(micros(Utc::now()));
     let status = ev.status.unwrap_or(Outcome::Success);
     let started = from_micros(micros(ev.started_at.unwrap_or(now)));
@@ -845,7 +702,7 @@ pub async fn record_event_in(pool: &AnyPool, session: Uuid, ev: NewEvent) -> Res
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::internal("Could not record the restore session event."))
+    Err(StoreError::Internal("Could not record the restore session event.".into()))
 }
 
 /// Sets the final status (and message, when given) of a running event.
@@ -855,8 +712,7 @@ pub async fn finish_event(
     event: Uuid,
     status: Outcome,
     message: Option<&str>,
-) -> Result<(), ApiError> {
-    ready(state).await?;
+) -> StoreResult<()> {
     sqlx::query(
         "UPDATE api_restore_session_events SET status = $1, ended_at = $2, message = COALESCE($3, message)
          WHERE session_id = $4 AND id = $5",
@@ -881,8 +737,7 @@ pub async fn list_events(
     session: Uuid,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<SessionEvent>, i64), ApiError> {
-    ready(state).await?;
+) -> StoreResult<(Vec<SessionEvent>, i64)> {
     let rows = sqlx::query(&format!(
         "SELECT {EVENT_COLS} FROM api_restore_session_events WHERE session_id = $1 ORDER BY seq LIMIT $2 OFFSET $3"
     ))
@@ -901,8 +756,7 @@ pub async fn list_events(
 }
 
 /// One event of `session`; `None` for a malformed or unknown id.
-pub async fn get_event(state: &AppState, session: Uuid, event: &str) -> Result<Option<SessionEvent>, ApiError> {
-    ready(state).await?;
+pub async fn get_event(state: &AppState, session: Uuid, event: &str) -> StoreResult<Option<SessionEvent>> {
     let Some(eid) = parse_id(event) else { return Ok(None) };
     let row =
         sqlx::query(&format!("SELECT {EVENT_COLS} FROM api_restore_session_events WHERE session_id = $1 AND id = $2"))
@@ -953,14 +807,5 @@ mod tests {
         assert_eq!(dotnet_duration(Duration::milliseconds(61_500)), "00:01:01.5000000");
         assert_eq!(dotnet_duration(Duration::hours(26)), "1.02:00:00.0000000");
         assert_eq!(dotnet_duration(Duration::seconds(-3)), "00:00:00.0000000");
-    }
-
-    #[test]
-    fn stopped_errors_per_era() {
-        assert_eq!(stopped_error(ApiVersion(5)).status, axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(stopped_error(ApiVersion(7)).status, axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-        let e = stopped_error(ApiVersion(8));
-        assert_eq!(e.status, axum::http::StatusCode::CONFLICT);
-        assert_eq!(e.message, STOPPED_MESSAGE);
     }
 }

@@ -410,7 +410,7 @@ async fn restore_flags_choose_between_changed_and_deleted_items() {
 /// The OpenAPI document states the chosen meaning of the flags.
 #[tokio::test]
 async fn openapi_describes_the_flags() {
-    let doc = serde_json::to_value(api::openapi::document()).unwrap();
+    let doc = serde_json::to_value(api::router::document()).unwrap();
     let copy = &doc["paths"]["/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/copyTo"]["post"];
     let text = copy["description"].as_str().unwrap_or_default();
     assert!(text.contains("deletedItems") && text.contains("deleted in the backup"), "{copy}");

@@ -6,6 +6,7 @@ use crate::common;
 use std::time::Duration;
 
 use api::ctx::auth::CurrentUser;
+use api::ctx::working;
 use api::store::sessions::{self, NewEvent, Outcome};
 use api::ApiVersion;
 use common::*;
@@ -312,14 +313,14 @@ async fn lookup_api_idle_expiry_and_restart() {
     let id = s.explore(6, "Veod", Some(&s.t1.to_rfc3339())).await;
 
     // require_working: the session with its options.
-    let w = sessions::require_working(&s.state, &admin, &id).await.unwrap();
+    let w = working::session(&s.state, &admin, &id, ApiVersion(7)).await.unwrap();
     assert_eq!(w.browse_at, Some(s.t1));
     assert!(w.show_deleted && w.show_all_versions);
     assert_eq!(w.owner, admin.id);
     assert_eq!(w.organization_id, s.org_id);
     // 404: unknown, malformed, another user's.
     for (u, i) in [(&admin, Uuid::new_v4().to_string()), (&admin, "x".to_string()), (&other, id.clone())] {
-        let e = sessions::require_working(&s.state, u, &i).await.unwrap_err();
+        let e = working::session(&s.state, u, &i, ApiVersion(7)).await.unwrap_err();
         assert_eq!(e.status, StatusCode::NOT_FOUND, "{i}");
     }
 
@@ -332,8 +333,8 @@ async fn lookup_api_idle_expiry_and_restart() {
     assert_eq!(st, StatusCode::OK);
 
     // Idle expiry (lazily at lookup); the timeout is per server state.
-    assert_eq!(sessions::idle_timeout(&s.state), sessions::DEFAULT_IDLE_TIMEOUT);
-    sessions::set_idle_timeout(&s.state, Duration::from_millis(800));
+    assert_eq!(s.state.session_idle_timeout.get(), sessions::DEFAULT_IDLE_TIMEOUT);
+    s.state.session_idle_timeout.set(Duration::from_millis(800));
     // A session in use does not expire...
     let fresh = s.explore(8, "Veod", None).await;
     for _ in 0..5 {
@@ -352,9 +353,9 @@ async fn lookup_api_idle_expiry_and_restart() {
         assert!(b["endTime"].is_string());
     }
     // Stopped: 500 for v2–v7 lookups, 409 for v8.
-    let e = sessions::require_working(&s.state, &admin, &id).await.unwrap_err();
+    let e = working::session(&s.state, &admin, &id, ApiVersion(7)).await.unwrap_err();
     assert_eq!((e.status, e.message.as_str()), (StatusCode::INTERNAL_SERVER_ERROR, "Restore session is stopped."));
-    let e = sessions::require_working_v(&s.state, &admin, &id, ApiVersion(8)).await.unwrap_err();
+    let e = working::session(&s.state, &admin, &id, ApiVersion(8)).await.unwrap_err();
     assert_eq!(e.status, StatusCode::CONFLICT);
     // find still returns it.
     assert_eq!(sessions::find(&s.state, &admin, &id).await.unwrap().state, sessions::SessionState::Stopped);

@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use api::resources::restore::{set_access, RestoreAccess};
+use api::RestoreAccess;
 use common::*;
 use m365::Endpoints;
 use repo::catalog::{ContainerInfo, ContainerKind, ContainerQuery};
@@ -33,10 +33,9 @@ async fn prepare(s: &TestServer) -> Sp {
         let user = st.users.values().find(|u| u.user_principal_name == s.changes.upn).unwrap();
         (emulator::seed::default_app(&st).client_id, user.user_principal_name.clone(), user.password.clone())
     };
-    set_access(
-        &s.state,
-        RestoreAccess { endpoints: Endpoints::emulator(&s.tenant.emu.base_url()), client_id: Some(client_id) },
-    );
+    s.state
+        .restore_access
+        .set(RestoreAccess { endpoints: Endpoints::emulator(&s.tenant.emu.base_url()), client_id: Some(client_id) });
     let q = ContainerQuery::new(s.org_id, s.t2).page(0, 1000);
     let rows = s.catalog.containers_at(&q.clone().kind(ContainerKind::Site)).await.unwrap().rows;
     let site = rows.iter().find(|r| matches!(&r.info, ContainerInfo::Site(i) if i.url.ends_with("/sites/finance")));

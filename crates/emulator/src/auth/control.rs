@@ -18,7 +18,7 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use super::assertion::{thumbprint_hex, x5t, x5t_s256};
-use crate::server::Emu;
+use crate::emu::Emu;
 use crate::state::{App, State};
 
 pub fn router() -> Router<Arc<Emu>> {

@@ -6,8 +6,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::{issue_access_token, oauth_error, Audience, TokenRequest};
-use crate::server::Emu;
+use super::{issue_access_token, Audience, TokenRequest};
+use crate::emu::Emu;
+use crate::error::oauth_error;
 use crate::state::State;
 
 /// Parse `scope` into the single resource it names (`https://graph.microsoft.com/.default` → Graph).

@@ -11,8 +11,9 @@ use parking_lot::Mutex;
 use serde_json::{json, Value};
 
 use super::assertion::{x5t, x5t_s256};
-use super::{audience_claim, issue_access_token, jwt, oauth_error, oauth_error_with, Audience, TokenRequest};
-use crate::server::Emu;
+use super::{audience_claim, issue_access_token, jwt, Audience, TokenRequest};
+use crate::emu::Emu;
+use crate::error::{oauth_error, oauth_error_with};
 use crate::state::{App, DeviceCode, RefreshGrant, State};
 
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -360,7 +361,7 @@ fn delegated_response(
                 "ver": "2.0",
             });
             let header = json!({"typ": "JWT", "alg": "HS256", "kid": "emulator"});
-            body["id_token"] = json!(jwt::sign_hs256(&super::signing_key(st), &header, &claims));
+            body["id_token"] = json!(jwt::sign_hs256(&crate::preauth::signing_key(st), &header, &claims));
         }
     }
     (StatusCode::OK, axum::Json(body)).into_response()

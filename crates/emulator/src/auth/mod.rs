@@ -16,8 +16,8 @@ pub use tokens::*;
 use axum::http::HeaderMap;
 use serde_json::Value;
 
+use crate::emu::Emu;
 use crate::error::GraphError;
-use crate::server::Emu;
 
 /// Resource a token was issued for (its `aud`).
 #[derive(Clone, Debug, PartialEq, Eq)]

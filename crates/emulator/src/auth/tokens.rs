@@ -1,47 +1,13 @@
-//! Issuing and validating access tokens, the OAuth error shape, and the token endpoint.
+//! Issuing and validating access tokens.
 
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use serde_json::{json, Value};
 
 use super::{jwt, Audience, Principal};
+use crate::emu::Emu;
 use crate::error::GraphError;
-use crate::server::Emu;
+use crate::preauth::signing_key;
 use crate::state::State;
-
-/// Entra's token-endpoint error body (graph-notes §1.6).
-pub fn oauth_error(status: StatusCode, error: &str, aadsts: u32, description: &str) -> Response {
-    (status, axum::Json(oauth_error_body(error, aadsts, description))).into_response()
-}
-
-/// [`oauth_error`] with extra top-level fields (e.g. `suberror`).
-pub fn oauth_error_with(status: StatusCode, error: &str, aadsts: u32, description: &str, extra: Value) -> Response {
-    let mut body = oauth_error_body(error, aadsts, description);
-    if let (Value::Object(m), Value::Object(extra)) = (&mut body, extra) {
-        m.extend(extra);
-    }
-    (status, axum::Json(body)).into_response()
-}
-
-fn oauth_error_body(error: &str, aadsts: u32, description: &str) -> Value {
-    let trace = uuid::Uuid::new_v4().to_string();
-    let corr = uuid::Uuid::new_v4().to_string();
-    let ts = chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string();
-    json!({
-        "error": error,
-        "error_description": format!("AADSTS{aadsts}: {description}\r\nTrace ID: {trace}\r\nCorrelation ID: {corr}\r\nTimestamp: {ts}"),
-        "error_codes": [aadsts],
-        "timestamp": ts,
-        "trace_id": trace,
-        "correlation_id": corr,
-        "error_uri": format!("https://login.microsoftonline.com/error?code={aadsts}"),
-    })
-}
-
-pub fn signing_key(st: &State) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD.decode(&st.signing_key).unwrap_or_default()
-}
 
 /// The `aud` claim value for a resource.
 pub fn audience_claim(a: &Audience) -> String {

@@ -150,7 +150,7 @@ pub fn drive_delta(ctx: &Ctx, sel: &ItemSel) -> GraphResult {
     if item_id != drive.root_id {
         return Err(GraphError::bad_request("Delta is only supported on the root folder of a drive."));
     }
-    let key = crate::auth::signing_key(&st);
+    let key = crate::preauth::signing_key(&st);
     let page = ctx
         .query
         .get("top")

@@ -28,8 +28,8 @@ use super::render;
 use super::routes::*;
 use super::sites::{require_read, require_write, site_id};
 use crate::ctx::{select_fields, Ctx};
+use crate::emu::Emu;
 use crate::error::{GraphError, GraphResult};
-use crate::server::Emu;
 use crate::state::{IdentitySet, Item, List, ListItem, State};
 
 /// Columns SharePoint computes or owns; clients cannot write them.
@@ -830,7 +830,7 @@ pub fn items_delta(ctx: &Ctx, s: &SiteSel, l: &str) -> GraphResult {
     let fields = fields_expand(ctx)?;
     let raw = raw_token(ctx);
     let st = ctx.emu.state();
-    let key = crate::auth::signing_key(&st);
+    let key = crate::preauth::signing_key(&st);
     let (_, lid) = lookup(&st, s, l)?;
     let list = &st.lists[&lid];
     let (seq, floor) = match list.drive_id.as_ref().and_then(|d| st.drives.get(d)) {

@@ -30,8 +30,8 @@ use serde_json::{json, Map, Value};
 use super::render;
 use super::routes::*;
 use crate::ctx::Ctx;
+use crate::emu::Emu;
 use crate::error::{GraphError, GraphResult};
-use crate::server::Emu;
 use crate::state::{MailAttachment, MailMessage, MailUploadSession, State};
 
 /// Largest total of inline attachments Graph accepts in one request.

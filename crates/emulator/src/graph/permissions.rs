@@ -35,8 +35,8 @@ use super::render;
 use super::resolve;
 use super::routes::*;
 use crate::ctx::{no_content, Ctx};
+use crate::emu::Emu;
 use crate::error::{GraphError, GraphResult};
-use crate::server::Emu;
 use crate::state::{IdentitySet, NewItem, Permission, SharingLink, State, Time, User};
 
 /// A permission as seen from one item: where it comes from.
@@ -598,7 +598,7 @@ pub fn copy(ctx: &Ctx, sel: &ItemSel) -> GraphResult {
     if children_only {
         result = parent;
     }
-    let token = crate::preauth::sign(&crate::auth::signing_key(&st), &CopyDone { d: target_drive, r: result });
+    let token = crate::preauth::sign(&crate::preauth::signing_key(&st), &CopyDone { d: target_drive, r: result });
     let location = format!("{}/_monitor/{token}", ctx.emu.base_url());
     let mut resp = StatusCode::ACCEPTED.into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
@@ -609,7 +609,7 @@ pub fn copy(ctx: &Ctx, sel: &ItemSel) -> GraphResult {
 
 /// `GET /_monitor/{token}`: status of a copy (always completed).
 pub async fn monitor(AxState(emu): AxState<Arc<Emu>>, AxPath(token): AxPath<String>) -> Response {
-    let done: Option<CopyDone> = crate::preauth::verify(&crate::auth::signing_key(&emu.state()), &token);
+    let done: Option<CopyDone> = crate::preauth::verify(&crate::preauth::signing_key(&emu.state()), &token);
     match done {
         Some(d) => (
             StatusCode::OK,

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::server::Emu;
+use crate::emu::Emu;
 use crate::state::{Drive, IdentitySet, Item, State, Time};
 
 /// Characters escaped in a `webUrl` path segment.

@@ -16,8 +16,8 @@ use serde_json::{json, Map, Value};
 use super::render;
 use super::routes::*;
 use crate::ctx::Ctx;
+use crate::emu::Emu;
 use crate::error::{GraphError, GraphResult};
-use crate::server::Emu;
 use crate::state::{Site, State};
 
 /// App-only roles that grant read access to sites, lists and list items.

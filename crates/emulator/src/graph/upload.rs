@@ -1,5 +1,5 @@
 //! Upload sessions for large files (graph-notes §5.2, §5.4): `createUploadSession`. The upload URL
-//! itself (fragments, status, cancel, commit) is served by `crate::upload_url`.
+//! itself (fragments, status, cancel, commit) is served by the `upload_url` module.
 //!
 //! Choices where Microsoft's behaviour is not pinned down:
 //! - Missing intermediate folders of a path (`root:/A/B/new.bin:/createUploadSession`) are created

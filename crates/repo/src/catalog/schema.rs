@@ -175,8 +175,105 @@ const V3: &[&str] = &[
     "CREATE INDEX item_states_name ON item_states (container_id, name_folded)",
 ];
 
+/// Version 4: the API's own tables, which earlier builds of the API created on first use outside these versions
+/// (hence `IF NOT EXISTS`: a database such a build used already has them, with this very layout, and keeps their
+/// rows). Times are microseconds since the epoch unless said otherwise; flags are 0/1.
+/// * `api_users`, `api_tokens`: local API accounts (argon2id hashes; `name_key` is the lower-cased name) and the
+///   hashes of the access and refresh tokens issued to them;
+/// * `api_restore_sessions`, `api_restore_session_events`: restore sessions and their events (`seq` = order);
+/// * `api_restore_jobs`: background restores with the node and process instance running them and a heartbeat;
+/// * `api_device_codes`: pending restore device codes (sealed with the repository key; `expires_at` in seconds);
+/// * `api_email_settings`: email settings per explorer (JSON with sealed secrets).
+const V4: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS api_users (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        disabled BIGINT NOT NULL DEFAULT 0
+    )",
+    "CREATE TABLE IF NOT EXISTS api_tokens (
+        token_hash TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        family TEXT NOT NULL,
+        issued_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        revoked BIGINT NOT NULL DEFAULT 0
+    )",
+    "CREATE INDEX IF NOT EXISTS api_tokens_family ON api_tokens (family)",
+    "CREATE INDEX IF NOT EXISTS api_tokens_expires ON api_tokens (expires_at)",
+    "CREATE TABLE IF NOT EXISTS api_restore_sessions (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        owner_name TEXT NOT NULL,
+        organization_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        requested_at BIGINT,
+        browse_at BIGINT,
+        restore_point_id TEXT,
+        show_deleted BIGINT NOT NULL,
+        show_all_versions BIGINT NOT NULL,
+        state TEXT NOT NULL,
+        result TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        ended_at BIGINT,
+        last_used BIGINT NOT NULL,
+        etag BIGINT NOT NULL,
+        parent_id TEXT,
+        details TEXT,
+        reason TEXT
+    )",
+    "CREATE INDEX IF NOT EXISTS api_restore_sessions_owner ON api_restore_sessions (owner, created_at)",
+    "CREATE TABLE IF NOT EXISTS api_restore_session_events (
+        session_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started_at BIGINT NOT NULL,
+        ended_at BIGINT,
+        title TEXT NOT NULL,
+        message TEXT NOT NULL,
+        item_name TEXT,
+        item_type TEXT,
+        item_size BIGINT,
+        source TEXT,
+        target TEXT,
+        user_id TEXT,
+        group_id TEXT,
+        site_id TEXT,
+        team_id TEXT,
+        PRIMARY KEY (session_id, seq)
+    )",
+    "CREATE TABLE IF NOT EXISTS api_restore_jobs (
+        session_id TEXT PRIMARY KEY,
+        node TEXT NOT NULL,
+        instance TEXT NOT NULL,
+        state TEXT NOT NULL,
+        started_at BIGINT NOT NULL,
+        heartbeat BIGINT NOT NULL,
+        ended_at BIGINT
+    )",
+    "CREATE TABLE IF NOT EXISTS api_device_codes (
+        user_code TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        organization TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        sealed BIGINT NOT NULL,
+        code TEXT NOT NULL,
+        expires_at BIGINT NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS api_email_settings (
+        explorer VARCHAR(16) PRIMARY KEY,
+        settings TEXT NOT NULL
+    )",
+];
+
 /// All versions, in order; version N is `MIGRATIONS[N - 1]`.
-const MIGRATIONS: &[&[&str]] = &[V1, V2, V3];
+const MIGRATIONS: &[&[&str]] = &[V1, V2, V3, V4];
 
 /// The schema version this build creates and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -814,6 +814,13 @@ async fn a_v1_catalog_upgrades_in_place_to_the_current_version() {
         "ALTER TABLE item_states DROP COLUMN created_by_folded",
         "ALTER TABLE item_states DROP COLUMN modified_by_folded",
         "DROP TABLE api_logon_failures",
+        "DROP TABLE api_users",
+        "DROP TABLE api_tokens",
+        "DROP TABLE api_restore_sessions",
+        "DROP TABLE api_restore_session_events",
+        "DROP TABLE api_restore_jobs",
+        "DROP TABLE api_device_codes",
+        "DROP TABLE api_email_settings",
         "DELETE FROM schema_version WHERE version > 1",
     ] {
         sqlx::query(undo).execute(cat.pool()).await.unwrap();
@@ -842,6 +849,63 @@ async fn a_v1_catalog_upgrades_in_place_to_the_current_version() {
     }
     // Three failures in the window count up; one an hour later starts again.
     assert_eq!(counts, [1, 2, 3, 1]);
+}
+
+/// The API's own tables (migration V4), with one row each in the layout the API writes.
+const API_ROWS: [(&str, &str); 7] = [
+    ("api_users", "INSERT INTO api_users VALUES ('u1', 'Admin', 'admin', 'hash', 1, 0)"),
+    ("api_tokens", "INSERT INTO api_tokens VALUES ('t1', 'access', 'u1', 'f1', 1, 2, 0)"),
+    (
+        "api_restore_sessions",
+        "INSERT INTO api_restore_sessions VALUES ('s1', 'u1', 'Admin', 'o1', 'Veod', 'n', NULL, 5, 'rp', 0, 0, \
+         'Working', 'Success', 1, NULL, 1, 1, NULL, NULL, NULL)",
+    ),
+    (
+        "api_restore_session_events",
+        "INSERT INTO api_restore_session_events VALUES ('s1', 1, 'e1', 'Restore', 'Success', 1, 2, 'title', 'msg', \
+         NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
+    ),
+    ("api_restore_jobs", "INSERT INTO api_restore_jobs VALUES ('s1', 'node', 'inst', 'Running', 1, 1, NULL)"),
+    ("api_device_codes", "INSERT INTO api_device_codes VALUES ('ABCD', 'u1', 'o1', 'app', 0, '{}', 9)"),
+    ("api_email_settings", "INSERT INTO api_email_settings VALUES ('veod', '{}')"),
+];
+
+/// A fresh catalog has the API's tables: the API creates none itself.
+#[tokio::test]
+async fn a_fresh_catalog_has_the_api_tables() {
+    let (cat, _dir) = fresh().await;
+    for (table, insert) in API_ROWS {
+        assert_eq!(count(&cat, table).await, 0, "{table}");
+        sqlx::query(insert).execute(cat.pool()).await.unwrap();
+        assert_eq!(count(&cat, table).await, 1, "{table}");
+    }
+}
+
+/// Builds before migration V4 created the API's tables themselves (`CREATE TABLE IF NOT EXISTS`, same layout as V4) in
+/// a version-3 catalog. Such a catalog upgrades to the current version and keeps the rows of those tables.
+#[tokio::test]
+async fn api_tables_an_earlier_build_created_upgrade_and_keep_their_rows() {
+    let (url, _dir) = fresh_url().await;
+    let cat = Catalog::connect(&url).await.unwrap();
+    // A version-3 catalog in which the API made its tables and wrote to them.
+    sqlx::query("DELETE FROM schema_version WHERE version > 3").execute(cat.pool()).await.unwrap();
+    for (_, insert) in API_ROWS {
+        sqlx::query(insert).execute(cat.pool()).await.unwrap();
+    }
+    assert_eq!(cat.schema_version().await.unwrap(), 3);
+    cat.close().await;
+
+    let cat = Catalog::connect(&url).await.unwrap();
+    assert_eq!(cat.schema_version().await.unwrap(), SCHEMA_VERSION);
+    for (table, _) in API_ROWS {
+        assert_eq!(count(&cat, table).await, 1, "{table}");
+    }
+    let name: String = sqlx::query("SELECT name FROM api_users WHERE name_key = 'admin'")
+        .fetch_one(cat.pool())
+        .await
+        .unwrap()
+        .get("name");
+    assert_eq!(name, "Admin");
 }
 
 /// Names of a search page, in order.

@@ -69,7 +69,6 @@ pub async fn run(dir: PathBuf, port: u16) -> anyhow::Result<()> {
     }
 
     let admin_password = std::fs::read_to_string(secret_file(&data.join("admin.password"))?)?;
-    api::store::accounts::ensure_schema(catalog.pool()).await?;
     if api::store::accounts::find_user(catalog.pool(), ADMIN).await?.is_none() {
         api::store::accounts::add_user(catalog.pool(), ADMIN, &admin_password).await?;
     }
@@ -78,8 +77,7 @@ pub async fn run(dir: PathBuf, port: u16) -> anyhow::Result<()> {
     // Restores write to the tenant the organization is registered with (here the emulator, not Microsoft's cloud),
     // signing in with the organization's app.
     let conn: setup::OrgConnection = serde_json::from_value(org.config.clone())?;
-    let access = api::resources::restore::RestoreAccess { endpoints: conn.endpoints, client_id: Some(conn.client_id) };
-    api::resources::restore::set_access(&state, access);
+    state.restore_access.set(api::RestoreAccess { endpoints: conn.endpoints, client_id: Some(conn.client_id) });
     let running = api::start(&cfg.api, state).await.context("starting the API server")?;
     println!(
         "vault365 demo ready url=https://{} user={ADMIN} password={admin_password} organization={ORG} emulator={}",

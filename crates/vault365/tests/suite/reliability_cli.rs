@@ -370,13 +370,9 @@ async fn restore_under_a_fault_storm_loses_no_item() {
     let store = repo::store::local_store(&data.join("repository")).unwrap();
     let repository = repo::store::Repository::open(store, PASSWORD).await.unwrap();
     let state = api::AppState::new(catalog, Some(repository), data.join("api"));
-    api::resources::restore::set_access(
-        &state,
-        api::resources::restore::RestoreAccess {
-            endpoints: m365::Endpoints::emulator(&emu.base_url()),
-            client_id: Some(client_id),
-        },
-    );
+    state
+        .restore_access
+        .set(api::RestoreAccess { endpoints: m365::Endpoints::emulator(&emu.base_url()), client_id: Some(client_id) });
     let running =
         api::start(&api::ApiConfig::listening_on(SocketAddr::from(([127, 0, 0, 1], 0))), state).await.unwrap();
     let base = running.base_url();

@@ -1,6 +1,62 @@
 //! Lenient date-times: every format clients of the vendor's API send.
 
+use std::fmt;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::de::{self, Deserializer, Visitor};
+
+use super::de::DATETIME_TOKEN;
+use super::scalar::truncate;
+
+/// A required lenient date-time: `#[serde(deserialize_with = "lenient::datetime::deserialize")]`.
+pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+    option(d)?.ok_or_else(|| de::Error::custom("is required"))
+}
+
+/// An optional lenient date-time, as [`super::Obj::datetime`] read it (blank = absent):
+/// `#[serde(default, deserialize_with = "lenient::datetime::option")]`.
+pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    d.deserialize_newtype_struct(DATETIME_TOKEN, LenientDateTime)
+}
+
+struct LenientDateTime;
+
+impl<'de> Visitor<'de> for LenientDateTime {
+    type Value = Option<DateTime<Utc>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a date and time string")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        if s.trim().is_empty() {
+            return Ok(None);
+        }
+        parse_datetime(s).map(Some).ok_or_else(|| {
+            E::custom(format_args!(
+                "is not a valid date and time: '{}' (expected ISO 8601, yyyy.MM.dd HH:mm[:ss] or yyyy-MM-dd \
+                 HH:mm:ss[.fff])",
+                truncate(s)
+            ))
+        })
+    }
+}
 
 /// Parses the date-time formats clients send; zone-less times are taken as UTC.
 ///

@@ -14,35 +14,40 @@
 //! naming it (`'showDeleted' must be a boolean`).
 //!
 //! Layers: [`syntax`] reads the bytes (fuzzed), [`scalar`] and [`datetime`] hold the coercions of single values,
-//! [`obj`] reads a parsed object by name (free-form bodies), and `de` gives the same leniency to serde types, so
+//! [`obj`] reads a parsed object by name (free-form bodies), and [`de`] gives the same leniency to serde types, so
 //! handlers take typed options: `LenientJson(o): LenientJson<SaveOptions>`.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
+use serde::de::DeserializeOwned;
 
 use crate::edge::error::ApiError;
 
 pub mod datetime;
+pub mod de;
 pub mod obj;
 pub mod scalar;
 pub mod syntax;
 
 pub use datetime::parse_datetime;
+pub use de::{DeError, IdList};
 pub use obj::{Body, Obj};
 pub use scalar::{parse_bool, parse_bool_str, parse_enum};
 pub use syntax::{parse_value, SyntaxError, MAX_DEPTH};
 
-/// Extractor: the request body as a lenient JSON object (any content type; an empty body gives an empty object).
+/// Extractor: the request body (any content type) as typed options `T`, read with [`de`]'s leniency, or as a
+/// free-form [`Obj`] by default. An empty body, or `null`, is an empty object (Newtonsoft bound it to default options).
 ///
-/// A body over the size limit gives 413; malformed JSON 400 with line and column.
+/// A body over the size limit gives 413; malformed JSON 400 with line and column; a body that is not an object 400;
+/// a wrongly typed field 400 naming it.
 #[derive(Debug, Clone)]
-pub struct LenientJson(pub Obj);
+pub struct LenientJson<T = Obj>(pub T);
 
-impl<S: Send + Sync> FromRequest<S> for LenientJson {
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for LenientJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(req, state).await.map_err(|r| ApiError::new(r.status(), r.body_text()))?;
-        Ok(LenientJson(Body::parse(&bytes)?))
+        Ok(LenientJson(Body::parse(&bytes)?.to_typed()?))
     }
 }

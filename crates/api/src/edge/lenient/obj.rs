@@ -44,6 +44,26 @@ impl Obj {
         Obj { map, prefix: String::new() }
     }
 
+    /// An object found at `path` inside the body (`explore`, `documents[1]`), for its error texts.
+    pub(super) fn at_path(map: Map<String, Value>, path: &str) -> Obj {
+        let prefix = if path.is_empty() { String::new() } else { format!("{path}.") };
+        Obj { map, prefix }
+    }
+
+    /// Where this object sits in the body (`explore`; empty at the top).
+    pub(super) fn path(&self) -> &str {
+        self.prefix.strip_suffix('.').unwrap_or(&self.prefix)
+    }
+
+    pub(super) fn into_map(self) -> Map<String, Value> {
+        self.map
+    }
+
+    /// This object as typed options (see [`super::de`]); errors name fields by their path in the whole body.
+    pub fn to_typed<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
+        super::de::from_obj(self.clone())
+    }
+
     fn child(&self, name: &str, map: Map<String, Value>) -> Obj {
         Obj { map, prefix: format!("{}{}.", self.prefix, name) }
     }

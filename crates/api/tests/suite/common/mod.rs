@@ -79,7 +79,7 @@ pub struct TestServer {
     pub base: String,
     /// Accepts the self-signed certificate.
     pub client: Client,
-    /// The server's state (shared with the running server: same pool, same shared extensions).
+    /// The server's state (shared with the running server: same pool, same shared settings).
     pub state: AppState,
     /// Admin access token.
     pub token: String,
@@ -530,13 +530,10 @@ pub fn prepare(s: &TestServer) -> String {
         let user = st.users.values().find(|u| u.user_principal_name == s.changes.upn).unwrap();
         (emulator::seed::default_app(&st).client_id, user.password.clone())
     };
-    api::resources::restore::set_access(
-        &s.state,
-        api::resources::restore::RestoreAccess {
-            endpoints: m365::Endpoints::emulator(&s.tenant.emu.base_url()),
-            client_id: Some(client_id),
-        },
-    );
+    s.state.restore_access.set(api::RestoreAccess {
+        endpoints: m365::Endpoints::emulator(&s.tenant.emu.base_url()),
+        client_id: Some(client_id),
+    });
     password
 }
 
