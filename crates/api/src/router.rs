@@ -23,7 +23,9 @@ use axum::Router;
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::edge::era::{gate, Era};
 use crate::edge::error::ApiError;
 use crate::edge::middleware::route_not_found;
 use crate::resources::{
@@ -46,12 +48,78 @@ pub fn protected() -> OpenApiRouter<AppState> {
         .merge(legacy(onedrive::router(), onedrive::openapi())) // legacy: onedrive
         .merge(legacy(sharepoint::router(), sharepoint::openapi())) // legacy: sharepoint
         .merge(legacy(sp_restore::router(), sp_restore::openapi())) // legacy: sp_restore
-        .merge(legacy(actions::router(), actions::openapi())) // legacy: actions
-        .merge(legacy(save::router(), save::openapi())) // legacy: save
-        .merge(legacy(send::router(), send::openapi())) // legacy: send
+        .merge(save_and_send())
         .merge(legacy(search::router(), search::openapi())); // legacy: search
     require_bearer(r.get_openapi_mut());
     r
+}
+
+/// Save and send of backed-up items (v6+ verbs), the v2–v5 `…/Action` that carries every action, and the email
+/// settings sends use.
+fn save_and_send() -> OpenApiRouter<AppState> {
+    let save = OpenApiRouter::new()
+        .routes(routes!(save::save_onedrive))
+        .routes(routes!(save::save_documents))
+        .routes(routes!(save::save_document))
+        .routes(routes!(save::save_document_version))
+        .routes(routes!(save::save_folders))
+        .routes(routes!(save::save_folder))
+        .routes(routes!(save::save_folder_version))
+        .routes(routes!(save::sp_save_documents))
+        .routes(routes!(save::sp_save_document))
+        .routes(routes!(save::sp_save_document_version))
+        .routes(routes!(save::sp_save_folders))
+        .routes(routes!(save::sp_save_folder))
+        .routes(routes!(save::sp_save_folder_version))
+        .routes(routes!(save::sp_save_library))
+        .routes(routes!(save::sp_save_attachments))
+        .routes(routes!(save::sp_save_attachment))
+        .route_layer(gate(Era::VERB, "…/save is not available in API {version}; use POST …/Action."));
+    let send = OpenApiRouter::new()
+        .routes(routes!(send::send_onedrive))
+        .routes(routes!(send::send_documents))
+        .routes(routes!(send::send_document))
+        .routes(routes!(send::send_document_version))
+        .routes(routes!(send::send_folders))
+        .routes(routes!(send::send_folder))
+        .routes(routes!(send::send_folder_version))
+        .routes(routes!(send::sp_send_documents))
+        .routes(routes!(send::sp_send_document))
+        .routes(routes!(send::sp_send_document_version))
+        .routes(routes!(send::sp_send_folders))
+        .routes(routes!(send::sp_send_folder))
+        .routes(routes!(send::sp_send_folder_version))
+        .routes(routes!(send::sp_send_library))
+        .routes(routes!(send::sp_send_attachments))
+        .routes(routes!(send::sp_send_attachment))
+        .route_layer(gate(Era::VERB, "…/send is not available in API {version}; use POST …/Action."));
+    let actions = OpenApiRouter::new()
+        .routes(routes!(actions::drive_action))
+        .routes(routes!(actions::drive_documents_action))
+        .routes(routes!(actions::drive_document_action))
+        .routes(routes!(actions::drive_folders_action))
+        .routes(routes!(actions::drive_folder_action))
+        .routes(routes!(actions::site_documents_action))
+        .routes(routes!(actions::site_document_action))
+        .routes(routes!(actions::site_folders_action))
+        .routes(routes!(actions::site_folder_action))
+        .routes(routes!(actions::site_library_action))
+        .routes(routes!(actions::site_attachments_action))
+        .route_layer(gate(Era::ACTION, "POST …/Action is not available in API {version}; use the …/save endpoints."));
+    let email_settings = OpenApiRouter::new()
+        .routes(routes!(send::get_veod_email_settings, send::put_veod_email_settings))
+        .routes(routes!(send::send_veod_test_email))
+        .routes(routes!(send::send_veod_test))
+        .routes(routes!(send::get_vesp_email_settings, send::put_vesp_email_settings))
+        .routes(routes!(send::send_vesp_test_email))
+        .routes(routes!(send::send_vesp_test))
+        .routes(routes!(send::get_vex_email_settings, send::put_vex_email_settings))
+        .routes(routes!(send::send_vex_test_email))
+        .routes(routes!(send::send_vex_test))
+        .routes(routes!(send::get_vet_email_settings, send::put_vet_email_settings))
+        .routes(routes!(send::send_vet_test_email))
+        .routes(routes!(send::send_vet_test));
+    save.merge(send).merge(actions).merge(email_settings)
 }
 
 /// Every operation: [`public`], and [`protected`] behind the bearer check; the fallback answers unknown paths.

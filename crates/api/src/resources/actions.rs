@@ -17,12 +17,11 @@
 //! | `Sites/{siteId}/Documents/{documentId}/Action`, `…/Folders/{folderId}/Action`, `…/Libraries/{libraryId}/Action` | `save`, `sendTo`, `restoreTo` |
 //! | `Sites/{siteId}/Items/{itemId}/Attachments/Action` | `save`, `sendTo` with `attachments[]` (none named: all) |
 //!
-//! In v6–v8 these paths answer 404 (those versions have `…/save`, `…/send`, `…/restore`, `…/copyTo`).
+//! In v6–v8 these paths answer 404 (those versions have `…/save`, `…/send`, `…/restore`, `…/copyTo`): their route
+//! group is gated to v2–v5 in `router.rs`.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::post;
-use axum::Router;
 
 use crate::ctx::auth::CurrentUser;
 use crate::ctx::drive;
@@ -34,61 +33,10 @@ use crate::resources::scope::{Scope, SpScope};
 use crate::resources::{restore, save, send, sp_restore};
 use crate::state::AppState;
 
-const DRIVE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}";
-const SITE: &str = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}";
-
 /// The action names of a OneDrive body (any case).
 const ONEDRIVE_ACTIONS: &[&str] = &["save", "restoreToOriginalLocation", "copyTo", "sendTo"];
 /// The action names of a SharePoint body (any case).
 const SHAREPOINT_ACTIONS: &[&str] = &["save", "restoreTo", "sendTo"];
-
-/// Authenticated routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(&format!("{DRIVE}/Action"), post(drive_action))
-        .route(&format!("{DRIVE}/Documents/Action"), post(drive_documents_action))
-        .route(&format!("{DRIVE}/Documents/{{documentId}}/Action"), post(drive_document_action))
-        .route(&format!("{DRIVE}/Folders/Action"), post(drive_folders_action))
-        .route(&format!("{DRIVE}/Folders/{{folderId}}/Action"), post(drive_folder_action))
-        .route(&format!("{SITE}/Documents/Action"), post(site_documents_action))
-        .route(&format!("{SITE}/Documents/{{documentId}}/Action"), post(site_document_action))
-        .route(&format!("{SITE}/Folders/Action"), post(site_folders_action))
-        .route(&format!("{SITE}/Folders/{{folderId}}/Action"), post(site_folder_action))
-        .route(&format!("{SITE}/Libraries/{{libraryId}}/Action"), post(site_library_action))
-        .route(&format!("{SITE}/Items/{{itemId}}/Attachments/Action"), post(site_attachments_action))
-}
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(
-        drive_action,
-        drive_documents_action,
-        drive_document_action,
-        drive_folders_action,
-        drive_folder_action,
-        site_documents_action,
-        site_document_action,
-        site_folders_action,
-        site_folder_action,
-        site_library_action,
-        site_attachments_action
-    ),
-    tags((name = "Action", description = "v2–v5: save, send and restore through one POST …/Action"))
-)]
-struct ApiDoc;
-
-/// The module's documented paths.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    <ApiDoc as utoipa::OpenApi>::openapi()
-}
-
-fn require_action_era(v: ApiVersion) -> Result<(), ApiError> {
-    if v.is_action_era() {
-        Ok(())
-    } else {
-        Err(ApiError::not_found(format!("POST …/Action is not available in API {v}; use the …/save endpoints.")))
-    }
-}
 
 /// A bare send body (`{from, to, …}`) is `sendTo` (notes §8.1); otherwise the body's one action property.
 fn action_of(body: &Obj, actions: &[&'static str]) -> Result<(&'static str, Obj), ApiError> {
@@ -107,7 +55,6 @@ async fn onedrive(
     scope: Scope,
     body: &Obj,
 ) -> Result<Response, ApiError> {
-    require_action_era(version)?;
     let (action, opts) = action_of(body, ONEDRIVE_ACTIONS)?;
     match action {
         "save" => {
@@ -131,7 +78,6 @@ async fn sharepoint(
     scope: SpScope,
     body: &Obj,
 ) -> Result<Response, ApiError> {
-    require_action_era(version)?;
     let (action, opts) = action_of(body, SHAREPOINT_ACTIONS)?;
     match action {
         "save" => save::sharepoint_action(state, user, version, sid, site_id, &scope, &opts).await,
@@ -161,7 +107,7 @@ async fn sharepoint(
     ),
     security(("bearer" = []))
 )]
-async fn drive_action(
+pub async fn drive_action(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
@@ -190,7 +136,7 @@ async fn drive_action(
     ),
     security(("bearer" = []))
 )]
-async fn drive_documents_action(
+pub async fn drive_documents_action(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
@@ -220,7 +166,7 @@ async fn drive_documents_action(
     ),
     security(("bearer" = []))
 )]
-async fn drive_document_action(
+pub async fn drive_document_action(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
@@ -249,7 +195,7 @@ async fn drive_document_action(
     ),
     security(("bearer" = []))
 )]
-async fn drive_folders_action(
+pub async fn drive_folders_action(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
@@ -278,7 +224,7 @@ async fn drive_folders_action(
     ),
     security(("bearer" = []))
 )]
-async fn drive_folder_action(
+pub async fn drive_folder_action(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
@@ -307,7 +253,7 @@ async fn drive_folder_action(
     ),
     security(("bearer" = []))
 )]
-async fn site_documents_action(
+pub async fn site_documents_action(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
@@ -337,7 +283,7 @@ async fn site_documents_action(
     ),
     security(("bearer" = []))
 )]
-async fn site_document_action(
+pub async fn site_document_action(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
@@ -366,7 +312,7 @@ async fn site_document_action(
     ),
     security(("bearer" = []))
 )]
-async fn site_folders_action(
+pub async fn site_folders_action(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
@@ -395,7 +341,7 @@ async fn site_folders_action(
     ),
     security(("bearer" = []))
 )]
-async fn site_folder_action(
+pub async fn site_folder_action(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
@@ -424,7 +370,7 @@ async fn site_folder_action(
     ),
     security(("bearer" = []))
 )]
-async fn site_library_action(
+pub async fn site_library_action(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
@@ -454,7 +400,7 @@ async fn site_library_action(
     ),
     security(("bearer" = []))
 )]
-async fn site_attachments_action(
+pub async fn site_attachments_action(
     State(state): State<AppState>,
     user: CurrentUser,
     version: ApiVersion,
@@ -466,8 +412,10 @@ async fn site_attachments_action(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::edge::paths::canonical_route;
+
+    const DRIVE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}";
+    const SITE: &str = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}";
 
     #[test]
     fn routes_are_canonical() {

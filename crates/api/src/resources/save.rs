@@ -36,7 +36,7 @@
 //! when the client went away) is set when the producer ends. A file without backed-up content is left out of a
 //! folder's ZIP (the event then ends as `Warning`); a document without content is a 404.
 //!
-//! Decisions: the verb-era paths answer 404 in v2–v5; unknown or deleted (without `showDeleted`) ids are 404; a
+//! Decisions: the verb-era paths answer 404 in v2–v5 (their route group is gated in `router.rs`); unknown or deleted (without `showDeleted`) ids are 404; a
 //! folder id where a document is expected (and the reverse) is 404; a document version other than the current one
 //! requires a session with `showAllVersions`.
 
@@ -44,8 +44,6 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
-use axum::routing::post;
-use axum::Router;
 use engine::save::{zip_size, zip_stream, EntryContent, ZipError};
 use engine::selection::{FileRef, SelectError, Selection, SessionView, Tree};
 use repo::catalog::ItemRow;
@@ -66,62 +64,6 @@ use crate::resources::scope::{session_view, sp_document, sp_folder, sp_library, 
 use crate::resources::sp_attachments;
 use crate::state::AppState;
 use crate::store::sessions::{self, NewEvent, Outcome};
-
-const BASE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}";
-const SP_BASE: &str = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}";
-
-/// Authenticated routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(&format!("{BASE}/save"), post(save_onedrive))
-        .route(&format!("{BASE}/Documents/save"), post(save_documents))
-        .route(&format!("{BASE}/Documents/{{documentId}}/save"), post(save_document))
-        .route(&format!("{BASE}/Documents/{{documentId}}/Versions/{{versionId}}/save"), post(save_document_version))
-        .route(&format!("{BASE}/Folders/save"), post(save_folders))
-        .route(&format!("{BASE}/Folders/{{folderId}}/save"), post(save_folder))
-        .route(&format!("{BASE}/Folders/{{folderId}}/Versions/{{versionId}}/save"), post(save_folder_version))
-        .route(&format!("{SP_BASE}/Documents/save"), post(sp_save_documents))
-        .route(&format!("{SP_BASE}/Documents/{{documentId}}/save"), post(sp_save_document))
-        .route(
-            &format!("{SP_BASE}/Documents/{{documentId}}/Versions/{{versionId}}/save"),
-            post(sp_save_document_version),
-        )
-        .route(&format!("{SP_BASE}/Folders/save"), post(sp_save_folders))
-        .route(&format!("{SP_BASE}/Folders/{{folderId}}/save"), post(sp_save_folder))
-        .route(&format!("{SP_BASE}/Folders/{{folderId}}/Versions/{{versionId}}/save"), post(sp_save_folder_version))
-        .route(&format!("{SP_BASE}/Libraries/{{libraryId}}/save"), post(sp_save_library))
-        .route(&format!("{SP_BASE}/Items/{{itemId}}/Attachments/save"), post(sp_save_attachments))
-        .route(&format!("{SP_BASE}/Items/{{itemId}}/Attachments/{{attachmentId}}/save"), post(sp_save_attachment))
-}
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(
-        save_onedrive,
-        save_documents,
-        save_document,
-        save_document_version,
-        save_folders,
-        save_folder,
-        save_folder_version,
-        sp_save_documents,
-        sp_save_document,
-        sp_save_document_version,
-        sp_save_folders,
-        sp_save_folder,
-        sp_save_folder_version,
-        sp_save_library,
-        sp_save_attachments,
-        sp_save_attachment
-    ),
-    tags((name = "Save", description = "Download backed-up items: raw bytes or a ZIP"))
-)]
-struct ApiDoc;
-
-/// The module's documented paths.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    <ApiDoc as utoipa::OpenApi>::openapi()
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Downloads
@@ -260,14 +202,6 @@ async fn document_file(t: &Target<'_>, row: &ItemRow, version_id: Option<&str>) 
     let Some(v) = version_id else { return Ok(FileRef::of(row)) };
     let n = v.trim().parse::<i32>().map_err(|_| ApiError::not_found(format!("Version {v} was not found.")))?;
     t.view.document_version(row, n).await.map_err(select_error)
-}
-
-fn require_verb_era(v: ApiVersion) -> Result<(), ApiError> {
-    if v.is_verb_era() {
-        Ok(())
-    } else {
-        Err(ApiError::not_found(format!("…/save is not available in API {v}; use POST …/Action.")))
-    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -417,12 +351,11 @@ pub async fn sharepoint_action(
     ),
     security(("bearer" = []))
 )]
-async fn save_onedrive(
+pub async fn save_onedrive(
     State(state): State<AppState>,
     drive: DriveCtx,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(drive.era())?;
     onedrive(&state, &drive, &Scope::OneDrive, &body, None).await
 }
 
@@ -443,12 +376,11 @@ async fn save_onedrive(
     ),
     security(("bearer" = []))
 )]
-async fn save_documents(
+pub async fn save_documents(
     State(state): State<AppState>,
     drive: DriveCtx,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(drive.era())?;
     onedrive(&state, &drive, &Scope::Documents, &body, None).await
 }
 
@@ -470,13 +402,12 @@ async fn save_documents(
     ),
     security(("bearer" = []))
 )]
-async fn save_document(
+pub async fn save_document(
     State(state): State<AppState>,
     drive: DriveCtx,
     Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(drive.era())?;
     onedrive(&state, &drive, &Scope::Document(p.item_id), &body, None).await
 }
 
@@ -499,13 +430,12 @@ async fn save_document(
     ),
     security(("bearer" = []))
 )]
-async fn save_document_version(
+pub async fn save_document_version(
     State(state): State<AppState>,
     drive: DriveCtx,
     Path(p): Path<DriveVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(drive.era())?;
     onedrive(&state, &drive, &Scope::Document(p.item_id), &body, Some(&p.version_id)).await
 }
 
@@ -526,12 +456,11 @@ async fn save_document_version(
     ),
     security(("bearer" = []))
 )]
-async fn save_folders(
+pub async fn save_folders(
     State(state): State<AppState>,
     drive: DriveCtx,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(drive.era())?;
     onedrive(&state, &drive, &Scope::Folders, &body, None).await
 }
 
@@ -552,13 +481,12 @@ async fn save_folders(
     ),
     security(("bearer" = []))
 )]
-async fn save_folder(
+pub async fn save_folder(
     State(state): State<AppState>,
     drive: DriveCtx,
     Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(drive.era())?;
     onedrive(&state, &drive, &Scope::Folder(p.item_id), &body, None).await
 }
 
@@ -580,13 +508,12 @@ async fn save_folder(
     ),
     security(("bearer" = []))
 )]
-async fn save_folder_version(
+pub async fn save_folder_version(
     State(state): State<AppState>,
     drive: DriveCtx,
     Path(p): Path<DriveVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(drive.era())?;
     onedrive(&state, &drive, &Scope::Folder(p.item_id), &body, Some(&p.version_id)).await
 }
 
@@ -607,12 +534,11 @@ async fn save_folder_version(
     ),
     security(("bearer" = []))
 )]
-async fn sp_save_documents(
+pub async fn sp_save_documents(
     State(state): State<AppState>,
     site: SiteCtx,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(site.version)?;
     sharepoint(&state, &site, &SpScope::Documents, &body, None).await
 }
 
@@ -634,13 +560,12 @@ async fn sp_save_documents(
     ),
     security(("bearer" = []))
 )]
-async fn sp_save_document(
+pub async fn sp_save_document(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(site.version)?;
     sharepoint(&state, &site, &SpScope::Document(p.item_id), &body, None).await
 }
 
@@ -663,13 +588,12 @@ async fn sp_save_document(
     ),
     security(("bearer" = []))
 )]
-async fn sp_save_document_version(
+pub async fn sp_save_document_version(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(site.version)?;
     sharepoint(&state, &site, &SpScope::Document(p.item_id), &body, Some(&p.version_id)).await
 }
 
@@ -690,12 +614,11 @@ async fn sp_save_document_version(
     ),
     security(("bearer" = []))
 )]
-async fn sp_save_folders(
+pub async fn sp_save_folders(
     State(state): State<AppState>,
     site: SiteCtx,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(site.version)?;
     sharepoint(&state, &site, &SpScope::Folders, &body, None).await
 }
 
@@ -716,13 +639,12 @@ async fn sp_save_folders(
     ),
     security(("bearer" = []))
 )]
-async fn sp_save_folder(
+pub async fn sp_save_folder(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(site.version)?;
     sharepoint(&state, &site, &SpScope::Folder(p.item_id), &body, None).await
 }
 
@@ -744,13 +666,12 @@ async fn sp_save_folder(
     ),
     security(("bearer" = []))
 )]
-async fn sp_save_folder_version(
+pub async fn sp_save_folder_version(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(site.version)?;
     sharepoint(&state, &site, &SpScope::Folder(p.item_id), &body, Some(&p.version_id)).await
 }
 
@@ -771,13 +692,12 @@ async fn sp_save_folder_version(
     ),
     security(("bearer" = []))
 )]
-async fn sp_save_library(
+pub async fn sp_save_library(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(site.version)?;
     sharepoint(&state, &site, &SpScope::Library(p.item_id), &body, None).await
 }
 
@@ -799,13 +719,12 @@ async fn sp_save_library(
     ),
     security(("bearer" = []))
 )]
-async fn sp_save_attachments(
+pub async fn sp_save_attachments(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(site.version)?;
     sharepoint(&state, &site, &SpScope::Attachments(p.item_id), &body, None).await
 }
 
@@ -828,13 +747,12 @@ async fn sp_save_attachments(
     ),
     security(("bearer" = []))
 )]
-async fn sp_save_attachment(
+pub async fn sp_save_attachment(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteAttachmentPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(site.version)?;
     sharepoint(&state, &site, &SpScope::Attachment(p.item_id, p.attachment_id), &body, None).await
 }
 
@@ -842,6 +760,9 @@ async fn sp_save_attachment(
 mod tests {
     use super::*;
     use crate::edge::paths::canonical_route;
+
+    const BASE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}";
+    const SP_BASE: &str = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}";
 
     #[test]
     fn routes_are_canonical() {

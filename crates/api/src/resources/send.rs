@@ -27,8 +27,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::Utc;
 use engine::selection::{FileRef, SelectError, Selection, SessionView, Tree};
 use engine::send::{OutgoingMessage, SendError};
@@ -50,62 +49,6 @@ use crate::resources::sp_attachments;
 use crate::state::AppState;
 use crate::store::email_settings::{self, Explorer};
 use crate::store::sessions::{self, NewEvent, Outcome};
-
-const BASE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}";
-
-/// Authenticated routes.
-pub fn router() -> Router<AppState> {
-    Explorer::ALL
-        .into_iter()
-        .fold(Router::new(), settings_routes)
-        .route(&format!("{BASE}/send"), post(send_onedrive))
-        .route(&format!("{BASE}/Documents/send"), post(send_documents))
-        .route(&format!("{BASE}/Documents/{{documentId}}/send"), post(send_document))
-        .route(&format!("{BASE}/Documents/{{documentId}}/Versions/{{versionId}}/send"), post(send_document_version))
-        .route(&format!("{BASE}/Folders/send"), post(send_folders))
-        .route(&format!("{BASE}/Folders/{{folderId}}/send"), post(send_folder))
-        .route(&format!("{BASE}/Folders/{{folderId}}/Versions/{{versionId}}/send"), post(send_folder_version))
-        .route(&format!("{SP}/Documents/send"), post(sp_send_documents))
-        .route(&format!("{SP}/Documents/{{documentId}}/send"), post(sp_send_document))
-        .route(&format!("{SP}/Documents/{{documentId}}/Versions/{{versionId}}/send"), post(sp_send_document_version))
-        .route(&format!("{SP}/Folders/send"), post(sp_send_folders))
-        .route(&format!("{SP}/Folders/{{folderId}}/send"), post(sp_send_folder))
-        .route(&format!("{SP}/Folders/{{folderId}}/Versions/{{versionId}}/send"), post(sp_send_folder_version))
-        .route(&format!("{SP}/Libraries/{{libraryId}}/send"), post(sp_send_library))
-        .route(&format!("{SP}/Items/{{itemId}}/Attachments/send"), post(sp_send_attachments))
-        .route(&format!("{SP}/Items/{{itemId}}/Attachments/{{attachmentId}}/send"), post(sp_send_attachment))
-}
-
-const SP: &str = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}";
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(
-        send_onedrive,
-        send_documents,
-        send_document,
-        send_document_version,
-        send_folders,
-        send_folder,
-        send_folder_version,
-        sp_send_documents,
-        sp_send_document,
-        sp_send_document_version,
-        sp_send_folders,
-        sp_send_folder,
-        sp_send_folder_version,
-        sp_send_library,
-        sp_send_attachments,
-        sp_send_attachment
-    ),
-    tags((name = "Send", description = "Send backed-up items as e-mail attachments"))
-)]
-struct ApiDoc;
-
-/// The module's documented paths.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    <ApiDoc as utoipa::OpenApi>::openapi()
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Email settings
@@ -152,25 +95,352 @@ async fn settings_test(
     Ok(done(version))
 }
 
-/// `GET/PUT /{version}/{Explorer}EmailSettings` and its test-email endpoint (both spellings of the specs).
-fn settings_routes(router: Router<AppState>, explorer: Explorer) -> Router<AppState> {
-    let resource = format!("/{{version}}/{}", explorer.resource());
-    let get_settings =
-        move |State(state): State<AppState>, _user: CurrentUser| async move { settings_get(&state, explorer).await };
-    let put_settings =
-        move |State(state): State<AppState>,
-              _user: CurrentUser,
-              version: ApiVersion,
-              LenientJson(body): LenientJson| async move { settings_put(&state, version, explorer, &body).await };
-    let test =
-        move |State(state): State<AppState>,
-              _user: CurrentUser,
-              version: ApiVersion,
-              LenientJson(body): LenientJson| async move { settings_test(&state, version, explorer, &body).await };
-    router
-        .route(&resource, get(get_settings).put(put_settings))
-        .route(&format!("{resource}/SendTestEmail"), post(test))
-        .route(&format!("{resource}/SendTest"), post(test))
+/// The email settings of OneDrive restores (no secrets).
+#[utoipa::path(
+    get,
+    path = "/{version}/VeodEmailSettings",
+    tag = "Email settings",
+    params(("version" = String, Path, description = "API version: v2 … v8")),
+    responses(
+        (status = 200, description = "The settings", content_type = "application/json", body = Object),
+        (status = 401, description = "No or invalid token", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_veod_email_settings(State(state): State<AppState>, _user: CurrentUser) -> Result<Response, ApiError> {
+    settings_get(&state, Explorer::Veod).await
+}
+
+/// Changes the email settings of OneDrive restores (a partial update; secrets whose destination changes are dropped).
+#[utoipa::path(
+    put,
+    path = "/{version}/VeodEmailSettings",
+    tag = "Email settings",
+    params(("version" = String, Path, description = "API version: v2 … v8")),
+    request_body(content = Object, content_type = "application/json", description = "Settings to change"),
+    responses(
+        (status = 200, description = "Changed (v2–v7)"),
+        (status = 204, description = "Changed (v8)"),
+        (status = 400, description = "Invalid settings", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn put_veod_email_settings(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    version: ApiVersion,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    settings_put(&state, version, Explorer::Veod, &body).await
+}
+
+/// Sends a test message with the email settings of OneDrive restores.
+#[utoipa::path(
+    post,
+    path = "/{version}/VeodEmailSettings/SendTestEmail",
+    tag = "Email settings",
+    params(("version" = String, Path, description = "API version: v2 … v8")),
+    request_body(content = Object, content_type = "application/json", description = "{email}: the recipient"),
+    responses(
+        (status = 200, description = "Sent (v2–v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "No recipient, or settings missing", body = crate::openapi::RestExceptionInfo),
+        (status = 500, description = "The mail server refused", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn send_veod_test_email(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    version: ApiVersion,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    settings_test(&state, version, Explorer::Veod, &body).await
+}
+
+/// Sends a test message with the email settings of OneDrive restores (the spelling of the v6/v7 Exchange and Teams specs).
+#[utoipa::path(
+    post,
+    path = "/{version}/VeodEmailSettings/SendTest",
+    tag = "Email settings",
+    params(("version" = String, Path, description = "API version: v2 … v8")),
+    request_body(content = Object, content_type = "application/json", description = "{email}: the recipient"),
+    responses(
+        (status = 200, description = "Sent (v2–v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "No recipient, or settings missing", body = crate::openapi::RestExceptionInfo),
+        (status = 500, description = "The mail server refused", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn send_veod_test(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    version: ApiVersion,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    settings_test(&state, version, Explorer::Veod, &body).await
+}
+
+/// The email settings of SharePoint restores (no secrets).
+#[utoipa::path(
+    get,
+    path = "/{version}/VespEmailSettings",
+    tag = "Email settings",
+    params(("version" = String, Path, description = "API version: v2 … v8")),
+    responses(
+        (status = 200, description = "The settings", content_type = "application/json", body = Object),
+        (status = 401, description = "No or invalid token", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_vesp_email_settings(State(state): State<AppState>, _user: CurrentUser) -> Result<Response, ApiError> {
+    settings_get(&state, Explorer::Vesp).await
+}
+
+/// Changes the email settings of SharePoint restores (a partial update; secrets whose destination changes are dropped).
+#[utoipa::path(
+    put,
+    path = "/{version}/VespEmailSettings",
+    tag = "Email settings",
+    params(("version" = String, Path, description = "API version: v2 … v8")),
+    request_body(content = Object, content_type = "application/json", description = "Settings to change"),
+    responses(
+        (status = 200, description = "Changed (v2–v7)"),
+        (status = 204, description = "Changed (v8)"),
+        (status = 400, description = "Invalid settings", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn put_vesp_email_settings(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    version: ApiVersion,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    settings_put(&state, version, Explorer::Vesp, &body).await
+}
+
+/// Sends a test message with the email settings of SharePoint restores.
+#[utoipa::path(
+    post,
+    path = "/{version}/VespEmailSettings/SendTestEmail",
+    tag = "Email settings",
+    params(("version" = String, Path, description = "API version: v2 … v8")),
+    request_body(content = Object, content_type = "application/json", description = "{email}: the recipient"),
+    responses(
+        (status = 200, description = "Sent (v2–v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "No recipient, or settings missing", body = crate::openapi::RestExceptionInfo),
+        (status = 500, description = "The mail server refused", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn send_vesp_test_email(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    version: ApiVersion,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    settings_test(&state, version, Explorer::Vesp, &body).await
+}
+
+/// Sends a test message with the email settings of SharePoint restores (the spelling of the v6/v7 Exchange and Teams specs).
+#[utoipa::path(
+    post,
+    path = "/{version}/VespEmailSettings/SendTest",
+    tag = "Email settings",
+    params(("version" = String, Path, description = "API version: v2 … v8")),
+    request_body(content = Object, content_type = "application/json", description = "{email}: the recipient"),
+    responses(
+        (status = 200, description = "Sent (v2–v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "No recipient, or settings missing", body = crate::openapi::RestExceptionInfo),
+        (status = 500, description = "The mail server refused", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn send_vesp_test(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    version: ApiVersion,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    settings_test(&state, version, Explorer::Vesp, &body).await
+}
+
+/// The email settings of Exchange restores (no secrets).
+#[utoipa::path(
+    get,
+    path = "/{version}/VexEmailSettings",
+    tag = "Email settings",
+    params(("version" = String, Path, description = "API version: v2 … v8")),
+    responses(
+        (status = 200, description = "The settings", content_type = "application/json", body = Object),
+        (status = 401, description = "No or invalid token", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_vex_email_settings(State(state): State<AppState>, _user: CurrentUser) -> Result<Response, ApiError> {
+    settings_get(&state, Explorer::Vex).await
+}
+
+/// Changes the email settings of Exchange restores (a partial update; secrets whose destination changes are dropped).
+#[utoipa::path(
+    put,
+    path = "/{version}/VexEmailSettings",
+    tag = "Email settings",
+    params(("version" = String, Path, description = "API version: v2 … v8")),
+    request_body(content = Object, content_type = "application/json", description = "Settings to change"),
+    responses(
+        (status = 200, description = "Changed (v2–v7)"),
+        (status = 204, description = "Changed (v8)"),
+        (status = 400, description = "Invalid settings", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn put_vex_email_settings(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    version: ApiVersion,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    settings_put(&state, version, Explorer::Vex, &body).await
+}
+
+/// Sends a test message with the email settings of Exchange restores.
+#[utoipa::path(
+    post,
+    path = "/{version}/VexEmailSettings/SendTestEmail",
+    tag = "Email settings",
+    params(("version" = String, Path, description = "API version: v2 … v8")),
+    request_body(content = Object, content_type = "application/json", description = "{email}: the recipient"),
+    responses(
+        (status = 200, description = "Sent (v2–v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "No recipient, or settings missing", body = crate::openapi::RestExceptionInfo),
+        (status = 500, description = "The mail server refused", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn send_vex_test_email(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    version: ApiVersion,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    settings_test(&state, version, Explorer::Vex, &body).await
+}
+
+/// Sends a test message with the email settings of Exchange restores (the spelling of the v6/v7 Exchange and Teams specs).
+#[utoipa::path(
+    post,
+    path = "/{version}/VexEmailSettings/SendTest",
+    tag = "Email settings",
+    params(("version" = String, Path, description = "API version: v2 … v8")),
+    request_body(content = Object, content_type = "application/json", description = "{email}: the recipient"),
+    responses(
+        (status = 200, description = "Sent (v2–v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "No recipient, or settings missing", body = crate::openapi::RestExceptionInfo),
+        (status = 500, description = "The mail server refused", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn send_vex_test(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    version: ApiVersion,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    settings_test(&state, version, Explorer::Vex, &body).await
+}
+
+/// The email settings of Teams restores (no secrets).
+#[utoipa::path(
+    get,
+    path = "/{version}/VetEmailSettings",
+    tag = "Email settings",
+    params(("version" = String, Path, description = "API version: v2 … v8")),
+    responses(
+        (status = 200, description = "The settings", content_type = "application/json", body = Object),
+        (status = 401, description = "No or invalid token", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_vet_email_settings(State(state): State<AppState>, _user: CurrentUser) -> Result<Response, ApiError> {
+    settings_get(&state, Explorer::Vet).await
+}
+
+/// Changes the email settings of Teams restores (a partial update; secrets whose destination changes are dropped).
+#[utoipa::path(
+    put,
+    path = "/{version}/VetEmailSettings",
+    tag = "Email settings",
+    params(("version" = String, Path, description = "API version: v2 … v8")),
+    request_body(content = Object, content_type = "application/json", description = "Settings to change"),
+    responses(
+        (status = 200, description = "Changed (v2–v7)"),
+        (status = 204, description = "Changed (v8)"),
+        (status = 400, description = "Invalid settings", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn put_vet_email_settings(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    version: ApiVersion,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    settings_put(&state, version, Explorer::Vet, &body).await
+}
+
+/// Sends a test message with the email settings of Teams restores.
+#[utoipa::path(
+    post,
+    path = "/{version}/VetEmailSettings/SendTestEmail",
+    tag = "Email settings",
+    params(("version" = String, Path, description = "API version: v2 … v8")),
+    request_body(content = Object, content_type = "application/json", description = "{email}: the recipient"),
+    responses(
+        (status = 200, description = "Sent (v2–v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "No recipient, or settings missing", body = crate::openapi::RestExceptionInfo),
+        (status = 500, description = "The mail server refused", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn send_vet_test_email(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    version: ApiVersion,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    settings_test(&state, version, Explorer::Vet, &body).await
+}
+
+/// Sends a test message with the email settings of Teams restores (the spelling of the v6/v7 Exchange and Teams specs).
+#[utoipa::path(
+    post,
+    path = "/{version}/VetEmailSettings/SendTest",
+    tag = "Email settings",
+    params(("version" = String, Path, description = "API version: v2 … v8")),
+    request_body(content = Object, content_type = "application/json", description = "{email}: the recipient"),
+    responses(
+        (status = 200, description = "Sent (v2–v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "No recipient, or settings missing", body = crate::openapi::RestExceptionInfo),
+        (status = 500, description = "The mail server refused", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn send_vet_test(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    version: ApiVersion,
+    LenientJson(body): LenientJson,
+) -> Result<Response, ApiError> {
+    settings_test(&state, version, Explorer::Vet, &body).await
 }
 
 /// Maps an engine error: the request's fault → 400, otherwise 500 with the reason.
@@ -308,15 +578,7 @@ async fn deliver(
     )
     .await?;
     result.map_err(send_error)?;
-    Ok(if version.is_v8() { StatusCode::NO_CONTENT.into_response() } else { StatusCode::OK.into_response() })
-}
-
-fn require_verb_era(version: ApiVersion) -> Result<(), ApiError> {
-    if version.is_verb_era() {
-        Ok(())
-    } else {
-        Err(ApiError::not_found(format!("…/send is not available in API {version}; use POST …/Action.")))
-    }
+    Ok(done(version))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -510,12 +772,11 @@ pub async fn sharepoint_action(
     ),
     security(("bearer" = []))
 )]
-async fn send_onedrive(
+pub async fn send_onedrive(
     State(state): State<AppState>,
     drive: DriveCtx,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(drive.era())?;
     onedrive(&state, drive.era(), &drive, &Scope::OneDrive, &body, None).await
 }
 
@@ -538,12 +799,11 @@ async fn send_onedrive(
     ),
     security(("bearer" = []))
 )]
-async fn send_documents(
+pub async fn send_documents(
     State(state): State<AppState>,
     drive: DriveCtx,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(drive.era())?;
     onedrive(&state, drive.era(), &drive, &Scope::Documents, &body, None).await
 }
 
@@ -567,13 +827,12 @@ async fn send_documents(
     ),
     security(("bearer" = []))
 )]
-async fn send_document(
+pub async fn send_document(
     State(state): State<AppState>,
     drive: DriveCtx,
     Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(drive.era())?;
     onedrive(&state, drive.era(), &drive, &Scope::Document(p.item_id), &body, None).await
 }
 
@@ -598,13 +857,12 @@ async fn send_document(
     ),
     security(("bearer" = []))
 )]
-async fn send_document_version(
+pub async fn send_document_version(
     State(state): State<AppState>,
     drive: DriveCtx,
     Path(p): Path<DriveVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(drive.era())?;
     onedrive(&state, drive.era(), &drive, &Scope::Document(p.item_id), &body, Some(&p.version_id)).await
 }
 
@@ -627,12 +885,11 @@ async fn send_document_version(
     ),
     security(("bearer" = []))
 )]
-async fn send_folders(
+pub async fn send_folders(
     State(state): State<AppState>,
     drive: DriveCtx,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(drive.era())?;
     onedrive(&state, drive.era(), &drive, &Scope::Folders, &body, None).await
 }
 
@@ -656,13 +913,12 @@ async fn send_folders(
     ),
     security(("bearer" = []))
 )]
-async fn send_folder(
+pub async fn send_folder(
     State(state): State<AppState>,
     drive: DriveCtx,
     Path(p): Path<DriveItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(drive.era())?;
     onedrive(&state, drive.era(), &drive, &Scope::Folder(p.item_id), &body, None).await
 }
 
@@ -687,13 +943,12 @@ async fn send_folder(
     ),
     security(("bearer" = []))
 )]
-async fn send_folder_version(
+pub async fn send_folder_version(
     State(state): State<AppState>,
     drive: DriveCtx,
     Path(p): Path<DriveVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(drive.era())?;
     onedrive(&state, drive.era(), &drive, &Scope::Folder(p.item_id), &body, Some(&p.version_id)).await
 }
 
@@ -716,12 +971,11 @@ async fn send_folder_version(
     ),
     security(("bearer" = []))
 )]
-async fn sp_send_documents(
+pub async fn sp_send_documents(
     State(state): State<AppState>,
     site: SiteCtx,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(site.version)?;
     sharepoint(&state, site.version, &site, &SpScope::Documents, &body, None).await
 }
 
@@ -745,13 +999,12 @@ async fn sp_send_documents(
     ),
     security(("bearer" = []))
 )]
-async fn sp_send_document(
+pub async fn sp_send_document(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(site.version)?;
     sharepoint(&state, site.version, &site, &SpScope::Document(p.item_id), &body, None).await
 }
 
@@ -776,13 +1029,12 @@ async fn sp_send_document(
     ),
     security(("bearer" = []))
 )]
-async fn sp_send_document_version(
+pub async fn sp_send_document_version(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(site.version)?;
     sharepoint(&state, site.version, &site, &SpScope::Document(p.item_id), &body, Some(&p.version_id)).await
 }
 
@@ -805,12 +1057,11 @@ async fn sp_send_document_version(
     ),
     security(("bearer" = []))
 )]
-async fn sp_send_folders(
+pub async fn sp_send_folders(
     State(state): State<AppState>,
     site: SiteCtx,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(site.version)?;
     sharepoint(&state, site.version, &site, &SpScope::Folders, &body, None).await
 }
 
@@ -834,13 +1085,12 @@ async fn sp_send_folders(
     ),
     security(("bearer" = []))
 )]
-async fn sp_send_folder(
+pub async fn sp_send_folder(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(site.version)?;
     sharepoint(&state, site.version, &site, &SpScope::Folder(p.item_id), &body, None).await
 }
 
@@ -865,13 +1115,12 @@ async fn sp_send_folder(
     ),
     security(("bearer" = []))
 )]
-async fn sp_send_folder_version(
+pub async fn sp_send_folder_version(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(site.version)?;
     sharepoint(&state, site.version, &site, &SpScope::Folder(p.item_id), &body, Some(&p.version_id)).await
 }
 
@@ -895,13 +1144,12 @@ async fn sp_send_folder_version(
     ),
     security(("bearer" = []))
 )]
-async fn sp_send_library(
+pub async fn sp_send_library(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(site.version)?;
     sharepoint(&state, site.version, &site, &SpScope::Library(p.item_id), &body, None).await
 }
 
@@ -925,13 +1173,12 @@ async fn sp_send_library(
     ),
     security(("bearer" = []))
 )]
-async fn sp_send_attachments(
+pub async fn sp_send_attachments(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(site.version)?;
     sharepoint(&state, site.version, &site, &SpScope::Attachments(p.item_id), &body, None).await
 }
 
@@ -956,13 +1203,12 @@ async fn sp_send_attachments(
     ),
     security(("bearer" = []))
 )]
-async fn sp_send_attachment(
+pub async fn sp_send_attachment(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteAttachmentPath>,
     LenientJson(body): LenientJson,
 ) -> Result<Response, ApiError> {
-    require_verb_era(site.version)?;
     sharepoint(&state, site.version, &site, &SpScope::Attachment(p.item_id, p.attachment_id), &body, None).await
 }
 
