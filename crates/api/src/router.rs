@@ -11,9 +11,6 @@
 //!    drift apart, and the OpenAPI test (`tests/suite/openapi.rs`) checks that nothing is served undocumented.
 //! 3. An operation that exists only in some eras is registered through [`in_era`] (404 in the era's error shape for
 //!    the other versions, see [`crate::edge::era::gate`]); the handler has no era guard.
-//!
-//! Lines marked `// legacy: <module>` merge a module's hand-written `router()` and `openapi()` until the module is
-//! converted to `routes!`; each one that goes away is a module whose paths are registered only here.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
@@ -31,7 +28,7 @@ use crate::edge::error::ApiError;
 use crate::edge::middleware::route_not_found;
 use crate::edge::version::ApiVersion;
 use crate::resources::{
-    auth, onedrive, organizations, restore, restore_sessions, save, search, send, sharepoint, sp_restore,
+    actions, auth, onedrive, organizations, restore, restore_sessions, save, search, send, sharepoint, sp_restore,
 };
 use crate::state::AppState;
 
@@ -72,8 +69,7 @@ pub fn protected() -> OpenApiRouter<AppState> {
         .merge(onedrive_restore())
         .merge(sharepoint_browse())
         .merge(sharepoint_restore())
-        .merge(legacy(save::router(), save::openapi())) // legacy: save
-        .merge(legacy(send::router(), send::openapi())) // legacy: send
+        .merge(save_and_send())
         .merge(onedrive_browse())
         .merge(onedrive_search())
         .merge(sharepoint_search());
@@ -227,6 +223,74 @@ fn sharepoint_search() -> OpenApiRouter<AppState> {
         .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_list)))
 }
 
+/// Save and send of backed-up items (v6+ verbs), the v2–v5 `…/Action` that carries every action, and the email
+/// settings sends use.
+fn save_and_send() -> OpenApiRouter<AppState> {
+    let gated = |r: UtoipaMethodRouter<AppState>| in_era(Era::VERB, "…/save is not available in API {version}; use POST …/Action.", r);
+    let save = OpenApiRouter::new()
+        .routes(gated(routes!(save::save_onedrive)))
+        .routes(gated(routes!(save::save_documents)))
+        .routes(gated(routes!(save::save_document)))
+        .routes(gated(routes!(save::save_document_version)))
+        .routes(gated(routes!(save::save_folders)))
+        .routes(gated(routes!(save::save_folder)))
+        .routes(gated(routes!(save::save_folder_version)))
+        .routes(gated(routes!(save::sp_save_documents)))
+        .routes(gated(routes!(save::sp_save_document)))
+        .routes(gated(routes!(save::sp_save_document_version)))
+        .routes(gated(routes!(save::sp_save_folders)))
+        .routes(gated(routes!(save::sp_save_folder)))
+        .routes(gated(routes!(save::sp_save_folder_version)))
+        .routes(gated(routes!(save::sp_save_library)))
+        .routes(gated(routes!(save::sp_save_attachments)))
+        .routes(gated(routes!(save::sp_save_attachment)));
+    let gated = |r: UtoipaMethodRouter<AppState>| in_era(Era::VERB, "…/send is not available in API {version}; use POST …/Action.", r);
+    let send = OpenApiRouter::new()
+        .routes(gated(routes!(send::send_onedrive)))
+        .routes(gated(routes!(send::send_documents)))
+        .routes(gated(routes!(send::send_document)))
+        .routes(gated(routes!(send::send_document_version)))
+        .routes(gated(routes!(send::send_folders)))
+        .routes(gated(routes!(send::send_folder)))
+        .routes(gated(routes!(send::send_folder_version)))
+        .routes(gated(routes!(send::sp_send_documents)))
+        .routes(gated(routes!(send::sp_send_document)))
+        .routes(gated(routes!(send::sp_send_document_version)))
+        .routes(gated(routes!(send::sp_send_folders)))
+        .routes(gated(routes!(send::sp_send_folder)))
+        .routes(gated(routes!(send::sp_send_folder_version)))
+        .routes(gated(routes!(send::sp_send_library)))
+        .routes(gated(routes!(send::sp_send_attachments)))
+        .routes(gated(routes!(send::sp_send_attachment)));
+    let gated = |r: UtoipaMethodRouter<AppState>| in_era(Era::ACTION, "POST …/Action is not available in API {version}; use the …/save endpoints.", r);
+    let actions = OpenApiRouter::new()
+        .routes(gated(routes!(actions::drive_action)))
+        .routes(gated(routes!(actions::drive_documents_action)))
+        .routes(gated(routes!(actions::drive_document_action)))
+        .routes(gated(routes!(actions::drive_folders_action)))
+        .routes(gated(routes!(actions::drive_folder_action)))
+        .routes(gated(routes!(actions::site_documents_action)))
+        .routes(gated(routes!(actions::site_document_action)))
+        .routes(gated(routes!(actions::site_folders_action)))
+        .routes(gated(routes!(actions::site_folder_action)))
+        .routes(gated(routes!(actions::site_library_action)))
+        .routes(gated(routes!(actions::site_attachments_action)));
+    let email_settings = OpenApiRouter::new()
+        .routes(routes!(send::get_veod_email_settings, send::put_veod_email_settings))
+        .routes(routes!(send::send_veod_test_email))
+        .routes(routes!(send::send_veod_test))
+        .routes(routes!(send::get_vesp_email_settings, send::put_vesp_email_settings))
+        .routes(routes!(send::send_vesp_test_email))
+        .routes(routes!(send::send_vesp_test))
+        .routes(routes!(send::get_vex_email_settings, send::put_vex_email_settings))
+        .routes(routes!(send::send_vex_test_email))
+        .routes(routes!(send::send_vex_test))
+        .routes(routes!(send::get_vet_email_settings, send::put_vet_email_settings))
+        .routes(routes!(send::send_vet_test_email))
+        .routes(routes!(send::send_vet_test));
+    save.merge(send).merge(actions).merge(email_settings)
+}
+
 /// Every operation: [`public`], and [`protected`] behind the bearer check; the fallback answers unknown paths.
 pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let protected = protected().route_layer(from_fn_with_state(state.clone(), crate::ctx::auth::require_auth));
@@ -248,13 +312,6 @@ pub fn document() -> OpenApi {
     (name = "RestoreSession", description = "Restore sessions, their events and statistics")
 ))]
 struct Tags;
-
-/// A module's hand-written router with its separately written document (until the module uses `routes!`).
-fn legacy(router: Router<AppState>, doc: OpenApi) -> OpenApiRouter<AppState> {
-    let mut r = OpenApiRouter::from(router);
-    r.get_openapi_mut().merge(doc);
-    r
-}
 
 /// Marks every operation of `doc` as requiring the bearer token (the operations sit behind [`crate::ctx::auth`]'s
 /// check, whatever their annotation says), so Swagger's "Try it out" sends the token.

@@ -1,5 +1,5 @@
 //! The one engine behind every API dialect: backup, restore (original location, copyTo; OneDrive and SharePoint),
-//! save (ZIP / raw), send (email), export and check.
+//! save (ZIP / raw), send (email) of a [`selection::Selection`], export and check.
 //! It reads the tenant through `m365`, stores content in the `repo` content store and records
 //! what it saw in the `repo` catalog.
 
@@ -10,6 +10,7 @@ pub mod progress;
 pub mod restore;
 mod restore_view;
 pub mod save;
+pub mod selection;
 pub mod send;
 pub mod sp_restore;
 

@@ -22,6 +22,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::export::NameAllocator;
+use crate::selection::{FileRef, SelectError, Selection, SessionView, MAX_RECURSIVE_ROWS};
+use repo::catalog::ItemKind;
 
 /// Chunks the producer may be ahead of the client.
 pub const CHANNEL_DEPTH: usize = 4;
@@ -56,6 +58,11 @@ pub enum EntryContent {
 }
 
 impl EntryContent {
+    /// The content of `file`: its blob, or an empty file.
+    pub fn of(file: &FileRef) -> Result<EntryContent, SelectError> {
+        Ok(file.blob()?.map_or(EntryContent::Inline(Bytes::new()), EntryContent::Blob))
+    }
+
     fn size(&self) -> u64 {
         match self {
             EntryContent::Directory => 0,
@@ -440,6 +447,56 @@ pub fn zip_size(entries: &[ZipEntry]) -> u64 {
     let count = entries.len() as u64;
     let needs64 = count >= 0xFFFF || central >= U32_MAX || offset >= U32_MAX;
     offset + central + 22 + if needs64 { 56 + 20 } else { 0 }
+}
+
+/// An archive planned from a [`Selection`]: its entries, and how many files of its trees were left out because the
+/// backup holds no content for them.
+#[derive(Debug, Default)]
+pub struct SavePlan {
+    /// The entries.
+    pub zip: ZipPlan,
+    /// Files of trees left out for lack of content.
+    pub missing: u64,
+}
+
+/// Plans the archive of `selection` as `view` shows it: trees keep the catalog's folders (a selected folder is the
+/// archive's top folder; a whole container puts its top level at the root) and leave out files without content;
+/// single files sit at the root and must all have content.
+pub async fn plan(view: &SessionView<'_>, selection: &Selection) -> Result<SavePlan, SelectError> {
+    let mut out = SavePlan::default();
+    match selection {
+        Selection::Files(files) => {
+            for f in files {
+                out.zip.add_file(None, &f.name, EntryContent::of(f)?, f.modified);
+            }
+        }
+        Selection::Trees(trees) => {
+            for tree in trees {
+                if let Some(f) = &tree.folder {
+                    out.zip.add_folder(None, &f.item_id, &f.state.name, f.state.modified_at);
+                }
+                let rows = view.walk(tree, ItemKind::Any).await?;
+                if rows.len() >= MAX_RECURSIVE_ROWS {
+                    return Err(SelectError::TooMany);
+                }
+                for r in rows {
+                    let parent = r.state.parent_id.as_deref();
+                    let s = &r.state;
+                    if s.is_folder {
+                        out.zip.add_folder(parent, &r.item_id, &s.name, s.modified_at);
+                        continue;
+                    }
+                    match EntryContent::of(&FileRef::of(&r)) {
+                        Ok(content) => {
+                            out.zip.add_file(parent, &s.name, content, s.modified_at);
+                        }
+                        Err(_) => out.missing += 1,
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Writes `entries` of in-memory content into a byte vector (tests, small archives).

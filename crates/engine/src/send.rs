@@ -21,9 +21,12 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use m365::{Credential, Endpoints, GraphClient, TenantConfig};
+use repo::catalog::ItemKind;
 use repo::store::{BlobRef, Repository};
 use reqwest::Method;
 use serde_json::{json, Value};
+
+use crate::selection::{FileRef, SelectError, Selection, SessionView};
 
 /// Default limit on the total size of a message's attachments: Exchange Online's default message size (35 MB).
 pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 35 * 1024 * 1024;
@@ -310,6 +313,34 @@ async fn load(repo: &Repository, a: &AttachmentSource) -> Result<Loaded, SendErr
         )));
     }
     Ok(Loaded { name: a.name.clone(), data: Bytes::from(data) })
+}
+
+/// The mail attachments for `selection` as `view` shows it: single files, or every file below each tree. A file
+/// without backed-up content fails the send, unless `skip_missing` leaves it out.
+pub async fn attachments(
+    view: &SessionView<'_>,
+    selection: &Selection,
+    skip_missing: bool,
+) -> Result<Vec<AttachmentSource>, SelectError> {
+    let files = match selection {
+        Selection::Files(files) => files.clone(),
+        Selection::Trees(trees) => {
+            let mut files = Vec::new();
+            for tree in trees {
+                files.extend(view.walk(tree, ItemKind::File).await?.iter().map(FileRef::of));
+            }
+            files
+        }
+    };
+    let mut out = Vec::with_capacity(files.len());
+    for f in files {
+        if !f.has_content() && skip_missing {
+            continue;
+        }
+        f.require_content()?;
+        out.push(AttachmentSource { name: f.name, size: f.size.max(0) as u64, content_ref: f.content_ref });
+    }
+    Ok(out)
 }
 
 /// Sends `msg` with `attachments` through `transport`; fails before sending anything when the input is invalid,

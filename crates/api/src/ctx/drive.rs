@@ -13,12 +13,11 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use repo::catalog::{ContainerKind, ContainerRow, ItemKind, ItemRow};
+use repo::catalog::{ContainerKind, ContainerRow, ItemRow};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::ctx::auth::CurrentUser;
-use crate::ctx::catalog_view::walk_tree;
 use crate::edge::error::ApiError;
 use crate::edge::paging::Hrefs;
 use crate::edge::version::ApiVersion;
@@ -266,10 +265,5 @@ impl SessionDrive {
                 self.row.id
             ))),
         }
-    }
-
-    /// The visible files below `folder` (the whole OneDrive when `None`).
-    pub async fn files_below(&self, state: &AppState, folder: Option<&str>) -> Result<Vec<ItemRow>, ApiError> {
-        walk_tree(&state.catalog, self.row.id, folder, self.at, self.session.show_deleted, ItemKind::File).await
     }
 }

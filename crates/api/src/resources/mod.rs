@@ -1,6 +1,7 @@
 //! The operations, one module per resource family. They are registered in the route table, `router.rs` (see "How to
 //! add an operation" there).
 
+pub mod actions;
 pub mod auth;
 pub mod browse;
 pub mod browse_util;
@@ -11,6 +12,7 @@ pub mod restore;
 pub mod restore_sessions;
 pub mod route_paths;
 pub mod save;
+pub mod scope;
 pub mod search;
 pub mod send;
 pub mod sharepoint;

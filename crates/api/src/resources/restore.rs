@@ -1,7 +1,7 @@
 //! OneDrive restore to the original location and copyTo (veeam-api-notes §8).
 //!
 //! Paths under `/{version}/RestoreSessions/{id}/Organization/OneDrives` (v6–v8; v2–v5 reach the same code through
-//! the `…/Action` dispatcher of [`crate::resources::save`], which calls [`onedrive_action`]):
+//! the `…/Action` dispatcher of [`crate::resources::actions`], which calls [`onedrive_action`]):
 //!
 //! | path | body |
 //! |---|---|
@@ -548,7 +548,7 @@ pub async fn request_device_code(
 }
 
 /// The v2–v5 `restoreToOriginalLocation` and `copyTo` actions, for the `…/Action` dispatcher of
-/// [`crate::resources::save`]: `action` is the recognised action name, `opts` the content of the action's property
+/// [`crate::resources::actions`]: `action` is the recognised action name, `opts` the content of the action's property
 /// (`{userName, userPassword, DocumentVersion, DocumentAction}` / `{…, OneDrive: {id}, Folder,
 /// DocumentLastVersionAction}`); `documents[]` / `folders[]` for the bulk scopes are read from `opts`. Answers 200 with
 /// the statistics, like v6/v7.
@@ -557,10 +557,10 @@ pub async fn onedrive_action(
     sid: &str,
     od_id: &str,
     action: &str,
-    scope: &crate::resources::save::Scope,
+    scope: &crate::resources::scope::Scope,
     opts: &Obj,
 ) -> OneDriveAnswer {
-    use crate::resources::save::Scope;
+    use crate::resources::scope::Scope;
     let items = match scope {
         Scope::OneDrive => None,
         Scope::Documents => Some((Kind::Document, opts.id_list("documents")?)),

@@ -12,7 +12,7 @@
 //! | `/{Documents,Folders,Items}/{id}/Versions/{versionId}/restore\|restoreTo` | as above; a document is written as that version |
 //!
 //! v2–v5: `…/Action` with `{"restoreTo": {…}}` on the site, `Lists/{id}`, `Libraries/{id}`, `Documents[/{id}]`,
-//! `Folders[/{id}]`, `Items[/{id}]` ([`sharepoint_action`], called by the dispatcher of [`crate::resources::save`] for
+//! `Folders[/{id}]`, `Items[/{id}]` ([`sharepoint_action`], called by the dispatcher of [`crate::resources::actions`] for
 //! the paths it owns; this module registers `…/Action` of the site, lists and items). In that era `restoreTo`
 //! without `siteURL`/`alias` and with `list` absent or naming the source list is the restore to the original location.
 //!
@@ -52,7 +52,7 @@ use crate::edge::error::ApiError;
 use crate::edge::lenient::{LenientJson, Obj};
 use crate::openapi::RestExceptionInfo;
 use crate::resources::route_paths::{SiteItemPath, SiteListPath, SiteVersionPath};
-use crate::resources::save::SpScope;
+use crate::resources::scope::SpScope;
 use crate::store::restore_jobs;
 use crate::store::restore_stop::{self, Watch};
 use crate::wire::restore::{
@@ -740,7 +740,7 @@ pub async fn restore_item_action(
 }
 
 /// The `restoreTo` action of the v2–v5 dispatcher (`opts` = the content of the `restoreTo` property). Scopes of
-/// [`crate::resources::save`]: documents, folders, a library; attachments cannot be restored on their own (400).
+/// [`crate::resources::scope`]: documents, folders, a library; attachments cannot be restored on their own (400).
 pub async fn sharepoint_action(
     caller: Caller,
     sid: &str,
