@@ -16,7 +16,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::OpenApi;
 use utoipa::OpenApi as _;
@@ -79,7 +78,9 @@ pub fn protected() -> OpenApiRouter<AppState> {
 
 /// OneDrive restore, copyTo and the restore device code ([`restore`]).
 fn onedrive_restore() -> OpenApiRouter<AppState> {
-    let gated = |r: UtoipaMethodRouter<AppState>| in_era(Era::VERB, "{version} restores OneDrive items through the …/Action endpoints.", r);
+    let gated = |r: UtoipaMethodRouter<AppState>| {
+        in_era(Era::VERB, "{version} restores OneDrive items through the …/Action endpoints.", r)
+    };
     let verbs = OpenApiRouter::new()
         .routes(gated(routes!(restore::restore_onedrives)))
         .routes(gated(routes!(restore::restore_onedrive)))
@@ -96,12 +97,14 @@ fn onedrive_restore() -> OpenApiRouter<AppState> {
         .routes(gated(routes!(restore::copy_document_version)))
         .routes(gated(routes!(restore::restore_folder_version)))
         .routes(gated(routes!(restore::copy_folder_version)));
-    let gated = |r: UtoipaMethodRouter<AppState>| in_era(Era::ACTION, "{version} restores several OneDrives with POST …/OneDrives/restore.", r);
-    let actions = OpenApiRouter::new()
-        .routes(gated(routes!(restore::restore_onedrives_action)));
-    let gated = |r: UtoipaMethodRouter<AppState>| in_era(Era::new(5, ApiVersion::MAX), "{version} has no restoreDeviceCode endpoint.", r);
-    let device_code = OpenApiRouter::new()
-        .routes(gated(routes!(restore::request_device_code)));
+    let gated = |r: UtoipaMethodRouter<AppState>| {
+        in_era(Era::ACTION, "{version} restores several OneDrives with POST …/OneDrives/restore.", r)
+    };
+    let actions = OpenApiRouter::new().routes(gated(routes!(restore::restore_onedrives_action)));
+    let gated = |r: UtoipaMethodRouter<AppState>| {
+        in_era(Era::new(5, ApiVersion::MAX), "{version} has no restoreDeviceCode endpoint.", r)
+    };
+    let device_code = OpenApiRouter::new().routes(gated(routes!(restore::request_device_code)));
     verbs.merge(actions).merge(device_code)
 }
 
@@ -176,11 +179,11 @@ fn sharepoint_browse() -> OpenApiRouter<AppState> {
 /// An operation that exists only in `era`: its handlers answer other versions 404 with `message` (see
 /// [`gate`]). The gate wraps the handlers only, so a method the path does not have stays 405 in every version
 /// (`OpenApiRouter::route_layer` would gate that answer too).
-fn in_era(
+fn in_era<S: Clone + Send + Sync + 'static>(
     era: Era,
     message: &'static str,
-    (schemas, paths, methods): UtoipaMethodRouter<AppState>,
-) -> UtoipaMethodRouter<AppState> {
+    (schemas, paths, methods): UtoipaMethodRouter<S>,
+) -> UtoipaMethodRouter<S> {
     (schemas, paths, methods.route_layer(gate(era, message)))
 }
 
@@ -226,7 +229,9 @@ fn sharepoint_search() -> OpenApiRouter<AppState> {
 /// Save and send of backed-up items (v6+ verbs), the v2–v5 `…/Action` that carries every action, and the email
 /// settings sends use.
 fn save_and_send() -> OpenApiRouter<AppState> {
-    let gated = |r: UtoipaMethodRouter<AppState>| in_era(Era::VERB, "…/save is not available in API {version}; use POST …/Action.", r);
+    let gated = |r: UtoipaMethodRouter<AppState>| {
+        in_era(Era::VERB, "…/save is not available in API {version}; use POST …/Action.", r)
+    };
     let save = OpenApiRouter::new()
         .routes(gated(routes!(save::save_onedrive)))
         .routes(gated(routes!(save::save_documents)))
@@ -244,7 +249,9 @@ fn save_and_send() -> OpenApiRouter<AppState> {
         .routes(gated(routes!(save::sp_save_library)))
         .routes(gated(routes!(save::sp_save_attachments)))
         .routes(gated(routes!(save::sp_save_attachment)));
-    let gated = |r: UtoipaMethodRouter<AppState>| in_era(Era::VERB, "…/send is not available in API {version}; use POST …/Action.", r);
+    let gated = |r: UtoipaMethodRouter<AppState>| {
+        in_era(Era::VERB, "…/send is not available in API {version}; use POST …/Action.", r)
+    };
     let send = OpenApiRouter::new()
         .routes(gated(routes!(send::send_onedrive)))
         .routes(gated(routes!(send::send_documents)))
@@ -262,7 +269,9 @@ fn save_and_send() -> OpenApiRouter<AppState> {
         .routes(gated(routes!(send::sp_send_library)))
         .routes(gated(routes!(send::sp_send_attachments)))
         .routes(gated(routes!(send::sp_send_attachment)));
-    let gated = |r: UtoipaMethodRouter<AppState>| in_era(Era::ACTION, "POST …/Action is not available in API {version}; use the …/save endpoints.", r);
+    let gated = |r: UtoipaMethodRouter<AppState>| {
+        in_era(Era::ACTION, "POST …/Action is not available in API {version}; use the …/save endpoints.", r)
+    };
     let actions = OpenApiRouter::new()
         .routes(gated(routes!(actions::drive_action)))
         .routes(gated(routes!(actions::drive_documents_action)))
@@ -360,7 +369,7 @@ mod tests {
     async fn routes_and_gated_groups_are_served_and_documented_once() {
         let message = "…/save is not available in API {version}; use POST …/Action.";
         let verb_era = OpenApiRouter::new().routes(in_era(Era::VERB, message, routes!(save_thing)));
-        let (app, doc): (Router, OpenApi) =
+        let (app, doc): (axum::Router, OpenApi) =
             OpenApiRouter::new().routes(routes!(get_thing)).merge(verb_era).split_for_parts();
         let doc = serde_json::to_value(crate::openapi::finish(doc)).unwrap();
         assert!(doc["paths"]["/{version}/Things/{id}/save"]["post"].is_object(), "{doc}");

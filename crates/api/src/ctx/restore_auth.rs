@@ -15,14 +15,19 @@
 //! Where the tenant is: the organization's config, else [`AppState::restore_access`] (Microsoft's cloud by default;
 //! tests point it at the emulator).
 
+use axum::extract::{FromRequest, Request};
 use m365::auth::DeviceCode;
 use m365::{Credential, Endpoints, GraphClient, Resource, TenantConfig};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::ctx::auth::CurrentUser;
 use crate::edge::error::ApiError;
-use crate::edge::lenient::Obj;
+use crate::edge::lenient::de::text;
+use crate::edge::lenient::{LenientJson, Obj};
 use crate::state::AppState;
 use crate::store::device_codes::{self, PendingCode};
 
@@ -93,20 +98,64 @@ fn client(t: TenantAccess, credential: Credential) -> Result<GraphClient, ApiErr
     GraphClient::new(cfg, 4).map_err(|e| ApiError::internal(format!("Graph client: {e}")))
 }
 
-fn non_empty(body: &Obj, names: &[&str]) -> Result<Option<String>, ApiError> {
-    for n in names {
-        if let Some(v) = body.str(n)?.filter(|v| !v.trim().is_empty()) {
-            return Ok(Some(v));
-        }
-    }
-    Ok(None)
+/// The credentials of a restore body (see the module docs): a device code's `userCode`, an application certificate,
+/// or a user name and password (`officeUsername`/`officeUserpassword`/`officePassword`: how the v2/v3 docs spell them
+/// in bulk bodies).
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Credentials {
+    pub user_code: Option<String>,
+    pub application_id: Option<String>,
+    /// A PFX file with its private key, base64.
+    pub application_certificate: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub application_certificate_password: Option<String>,
+    pub user_name: Option<String>,
+    pub office_username: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub user_password: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub office_userpassword: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub office_password: Option<String>,
 }
 
-/// Signs in to organization `org` with the credentials of `body` (see the module docs). Password and certificate
+/// Extractor: a restore body as typed options `T` and the [`Credentials`] beside them (both read from the same
+/// lenient JSON object, which holds the two sets of properties side by side).
+pub struct RestoreBody<T>(pub T, pub Credentials);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for RestoreBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let LenientJson(body) = LenientJson::<Obj>::from_request(req, state).await?;
+        RestoreBody::of(&body)
+    }
+}
+
+impl<T: DeserializeOwned> RestoreBody<T> {
+    /// The options and credentials of an already parsed body (the v2–v5 action's property).
+    pub fn of(body: &Obj) -> Result<RestoreBody<T>, ApiError> {
+        Ok(RestoreBody(body.to_typed()?, body.to_typed()?))
+    }
+}
+
+/// The first of `values` that is not blank.
+fn first_given(values: &[&Option<String>]) -> Option<String> {
+    values.iter().find_map(|v| v.as_ref().filter(|v| !v.trim().is_empty()).cloned())
+}
+
+/// Signs in to organization `org` with `credentials` (see the module docs). Password and certificate
 /// sign-ins happen now (400 when refused); a device code is taken from the pending codes and returned as
 /// [`SignIn::Pending`].
-pub async fn sign_in(state: &AppState, user: &CurrentUser, org: Uuid, body: &Obj) -> Result<SignIn, ApiError> {
-    if let Some(code) = non_empty(body, &["userCode"])? {
+pub async fn sign_in(
+    state: &AppState,
+    user: &CurrentUser,
+    org: Uuid,
+    credentials: &Credentials,
+) -> Result<SignIn, ApiError> {
+    let c = credentials;
+    if let Some(code) = first_given(&[&c.user_code]) {
         let pending = device_codes::claim(state, &code, &user.id, org).await?;
         let p = pending.ok_or_else(|| {
             ApiError::bad_request(
@@ -118,11 +167,11 @@ pub async fn sign_in(state: &AppState, user: &CurrentUser, org: Uuid, body: &Obj
         let c = client(t, Credential::DeviceCode)?;
         return Ok(SignIn::Pending(c, p.code));
     }
-    let (app, credential, what) = match non_empty(body, &["applicationCertificate"])? {
+    let (app, credential, what) = match first_given(&[&c.application_certificate]) {
         Some(pfx) => {
-            let app = non_empty(body, &["applicationId"])?
+            let app = first_given(&[&c.application_id])
                 .ok_or_else(|| ApiError::bad_request("'applicationId' is required with 'applicationCertificate'."))?;
-            let password = body.str("applicationCertificatePassword")?.unwrap_or_default();
+            let password = c.application_certificate_password.clone().unwrap_or_default();
             (
                 Some(app.trim().to_string()),
                 certificate_credential(&pfx, &password)?,
@@ -130,15 +179,9 @@ pub async fn sign_in(state: &AppState, user: &CurrentUser, org: Uuid, body: &Obj
             )
         }
         None => {
-            let username = non_empty(body, &["userName", "officeUsername"])?;
-            // `officePassword` is how the v2/v3 docs spell the bulk body's password.
-            let mut password = None;
-            for name in ["userPassword", "officeUserpassword", "officePassword"] {
-                if let Some(p) = body.str(name)? {
-                    password = Some(p);
-                    break;
-                }
-            }
+            let username = first_given(&[&c.user_name, &c.office_username]);
+            let password =
+                [&c.user_password, &c.office_userpassword, &c.office_password].into_iter().find_map(Clone::clone);
             let (Some(username), Some(password)) = (username, password) else {
                 return Err(ApiError::bad_request(
                     "Specify the credentials of the organization: 'userName' and 'userPassword', 'applicationId' and \

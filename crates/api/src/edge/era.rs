@@ -78,7 +78,7 @@ pub type GateLayer =
 pub type GateFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>;
 
 /// A route layer admitting only versions of `era`; others get 404 with `message`, where `{version}` is replaced by
-/// the request's version. Apply it with `route_layer` to the group of an era's operations.
+/// the request's version. Applied per operation (`router.rs`'s `in_era`), so a method a path lacks stays 405.
 pub fn gate(era: Era, message: &'static str) -> GateLayer {
     from_fn_with_state(Gate { era, message }, check as fn(State<Gate>, ApiVersion, Request, Next) -> GateFuture)
 }

@@ -21,9 +21,10 @@
 //! group is gated to v2–v5 in `router.rs`.
 
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use crate::ctx::auth::CurrentUser;
+use crate::ctx::caller::Caller;
 use crate::ctx::drive;
 use crate::edge::error::ApiError;
 use crate::edge::lenient::{LenientJson, Obj};

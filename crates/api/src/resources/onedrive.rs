@@ -199,7 +199,7 @@ pub async fn list_documents(
     Query(q): Query<DocumentsQuery>,
 ) -> Result<Page<Item>, ApiError> {
     let kind = if q.include_folders(d.era()) { ItemKind::Any } else { ItemKind::File };
-    let sel = ParentSel::from_param(q.parent_id.as_deref());
+    let sel = ParentSel::of(q.parent_id.as_deref());
     let (rows, total) = listing(&state, &d, &sel, kind, paging).await?;
     let mut results = Vec::with_capacity(rows.len());
     for r in &rows {
@@ -339,7 +339,7 @@ pub async fn list_folders(
     paging: Paging,
     Query(q): Query<FoldersQuery>,
 ) -> Result<Page<Folder>, ApiError> {
-    let sel = ParentSel::from_param(q.parent_id.as_deref());
+    let sel = ParentSel::of(q.parent_id.as_deref());
     let (rows, total) = listing(&state, &d, &sel, ItemKind::Folder, paging).await?;
     let results = rows.iter().map(|r| Folder::new(&d, r, false)).collect();
     Ok(page_of(&ctx, paging, results, total, d.era()))

@@ -28,138 +28,22 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
-use repo::catalog::{ContainerKind, ContainerQuery, Job, Organization, RestorePoint, SessionStatus};
-use serde::Serialize;
-use serde_json::{json, Map, Value};
-use utoipa::ToSchema;
+use repo::catalog::{ContainerKind, ContainerQuery, Job, Organization, RestorePoint};
 use uuid::Uuid;
 
 use crate::ctx::auth::CurrentUser;
 use crate::edge::error::ApiError;
 use crate::edge::lenient::LenientJson;
-use crate::edge::paging::{json_response, Hrefs, Links, Page, PageContext, Paging};
-use crate::edge::query::LenientQuery;
+use crate::edge::paging::{json_response, Hrefs, Page, PageContext, Paging};
+use crate::edge::query::{LenientQuery, Query};
 use crate::edge::version::ApiVersion;
 use crate::state::AppState;
-use crate::store::sessions::{self, dotnet_time, NewSession};
-use crate::wire::organization::{ExploreAction, ExploreOptions, VerbExplore};
+use crate::store::sessions::{self, NewSession};
+use crate::wire::organization::{
+    ExploreAction, ExploreOptions, JobQuery, JobRuns, JobView, LoggedInOrganization, OrganizationQuery,
+    OrganizationView, RestorePointContent, RestorePointQuery, RestorePointView, VerbExplore,
+};
 use crate::wire::session::{us_time, RestoreSessionView};
-
-// ---------------------------------------------------------------------------------------------------------------
-// Documentation-only schemas.
-
-/// `RestOrganizationComposed` (the fields this server fills).
-#[derive(Serialize, ToSchema)]
-#[schema(as = RestOrganizationComposed)]
-#[allow(dead_code)]
-struct OrganizationDoc {
-    id: String,
-    name: String,
-    #[serde(rename = "officeName")]
-    office_name: String,
-    /// v7+.
-    description: Option<String>,
-    /// `Office365`.
-    r#type: String,
-    /// `Worldwide`.
-    region: String,
-    #[serde(rename = "isBackedup")]
-    is_backedup: bool,
-    #[serde(rename = "firstBackuptime")]
-    first_backuptime: Option<String>,
-    #[serde(rename = "lastBackuptime")]
-    last_backuptime: Option<String>,
-    #[serde(rename = "isExchangeOnline")]
-    is_exchange_online: bool,
-    #[serde(rename = "isSharePointOnline")]
-    is_share_point_online: bool,
-    #[serde(rename = "isTeamsOnline")]
-    is_teams_online: bool,
-    /// v8: the tenant id.
-    msid: Option<String>,
-    /// v8.
-    #[serde(rename = "backedUpOrganizationId")]
-    backed_up_organization_id: Option<String>,
-    /// `self`, `jobs`, `explore`, `restorePoints`.
-    #[schema(value_type = Object)]
-    _links: Value,
-}
-
-/// `RESTLoggedInOrganization`.
-#[derive(Serialize, ToSchema)]
-#[schema(as = RESTLoggedInOrganization)]
-#[allow(dead_code)]
-struct LoggedInOrganizationDoc {
-    id: String,
-    name: String,
-    description: Option<String>,
-    r#type: String,
-    #[serde(rename = "isBackedup")]
-    is_backedup: bool,
-    #[serde(rename = "firstBackuptime")]
-    first_backuptime: Option<String>,
-    #[serde(rename = "lastBackuptime")]
-    last_backuptime: Option<String>,
-    #[schema(value_type = Object)]
-    _actions: Value,
-}
-
-/// `RESTJob` (the fields this server fills).
-#[derive(Serialize, ToSchema)]
-#[schema(as = RESTJob)]
-#[allow(dead_code)]
-struct JobDoc {
-    id: String,
-    #[serde(rename = "organizationId")]
-    organization_id: String,
-    #[serde(rename = "repositoryId")]
-    repository_id: Option<String>,
-    name: String,
-    description: String,
-    /// `EntireOrganization`.
-    #[serde(rename = "backupType")]
-    backup_type: String,
-    #[serde(rename = "lastRun")]
-    last_run: Option<String>,
-    #[serde(rename = "nextRun")]
-    next_run: Option<String>,
-    /// v8.
-    #[serde(rename = "lastBackup")]
-    last_backup: Option<String>,
-    #[serde(rename = "isEnabled")]
-    is_enabled: bool,
-    /// `Stopped`, `Running`, `Success`, `Failed`, `Warning`.
-    #[serde(rename = "lastStatus")]
-    last_status: String,
-    #[schema(value_type = Object)]
-    _links: Value,
-}
-
-/// `RESTRestorePoint` (the fields this server fills).
-#[derive(Serialize, ToSchema)]
-#[schema(as = RESTRestorePoint)]
-#[allow(dead_code)]
-struct RestorePointDoc {
-    id: String,
-    #[serde(rename = "repositoryId")]
-    repository_id: Option<String>,
-    #[serde(rename = "backupTime")]
-    backup_time: String,
-    #[serde(rename = "jobId")]
-    job_id: String,
-    #[serde(rename = "organizationId")]
-    organization_id: String,
-    #[serde(rename = "isExchange")]
-    is_exchange: bool,
-    #[serde(rename = "isSharePoint")]
-    is_share_point: bool,
-    #[serde(rename = "isOneDrive")]
-    is_one_drive: bool,
-    #[serde(rename = "isTeams")]
-    is_teams: bool,
-    #[schema(value_type = Object)]
-    _links: Value,
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers.
@@ -191,53 +75,13 @@ fn repository_uuid(state: &AppState) -> Option<Uuid> {
     })
 }
 
-fn organization_json(v: ApiVersion, hrefs: &Hrefs, org: &Organization, rps: &[RestorePoint]) -> Value {
-    let first = rps.first().map(|r| dotnet_time(r.backup_time));
-    let last = rps.last().map(|r| dotnet_time(r.backup_time));
-    let explore = if v.is_action_era() {
-        hrefs.href(&format!("Organizations/{}/Action", org.id))
-    } else {
-        hrefs.href(&format!("Organizations/{}/explore", org.id))
-    };
-    let links = Links::new()
-        .with("self", hrefs.href(&format!("Organizations/{}", org.id)))
-        .with("jobs", hrefs.href(&format!("Organizations/{}/Jobs", org.id)))
-        .with("explore", explore)
-        .with("restorePoints", hrefs.href(&format!("RestorePoints?organizationId={}", org.id)));
-    let mut m = Map::new();
-    m.insert("type".into(), json!("Office365"));
-    m.insert("region".into(), json!("Worldwide"));
-    m.insert("id".into(), json!(org.id));
-    m.insert("name".into(), json!(org.name));
-    m.insert("officeName".into(), json!(org.tenant_domain));
-    if v.number() >= 7 {
-        m.insert("description".into(), json!(""));
-    }
-    m.insert("isExchangeOnline".into(), json!(false));
-    m.insert("isSharePointOnline".into(), json!(true));
-    m.insert("isTeamsOnline".into(), json!(false));
-    if v.number() >= 6 {
-        m.insert("isTeamsChatsOnline".into(), json!(false));
-    }
-    m.insert("isBackedup".into(), json!(!rps.is_empty()));
-    m.insert("firstBackuptime".into(), json!(first));
-    m.insert("lastBackuptime".into(), json!(last));
-    if v.is_v8() {
-        m.insert("msid".into(), json!(Uuid::parse_str(&org.tenant_id).ok()));
-        m.insert("backedUpOrganizationId".into(), json!(org.id.to_string()));
-    }
-    m.insert("_links".into(), serde_json::to_value(links).unwrap_or(Value::Null));
-    m.insert("_actions".into(), json!({}));
-    Value::Object(m)
-}
-
-async fn organization_resource(state: &AppState, hrefs: &Hrefs, org: &Organization) -> Result<Value, ApiError> {
+async fn organization_resource(
+    state: &AppState,
+    hrefs: &Hrefs,
+    org: &Organization,
+) -> Result<OrganizationView, ApiError> {
     let rps = state.catalog.restore_points(org.id).await?;
-    Ok(organization_json(hrefs.version(), hrefs, org, &rps))
-}
-
-fn check_extended_view(q: &LenientQuery) -> Result<(), ApiError> {
-    q.get_bool("extendedView").map(|_| ())
+    Ok(OrganizationView::new(hrefs, org, &rps))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -257,7 +101,7 @@ fn check_extended_view(q: &LenientQuery) -> Result<(), ApiError> {
         ("limit" = Option<u64>, Query, description = "v8: page size")
     ),
     responses(
-        (status = 200, description = "v2–v7: array; v8: page", body = [OrganizationDoc]),
+        (status = 200, description = "v2–v7: array; v8: page", body = [OrganizationView]),
         (status = 401, description = "Not authenticated", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
@@ -269,12 +113,12 @@ pub async fn list_organizations(
     ctx: PageContext,
     q: LenientQuery,
 ) -> Result<Response, ApiError> {
-    check_extended_view(&q)?;
+    let f: OrganizationQuery = q.typed()?;
     let mut orgs = state.catalog.organizations().await?;
-    if let Some(msid) = q.get_non_empty("msid") {
+    if let Some(msid) = f.msid {
         orgs.retain(|o| o.tenant_id.eq_ignore_ascii_case(msid.trim()));
     }
-    if let Some(id) = q.get_non_empty("backedUpOrganizationId") {
+    if let Some(id) = f.backed_up_organization_id {
         orgs.retain(|o| o.id.to_string().eq_ignore_ascii_case(id.trim()));
     }
     if version.is_v8() {
@@ -304,7 +148,7 @@ pub async fn list_organizations(
         ("extendedView" = Option<bool>, Query, description = "Accepted")
     ),
     responses(
-        (status = 200, description = "The organization", body = OrganizationDoc),
+        (status = 200, description = "The organization", body = OrganizationView),
         (status = 404, description = "Unknown id", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
@@ -312,10 +156,9 @@ pub async fn list_organizations(
 pub async fn get_organization(
     State(state): State<AppState>,
     hrefs: Hrefs,
-    q: LenientQuery,
+    Query(_): Query<OrganizationQuery>,
     Path((_v, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    check_extended_view(&q)?;
     let org = organization_by_id(&state, &id).await?;
     Ok(json_response(StatusCode::OK, &organization_resource(&state, &hrefs, &org).await?))
 }
@@ -327,33 +170,15 @@ pub async fn get_organization(
     tag = "Organization",
     params(("version" = String, Path, description = "API version: v2 … v8")),
     responses(
-        (status = 200, description = "The organization", body = LoggedInOrganizationDoc),
+        (status = 200, description = "The organization", body = LoggedInOrganization),
         (status = 404, description = "No organization, or several", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-pub async fn current_organization(
-    State(state): State<AppState>,
-    version: ApiVersion,
-    hrefs: Hrefs,
-) -> Result<Response, ApiError> {
+pub async fn current_organization(State(state): State<AppState>, hrefs: Hrefs) -> Result<Response, ApiError> {
     let org = single_organization(&state).await?;
     let rps = state.catalog.restore_points(org.id).await?;
-    let explore =
-        if version.is_action_era() { hrefs.href("Organization/Action") } else { hrefs.href("Organization/explore") };
-    let mut m = Map::new();
-    m.insert("id".into(), json!(org.id.to_string()));
-    m.insert("name".into(), json!(org.name));
-    if version.is_v8() {
-        m.insert("description".into(), json!(""));
-    }
-    m.insert("type".into(), json!("Office365"));
-    m.insert("isBackedup".into(), json!(!rps.is_empty()));
-    m.insert("firstBackuptime".into(), json!(rps.first().map(|r| dotnet_time(r.backup_time))));
-    m.insert("lastBackuptime".into(), json!(rps.last().map(|r| dotnet_time(r.backup_time))));
-    m.insert("_links".into(), json!({ "self": { "href": hrefs.href("Organization") } }));
-    m.insert("_actions".into(), json!({ "explore": { "uri": explore, "method": "Post" } }));
-    Ok(json_response(StatusCode::OK, &Value::Object(m)))
+    Ok(json_response(StatusCode::OK, &LoggedInOrganization::new(&hrefs, &org, &rps)))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -554,17 +379,9 @@ async fn job_by_id(state: &AppState, id: &str) -> Result<Job, ApiError> {
     state.catalog.job(uuid).await?.ok_or_else(job_not_found)
 }
 
-async fn job_resource(state: &AppState, hrefs: &Hrefs, job: &Job) -> Result<Value, ApiError> {
-    let v = hrefs.version();
+async fn job_resource(state: &AppState, hrefs: &Hrefs, job: &Job) -> Result<JobView, ApiError> {
     let runs = state.catalog.sessions(job.id).await?;
     let last = runs.last();
-    let last_status = match last.map(|s| s.status) {
-        None => "Stopped",
-        Some(SessionStatus::Running) => "Running",
-        Some(SessionStatus::Success) => "Success",
-        Some(SessionStatus::Warning) => "Warning",
-        Some(SessionStatus::Failed) => "Failed",
-    };
     let last_backup = state
         .catalog
         .restore_points(job.organization_id)
@@ -573,33 +390,13 @@ async fn job_resource(state: &AppState, hrefs: &Hrefs, job: &Job) -> Result<Valu
         .filter(|r| r.job_id == job.id)
         .map(|r| r.backup_time)
         .max();
-    let explore = if v.is_action_era() {
-        hrefs.href(&format!("Jobs/{}/Action", job.id))
-    } else {
-        hrefs.href(&format!("Jobs/{}/explore", job.id))
+    let runs = JobRuns {
+        last_run: last.map(|s| s.started_at),
+        last_status: last.map(|s| s.status),
+        last_backup,
+        count: runs.len(),
     };
-    let links = Links::new()
-        .with("self", hrefs.href(&format!("Jobs/{}", job.id)))
-        .with("organization", hrefs.href(&format!("Organizations/{}", job.organization_id)))
-        .with("explore", explore)
-        .with("restorePoints", hrefs.href(&format!("RestorePoints?jobId={}", job.id)));
-    let mut m = Map::new();
-    m.insert("id".into(), json!(job.id));
-    m.insert("organizationId".into(), json!(job.organization_id));
-    m.insert("repositoryId".into(), json!(repository_uuid(state)));
-    m.insert("name".into(), json!(job.name));
-    m.insert("description".into(), json!(""));
-    m.insert("backupType".into(), json!("EntireOrganization"));
-    m.insert("lastRun".into(), json!(last.map(|s| dotnet_time(s.started_at))));
-    m.insert("nextRun".into(), Value::Null);
-    if v.is_v8() {
-        m.insert("lastBackup".into(), json!(last_backup.map(dotnet_time)));
-        m.insert("eTag".into(), json!(runs.len() as i64 + 1));
-    }
-    m.insert("isEnabled".into(), json!(true));
-    m.insert("lastStatus".into(), json!(last_status));
-    m.insert("_links".into(), serde_json::to_value(links).unwrap_or(Value::Null));
-    Ok(Value::Object(m))
+    Ok(JobView::new(hrefs, job, repository_uuid(state), runs))
 }
 
 async fn jobs_of(state: &AppState, org: Option<Uuid>) -> Result<Vec<Job>, ApiError> {
@@ -610,15 +407,6 @@ async fn jobs_of(state: &AppState, org: Option<Uuid>) -> Result<Vec<Job>, ApiErr
         }
     }
     Ok(out)
-}
-
-fn uuid_query(q: &LenientQuery, name: &str) -> Result<Option<Uuid>, ApiError> {
-    match q.get_non_empty(name) {
-        None => Ok(None),
-        Some(v) => {
-            Uuid::parse_str(v.trim()).map(Some).map_err(|_| ApiError::bad_request(format!("'{name}' must be a GUID")))
-        }
-    }
 }
 
 /// Backup jobs (v2–v7 array, v8 page).
@@ -634,7 +422,7 @@ fn uuid_query(q: &LenientQuery, name: &str) -> Result<Option<Uuid>, ApiError> {
         ("limit" = Option<u64>, Query, description = "v8: page size")
     ),
     responses(
-        (status = 200, description = "v2–v7 array; v8 page", body = [JobDoc]),
+        (status = 200, description = "v2–v7 array; v8 page", body = [JobView]),
         (status = 401, description = "Not authenticated", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
@@ -646,9 +434,9 @@ pub async fn list_jobs(
     ctx: PageContext,
     q: LenientQuery,
 ) -> Result<Response, ApiError> {
-    let org = uuid_query(&q, "organizationId")?;
-    let mut jobs = jobs_of(&state, org).await?;
-    if let Some(repo) = uuid_query(&q, "repositoryId")? {
+    let f: JobQuery = q.typed()?;
+    let mut jobs = jobs_of(&state, f.organization_id).await?;
+    if let Some(repo) = f.repository_id {
         if repository_uuid(&state) != Some(repo) {
             jobs.clear();
         }
@@ -678,7 +466,7 @@ pub async fn list_jobs(
         ("id" = String, Path, description = "Organization id")
     ),
     responses(
-        (status = 200, description = "Jobs", body = [JobDoc]),
+        (status = 200, description = "Jobs", body = [JobView]),
         (status = 404, description = "Unknown organization", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
@@ -706,7 +494,7 @@ pub async fn organization_jobs(
         ("id" = String, Path, description = "Job id")
     ),
     responses(
-        (status = 200, description = "The job", body = JobDoc),
+        (status = 200, description = "The job", body = JobView),
         (status = 404, description = "Unknown job", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
@@ -797,43 +585,22 @@ async fn has_containers(
     Ok(false)
 }
 
-async fn restore_point_resource(state: &AppState, hrefs: &Hrefs, rp: &RestorePoint) -> Result<Value, ApiError> {
-    let v = hrefs.version();
-    let is_onedrive = has_containers(state, rp.organization_id, rp.backup_time, &[ContainerKind::OneDrive]).await?;
-    let is_sharepoint =
-        has_containers(state, rp.organization_id, rp.backup_time, &[ContainerKind::Site, ContainerKind::List]).await?;
-    let links = Links::new()
-        .with("self", hrefs.href(&format!("RestorePoints/{}", rp.id)))
-        .with("organization", hrefs.href(&format!("Organizations/{}", rp.organization_id)))
-        .with("job", hrefs.href(&format!("Jobs/{}", rp.job_id)));
-    let mut m = Map::new();
-    m.insert("id".into(), json!(rp.id.to_string()));
-    if v.is_v8() {
-        m.insert("isDeleted".into(), json!(false));
-    }
-    m.insert("repositoryId".into(), json!(repository_uuid(state)));
-    m.insert("backupTime".into(), json!(dotnet_time(rp.backup_time)));
-    m.insert("jobId".into(), json!(rp.job_id));
-    m.insert("organizationId".into(), json!(rp.organization_id));
-    m.insert("isExchange".into(), json!(false));
-    m.insert("isSharePoint".into(), json!(is_sharepoint));
-    m.insert("isOneDrive".into(), json!(is_onedrive));
-    m.insert("isTeams".into(), json!(false));
-    m.insert("isLongTermCopy".into(), json!(false));
-    if v.number() >= 7 {
-        m.insert("isCopy".into(), json!(false));
-    }
-    m.insert("isRetrieved".into(), json!(false));
-    if v.is_v8() {
-        m.insert("eTag".into(), json!(1));
-        m.insert("objectsEtag".into(), json!(1));
-        m.insert("immutabilityExpiresOn".into(), Value::Null);
-    }
-    // Extensions: full/incremental and the engine's statistics.
-    m.insert("isFull".into(), json!(rp.is_full));
-    m.insert("itemsCount".into(), json!(rp.stats.items));
-    m.insert("_links".into(), serde_json::to_value(links).unwrap_or(Value::Null));
-    Ok(Value::Object(m))
+async fn restore_point_resource(
+    state: &AppState,
+    hrefs: &Hrefs,
+    rp: &RestorePoint,
+) -> Result<RestorePointView, ApiError> {
+    let content = RestorePointContent {
+        one_drive: has_containers(state, rp.organization_id, rp.backup_time, &[ContainerKind::OneDrive]).await?,
+        share_point: has_containers(
+            state,
+            rp.organization_id,
+            rp.backup_time,
+            &[ContainerKind::Site, ContainerKind::List],
+        )
+        .await?,
+    };
+    Ok(RestorePointView::new(hrefs, rp, repository_uuid(state), content))
 }
 
 /// Restore points (v2–v6 array, v7+ page), newest first unless `orderAsc=true`.
@@ -857,7 +624,7 @@ async fn restore_point_resource(state: &AppState, hrefs: &Hrefs, rp: &RestorePoi
         ("limit" = Option<u64>, Query, description = "v7+: page size")
     ),
     responses(
-        (status = 200, description = "Restore points", body = [RestorePointDoc]),
+        (status = 200, description = "Restore points", body = [RestorePointView]),
         (status = 400, description = "Bad filter", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
@@ -869,17 +636,10 @@ pub async fn list_restore_points(
     ctx: PageContext,
     q: LenientQuery,
 ) -> Result<Response, ApiError> {
-    let org = uuid_query(&q, "organizationId")?;
-    let job = uuid_query(&q, "jobId")?;
-    let repo = uuid_query(&q, "repositoryId")?;
-    let from = q.get_datetime("from")?;
-    let to = q.get_datetime("to")?;
-    let at = q.get_datetime("backupTime")?;
-    let asc = q.get_bool("orderAsc")?.unwrap_or(false);
-    let mut none = repo.is_some_and(|r| repository_uuid(&state) != Some(r));
-    for flag in ["isLongTermCopy", "isCopy", "isRetrieved"] {
-        none |= q.get_bool(flag)?.unwrap_or(false);
-    }
+    let f: RestorePointQuery = q.typed()?;
+    let (org, job, from, to, at) = (f.organization_id, f.job_id, f.from, f.to, f.backup_time);
+    let asc = f.order_asc.unwrap_or(false);
+    let none = f.repository_id.is_some_and(|r| repository_uuid(&state) != Some(r)) || f.asks_for_copies();
     let mut rps = Vec::new();
     if !none {
         for o in state.catalog.organizations().await? {
@@ -934,7 +694,7 @@ pub async fn list_restore_points(
         ("id" = String, Path, description = "Restore point id")
     ),
     responses(
-        (status = 200, description = "The restore point", body = RestorePointDoc),
+        (status = 200, description = "The restore point", body = RestorePointView),
         (status = 404, description = "Unknown id", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))

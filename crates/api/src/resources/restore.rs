@@ -61,8 +61,8 @@
 use axum::extract::Path;
 use axum::Json;
 use engine::restore::{
-    restore_onedrive_observed, Destination, DocumentAction, LastVersionAction, RestoreError, RestoreOptions,
-    RestoreStats, Selection, VersionMode,
+    restore_onedrive_observed, Destination, LastVersionAction, RestoreError, RestoreOptions, RestoreStats, Selection,
+    VersionMode,
 };
 use repo::catalog::ContainerInfo;
 use serde_json::Value;
@@ -71,16 +71,19 @@ use uuid::Uuid;
 
 use crate::ctx::caller::Caller;
 use crate::ctx::drive::{self, DriveCtx, SessionDrive};
-use crate::ctx::restore_auth;
+use crate::ctx::restore_auth::{self, Credentials, RestoreBody};
 use crate::edge::error::ApiError;
-use crate::edge::lenient::{LenientJson, Obj};
+use crate::edge::lenient::{IdList, LenientJson, Obj};
 use crate::openapi::RestExceptionInfo;
 use crate::resources::route_paths::{DriveItemPath, DriveVersionPath, SessionPath};
 use crate::state::AppState;
 use crate::store::restore_jobs;
 use crate::store::restore_stop::{self, Watch};
 use crate::store::sessions::RestoreSession;
-use crate::wire::restore::{AsyncRestore, BulkRestoreStatistics, ItemRestoreStatistics, RestoreAnswer};
+use crate::wire::restore::{
+    AsyncRestore, BulkRestore, BulkRestoreStatistics, CopyTo, DocumentAction, DocumentLastVersionAction,
+    DocumentVersion, ItemRestoreStatistics, RestoreAnswer, RestoreToOriginal,
+};
 
 /// The one version a OneDrive folder has (see `routes::onedrive`).
 const FOLDER_VERSION_ID: u32 = 1;
@@ -127,10 +130,14 @@ replaces a file of the same path, `Merge` adds the copied versions to it.";
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_onedrive(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
+pub async fn restore_onedrive(
+    caller: Caller,
+    drive: DriveCtx,
+    RestoreBody(o, credentials): RestoreBody<RestoreToOriginal>,
+) -> OneDriveAnswer {
     let drive = DriveRestore { caller, drive: drive.drive };
-    let opts = drive.original_options(&body)?;
-    drive.run(Selection::Whole, opts, &body).await
+    let opts = drive.original_options(&o);
+    drive.run(Selection::Whole, opts, &credentials).await
 }
 
 /// Copy a whole OneDrive to a folder.
@@ -147,10 +154,14 @@ pub async fn restore_onedrive(caller: Caller, drive: DriveCtx, LenientJson(body)
     ),
     security(("bearer" = []))
 )]
-pub async fn copy_onedrive(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
+pub async fn copy_onedrive(
+    caller: Caller,
+    drive: DriveCtx,
+    RestoreBody(o, credentials): RestoreBody<CopyTo>,
+) -> OneDriveAnswer {
     let drive = DriveRestore { caller, drive: drive.drive };
-    let opts = drive.copy_options(&body).await?;
-    drive.run(Selection::Whole, opts, &body).await
+    let opts = drive.copy_options(&o).await?;
+    drive.run(Selection::Whole, opts, &credentials).await
 }
 
 /// Restore documents (`documents[].id`) to their original location.
@@ -167,11 +178,15 @@ pub async fn copy_onedrive(caller: Caller, drive: DriveCtx, LenientJson(body): L
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_documents(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
+pub async fn restore_documents(
+    caller: Caller,
+    drive: DriveCtx,
+    RestoreBody(o, credentials): RestoreBody<RestoreToOriginal>,
+) -> OneDriveAnswer {
     let drive = DriveRestore { caller, drive: drive.drive };
-    let selection = drive.items(Kind::Document, body.id_list("documents")?).await?;
-    let opts = drive.original_options(&body)?;
-    drive.run(selection, opts, &body).await
+    let selection = drive.items(Kind::Document, required(&o.documents, "documents")?).await?;
+    let opts = drive.original_options(&o);
+    drive.run(selection, opts, &credentials).await
 }
 
 /// Copy documents (`documents[].id`) to a folder.
@@ -188,11 +203,15 @@ pub async fn restore_documents(caller: Caller, drive: DriveCtx, LenientJson(body
     ),
     security(("bearer" = []))
 )]
-pub async fn copy_documents(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
+pub async fn copy_documents(
+    caller: Caller,
+    drive: DriveCtx,
+    RestoreBody(o, credentials): RestoreBody<CopyTo>,
+) -> OneDriveAnswer {
     let drive = DriveRestore { caller, drive: drive.drive };
-    let selection = drive.items(Kind::Document, body.id_list("documents")?).await?;
-    let opts = drive.copy_options(&body).await?;
-    drive.run(selection, opts, &body).await
+    let selection = drive.items(Kind::Document, required(&o.documents, "documents")?).await?;
+    let opts = drive.copy_options(&o).await?;
+    drive.run(selection, opts, &credentials).await
 }
 
 /// Restore folders (`folders[].id`) with their content to their original location.
@@ -209,11 +228,15 @@ pub async fn copy_documents(caller: Caller, drive: DriveCtx, LenientJson(body): 
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_folders(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
+pub async fn restore_folders(
+    caller: Caller,
+    drive: DriveCtx,
+    RestoreBody(o, credentials): RestoreBody<RestoreToOriginal>,
+) -> OneDriveAnswer {
     let drive = DriveRestore { caller, drive: drive.drive };
-    let selection = drive.items(Kind::Folder, body.id_list("folders")?).await?;
-    let opts = drive.original_options(&body)?;
-    drive.run(selection, opts, &body).await
+    let selection = drive.items(Kind::Folder, required(&o.folders, "folders")?).await?;
+    let opts = drive.original_options(&o);
+    drive.run(selection, opts, &credentials).await
 }
 
 /// Copy folders (`folders[].id`) with their content to a folder.
@@ -230,11 +253,15 @@ pub async fn restore_folders(caller: Caller, drive: DriveCtx, LenientJson(body):
     ),
     security(("bearer" = []))
 )]
-pub async fn copy_folders(caller: Caller, drive: DriveCtx, LenientJson(body): LenientJson) -> OneDriveAnswer {
+pub async fn copy_folders(
+    caller: Caller,
+    drive: DriveCtx,
+    RestoreBody(o, credentials): RestoreBody<CopyTo>,
+) -> OneDriveAnswer {
     let drive = DriveRestore { caller, drive: drive.drive };
-    let selection = drive.items(Kind::Folder, body.id_list("folders")?).await?;
-    let opts = drive.copy_options(&body).await?;
-    drive.run(selection, opts, &body).await
+    let selection = drive.items(Kind::Folder, required(&o.folders, "folders")?).await?;
+    let opts = drive.copy_options(&o).await?;
+    drive.run(selection, opts, &credentials).await
 }
 
 /// Restore a document to its original location.
@@ -258,12 +285,12 @@ pub async fn restore_document(
     caller: Caller,
     drive: DriveCtx,
     Path(p): Path<DriveItemPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<RestoreToOriginal>,
 ) -> OneDriveAnswer {
     let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Document, vec![p.item_id]).await?;
-    let opts = drive.original_options(&body)?;
-    drive.run(selection, opts, &body).await
+    let opts = drive.original_options(&o);
+    drive.run(selection, opts, &credentials).await
 }
 
 /// Copy a document to a folder.
@@ -287,12 +314,12 @@ pub async fn copy_document(
     caller: Caller,
     drive: DriveCtx,
     Path(p): Path<DriveItemPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<CopyTo>,
 ) -> OneDriveAnswer {
     let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Document, vec![p.item_id]).await?;
-    let opts = drive.copy_options(&body).await?;
-    drive.run(selection, opts, &body).await
+    let opts = drive.copy_options(&o).await?;
+    drive.run(selection, opts, &credentials).await
 }
 
 /// Restore a folder with its content to its original location.
@@ -316,12 +343,12 @@ pub async fn restore_folder(
     caller: Caller,
     drive: DriveCtx,
     Path(p): Path<DriveItemPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<RestoreToOriginal>,
 ) -> OneDriveAnswer {
     let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Folder, vec![p.item_id]).await?;
-    let opts = drive.original_options(&body)?;
-    drive.run(selection, opts, &body).await
+    let opts = drive.original_options(&o);
+    drive.run(selection, opts, &credentials).await
 }
 
 /// Copy a folder with its content to a folder.
@@ -345,12 +372,12 @@ pub async fn copy_folder(
     caller: Caller,
     drive: DriveCtx,
     Path(p): Path<DriveItemPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<CopyTo>,
 ) -> OneDriveAnswer {
     let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Folder, vec![p.item_id]).await?;
-    let opts = drive.copy_options(&body).await?;
-    drive.run(selection, opts, &body).await
+    let opts = drive.copy_options(&o).await?;
+    drive.run(selection, opts, &credentials).await
 }
 
 /// Restore a version of a document to its original location (the document gets that version's content).
@@ -374,13 +401,13 @@ pub async fn restore_document_version(
     caller: Caller,
     drive: DriveCtx,
     Path(p): Path<DriveVersionPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<RestoreToOriginal>,
 ) -> OneDriveAnswer {
     let version = version_number(&p.version_id)?;
     let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.document_version(p.item_id, version).await?;
-    let opts = drive.original_options(&body)?;
-    drive.run(selection, opts, &body).await
+    let opts = drive.original_options(&o);
+    drive.run(selection, opts, &credentials).await
 }
 
 /// Copy a version of a document to a folder.
@@ -404,13 +431,13 @@ pub async fn copy_document_version(
     caller: Caller,
     drive: DriveCtx,
     Path(p): Path<DriveVersionPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<CopyTo>,
 ) -> OneDriveAnswer {
     let version = version_number(&p.version_id)?;
     let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.document_version(p.item_id, version).await?;
-    let opts = drive.copy_options(&body).await?;
-    drive.run(selection, opts, &body).await
+    let opts = drive.copy_options(&o).await?;
+    drive.run(selection, opts, &credentials).await
 }
 
 /// Restore a folder's version (its only one, `1`: the folder itself) to its original location.
@@ -434,13 +461,13 @@ pub async fn restore_folder_version(
     caller: Caller,
     drive: DriveCtx,
     Path(p): Path<DriveVersionPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<RestoreToOriginal>,
 ) -> OneDriveAnswer {
     let folder = folder_version(&p)?;
     let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Folder, vec![folder]).await?;
-    let opts = drive.original_options(&body)?;
-    drive.run(selection, opts, &body).await
+    let opts = drive.original_options(&o);
+    drive.run(selection, opts, &credentials).await
 }
 
 /// Copy a folder's version (its only one, `1`: the folder itself) to a folder.
@@ -464,13 +491,13 @@ pub async fn copy_folder_version(
     caller: Caller,
     drive: DriveCtx,
     Path(p): Path<DriveVersionPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<CopyTo>,
 ) -> OneDriveAnswer {
     let folder = folder_version(&p)?;
     let drive = DriveRestore { caller, drive: drive.drive };
     let selection = drive.items(Kind::Folder, vec![folder]).await?;
-    let opts = drive.copy_options(&body).await?;
-    drive.run(selection, opts, &body).await
+    let opts = drive.copy_options(&o).await?;
+    drive.run(selection, opts, &credentials).await
 }
 
 /// Restore whole OneDrives (`oneDrives[].id`) to their original location; `skipUnresolved` leaves out OneDrives
@@ -491,9 +518,9 @@ pub async fn copy_folder_version(
 pub async fn restore_onedrives(
     caller: Caller,
     Path(p): Path<SessionPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<BulkRestore>,
 ) -> Result<Json<RestoreAnswer<BulkRestoreStatistics>>, ApiError> {
-    bulk_restore(&caller, &p.id, &body).await.map(Json)
+    bulk_restore(&caller, &p.id, &o, &credentials).await.map(Json)
 }
 
 /// v2–v5: restore whole OneDrives to their original location. The v5 docs wrap the options in
@@ -520,7 +547,8 @@ pub async fn restore_onedrives_action(
         true => body,
         false => body.action(&["restoreToOriginalLocation"])?.1,
     };
-    bulk_restore(&caller, &p.id, &opts).await.map(Json)
+    let RestoreBody(o, credentials) = RestoreBody::<BulkRestore>::of(&opts)?;
+    bulk_restore(&caller, &p.id, &o, &credentials).await.map(Json)
 }
 
 /// Ask for a device code to restore with (`RESTDeviceCodeRequestOptions`: `targetApplicationId`, `targetRegion`);
@@ -568,16 +596,23 @@ pub async fn onedrive_action(
         Scope::Document(id) => Some((Kind::Document, vec![id.clone()])),
         Scope::Folder(id) => Some((Kind::Folder, vec![id.clone()])),
     };
+    let copy = action.eq_ignore_ascii_case("copyTo");
     let drive = DriveRestore::load(caller, sid, od_id).await?;
     let selection = match items {
         None => Selection::Whole,
         Some((kind, ids)) => drive.items(kind, ids).await?,
     };
-    let options = match action.eq_ignore_ascii_case("copyTo") {
-        true => drive.copy_options(opts).await?,
-        false => drive.original_options(opts)?,
+    let (options, credentials) = match copy {
+        true => {
+            let RestoreBody(o, credentials) = RestoreBody::<CopyTo>::of(opts)?;
+            (drive.copy_options(&o).await?, credentials)
+        }
+        false => {
+            let RestoreBody(o, credentials) = RestoreBody::<RestoreToOriginal>::of(opts)?;
+            (drive.original_options(&o), credentials)
+        }
     };
-    drive.run(selection, options, opts).await
+    drive.run(selection, options, &credentials).await
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -641,19 +676,14 @@ impl DriveRestore {
     }
 
     /// Options of a restore to the original location (see [`original_options`]).
-    fn original_options(&self, body: &Obj) -> Result<RestoreOptions, ApiError> {
-        original_options(body, &self.drive.session)
+    fn original_options(&self, o: &RestoreToOriginal) -> RestoreOptions {
+        original_options(o.document_action, o.document_version, o.changed_items, o.deleted_items, &self.drive.session)
     }
 
-    /// Options of a copyTo body: `oneDrive` (the target, a OneDrive of the same organization by its id in the
-    /// backup; default: this one), `folder`, `documentLastVersionAction`, `documentVersion`, `changedItems`,
-    /// `deletedItems`, `restorePermissions`, `sendSharedLinksNotification`.
-    async fn copy_options(&self, body: &Obj) -> Result<RestoreOptions, ApiError> {
+    /// Options of a copyTo (see [`CopyTo`]): the target OneDrive must be one of the same organization.
+    async fn copy_options(&self, o: &CopyTo) -> Result<RestoreOptions, ApiError> {
         let t = &self.drive;
-        let dest = match body.object("oneDrive")? {
-            Some(o) => o.required_str("id")?,
-            None => t.id().to_string(),
-        };
+        let dest = o.one_drive.as_ref().map_or_else(|| t.id().to_string(), |d| d.id.clone());
         let nf = || ApiError::not_found(format!("Target OneDrive {dest} was not found."));
         let dest_id = Uuid::parse_str(dest.trim()).map_err(|_| nf())?;
         let row = self.caller.state.catalog.container_at(dest_id, t.at).await?.ok_or_else(nf)?;
@@ -661,32 +691,31 @@ impl DriveRestore {
             ContainerInfo::OneDrive(i) if row.organization_id == t.session.organization_id => i.drive_id.clone(),
             _ => return Err(nf()),
         };
-        let folder = body.str("folder")?.unwrap_or_default();
-        let action = match body.enum_of("documentLastVersionAction", &["Overwrite", "Merge"])? {
-            Some("Merge") => LastVersionAction::Merge,
+        let action = match o.document_last_version_action {
+            Some(DocumentLastVersionAction::Merge) => LastVersionAction::Merge,
             _ => LastVersionAction::Overwrite,
         };
-        let mut opts = RestoreOptions::original(DocumentAction::Overwrite);
-        opts.destination = Destination::CopyTo { drive_id, folder, action };
+        let mut opts = RestoreOptions::original(engine::restore::DocumentAction::Overwrite);
+        opts.destination = Destination::CopyTo { drive_id, folder: o.folder.clone().unwrap_or_default(), action };
         // The vendor's copyTo `changedItems`: "all versions of OneDrive items will be copied". `false` limits the
         // copy to the last version; what the target folder holds never filters a copy.
-        opts.versions = match body.bool("changedItems")?.unwrap_or(true) {
-            true => versions(body)?,
+        opts.versions = match o.changed_items.unwrap_or(true) {
+            true => versions(o.document_version),
             false => VersionMode::Last,
         };
         opts.changed_items = true;
         // `deletedItems`: copy items deleted in the backup (shown by a showDeleted session) or not.
-        opts.deleted_items = body.bool("deletedItems")?.unwrap_or(true);
+        opts.deleted_items = o.deleted_items.unwrap_or(true);
         opts.show_deleted = t.session.show_deleted;
-        opts.restore_permissions = body.bool("restorePermissions")?.unwrap_or(false);
-        opts.send_shared_links_notification = body.bool("sendSharedLinksNotification")?.unwrap_or(false);
+        opts.restore_permissions = o.restore_permissions.unwrap_or(false);
+        opts.send_shared_links_notification = o.send_shared_links_notification.unwrap_or(false);
         Ok(opts)
     }
 
     /// Restores `selection` of this OneDrive with `opts`, signing in with the credentials of `body`.
-    async fn run(self, selection: Selection, opts: RestoreOptions, body: &Obj) -> OneDriveAnswer {
+    async fn run(self, selection: Selection, opts: RestoreOptions, credentials: &Credentials) -> OneDriveAnswer {
         let work = Work::new(&self.caller.state, self.drive.id(), self.drive.at, selection, opts)?;
-        let ran = execute(&self.caller, &self.drive.session, body, vec![work], Report::Single).await?;
+        let ran = execute(&self.caller, &self.drive.session, credentials, vec![work], Report::Single).await?;
         Ok(Json(match ran {
             Ran::Started(op) => RestoreAnswer::Started(op),
             Ran::Finished(results) => match results.into_iter().next() {
@@ -698,28 +727,38 @@ impl DriveRestore {
     }
 }
 
-fn versions(body: &Obj) -> Result<VersionMode, ApiError> {
-    Ok(match body.enum_of("documentVersion", &["Last", "All"])? {
-        Some("All") => VersionMode::All,
+fn versions(v: Option<DocumentVersion>) -> VersionMode {
+    match v {
+        Some(DocumentVersion::All) => VersionMode::All,
         _ => VersionMode::Last,
-    })
+    }
 }
 
-/// Options of a restore to the original location (single OneDrive or bulk): `documentAction`, `documentVersion`,
-/// and — beyond the vendor's `RESTRestoreToOriginal`, with the meaning of its SharePoint `restoreChangedItems` /
-/// `restoreDeletedItems` — `changedItems` (restore items that still exist with other content, name or folder) and
-/// `deletedItems` (restore items gone from the tenant, and items deleted in the backup when the session shows them).
-fn original_options(body: &Obj, session: &RestoreSession) -> Result<RestoreOptions, ApiError> {
-    let action = match body.enum_of("documentAction", &["Overwrite", "Keep"])? {
-        Some("Keep") => DocumentAction::Keep,
-        _ => DocumentAction::Overwrite,
+/// Options of a restore to the original location (single OneDrive or bulk; see [`RestoreToOriginal`]).
+fn original_options(
+    action: Option<DocumentAction>,
+    version: Option<DocumentVersion>,
+    changed_items: Option<bool>,
+    deleted_items: Option<bool>,
+    session: &RestoreSession,
+) -> RestoreOptions {
+    let action = match action {
+        Some(DocumentAction::Keep) => engine::restore::DocumentAction::Keep,
+        _ => engine::restore::DocumentAction::Overwrite,
     };
     let mut o = RestoreOptions::original(action);
-    o.versions = versions(body)?;
-    o.changed_items = body.bool("changedItems")?.unwrap_or(true);
-    o.deleted_items = body.bool("deletedItems")?.unwrap_or(true);
+    o.versions = versions(version);
+    o.changed_items = changed_items.unwrap_or(true);
+    o.deleted_items = deleted_items.unwrap_or(true);
     o.show_deleted = session.show_deleted;
-    Ok(o)
+    o
+}
+
+/// The ids of a bulk path's body (`documents`, `folders`).
+pub(crate) fn required(ids: &Option<IdList>, name: &str) -> Result<Vec<String>, ApiError> {
+    ids.as_ref()
+        .map(|l| l.0.clone())
+        .ok_or_else(|| ApiError::bad_request(format!("'{name}' is required: a list of objects with 'id'")))
 }
 
 /// A folder's only version is the folder itself: its id, or 404 for another version.
@@ -738,28 +777,27 @@ fn version_number(v: &str) -> Result<u32, ApiError> {
 async fn bulk_restore(
     caller: &Caller,
     sid: &str,
-    body: &Obj,
+    o: &BulkRestore,
+    credentials: &Credentials,
 ) -> Result<RestoreAnswer<BulkRestoreStatistics>, ApiError> {
     let state = &caller.state;
     let s = drive::veod_session(state, &caller.user, caller.version, sid, "restored from").await?;
     let at = s.browse_at.ok_or_else(|| ApiError::not_found("This restore session shows no backup."))?;
-    let drives = body.objects("oneDrives")?.unwrap_or_default();
+    let drives = o.one_drives.as_deref().unwrap_or_default();
     if drives.is_empty() {
         return Err(ApiError::bad_request("Specify at least one OneDrive in 'oneDrives'."));
     }
-    let skip_unresolved = body.bool("skipUnresolved")?.unwrap_or(false);
-    let opts = original_options(body, &s)?;
+    let opts = original_options(o.document_action, o.document_version, o.changed_items, o.deleted_items, &s);
     let mut works = Vec::new();
     for d in drives {
-        let id = d.required_str("id")?;
-        let container = match drive::of_session(state, &s, &id).await.map(|d| d.id()) {
+        let container = match drive::of_session(state, &s, &d.id).await.map(|d| d.id()) {
             Ok(c) => c,
-            Err(_) if skip_unresolved => continue,
+            Err(_) if o.skip_unresolved.unwrap_or(false) => continue,
             Err(e) => return Err(e),
         };
         works.push(Work::new(state, container, at, Selection::Whole, opts.clone())?);
     }
-    Ok(match execute(caller, &s, body, works, Report::Bulk).await? {
+    Ok(match execute(caller, &s, credentials, works, Report::Bulk).await? {
         Ran::Started(op) => RestoreAnswer::Started(op),
         Ran::Finished(results) => RestoreAnswer::Finished(BulkRestoreStatistics::new(&results)),
     })
@@ -843,17 +881,17 @@ enum Ran {
     Finished(Vec<(Uuid, Result<RestoreStats, String>)>),
 }
 
-/// Runs restores `works` (all of one organization, signing in with the credentials of `body`) the era's way: v8 in
-/// the background as a restore operation session, earlier eras in the request.
+/// Runs restores `works` (all of one organization, signing in with `credentials`) the era's way: v8 in the
+/// background as a restore operation session, earlier eras in the request.
 async fn execute(
     caller: &Caller,
     session: &RestoreSession,
-    body: &Obj,
+    credentials: &Credentials,
     works: Vec<Work>,
     report: Report,
 ) -> Result<Ran, ApiError> {
     let state = &caller.state;
-    let sign_in = restore_auth::sign_in(state, &caller.user, session.organization_id, body).await?;
+    let sign_in = restore_auth::sign_in(state, &caller.user, session.organization_id, credentials).await?;
     if caller.version.is_v8() {
         let op = restore_jobs::start_operation(state, &caller.user, session).await?;
         restore_jobs::spawn_job(state, op.id, &caller.user, move |sink| async move {

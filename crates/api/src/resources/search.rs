@@ -95,7 +95,7 @@ pub(crate) async fn search_page(
 }
 
 /// The page a search asks for: where it links to and which window of the results.
-struct PageReq {
+pub(crate) struct PageReq {
     ctx: PageContext,
     paging: Paging,
 }
@@ -131,7 +131,7 @@ async fn onedrive_page(
 }
 
 /// Searches `scope` inside the one OneDrive `d` at the session's instant, with its showDeleted flag.
-pub(crate) async fn search_drive(
+async fn search_drive(
     state: &AppState,
     page: PageReq,
     params: &SearchParams,
@@ -223,7 +223,6 @@ pub(crate) async fn search_onedrive(
     Query(params): Query<SearchParams>,
     LenientJson(o): LenientJson<SearchOptions>,
 ) -> Result<ItemPage, ApiError> {
-    require_verb_era(d.era())?;
     let scope = SearchScope::Containers(vec![d.id()]);
     search_drive(&state, page, &params, &o, d, scope).await
 }
@@ -259,7 +258,6 @@ pub(crate) async fn search_onedrive_folder(
     Path(p): Path<DriveItemPath>,
     LenientJson(o): LenientJson<SearchOptions>,
 ) -> Result<ItemPage, ApiError> {
-    require_verb_era(d.era())?;
     let folder = d.item(&state, &p.item_id, true).await?;
     let scope = SearchScope::Folder { container: d.id(), folder: folder.item_id };
     search_drive(&state, page, &params, &o, d, scope).await

@@ -93,7 +93,7 @@ async fn content_item(site: &SiteCtx, content: Content, api_id: &str) -> Result<
 
 /// Every version of an item known at the session's instant, oldest first.
 async fn versions(site: &SiteCtx, list: &SiteList, row: &ItemRow) -> Result<Vec<NumberedVersion>, ApiError> {
-    numbered_versions(&site.catalog, list.id, &row.item_id, site.at).await
+    Ok(numbered_versions(&site.catalog, list.id, &row.item_id, site.at).await?)
 }
 
 /// The previous versions of an item (all but the newest), newest first; none without `showAllVersions`.

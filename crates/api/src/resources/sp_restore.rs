@@ -46,17 +46,19 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::ctx::caller::Caller;
-use crate::ctx::restore_auth;
+use crate::ctx::restore_auth::{self, Credentials, RestoreBody};
 use crate::ctx::site::{not_found as nf, SiteCtx, SiteList};
 use crate::edge::error::ApiError;
-use crate::edge::lenient::{LenientJson, Obj};
+use crate::edge::lenient::{IdList, LenientJson, Obj};
 use crate::openapi::RestExceptionInfo;
+use crate::resources::restore::required;
 use crate::resources::route_paths::{SiteItemPath, SiteListPath, SiteVersionPath};
 use crate::resources::scope::SpScope;
 use crate::store::restore_jobs;
 use crate::store::restore_stop::{self, Watch};
 use crate::wire::restore::{
-    AsyncRestore, ItemRestoreStatistics, ListRestoreStatistics, RestoreAnswer, WebRestoreStatistics,
+    AsyncRestore, DocumentAction, DocumentLastVersionAction, DocumentVersion, ItemRestoreStatistics,
+    ListRestoreStatistics, RestoreAnswer, SharePointRestore, WebRestoreStatistics,
 };
 
 /// No literals beyond the vendor's.
@@ -99,10 +101,14 @@ source list, the restore to the original location; otherwise elsewhere. Answers 
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_site(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> SiteAnswer {
+pub async fn restore_site(
+    caller: Caller,
+    site: SiteCtx,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
+) -> SiteAnswer {
     let site = SiteRestore { caller, site };
-    let unit = site.whole(&body)?;
-    site.run(vec![unit], Form::Restore, &body, WebRestoreStatistics::new).await
+    let unit = site.whole(&o);
+    site.run(vec![unit], Form::Restore, &o, &credentials, WebRestoreStatistics::new).await
 }
 
 /// Restore a site (with its subsites unless `restoreSubsites` is false) to another site (`siteURL` or `alias`).
@@ -119,10 +125,14 @@ pub async fn restore_site(caller: Caller, site: SiteCtx, LenientJson(body): Leni
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_site_to(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> SiteAnswer {
+pub async fn restore_site_to(
+    caller: Caller,
+    site: SiteCtx,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
+) -> SiteAnswer {
     let site = SiteRestore { caller, site };
-    let unit = site.whole(&body)?;
-    site.run(vec![unit], Form::RestoreTo, &body, WebRestoreStatistics::new).await
+    let unit = site.whole(&o);
+    site.run(vec![unit], Form::RestoreTo, &o, &credentials, WebRestoreStatistics::new).await
 }
 
 /// Restore a list to its original location.
@@ -143,11 +153,11 @@ pub async fn restore_list(
     caller: Caller,
     site: SiteCtx,
     Path(p): Path<SiteListPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ListAnswer {
     let site = SiteRestore { caller, site };
     let unit = site.list(&p.list_id, false)?;
-    site.run(vec![unit], Form::Restore, &body, ListRestoreStatistics::new).await
+    site.run(vec![unit], Form::Restore, &o, &credentials, ListRestoreStatistics::new).await
 }
 
 /// Restore a list to another list or site (`list`, `siteURL`).
@@ -168,11 +178,11 @@ pub async fn restore_list_to(
     caller: Caller,
     site: SiteCtx,
     Path(p): Path<SiteListPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ListAnswer {
     let site = SiteRestore { caller, site };
     let unit = site.list(&p.list_id, false)?;
-    site.run(vec![unit], Form::RestoreTo, &body, ListRestoreStatistics::new).await
+    site.run(vec![unit], Form::RestoreTo, &o, &credentials, ListRestoreStatistics::new).await
 }
 
 /// Restore a library to its original location.
@@ -193,11 +203,11 @@ pub async fn restore_library(
     caller: Caller,
     site: SiteCtx,
     Path(p): Path<SiteListPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ListAnswer {
     let site = SiteRestore { caller, site };
     let unit = site.list(&p.list_id, true)?;
-    site.run(vec![unit], Form::Restore, &body, ListRestoreStatistics::new).await
+    site.run(vec![unit], Form::Restore, &o, &credentials, ListRestoreStatistics::new).await
 }
 
 /// Restore a library to another list or site (`list`, `siteURL`).
@@ -218,11 +228,11 @@ pub async fn restore_library_to(
     caller: Caller,
     site: SiteCtx,
     Path(p): Path<SiteListPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ListAnswer {
     let site = SiteRestore { caller, site };
     let unit = site.list(&p.list_id, true)?;
-    site.run(vec![unit], Form::RestoreTo, &body, ListRestoreStatistics::new).await
+    site.run(vec![unit], Form::RestoreTo, &o, &credentials, ListRestoreStatistics::new).await
 }
 
 /// Restore library documents (`documents[].id`) to their original location.
@@ -239,10 +249,14 @@ pub async fn restore_library_to(
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_documents(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
+pub async fn restore_documents(
+    caller: Caller,
+    site: SiteCtx,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
+) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Documents, &body.id_list("documents")?).await?;
-    site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
+    let units = site.items(Coll::Documents, &required(&o.documents, "documents")?).await?;
+    site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 /// Restore a library document to its original location.
@@ -263,11 +277,11 @@ pub async fn restore_document(
     caller: Caller,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Documents, &[p.item_id]).await?;
-    site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
+    site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 /// Restore a version of a library document to its original location (a library document is written as that version).
@@ -288,11 +302,11 @@ pub async fn restore_document_version(
     caller: Caller,
     site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
     let units = site.version(Coll::Documents, p.item_id, &p.version_id).await?;
-    site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
+    site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 /// Restore library documents (`documents[].id`) to another list or site (`list`, `siteURL`).
@@ -309,10 +323,14 @@ pub async fn restore_document_version(
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_documents_to(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
+pub async fn restore_documents_to(
+    caller: Caller,
+    site: SiteCtx,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
+) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Documents, &body.id_list("documents")?).await?;
-    site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
+    let units = site.items(Coll::Documents, &required(&o.documents, "documents")?).await?;
+    site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 /// Restore a library document to another list or site (`list`, `siteURL`).
@@ -333,11 +351,11 @@ pub async fn restore_document_to(
     caller: Caller,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Documents, &[p.item_id]).await?;
-    site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
+    site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 /// Restore a version of a library document to another list or site (`list`, `siteURL`) (a library document is written as that version).
@@ -358,11 +376,11 @@ pub async fn restore_document_version_to(
     caller: Caller,
     site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
     let units = site.version(Coll::Documents, p.item_id, &p.version_id).await?;
-    site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
+    site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 /// Restore folders (`folders[].id`) to their original location.
@@ -379,10 +397,14 @@ pub async fn restore_document_version_to(
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_folders(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
+pub async fn restore_folders(
+    caller: Caller,
+    site: SiteCtx,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
+) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Folders, &body.id_list("folders")?).await?;
-    site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
+    let units = site.items(Coll::Folders, &required(&o.folders, "folders")?).await?;
+    site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 /// Restore a folder to its original location.
@@ -403,11 +425,11 @@ pub async fn restore_folder(
     caller: Caller,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Folders, &[p.item_id]).await?;
-    site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
+    site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 /// Restore a version of a folder to its original location (a folder is the folder itself).
@@ -428,11 +450,11 @@ pub async fn restore_folder_version(
     caller: Caller,
     site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
     let units = site.version(Coll::Folders, p.item_id, &p.version_id).await?;
-    site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
+    site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 /// Restore folders (`folders[].id`) to another list or site (`list`, `siteURL`).
@@ -449,10 +471,14 @@ pub async fn restore_folder_version(
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_folders_to(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
+pub async fn restore_folders_to(
+    caller: Caller,
+    site: SiteCtx,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
+) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Folders, &body.id_list("folders")?).await?;
-    site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
+    let units = site.items(Coll::Folders, &required(&o.folders, "folders")?).await?;
+    site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 /// Restore a folder to another list or site (`list`, `siteURL`).
@@ -473,11 +499,11 @@ pub async fn restore_folder_to(
     caller: Caller,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Folders, &[p.item_id]).await?;
-    site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
+    site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 /// Restore a version of a folder to another list or site (`list`, `siteURL`) (a folder is the folder itself).
@@ -498,11 +524,11 @@ pub async fn restore_folder_version_to(
     caller: Caller,
     site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
     let units = site.version(Coll::Folders, p.item_id, &p.version_id).await?;
-    site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
+    site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 /// Restore list items (`items[].id`) to their original location.
@@ -519,10 +545,14 @@ pub async fn restore_folder_version_to(
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_items(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
+pub async fn restore_items(
+    caller: Caller,
+    site: SiteCtx,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
+) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Items, &body.id_list("items")?).await?;
-    site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
+    let units = site.items(Coll::Items, &required(&o.items, "items")?).await?;
+    site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 /// Restore a list item to its original location.
@@ -543,11 +573,11 @@ pub async fn restore_item(
     caller: Caller,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Items, &[p.item_id]).await?;
-    site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
+    site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 /// Restore a version of a list item to its original location (a list item keeps one version, `1`).
@@ -568,11 +598,11 @@ pub async fn restore_item_version(
     caller: Caller,
     site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
     let units = site.version(Coll::Items, p.item_id, &p.version_id).await?;
-    site.run(units, Form::Restore, &body, ItemRestoreStatistics::sharepoint).await
+    site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 /// Restore list items (`items[].id`) to another list or site (`list`, `siteURL`).
@@ -589,10 +619,14 @@ pub async fn restore_item_version(
     ),
     security(("bearer" = []))
 )]
-pub async fn restore_items_to(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
+pub async fn restore_items_to(
+    caller: Caller,
+    site: SiteCtx,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
+) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Items, &body.id_list("items")?).await?;
-    site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
+    let units = site.items(Coll::Items, &required(&o.items, "items")?).await?;
+    site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 /// Restore a list item to another list or site (`list`, `siteURL`).
@@ -613,11 +647,11 @@ pub async fn restore_item_to(
     caller: Caller,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Items, &[p.item_id]).await?;
-    site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
+    site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 /// Restore a version of a list item to another list or site (`list`, `siteURL`) (a list item keeps one version, `1`).
@@ -638,11 +672,11 @@ pub async fn restore_item_version_to(
     caller: Caller,
     site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
-    LenientJson(body): LenientJson,
+    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
     let units = site.version(Coll::Items, p.item_id, &p.version_id).await?;
-    site.run(units, Form::RestoreTo, &body, ItemRestoreStatistics::sharepoint).await
+    site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 /// v2–v5: `{"restoreTo": {…}}` restores the site (elsewhere when the body names `siteURL`/`alias` or `list`).
@@ -660,10 +694,10 @@ pub async fn restore_item_version_to(
     security(("bearer" = []))
 )]
 pub async fn restore_site_action(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> SiteAnswer {
-    let o = restore_to_body(&body)?;
+    let RestoreBody(o, credentials) = RestoreBody::<SharePointRestore>::of(&restore_to_body(&body)?)?;
     let site = SiteRestore { caller, site };
-    let unit = site.whole(&o)?;
-    site.run(vec![unit], Form::Action, &o, WebRestoreStatistics::new).await
+    let unit = site.whole(&o);
+    site.run(vec![unit], Form::Action, &o, &credentials, WebRestoreStatistics::new).await
 }
 
 /// v2–v5: `{"restoreTo": {…}}` restores the list.
@@ -686,10 +720,10 @@ pub async fn restore_list_action(
     Path(p): Path<SiteListPath>,
     LenientJson(body): LenientJson,
 ) -> ListAnswer {
-    let o = restore_to_body(&body)?;
+    let RestoreBody(o, credentials) = RestoreBody::<SharePointRestore>::of(&restore_to_body(&body)?)?;
     let site = SiteRestore { caller, site };
     let unit = site.list(&p.list_id, false)?;
-    site.run(vec![unit], Form::Action, &o, ListRestoreStatistics::new).await
+    site.run(vec![unit], Form::Action, &o, &credentials, ListRestoreStatistics::new).await
 }
 
 /// v2–v5: `{"restoreTo": {"items": […], …}}` restores list items.
@@ -707,10 +741,10 @@ pub async fn restore_list_action(
     security(("bearer" = []))
 )]
 pub async fn restore_items_action(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
-    let o = restore_to_body(&body)?;
+    let RestoreBody(o, credentials) = RestoreBody::<SharePointRestore>::of(&restore_to_body(&body)?)?;
     let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Items, &o.id_list("items")?).await?;
-    site.run(units, Form::Action, &o, ItemRestoreStatistics::sharepoint).await
+    let units = site.items(Coll::Items, &required(&o.items, "items")?).await?;
+    site.run(units, Form::Action, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 /// v2–v5: `{"restoreTo": {…}}` restores the list item.
@@ -733,10 +767,10 @@ pub async fn restore_item_action(
     Path(p): Path<SiteItemPath>,
     LenientJson(body): LenientJson,
 ) -> ItemsAnswer {
-    let o = restore_to_body(&body)?;
+    let RestoreBody(o, credentials) = RestoreBody::<SharePointRestore>::of(&restore_to_body(&body)?)?;
     let site = SiteRestore { caller, site };
     let units = site.items(Coll::Items, &[p.item_id]).await?;
-    site.run(units, Form::Action, &o, ItemRestoreStatistics::sharepoint).await
+    site.run(units, Form::Action, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 /// The `restoreTo` action of the v2–v5 dispatcher (`opts` = the content of the `restoreTo` property). Scopes of
@@ -756,7 +790,8 @@ pub async fn sharepoint_action(
         SpScope::Library(id) => {
             let site = SiteRestore::load(caller, sid, site_id).await?;
             let unit = site.list(id, true)?;
-            let answer = site.run(vec![unit], Form::Action, opts, ListRestoreStatistics::new).await?;
+            let RestoreBody(o, credentials) = RestoreBody::<SharePointRestore>::of(opts)?;
+            let answer = site.run(vec![unit], Form::Action, &o, &credentials, ListRestoreStatistics::new).await?;
             return Ok(answer.into_response());
         }
         SpScope::Attachments(_) | SpScope::Attachment(..) => {
@@ -766,12 +801,13 @@ pub async fn sharepoint_action(
         }
     };
     let site = SiteRestore::load(caller, sid, site_id).await?;
+    let RestoreBody(o, credentials) = RestoreBody::<SharePointRestore>::of(opts)?;
     let ids = match ids {
         Some(ids) => ids,
-        None => opts.id_list(coll.field())?,
+        None => required(coll.ids(&o), coll.field())?,
     };
     let units = site.items(coll, &ids).await?;
-    let answer = site.run(units, Form::Action, opts, ItemRestoreStatistics::sharepoint).await?;
+    let answer = site.run(units, Form::Action, &o, &credentials, ItemRestoreStatistics::sharepoint).await?;
     Ok(answer.into_response())
 }
 
@@ -805,6 +841,15 @@ impl Coll {
         }
     }
 
+    /// The ids of a bulk body of this kind.
+    fn ids(self, o: &SharePointRestore) -> &Option<IdList> {
+        match self {
+            Coll::Documents => &o.documents,
+            Coll::Folders => &o.folders,
+            Coll::Items => &o.items,
+        }
+    }
+
     fn what(self) -> &'static str {
         match self {
             Coll::Documents => "document",
@@ -828,8 +873,8 @@ impl SiteRestore {
     }
 
     /// The whole site, with its subsites unless `restoreSubsites` is false.
-    fn whole(&self, body: &Obj) -> Result<Unit, ApiError> {
-        Ok(Unit::Site { container: self.site.site.id, subsites: body.bool("restoreSubsites")?.unwrap_or(true) })
+    fn whole(&self, o: &SharePointRestore) -> Unit {
+        Unit::Site { container: self.site.site.id, subsites: o.restore_subsites.unwrap_or(true) }
     }
 
     /// The whole list or library `id` (`library`: which of the two the path names).
@@ -886,11 +931,12 @@ impl SiteRestore {
         self,
         units: Vec<Unit>,
         form: Form,
-        body: &Obj,
+        o: &SharePointRestore,
+        credentials: &Credentials,
         statistics: fn(&SpRestoreStats) -> S,
     ) -> Result<Json<RestoreAnswer<S>>, ApiError> {
-        let opts = options(body, form, &self)?;
-        Ok(Json(match execute(&self, body, units, opts).await? {
+        let opts = options(o, form, &self)?;
+        Ok(Json(match execute(&self, credentials, units, opts).await? {
             Ran::Started(op) => RestoreAnswer::Started(op),
             Ran::Finished(stats) => RestoreAnswer::Finished(statistics(&stats)),
         }))
@@ -912,39 +958,36 @@ enum Form {
     Action,
 }
 
-fn options(body: &Obj, form: Form, site: &SiteRestore) -> Result<SpRestoreOptions, ApiError> {
-    let mut o = SpRestoreOptions::original();
-    o.versions = match body.enum_of("documentVersion", &["Last", "All"])? {
-        Some("All") => VersionMode::All,
+fn options(o: &SharePointRestore, form: Form, site: &SiteRestore) -> Result<SpRestoreOptions, ApiError> {
+    let mut opts = SpRestoreOptions::original();
+    opts.versions = match o.document_version {
+        Some(DocumentVersion::All) => VersionMode::All,
         _ => VersionMode::Last,
     };
-    let keep = body.enum_of("documentAction", &["Overwrite", "Keep"])? == Some("Keep")
-        || body.enum_of("listItemAction", &["Overwrite", "Keep"])? == Some("Keep");
-    o.action = match (keep, body.enum_of("documentLastVersionAction", &["Overwrite", "Merge"])?) {
+    let keep = o.document_action == Some(DocumentAction::Keep) || o.list_item_action == Some(DocumentAction::Keep);
+    opts.action = match (keep, o.document_last_version_action) {
         (true, _) => SpAction::Keep,
-        (false, Some("Merge")) => SpAction::Merge,
+        (false, Some(DocumentLastVersionAction::Merge)) => SpAction::Merge,
         _ => SpAction::Overwrite,
     };
-    o.changed_items = body.bool("changedItems")?.unwrap_or(true);
-    o.deleted_items = body.bool("deletedItems")?.unwrap_or(true);
+    opts.changed_items = o.changed_items.unwrap_or(true);
+    opts.deleted_items = o.deleted_items.unwrap_or(true);
     // Library documents and list items deleted before the point in time are restorable in a session that shows them.
-    o.show_deleted = site.site.session.show_deleted;
-    o.restore_permissions = body.bool("restorePermissions")?.unwrap_or(false);
-    o.send_shared_links_notification = body.bool("sendSharedLinksNotification")?.unwrap_or(false);
-    let list = body.str("list")?.map(|l| l.trim().to_string()).filter(|l| !l.is_empty());
-    let mut site_url = body.str("siteURL")?.map(|u| u.trim().to_string()).filter(|u| !u.is_empty());
-    if site_url.is_none() {
-        // `alias` names a site next to the source: `…/sites/{alias}`.
-        if let Some(alias) =
-            body.str("alias")?.map(|a| a.trim().trim_matches('/').to_string()).filter(|a| !a.is_empty())
-        {
-            site_url = Some(match alias.contains("://") {
+    opts.show_deleted = site.site.session.show_deleted;
+    opts.restore_permissions = o.restore_permissions.unwrap_or(false);
+    opts.send_shared_links_notification = o.send_shared_links_notification.unwrap_or(false);
+    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+    let list = given(&o.list);
+    // `alias` names a site next to the source: `…/sites/{alias}`.
+    let site_url = given(&o.site_url).or_else(|| {
+        given(&o.alias).map(|a| a.trim_matches('/').to_string()).filter(|a| !a.is_empty()).map(|alias| {
+            match alias.contains("://") {
                 true => alias,
                 false => alias_url(&site.site.site.info.url, &alias),
-            });
-        }
-    }
-    o.target = match form {
+            }
+        })
+    });
+    opts.target = match form {
         Form::RestoreTo => {
             if site_url.is_none() && list.is_none() {
                 return Err(ApiError::bad_request("Specify the target: 'siteURL' and/or 'list'."));
@@ -954,7 +997,7 @@ fn options(body: &Obj, form: Form, site: &SiteRestore) -> Result<SpRestoreOption
         Form::Restore | Form::Action if site_url.is_some() || list.is_some() => SpTarget::To { site_url, list },
         _ => SpTarget::Original,
     };
-    Ok(o)
+    Ok(opts)
 }
 
 /// `https://host/sites/a/b` + `x` → `https://host/sites/x`.
@@ -1049,11 +1092,16 @@ enum Ran {
 }
 
 /// Runs `units` the era's way: v8 in the background as a restore operation session, earlier eras in the request.
-async fn execute(site: &SiteRestore, body: &Obj, units: Vec<Unit>, opts: SpRestoreOptions) -> Result<Ran, ApiError> {
+async fn execute(
+    site: &SiteRestore,
+    credentials: &Credentials,
+    units: Vec<Unit>,
+    opts: SpRestoreOptions,
+) -> Result<Ran, ApiError> {
     let Caller { state, user, version } = &site.caller;
     let repo = state.repo.clone().ok_or_else(|| ApiError::internal("This server has no backup repository."))?;
     let work = Work { catalog: state.catalog.clone(), repo, at: site.site.at, units, opts };
-    let sign_in = restore_auth::sign_in(state, user, site.site.session.organization_id, body).await?;
+    let sign_in = restore_auth::sign_in(state, user, site.site.session.organization_id, credentials).await?;
     if version.is_v8() {
         let op = restore_jobs::start_operation(state, user, &site.site.session).await?;
         restore_jobs::spawn_job(state, op.id, user, move |sink| async move {

@@ -5,12 +5,136 @@
 
 use engine::restore::{ItemOutcome, ItemStatus, RestoreStats};
 use engine::sp_restore::{SpIssue, SpRestoreStats};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::edge::lenient::de::non_empty;
+use crate::edge::lenient::IdList;
 use crate::store::restore_jobs::result_of;
 use crate::store::sessions::Outcome;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Options (request bodies; the credentials beside them: [`crate::ctx::restore_auth::Credentials`])
+// ---------------------------------------------------------------------------------------------------------------
+
+/// What happens to an item that exists in the tenant: `Overwrite` it (renamed/moved back, content written when it
+/// differs), or `Keep` it and write a `(Restored …)` copy beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+pub enum DocumentAction {
+    Overwrite,
+    Keep,
+}
+
+/// Which versions of a document are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+pub enum DocumentVersion {
+    Last,
+    All,
+}
+
+/// What a copy does with a file of the same path: `Overwrite` it, or `Merge` the copied versions into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+pub enum DocumentLastVersionAction {
+    Overwrite,
+    Merge,
+}
+
+/// `RESTRestoreToOriginal` (`RESTRestoreToOriginalDocuments`/`…Folders` add `documents`/`folders`, the ids of a
+/// bulk path): a OneDrive restore to the original location. Beyond the vendor's, with the meaning of its SharePoint
+/// `restoreChangedItems`/`restoreDeletedItems`: `changedItems` (restore items that still exist with other content,
+/// name or folder) and `deletedItems` (restore items gone from the tenant, and items deleted in the backup when the
+/// session shows them); both default to true.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = RESTRestoreToOriginal)]
+pub struct RestoreToOriginal {
+    pub document_action: Option<DocumentAction>,
+    pub document_version: Option<DocumentVersion>,
+    pub changed_items: Option<bool>,
+    pub deleted_items: Option<bool>,
+    /// Bulk documents path: `[{id}]` or ids.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub documents: Option<IdList>,
+    /// Bulk folders path: `[{id}]` or ids.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub folders: Option<IdList>,
+}
+
+/// `RESTCopyToFolder` (`RestCopyToDocuments`/`RESTCopyToFolders` add `documents`/`folders`): a OneDrive copyTo.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = RESTCopyToFolder)]
+pub struct CopyTo {
+    /// The target OneDrive (by its id in the backup; default: the source).
+    pub one_drive: Option<OneDriveRef>,
+    /// Below which folder of the target the items go (default: its root).
+    pub folder: Option<String>,
+    pub document_version: Option<DocumentVersion>,
+    pub document_last_version_action: Option<DocumentLastVersionAction>,
+    /// `false`: copy the last version only, whatever `documentVersion` says.
+    pub changed_items: Option<bool>,
+    /// `false`: leave out items deleted in the backup.
+    pub deleted_items: Option<bool>,
+    pub restore_permissions: Option<bool>,
+    pub send_shared_links_notification: Option<bool>,
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub documents: Option<IdList>,
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub folders: Option<IdList>,
+}
+
+/// `RESTBulkRestoreConfig`: whole OneDrives back to their original location.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = RESTBulkRestoreConfig)]
+pub struct BulkRestore {
+    pub one_drives: Option<Vec<OneDriveRef>>,
+    /// Leave out OneDrives that are not in the session instead of answering 404.
+    pub skip_unresolved: Option<bool>,
+    pub document_action: Option<DocumentAction>,
+    pub document_version: Option<DocumentVersion>,
+    pub changed_items: Option<bool>,
+    pub deleted_items: Option<bool>,
+}
+
+/// Options of a SharePoint restore (`RESTRestoreSiteConfig`, `RESTRestoreListConfig`, `RESTRestoreItemConfig`, …
+/// and their `RestoreTo` forms): the target (`list` title, `siteURL` or `alias`, a site next to the source) and what
+/// is written; `documents`/`folders`/`items` are the ids of a bulk path.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = RESTRestoreSharePointConfig)]
+pub struct SharePointRestore {
+    pub document_version: Option<DocumentVersion>,
+    /// `Keep` writes a copy beside an existing document.
+    pub document_action: Option<DocumentAction>,
+    /// `Keep` writes a copy beside an existing list item.
+    pub list_item_action: Option<DocumentAction>,
+    pub document_last_version_action: Option<DocumentLastVersionAction>,
+    pub changed_items: Option<bool>,
+    pub deleted_items: Option<bool>,
+    pub restore_permissions: Option<bool>,
+    pub send_shared_links_notification: Option<bool>,
+    /// Target list title.
+    pub list: Option<String>,
+    /// Target site.
+    #[serde(rename = "siteURL")]
+    pub site_url: Option<String>,
+    /// Target site next to the source: `…/sites/{alias}`.
+    pub alias: Option<String>,
+    /// Site restores: with subsites (default true).
+    pub restore_subsites: Option<bool>,
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub documents: Option<IdList>,
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub folders: Option<IdList>,
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub items: Option<IdList>,
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Answers
+// ---------------------------------------------------------------------------------------------------------------
 
 /// `RESTRestoreObject`: an item that failed or was restored with warnings (SharePoint: also a list or site that
 /// could not be restored, with its `id`).
@@ -202,8 +326,9 @@ pub struct OneDriveRestoreDetails {
 }
 
 /// `{id}` of a OneDrive.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OneDriveRef {
+    #[serde(deserialize_with = "non_empty")]
     pub id: String,
 }
 
