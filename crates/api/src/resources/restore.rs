@@ -1,7 +1,7 @@
 //! OneDrive restore to the original location and copyTo (veeam-api-notes §8).
 //!
 //! Paths under `/{version}/RestoreSessions/{id}/Organization/OneDrives` (v6–v8; v2–v5 reach the same code through
-//! the `…/Action` dispatcher of [`crate::resources::actions`], which calls [`onedrive_action`]):
+//! the `…/Action` dispatcher of `resources::actions`, which calls [`onedrive_action`]):
 //!
 //! | path | body |
 //! |---|---|
@@ -576,7 +576,7 @@ pub async fn request_device_code(
 }
 
 /// The v2–v5 `restoreToOriginalLocation` and `copyTo` actions, for the `…/Action` dispatcher of
-/// [`crate::resources::actions`]: `action` is the recognised action name, `opts` the content of the action's property
+/// `resources::actions`: `action` is the recognised action name, `opts` the content of the action's property
 /// (`{userName, userPassword, DocumentVersion, DocumentAction}` / `{…, OneDrive: {id}, Folder,
 /// DocumentLastVersionAction}`); `documents[]` / `folders[]` for the bulk scopes are read from `opts`. Answers 200 with
 /// the statistics, like v6/v7.

@@ -198,7 +198,7 @@ async fn shown_rows<T>(
     Ok(out)
 }
 
-/// A search result in the view the browse listing that holds it uses (for [`crate::resources::search`]).
+/// A search result in the view the browse listing that holds it uses (for the search operations).
 pub(crate) async fn search_entry(
     vesp: &VespCtx,
     h: &SitesHrefs,

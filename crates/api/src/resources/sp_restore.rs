@@ -12,7 +12,7 @@
 //! | `/{Documents,Folders,Items}/{id}/Versions/{versionId}/restore\|restoreTo` | as above; a document is written as that version |
 //!
 //! v2–v5: `…/Action` with `{"restoreTo": {…}}` on the site, `Lists/{id}`, `Libraries/{id}`, `Documents[/{id}]`,
-//! `Folders[/{id}]`, `Items[/{id}]` ([`sharepoint_action`], called by the dispatcher of [`crate::resources::actions`] for
+//! `Folders[/{id}]`, `Items[/{id}]` ([`sharepoint_action`], called by the dispatcher of `resources::actions` for
 //! the paths it owns; this module registers `…/Action` of the site, lists and items). In that era `restoreTo`
 //! without `siteURL`/`alias` and with `list` absent or naming the source list is the restore to the original location.
 //!
