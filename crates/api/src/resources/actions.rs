@@ -60,9 +60,9 @@ async fn onedrive(
     match action {
         "save" => {
             let d = drive::load(state, user, version, sid, od_id, "saved from").await?;
-            save::onedrive(state, &d, &scope, &opts, None).await
+            save::onedrive(state, &d, &scope, &opts.to_typed()?, None).await
         }
-        "sendTo" => send::onedrive_action(state, user, version, sid, od_id, &scope, &opts).await,
+        "sendTo" => send::onedrive_action(state, user, version, sid, od_id, &scope, &opts.to_typed()?).await,
         "restoreToOriginalLocation" | "copyTo" => {
             let caller = Caller { state: state.clone(), user: user.clone(), version };
             let answer = restore::onedrive_action(caller, sid, od_id, action, &scope, &opts).await?;
@@ -83,8 +83,8 @@ async fn sharepoint(
 ) -> Result<Response, ApiError> {
     let (action, opts) = action_of(body, SHAREPOINT_ACTIONS)?;
     match action {
-        "save" => save::sharepoint_action(state, user, version, sid, site_id, &scope, &opts).await,
-        "sendTo" => send::sharepoint_action(state, user, version, sid, site_id, &scope, &opts).await,
+        "save" => save::sharepoint_action(state, user, version, sid, site_id, &scope, &opts.to_typed()?).await,
+        "sendTo" => send::sharepoint_action(state, user, version, sid, site_id, &scope, &opts.to_typed()?).await,
         "restoreTo" => {
             let caller = Caller { state: state.clone(), user: user.clone(), version };
             sp_restore::sharepoint_action(caller, sid, site_id, &scope, &opts).await

@@ -73,7 +73,7 @@ use crate::ctx::caller::Caller;
 use crate::ctx::drive::{self, DriveCtx, SessionDrive};
 use crate::ctx::restore_auth::{self, Credentials, RestoreBody};
 use crate::edge::error::ApiError;
-use crate::edge::lenient::{IdList, LenientJson, Obj};
+use crate::edge::lenient::{LenientJson, Obj};
 use crate::openapi::RestExceptionInfo;
 use crate::resources::route_paths::{DriveItemPath, DriveVersionPath, SessionPath};
 use crate::state::AppState;
@@ -84,6 +84,7 @@ use crate::wire::restore::{
     AsyncRestore, BulkRestore, BulkRestoreStatistics, CopyTo, DocumentAction, DocumentLastVersionAction,
     DocumentVersion, ItemRestoreStatistics, RestoreAnswer, RestoreToOriginal,
 };
+use crate::wire::selection::required_ids;
 
 /// The one version a OneDrive folder has (see `routes::onedrive`).
 const FOLDER_VERSION_ID: u32 = 1;
@@ -122,6 +123,7 @@ replaces a file of the same path, `Merge` adds the copied versions to it.";
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/restore",
     tag = "OneDrive restore",
     description = RESTORE_TO_ORIGINAL,
+    request_body = RestoreToOriginal,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -146,6 +148,7 @@ pub async fn restore_onedrive(
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/copyTo",
     tag = "OneDrive restore",
     description = COPY_TO,
+    request_body = CopyTo,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -170,6 +173,7 @@ pub async fn copy_onedrive(
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/restore",
     tag = "OneDrive restore",
     description = RESTORE_TO_ORIGINAL,
+    request_body = RestoreToOriginal,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -184,7 +188,7 @@ pub async fn restore_documents(
     RestoreBody(o, credentials): RestoreBody<RestoreToOriginal>,
 ) -> OneDriveAnswer {
     let drive = DriveRestore { caller, drive: drive.drive };
-    let selection = drive.items(Kind::Document, required(&o.documents, "documents")?).await?;
+    let selection = drive.items(Kind::Document, required_ids(o.documents.as_ref(), "documents")?).await?;
     let opts = drive.original_options(&o);
     drive.run(selection, opts, &credentials).await
 }
@@ -195,6 +199,7 @@ pub async fn restore_documents(
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/copyTo",
     tag = "OneDrive restore",
     description = COPY_TO,
+    request_body = CopyTo,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -209,7 +214,7 @@ pub async fn copy_documents(
     RestoreBody(o, credentials): RestoreBody<CopyTo>,
 ) -> OneDriveAnswer {
     let drive = DriveRestore { caller, drive: drive.drive };
-    let selection = drive.items(Kind::Document, required(&o.documents, "documents")?).await?;
+    let selection = drive.items(Kind::Document, required_ids(o.documents.as_ref(), "documents")?).await?;
     let opts = drive.copy_options(&o).await?;
     drive.run(selection, opts, &credentials).await
 }
@@ -220,6 +225,7 @@ pub async fn copy_documents(
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/restore",
     tag = "OneDrive restore",
     description = RESTORE_TO_ORIGINAL,
+    request_body = RestoreToOriginal,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -234,7 +240,7 @@ pub async fn restore_folders(
     RestoreBody(o, credentials): RestoreBody<RestoreToOriginal>,
 ) -> OneDriveAnswer {
     let drive = DriveRestore { caller, drive: drive.drive };
-    let selection = drive.items(Kind::Folder, required(&o.folders, "folders")?).await?;
+    let selection = drive.items(Kind::Folder, required_ids(o.folders.as_ref(), "folders")?).await?;
     let opts = drive.original_options(&o);
     drive.run(selection, opts, &credentials).await
 }
@@ -245,6 +251,7 @@ pub async fn restore_folders(
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/copyTo",
     tag = "OneDrive restore",
     description = COPY_TO,
+    request_body = CopyTo,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -259,7 +266,7 @@ pub async fn copy_folders(
     RestoreBody(o, credentials): RestoreBody<CopyTo>,
 ) -> OneDriveAnswer {
     let drive = DriveRestore { caller, drive: drive.drive };
-    let selection = drive.items(Kind::Folder, required(&o.folders, "folders")?).await?;
+    let selection = drive.items(Kind::Folder, required_ids(o.folders.as_ref(), "folders")?).await?;
     let opts = drive.copy_options(&o).await?;
     drive.run(selection, opts, &credentials).await
 }
@@ -270,6 +277,7 @@ pub async fn copy_folders(
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/restore",
     tag = "OneDrive restore",
     description = RESTORE_TO_ORIGINAL,
+    request_body = RestoreToOriginal,
     params(
         ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
         ("documentId" = String, Path)
@@ -299,6 +307,7 @@ pub async fn restore_document(
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/copyTo",
     tag = "OneDrive restore",
     description = COPY_TO,
+    request_body = CopyTo,
     params(
         ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
         ("documentId" = String, Path)
@@ -328,6 +337,7 @@ pub async fn copy_document(
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/{folderId}/restore",
     tag = "OneDrive restore",
     description = RESTORE_TO_ORIGINAL,
+    request_body = RestoreToOriginal,
     params(
         ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
         ("folderId" = String, Path)
@@ -357,6 +367,7 @@ pub async fn restore_folder(
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/{folderId}/copyTo",
     tag = "OneDrive restore",
     description = COPY_TO,
+    request_body = CopyTo,
     params(
         ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
         ("folderId" = String, Path)
@@ -386,6 +397,7 @@ pub async fn copy_folder(
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/Versions/{versionId}/restore",
     tag = "OneDrive restore",
     description = RESTORE_TO_ORIGINAL,
+    request_body = RestoreToOriginal,
     params(
         ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
         ("documentId" = String, Path), ("versionId" = u32, Path, description = "1-based, oldest first")
@@ -416,6 +428,7 @@ pub async fn restore_document_version(
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/Versions/{versionId}/copyTo",
     tag = "OneDrive restore",
     description = COPY_TO,
+    request_body = CopyTo,
     params(
         ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
         ("documentId" = String, Path), ("versionId" = u32, Path, description = "1-based, oldest first")
@@ -446,6 +459,7 @@ pub async fn copy_document_version(
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/{folderId}/Versions/{versionId}/restore",
     tag = "OneDrive restore",
     description = RESTORE_TO_ORIGINAL,
+    request_body = RestoreToOriginal,
     params(
         ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
         ("folderId" = String, Path), ("versionId" = u32, Path, description = "always 1")
@@ -476,6 +490,7 @@ pub async fn restore_folder_version(
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/{folderId}/Versions/{versionId}/copyTo",
     tag = "OneDrive restore",
     description = COPY_TO,
+    request_body = CopyTo,
     params(
         ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
         ("folderId" = String, Path), ("versionId" = u32, Path, description = "always 1")
@@ -507,6 +522,7 @@ pub async fn copy_folder_version(
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/restore",
     tag = "OneDrive restore",
     description = RESTORE_TO_ORIGINAL,
+    request_body = BulkRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics per OneDrive; v8: the restore session", body = RestoreAnswer<BulkRestoreStatistics>),
@@ -591,8 +607,12 @@ pub async fn onedrive_action(
     use crate::resources::scope::Scope;
     let items = match scope {
         Scope::OneDrive => None,
-        Scope::Documents => Some((Kind::Document, opts.id_list("documents")?)),
-        Scope::Folders => Some((Kind::Folder, opts.id_list("folders")?)),
+        Scope::Documents => {
+            Some((Kind::Document, required_ids(opts.to_typed::<RestoreToOriginal>()?.documents.as_ref(), "documents")?))
+        }
+        Scope::Folders => {
+            Some((Kind::Folder, required_ids(opts.to_typed::<RestoreToOriginal>()?.folders.as_ref(), "folders")?))
+        }
         Scope::Document(id) => Some((Kind::Document, vec![id.clone()])),
         Scope::Folder(id) => Some((Kind::Folder, vec![id.clone()])),
     };
@@ -752,13 +772,6 @@ fn original_options(
     o.deleted_items = deleted_items.unwrap_or(true);
     o.show_deleted = session.show_deleted;
     o
-}
-
-/// The ids of a bulk path's body (`documents`, `folders`).
-pub(crate) fn required(ids: &Option<IdList>, name: &str) -> Result<Vec<String>, ApiError> {
-    ids.as_ref()
-        .map(|l| l.0.clone())
-        .ok_or_else(|| ApiError::bad_request(format!("'{name}' is required: a list of objects with 'id'")))
 }
 
 /// A folder's only version is the folder itself: its id, or 404 for another version.

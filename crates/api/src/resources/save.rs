@@ -54,7 +54,7 @@ use crate::ctx::auth::CurrentUser;
 use crate::ctx::drive::{DriveCtx, SessionDrive};
 use crate::ctx::site::{not_found as sp_not_found, SiteCtx};
 use crate::edge::error::ApiError;
-use crate::edge::lenient::{LenientJson, Obj};
+use crate::edge::lenient::LenientJson;
 use crate::edge::version::ApiVersion;
 use crate::resources::browse_util;
 use crate::resources::route_paths::{
@@ -64,6 +64,7 @@ use crate::resources::scope::{session_view, sp_document, sp_folder, sp_library, 
 use crate::resources::sp_attachments;
 use crate::state::AppState;
 use crate::store::sessions::{self, NewEvent, Outcome};
+use crate::wire::selection::{required_ids, SaveOptions};
 
 // ---------------------------------------------------------------------------------------------------------------
 // Downloads
@@ -212,7 +213,7 @@ pub async fn onedrive(
     state: &AppState,
     d: &SessionDrive,
     scope: &Scope,
-    opts: &Obj,
+    opts: &SaveOptions,
     version_id: Option<&str>,
 ) -> Result<Response, ApiError> {
     let t = Target::drive(state, d);
@@ -232,21 +233,21 @@ pub async fn onedrive(
         }
         Scope::Folders => {
             let mut trees = Vec::new();
-            for id in opts.id_list("folders")? {
+            for id in required_ids(opts.folders.as_ref(), "folders")? {
                 trees.push(tree(Some(d.item(state, &id, true).await?)));
             }
             send_zip(state, &t, Selection::Trees(trees), "Folders.zip".into(), "Folder").await
         }
         Scope::Documents => {
             let mut files = Vec::new();
-            for id in opts.id_list("documents")? {
+            for id in required_ids(opts.documents.as_ref(), "documents")? {
                 files.push(FileRef::of(&d.item(state, &id, false).await?));
             }
             send_zip(state, &t, Selection::Files(files), "Documents.zip".into(), "Document").await
         }
         Scope::Document(id) => {
             let row = d.item(state, id, false).await?;
-            let as_zip = opts.bool("asZip")?.unwrap_or(false);
+            let as_zip = opts.as_zip.unwrap_or(false);
             send_file(state, &t, document_file(&t, &row, version_id).await?, as_zip).await
         }
     }
@@ -267,19 +268,19 @@ async fn sharepoint(
     state: &AppState,
     site: &SiteCtx,
     scope: &SpScope,
-    opts: &Obj,
+    opts: &SaveOptions,
     version_id: Option<&str>,
 ) -> Result<Response, ApiError> {
     let t = site_target(site);
     match scope {
         SpScope::Document(id) => {
             let row = sp_document(site, id).await?;
-            let as_zip = opts.bool("asZip")?.unwrap_or(false);
+            let as_zip = opts.as_zip.unwrap_or(false);
             send_file(state, &t, document_file(&t, &row, version_id).await?, as_zip).await
         }
         SpScope::Documents => {
             let mut files = Vec::new();
-            for id in opts.id_list("documents")? {
+            for id in required_ids(opts.documents.as_ref(), "documents")? {
                 files.push(FileRef::of(&sp_document(site, &id).await?));
             }
             send_zip(state, &t, Selection::Files(files), "Documents.zip".into(), "Document").await
@@ -294,7 +295,7 @@ async fn sharepoint(
         }
         SpScope::Folders => {
             let mut trees = Vec::new();
-            for id in opts.id_list("folders")? {
+            for id in required_ids(opts.folders.as_ref(), "folders")? {
                 trees.push(sp_folder(site, &id).await?);
             }
             send_zip(state, &t, Selection::Trees(trees), "Folders.zip".into(), "Folder").await
@@ -305,14 +306,14 @@ async fn sharepoint(
         }
         SpScope::Attachments(item) => {
             let row = sp_list_item(site, item).await?;
-            let chosen = sp_attachments::chosen(&row, opts)?;
+            let chosen = sp_attachments::chosen(&row, opts.attachments.as_deref())?;
             let files = chosen.into_iter().map(|a| FileRef::attachment(&row, a)).collect();
             send_zip(state, &t, Selection::Files(files), "Attachments.zip".into(), "Attachment").await
         }
         SpScope::Attachment(item, att) => {
             let row = sp_list_item(site, item).await?;
             let a = sp_attachments::find(&row, att).ok_or_else(|| sp_not_found("attachment", att))?;
-            let as_zip = opts.bool("asZip")?.unwrap_or(false);
+            let as_zip = opts.as_zip.unwrap_or(false);
             send_file(state, &t, FileRef::attachment(&row, a), as_zip).await
         }
     }
@@ -326,7 +327,7 @@ pub async fn sharepoint_action(
     sid: &str,
     site_id: &str,
     scope: &SpScope,
-    opts: &Obj,
+    opts: &SaveOptions,
 ) -> Result<Response, ApiError> {
     let site = crate::ctx::site::load(state, user, version, sid, site_id).await?;
     sharepoint(state, &site, scope, opts, None).await
@@ -340,6 +341,7 @@ pub async fn sharepoint_action(
     post,
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/save",
     tag = "Save",
+    request_body(content = SaveOptions, content_type = "application/json", description = "Optional"),
     params(
         ("version" = String, Path, description = "API version: v6 … v8"),
         ("id" = String, Path, description = "Restore session id (type Veod)"),
@@ -354,7 +356,7 @@ pub async fn sharepoint_action(
 pub async fn save_onedrive(
     State(state): State<AppState>,
     drive: DriveCtx,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SaveOptions>,
 ) -> Result<Response, ApiError> {
     onedrive(&state, &drive, &Scope::OneDrive, &body, None).await
 }
@@ -369,7 +371,7 @@ pub async fn save_onedrive(
         ("id" = String, Path, description = "Restore session id (type Veod)"),
         ("oneDriveId" = String, Path, description = "OneDrive id")
     ),
-    request_body(content = String, content_type = "application/json", description = "{documents: [{id}]}"),
+    request_body(content = SaveOptions, content_type = "application/json", description = "{documents: [{id}]}"),
     responses(
         (status = 200, description = "application/octet-stream: a ZIP", body = [u8]),
         (status = 404, description = "Unknown session, OneDrive or document", body = crate::openapi::RestExceptionInfo)
@@ -379,7 +381,7 @@ pub async fn save_onedrive(
 pub async fn save_documents(
     State(state): State<AppState>,
     drive: DriveCtx,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SaveOptions>,
 ) -> Result<Response, ApiError> {
     onedrive(&state, &drive, &Scope::Documents, &body, None).await
 }
@@ -395,7 +397,7 @@ pub async fn save_documents(
         ("oneDriveId" = String, Path, description = "OneDrive id"),
         ("documentId" = String, Path, description = "Document id")
     ),
-    request_body(content = String, content_type = "application/json", description = "{asZip: bool?}"),
+    request_body(content = SaveOptions, content_type = "application/json", description = "{asZip: bool?}"),
     responses(
         (status = 200, description = "application/octet-stream: the document, or a ZIP with asZip", body = [u8]),
         (status = 404, description = "Unknown session, OneDrive or document", body = crate::openapi::RestExceptionInfo)
@@ -406,7 +408,7 @@ pub async fn save_document(
     State(state): State<AppState>,
     drive: DriveCtx,
     Path(p): Path<DriveItemPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SaveOptions>,
 ) -> Result<Response, ApiError> {
     onedrive(&state, &drive, &Scope::Document(p.item_id), &body, None).await
 }
@@ -423,7 +425,7 @@ pub async fn save_document(
         ("documentId" = String, Path, description = "Document id"),
         ("versionId" = String, Path, description = "Version id: 1-based ordinal, oldest first (folders have version 1 only)")
     ),
-    request_body(content = String, content_type = "application/json", description = "{asZip: bool?}"),
+    request_body(content = SaveOptions, content_type = "application/json", description = "{asZip: bool?}"),
     responses(
         (status = 200, description = "application/octet-stream: the document, or a ZIP with asZip", body = [u8]),
         (status = 404, description = "Unknown session, OneDrive, document or version", body = crate::openapi::RestExceptionInfo)
@@ -434,7 +436,7 @@ pub async fn save_document_version(
     State(state): State<AppState>,
     drive: DriveCtx,
     Path(p): Path<DriveVersionPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SaveOptions>,
 ) -> Result<Response, ApiError> {
     onedrive(&state, &drive, &Scope::Document(p.item_id), &body, Some(&p.version_id)).await
 }
@@ -449,7 +451,7 @@ pub async fn save_document_version(
         ("id" = String, Path, description = "Restore session id (type Veod)"),
         ("oneDriveId" = String, Path, description = "OneDrive id")
     ),
-    request_body(content = String, content_type = "application/json", description = "{folders: [{id}]}"),
+    request_body(content = SaveOptions, content_type = "application/json", description = "{folders: [{id}]}"),
     responses(
         (status = 200, description = "application/octet-stream: a ZIP", body = [u8]),
         (status = 404, description = "Unknown session, OneDrive or folder", body = crate::openapi::RestExceptionInfo)
@@ -459,7 +461,7 @@ pub async fn save_document_version(
 pub async fn save_folders(
     State(state): State<AppState>,
     drive: DriveCtx,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SaveOptions>,
 ) -> Result<Response, ApiError> {
     onedrive(&state, &drive, &Scope::Folders, &body, None).await
 }
@@ -469,6 +471,7 @@ pub async fn save_folders(
     post,
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/{folderId}/save",
     tag = "Save",
+    request_body(content = SaveOptions, content_type = "application/json", description = "Optional"),
     params(
         ("version" = String, Path, description = "API version: v6 … v8"),
         ("id" = String, Path, description = "Restore session id (type Veod)"),
@@ -485,7 +488,7 @@ pub async fn save_folder(
     State(state): State<AppState>,
     drive: DriveCtx,
     Path(p): Path<DriveItemPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SaveOptions>,
 ) -> Result<Response, ApiError> {
     onedrive(&state, &drive, &Scope::Folder(p.item_id), &body, None).await
 }
@@ -495,6 +498,7 @@ pub async fn save_folder(
     post,
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/{folderId}/Versions/{versionId}/save",
     tag = "Save",
+    request_body(content = SaveOptions, content_type = "application/json", description = "Optional"),
     params(
         ("version" = String, Path, description = "API version: v6 … v8"),
         ("id" = String, Path, description = "Restore session id (type Veod)"),
@@ -512,7 +516,7 @@ pub async fn save_folder_version(
     State(state): State<AppState>,
     drive: DriveCtx,
     Path(p): Path<DriveVersionPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SaveOptions>,
 ) -> Result<Response, ApiError> {
     onedrive(&state, &drive, &Scope::Folder(p.item_id), &body, Some(&p.version_id)).await
 }
@@ -527,7 +531,7 @@ pub async fn save_folder_version(
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
         ("siteId" = String, Path, description = "Site id")
     ),
-    request_body(content = String, content_type = "application/json", description = "{documents: [{id}]}"),
+    request_body(content = SaveOptions, content_type = "application/json", description = "{documents: [{id}]}"),
     responses(
         (status = 200, description = "application/octet-stream: a ZIP", body = [u8]),
         (status = 404, description = "Unknown session, site or document", body = crate::openapi::RestExceptionInfo)
@@ -537,7 +541,7 @@ pub async fn save_folder_version(
 pub async fn sp_save_documents(
     State(state): State<AppState>,
     site: SiteCtx,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SaveOptions>,
 ) -> Result<Response, ApiError> {
     sharepoint(&state, &site, &SpScope::Documents, &body, None).await
 }
@@ -553,7 +557,7 @@ pub async fn sp_save_documents(
         ("siteId" = String, Path, description = "Site id"),
         ("documentId" = String, Path, description = "Document id")
     ),
-    request_body(content = String, content_type = "application/json", description = "{asZip: bool?}"),
+    request_body(content = SaveOptions, content_type = "application/json", description = "{asZip: bool?}"),
     responses(
         (status = 200, description = "application/octet-stream: the document, or a ZIP with asZip", body = [u8]),
         (status = 404, description = "Unknown session, site or document", body = crate::openapi::RestExceptionInfo)
@@ -564,7 +568,7 @@ pub async fn sp_save_document(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SaveOptions>,
 ) -> Result<Response, ApiError> {
     sharepoint(&state, &site, &SpScope::Document(p.item_id), &body, None).await
 }
@@ -581,7 +585,7 @@ pub async fn sp_save_document(
         ("documentId" = String, Path, description = "Document id"),
         ("versionId" = String, Path, description = "Version id: 1-based ordinal, oldest first (folders have version 1 only)")
     ),
-    request_body(content = String, content_type = "application/json", description = "{asZip: bool?}"),
+    request_body(content = SaveOptions, content_type = "application/json", description = "{asZip: bool?}"),
     responses(
         (status = 200, description = "application/octet-stream: the document, or a ZIP with asZip", body = [u8]),
         (status = 404, description = "Unknown session, site, document or version", body = crate::openapi::RestExceptionInfo)
@@ -592,7 +596,7 @@ pub async fn sp_save_document_version(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SaveOptions>,
 ) -> Result<Response, ApiError> {
     sharepoint(&state, &site, &SpScope::Document(p.item_id), &body, Some(&p.version_id)).await
 }
@@ -607,7 +611,7 @@ pub async fn sp_save_document_version(
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
         ("siteId" = String, Path, description = "Site id")
     ),
-    request_body(content = String, content_type = "application/json", description = "{folders: [{id}]}"),
+    request_body(content = SaveOptions, content_type = "application/json", description = "{folders: [{id}]}"),
     responses(
         (status = 200, description = "application/octet-stream: a ZIP", body = [u8]),
         (status = 404, description = "Unknown session, site or folder", body = crate::openapi::RestExceptionInfo)
@@ -617,7 +621,7 @@ pub async fn sp_save_document_version(
 pub async fn sp_save_folders(
     State(state): State<AppState>,
     site: SiteCtx,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SaveOptions>,
 ) -> Result<Response, ApiError> {
     sharepoint(&state, &site, &SpScope::Folders, &body, None).await
 }
@@ -627,6 +631,7 @@ pub async fn sp_save_folders(
     post,
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/{folderId}/save",
     tag = "Save",
+    request_body(content = SaveOptions, content_type = "application/json", description = "Optional"),
     params(
         ("version" = String, Path, description = "API version: v6 … v8"),
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
@@ -643,7 +648,7 @@ pub async fn sp_save_folder(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SaveOptions>,
 ) -> Result<Response, ApiError> {
     sharepoint(&state, &site, &SpScope::Folder(p.item_id), &body, None).await
 }
@@ -653,6 +658,7 @@ pub async fn sp_save_folder(
     post,
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/{folderId}/Versions/{versionId}/save",
     tag = "Save",
+    request_body(content = SaveOptions, content_type = "application/json", description = "Optional"),
     params(
         ("version" = String, Path, description = "API version: v6 … v8"),
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
@@ -670,7 +676,7 @@ pub async fn sp_save_folder_version(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SaveOptions>,
 ) -> Result<Response, ApiError> {
     sharepoint(&state, &site, &SpScope::Folder(p.item_id), &body, Some(&p.version_id)).await
 }
@@ -680,6 +686,7 @@ pub async fn sp_save_folder_version(
     post,
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Libraries/{libraryId}/save",
     tag = "Save",
+    request_body(content = SaveOptions, content_type = "application/json", description = "Optional"),
     params(
         ("version" = String, Path, description = "API version: v6 … v8"),
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
@@ -696,7 +703,7 @@ pub async fn sp_save_library(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SaveOptions>,
 ) -> Result<Response, ApiError> {
     sharepoint(&state, &site, &SpScope::Library(p.item_id), &body, None).await
 }
@@ -712,7 +719,7 @@ pub async fn sp_save_library(
         ("siteId" = String, Path, description = "Site id"),
         ("itemId" = String, Path, description = "List item id")
     ),
-    request_body(content = String, content_type = "application/json", description = "{attachments: [{id}]?}"),
+    request_body(content = SaveOptions, content_type = "application/json", description = "{attachments: [{id}]?}"),
     responses(
         (status = 200, description = "application/octet-stream: a ZIP", body = [u8]),
         (status = 404, description = "Unknown session, site, item or attachment", body = crate::openapi::RestExceptionInfo)
@@ -723,7 +730,7 @@ pub async fn sp_save_attachments(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SaveOptions>,
 ) -> Result<Response, ApiError> {
     sharepoint(&state, &site, &SpScope::Attachments(p.item_id), &body, None).await
 }
@@ -740,7 +747,7 @@ pub async fn sp_save_attachments(
         ("itemId" = String, Path, description = "List item id"),
         ("attachmentId" = String, Path, description = "Attachment id (hex of the file name; the plain name is accepted too)")
     ),
-    request_body(content = String, content_type = "application/json", description = "{asZip: bool?}"),
+    request_body(content = SaveOptions, content_type = "application/json", description = "{asZip: bool?}"),
     responses(
         (status = 200, description = "application/octet-stream: the attachment, or a ZIP with asZip", body = [u8]),
         (status = 404, description = "Unknown session, site, item or attachment", body = crate::openapi::RestExceptionInfo)
@@ -751,7 +758,7 @@ pub async fn sp_save_attachment(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteAttachmentPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SaveOptions>,
 ) -> Result<Response, ApiError> {
     sharepoint(&state, &site, &SpScope::Attachment(p.item_id, p.attachment_id), &body, None).await
 }

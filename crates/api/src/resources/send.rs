@@ -25,7 +25,6 @@
 //! Every send (and every failed send after validation) records a `Send` event in the restore session.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
@@ -49,18 +48,11 @@ use crate::resources::sp_attachments;
 use crate::state::AppState;
 use crate::store::email_settings::{self, Explorer};
 use crate::store::sessions::{self, NewEvent, Outcome};
+use crate::wire::selection::{required_ids, SendOptions, TestEmail};
+use crate::wire::Done;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Email settings
-
-/// Success of a PUT / test: 200 empty in v2–v7, 204 in v8.
-fn done(version: ApiVersion) -> Response {
-    if version.is_v8() {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        StatusCode::OK.into_response()
-    }
-}
 
 async fn settings_get(state: &AppState, explorer: Explorer) -> Result<Response, ApiError> {
     Ok(Json(crate::resources::email_settings::get(state, explorer).await?).into_response())
@@ -73,16 +65,16 @@ async fn settings_put(
     body: &Obj,
 ) -> Result<Response, ApiError> {
     crate::resources::email_settings::put(state, explorer, body).await?;
-    Ok(done(version))
+    Ok(Done(version).into_response())
 }
 
 async fn settings_test(
     state: &AppState,
     version: ApiVersion,
     explorer: Explorer,
-    body: &Obj,
+    body: &TestEmail,
 ) -> Result<Response, ApiError> {
-    let email = body.required_str("email")?;
+    let email = body.email.clone();
     let (_, settings) = email_settings::for_send(state, explorer, None).await?;
     let transport = settings.transport(explorer, state.allow_plaintext_mail_credentials)?;
     let msg = OutgoingMessage {
@@ -92,7 +84,7 @@ async fn settings_test(
         text: "This is a test message sent with the email settings of vault365.".into(),
     };
     engine::send::send_test(&transport, &msg).await.map_err(send_error)?;
-    Ok(done(version))
+    Ok(Done(version).into_response())
 }
 
 /// The email settings of OneDrive restores (no secrets).
@@ -140,7 +132,7 @@ pub async fn put_veod_email_settings(
     path = "/{version}/VeodEmailSettings/SendTestEmail",
     tag = "Email settings",
     params(("version" = String, Path, description = "API version: v2 … v8")),
-    request_body(content = Object, content_type = "application/json", description = "{email}: the recipient"),
+    request_body = TestEmail,
     responses(
         (status = 200, description = "Sent (v2–v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -153,7 +145,7 @@ pub async fn send_veod_test_email(
     State(state): State<AppState>,
     _user: CurrentUser,
     version: ApiVersion,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<TestEmail>,
 ) -> Result<Response, ApiError> {
     settings_test(&state, version, Explorer::Veod, &body).await
 }
@@ -164,7 +156,7 @@ pub async fn send_veod_test_email(
     path = "/{version}/VeodEmailSettings/SendTest",
     tag = "Email settings",
     params(("version" = String, Path, description = "API version: v2 … v8")),
-    request_body(content = Object, content_type = "application/json", description = "{email}: the recipient"),
+    request_body = TestEmail,
     responses(
         (status = 200, description = "Sent (v2–v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -177,7 +169,7 @@ pub async fn send_veod_test(
     State(state): State<AppState>,
     _user: CurrentUser,
     version: ApiVersion,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<TestEmail>,
 ) -> Result<Response, ApiError> {
     settings_test(&state, version, Explorer::Veod, &body).await
 }
@@ -227,7 +219,7 @@ pub async fn put_vesp_email_settings(
     path = "/{version}/VespEmailSettings/SendTestEmail",
     tag = "Email settings",
     params(("version" = String, Path, description = "API version: v2 … v8")),
-    request_body(content = Object, content_type = "application/json", description = "{email}: the recipient"),
+    request_body = TestEmail,
     responses(
         (status = 200, description = "Sent (v2–v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -240,7 +232,7 @@ pub async fn send_vesp_test_email(
     State(state): State<AppState>,
     _user: CurrentUser,
     version: ApiVersion,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<TestEmail>,
 ) -> Result<Response, ApiError> {
     settings_test(&state, version, Explorer::Vesp, &body).await
 }
@@ -251,7 +243,7 @@ pub async fn send_vesp_test_email(
     path = "/{version}/VespEmailSettings/SendTest",
     tag = "Email settings",
     params(("version" = String, Path, description = "API version: v2 … v8")),
-    request_body(content = Object, content_type = "application/json", description = "{email}: the recipient"),
+    request_body = TestEmail,
     responses(
         (status = 200, description = "Sent (v2–v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -264,7 +256,7 @@ pub async fn send_vesp_test(
     State(state): State<AppState>,
     _user: CurrentUser,
     version: ApiVersion,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<TestEmail>,
 ) -> Result<Response, ApiError> {
     settings_test(&state, version, Explorer::Vesp, &body).await
 }
@@ -314,7 +306,7 @@ pub async fn put_vex_email_settings(
     path = "/{version}/VexEmailSettings/SendTestEmail",
     tag = "Email settings",
     params(("version" = String, Path, description = "API version: v2 … v8")),
-    request_body(content = Object, content_type = "application/json", description = "{email}: the recipient"),
+    request_body = TestEmail,
     responses(
         (status = 200, description = "Sent (v2–v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -327,7 +319,7 @@ pub async fn send_vex_test_email(
     State(state): State<AppState>,
     _user: CurrentUser,
     version: ApiVersion,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<TestEmail>,
 ) -> Result<Response, ApiError> {
     settings_test(&state, version, Explorer::Vex, &body).await
 }
@@ -338,7 +330,7 @@ pub async fn send_vex_test_email(
     path = "/{version}/VexEmailSettings/SendTest",
     tag = "Email settings",
     params(("version" = String, Path, description = "API version: v2 … v8")),
-    request_body(content = Object, content_type = "application/json", description = "{email}: the recipient"),
+    request_body = TestEmail,
     responses(
         (status = 200, description = "Sent (v2–v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -351,7 +343,7 @@ pub async fn send_vex_test(
     State(state): State<AppState>,
     _user: CurrentUser,
     version: ApiVersion,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<TestEmail>,
 ) -> Result<Response, ApiError> {
     settings_test(&state, version, Explorer::Vex, &body).await
 }
@@ -401,7 +393,7 @@ pub async fn put_vet_email_settings(
     path = "/{version}/VetEmailSettings/SendTestEmail",
     tag = "Email settings",
     params(("version" = String, Path, description = "API version: v2 … v8")),
-    request_body(content = Object, content_type = "application/json", description = "{email}: the recipient"),
+    request_body = TestEmail,
     responses(
         (status = 200, description = "Sent (v2–v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -414,7 +406,7 @@ pub async fn send_vet_test_email(
     State(state): State<AppState>,
     _user: CurrentUser,
     version: ApiVersion,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<TestEmail>,
 ) -> Result<Response, ApiError> {
     settings_test(&state, version, Explorer::Vet, &body).await
 }
@@ -425,7 +417,7 @@ pub async fn send_vet_test_email(
     path = "/{version}/VetEmailSettings/SendTest",
     tag = "Email settings",
     params(("version" = String, Path, description = "API version: v2 … v8")),
-    request_body(content = Object, content_type = "application/json", description = "{email}: the recipient"),
+    request_body = TestEmail,
     responses(
         (status = 200, description = "Sent (v2–v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -438,7 +430,7 @@ pub async fn send_vet_test(
     State(state): State<AppState>,
     _user: CurrentUser,
     version: ApiVersion,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<TestEmail>,
 ) -> Result<Response, ApiError> {
     settings_test(&state, version, Explorer::Vet, &body).await
 }
@@ -455,9 +447,9 @@ pub fn send_error(e: SendError) -> ApiError {
 // ---------------------------------------------------------------------------------------------------------------
 // Sending a selection
 
-/// The send options of a body.
+/// The message a send delivers its items in, with the body's defaults applied.
 #[derive(Debug)]
-struct SendOptions {
+struct Message {
     skip_item_checks: bool,
     from: Option<String>,
     to: String,
@@ -465,14 +457,16 @@ struct SendOptions {
     text: String,
 }
 
-fn send_options(o: &Obj) -> Result<SendOptions, ApiError> {
-    Ok(SendOptions {
-        skip_item_checks: o.bool("skipItemChecks")?.unwrap_or(false),
-        from: o.str("from")?.filter(|s| !s.trim().is_empty()),
-        to: o.required_str("to")?,
-        subject: o.str("subject")?.unwrap_or_default(),
-        text: o.str("text")?.unwrap_or_default(),
-    })
+impl Message {
+    fn of(o: &SendOptions) -> Message {
+        Message {
+            skip_item_checks: o.skip_item_checks.unwrap_or(false),
+            from: o.from.clone().filter(|s| !s.trim().is_empty()),
+            to: o.to.clone(),
+            subject: o.subject.clone().unwrap_or_default(),
+            text: o.text.clone().unwrap_or_default(),
+        }
+    }
 }
 
 /// The answer for a selection the engine refuses.
@@ -532,7 +526,7 @@ async fn deliver(
     state: &AppState,
     version: ApiVersion,
     origin: &Origin<'_>,
-    o: SendOptions,
+    o: Message,
     items: Items,
 ) -> Result<Response, ApiError> {
     let atts =
@@ -578,7 +572,7 @@ async fn deliver(
     )
     .await?;
     result.map_err(send_error)?;
-    Ok(done(version))
+    Ok(Done(version).into_response())
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -591,13 +585,13 @@ async fn onedrive(
     version: ApiVersion,
     d: &SessionDrive,
     scope: &Scope,
-    opts: &Obj,
+    opts: &SendOptions,
     version_id: Option<&str>,
 ) -> Result<Response, ApiError> {
     if let (Scope::Folder(id), Some(v)) = (scope, version_id) {
         browse_util::check_folder_version(id, v)?;
     }
-    let o = send_options(opts)?;
+    let o = Message::of(opts);
     let origin = Origin::drive(state, d, version);
     let tree = |folder| Tree { container: d.row.id, folder };
     let items = match scope {
@@ -611,7 +605,7 @@ async fn onedrive(
         }
         Scope::Documents => {
             let mut files = Vec::new();
-            for id in opts.id_list("documents")? {
+            for id in required_ids(opts.documents.as_ref(), "documents")? {
                 files.push(FileRef::of(&d.item(state, &id, false).await?));
             }
             let item_name = format!("{} documents", files.len());
@@ -624,7 +618,7 @@ async fn onedrive(
         }
         Scope::Folders => {
             let mut trees = Vec::new();
-            for id in opts.id_list("folders")? {
+            for id in required_ids(opts.folders.as_ref(), "folders")? {
                 trees.push(tree(Some(d.item(state, &id, true).await?)));
             }
             let item_name = format!("{} folders", trees.len());
@@ -646,7 +640,7 @@ pub async fn onedrive_action(
     sid: &str,
     od_id: &str,
     scope: &Scope,
-    opts: &Obj,
+    opts: &SendOptions,
 ) -> Result<Response, ApiError> {
     let d = drive::load(state, user, version, sid, od_id, "sent from").await?;
     onedrive(state, version, &d, scope, opts, None).await
@@ -673,18 +667,18 @@ async fn sharepoint(
     version: ApiVersion,
     site: &SiteCtx,
     scope: &SpScope,
-    opts: &Obj,
+    opts: &SendOptions,
     version_id: Option<&str>,
 ) -> Result<Response, ApiError> {
     if let (SpScope::Folder(id), Some(v)) = (scope, version_id) {
         browse_util::check_folder_version(id, v)?;
     }
-    let o = send_options(opts)?;
+    let o = Message::of(opts);
     let origin = site_origin(site);
     let items = match scope {
         SpScope::Documents => {
             let mut files = Vec::new();
-            for id in opts.id_list("documents")? {
+            for id in required_ids(opts.documents.as_ref(), "documents")? {
                 files.push(FileRef::of(&sp_document(site, &id).await?));
             }
             let item_name = format!("{} documents", files.len());
@@ -700,7 +694,7 @@ async fn sharepoint(
         }
         SpScope::Folders => {
             let mut trees = Vec::new();
-            for id in opts.id_list("folders")? {
+            for id in required_ids(opts.folders.as_ref(), "folders")? {
                 trees.push(sp_folder(site, &id).await?);
             }
             let item_name = format!("{} folders", trees.len());
@@ -717,7 +711,7 @@ async fn sharepoint(
         }
         SpScope::Attachments(item) => {
             let row = sp_list_item(site, item).await?;
-            let chosen = sp_attachments::chosen(&row, opts)?;
+            let chosen = sp_attachments::chosen(&row, opts.attachments.as_deref())?;
             let files = chosen.into_iter().map(|a| FileRef::attachment(&row, a)).collect();
             Items { selection: Selection::Files(files), item_type: "Attachment", item_name: row.state.name.clone() }
         }
@@ -744,7 +738,7 @@ pub async fn sharepoint_action(
     sid: &str,
     site_id: &str,
     scope: &SpScope,
-    opts: &Obj,
+    opts: &SendOptions,
 ) -> Result<Response, ApiError> {
     let site = crate::ctx::site::load(state, user, version, sid, site_id).await?;
     sharepoint(state, version, &site, scope, opts, None).await
@@ -763,7 +757,7 @@ pub async fn sharepoint_action(
         ("id" = String, Path, description = "Restore session id (type Veod)"),
         ("oneDriveId" = String, Path, description = "OneDrive id")
     ),
-    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    request_body(content = SendOptions, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
     responses(
         (status = 200, description = "Sent (v6/v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -775,7 +769,7 @@ pub async fn sharepoint_action(
 pub async fn send_onedrive(
     State(state): State<AppState>,
     drive: DriveCtx,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SendOptions>,
 ) -> Result<Response, ApiError> {
     onedrive(&state, drive.era(), &drive, &Scope::OneDrive, &body, None).await
 }
@@ -790,7 +784,7 @@ pub async fn send_onedrive(
         ("id" = String, Path, description = "Restore session id (type Veod)"),
         ("oneDriveId" = String, Path, description = "OneDrive id")
     ),
-    request_body(content = String, content_type = "application/json", description = "{documents: [{id}], skipItemChecks, from, to, subject, text}"),
+    request_body(content = SendOptions, content_type = "application/json", description = "{documents: [{id}], skipItemChecks, from, to, subject, text}"),
     responses(
         (status = 200, description = "Sent (v6/v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -802,7 +796,7 @@ pub async fn send_onedrive(
 pub async fn send_documents(
     State(state): State<AppState>,
     drive: DriveCtx,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SendOptions>,
 ) -> Result<Response, ApiError> {
     onedrive(&state, drive.era(), &drive, &Scope::Documents, &body, None).await
 }
@@ -818,7 +812,7 @@ pub async fn send_documents(
         ("oneDriveId" = String, Path, description = "OneDrive id"),
         ("documentId" = String, Path, description = "Document id")
     ),
-    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    request_body(content = SendOptions, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
     responses(
         (status = 200, description = "Sent (v6/v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -831,7 +825,7 @@ pub async fn send_document(
     State(state): State<AppState>,
     drive: DriveCtx,
     Path(p): Path<DriveItemPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SendOptions>,
 ) -> Result<Response, ApiError> {
     onedrive(&state, drive.era(), &drive, &Scope::Document(p.item_id), &body, None).await
 }
@@ -848,7 +842,7 @@ pub async fn send_document(
         ("documentId" = String, Path, description = "Document id"),
         ("versionId" = String, Path, description = "Version id: 1-based ordinal, oldest first (folders have version 1 only)")
     ),
-    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    request_body(content = SendOptions, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
     responses(
         (status = 200, description = "Sent (v6/v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -861,7 +855,7 @@ pub async fn send_document_version(
     State(state): State<AppState>,
     drive: DriveCtx,
     Path(p): Path<DriveVersionPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SendOptions>,
 ) -> Result<Response, ApiError> {
     onedrive(&state, drive.era(), &drive, &Scope::Document(p.item_id), &body, Some(&p.version_id)).await
 }
@@ -876,7 +870,7 @@ pub async fn send_document_version(
         ("id" = String, Path, description = "Restore session id (type Veod)"),
         ("oneDriveId" = String, Path, description = "OneDrive id")
     ),
-    request_body(content = String, content_type = "application/json", description = "{folders: [{id}], skipItemChecks, from, to, subject, text}"),
+    request_body(content = SendOptions, content_type = "application/json", description = "{folders: [{id}], skipItemChecks, from, to, subject, text}"),
     responses(
         (status = 200, description = "Sent (v6/v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -888,7 +882,7 @@ pub async fn send_document_version(
 pub async fn send_folders(
     State(state): State<AppState>,
     drive: DriveCtx,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SendOptions>,
 ) -> Result<Response, ApiError> {
     onedrive(&state, drive.era(), &drive, &Scope::Folders, &body, None).await
 }
@@ -904,7 +898,7 @@ pub async fn send_folders(
         ("oneDriveId" = String, Path, description = "OneDrive id"),
         ("folderId" = String, Path, description = "Folder id")
     ),
-    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    request_body(content = SendOptions, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
     responses(
         (status = 200, description = "Sent (v6/v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -917,7 +911,7 @@ pub async fn send_folder(
     State(state): State<AppState>,
     drive: DriveCtx,
     Path(p): Path<DriveItemPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SendOptions>,
 ) -> Result<Response, ApiError> {
     onedrive(&state, drive.era(), &drive, &Scope::Folder(p.item_id), &body, None).await
 }
@@ -934,7 +928,7 @@ pub async fn send_folder(
         ("folderId" = String, Path, description = "Folder id"),
         ("versionId" = String, Path, description = "Version id: 1-based ordinal, oldest first (folders have version 1 only)")
     ),
-    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    request_body(content = SendOptions, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
     responses(
         (status = 200, description = "Sent (v6/v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -947,7 +941,7 @@ pub async fn send_folder_version(
     State(state): State<AppState>,
     drive: DriveCtx,
     Path(p): Path<DriveVersionPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SendOptions>,
 ) -> Result<Response, ApiError> {
     onedrive(&state, drive.era(), &drive, &Scope::Folder(p.item_id), &body, Some(&p.version_id)).await
 }
@@ -962,7 +956,7 @@ pub async fn send_folder_version(
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
         ("siteId" = String, Path, description = "Site id")
     ),
-    request_body(content = String, content_type = "application/json", description = "{documents: [{id}], skipItemChecks, from, to, subject, text}"),
+    request_body(content = SendOptions, content_type = "application/json", description = "{documents: [{id}], skipItemChecks, from, to, subject, text}"),
     responses(
         (status = 200, description = "Sent (v6/v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -974,7 +968,7 @@ pub async fn send_folder_version(
 pub async fn sp_send_documents(
     State(state): State<AppState>,
     site: SiteCtx,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SendOptions>,
 ) -> Result<Response, ApiError> {
     sharepoint(&state, site.version, &site, &SpScope::Documents, &body, None).await
 }
@@ -990,7 +984,7 @@ pub async fn sp_send_documents(
         ("siteId" = String, Path, description = "Site id"),
         ("documentId" = String, Path, description = "Document id")
     ),
-    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    request_body(content = SendOptions, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
     responses(
         (status = 200, description = "Sent (v6/v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -1003,7 +997,7 @@ pub async fn sp_send_document(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SendOptions>,
 ) -> Result<Response, ApiError> {
     sharepoint(&state, site.version, &site, &SpScope::Document(p.item_id), &body, None).await
 }
@@ -1020,7 +1014,7 @@ pub async fn sp_send_document(
         ("documentId" = String, Path, description = "Document id"),
         ("versionId" = String, Path, description = "Version id: 1-based ordinal, oldest first (folders have version 1 only)")
     ),
-    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    request_body(content = SendOptions, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
     responses(
         (status = 200, description = "Sent (v6/v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -1033,7 +1027,7 @@ pub async fn sp_send_document_version(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SendOptions>,
 ) -> Result<Response, ApiError> {
     sharepoint(&state, site.version, &site, &SpScope::Document(p.item_id), &body, Some(&p.version_id)).await
 }
@@ -1048,7 +1042,7 @@ pub async fn sp_send_document_version(
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
         ("siteId" = String, Path, description = "Site id")
     ),
-    request_body(content = String, content_type = "application/json", description = "{folders: [{id}], skipItemChecks, from, to, subject, text}"),
+    request_body(content = SendOptions, content_type = "application/json", description = "{folders: [{id}], skipItemChecks, from, to, subject, text}"),
     responses(
         (status = 200, description = "Sent (v6/v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -1060,7 +1054,7 @@ pub async fn sp_send_document_version(
 pub async fn sp_send_folders(
     State(state): State<AppState>,
     site: SiteCtx,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SendOptions>,
 ) -> Result<Response, ApiError> {
     sharepoint(&state, site.version, &site, &SpScope::Folders, &body, None).await
 }
@@ -1076,7 +1070,7 @@ pub async fn sp_send_folders(
         ("siteId" = String, Path, description = "Site id"),
         ("folderId" = String, Path, description = "Folder id")
     ),
-    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    request_body(content = SendOptions, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
     responses(
         (status = 200, description = "Sent (v6/v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -1089,7 +1083,7 @@ pub async fn sp_send_folder(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SendOptions>,
 ) -> Result<Response, ApiError> {
     sharepoint(&state, site.version, &site, &SpScope::Folder(p.item_id), &body, None).await
 }
@@ -1106,7 +1100,7 @@ pub async fn sp_send_folder(
         ("folderId" = String, Path, description = "Folder id"),
         ("versionId" = String, Path, description = "Version id: 1-based ordinal, oldest first (folders have version 1 only)")
     ),
-    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    request_body(content = SendOptions, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
     responses(
         (status = 200, description = "Sent (v6/v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -1119,7 +1113,7 @@ pub async fn sp_send_folder_version(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteVersionPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SendOptions>,
 ) -> Result<Response, ApiError> {
     sharepoint(&state, site.version, &site, &SpScope::Folder(p.item_id), &body, Some(&p.version_id)).await
 }
@@ -1135,7 +1129,7 @@ pub async fn sp_send_folder_version(
         ("siteId" = String, Path, description = "Site id"),
         ("libraryId" = String, Path, description = "Document library id")
     ),
-    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    request_body(content = SendOptions, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
     responses(
         (status = 200, description = "Sent (v6/v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -1148,7 +1142,7 @@ pub async fn sp_send_library(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SendOptions>,
 ) -> Result<Response, ApiError> {
     sharepoint(&state, site.version, &site, &SpScope::Library(p.item_id), &body, None).await
 }
@@ -1164,7 +1158,7 @@ pub async fn sp_send_library(
         ("siteId" = String, Path, description = "Site id"),
         ("itemId" = String, Path, description = "List item id")
     ),
-    request_body(content = String, content_type = "application/json", description = "{attachments: [{id}]?, skipItemChecks, from, to, subject, text}"),
+    request_body(content = SendOptions, content_type = "application/json", description = "{attachments: [{id}]?, skipItemChecks, from, to, subject, text}"),
     responses(
         (status = 200, description = "Sent (v6/v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -1177,7 +1171,7 @@ pub async fn sp_send_attachments(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SendOptions>,
 ) -> Result<Response, ApiError> {
     sharepoint(&state, site.version, &site, &SpScope::Attachments(p.item_id), &body, None).await
 }
@@ -1194,7 +1188,7 @@ pub async fn sp_send_attachments(
         ("itemId" = String, Path, description = "List item id"),
         ("attachmentId" = String, Path, description = "Attachment id (hex of the file name; the plain name is accepted too)")
     ),
-    request_body(content = String, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
+    request_body(content = SendOptions, content_type = "application/json", description = "{skipItemChecks, from, to, subject, text}"),
     responses(
         (status = 200, description = "Sent (v6/v7)"),
         (status = 204, description = "Sent (v8)"),
@@ -1207,7 +1201,7 @@ pub async fn sp_send_attachment(
     State(state): State<AppState>,
     site: SiteCtx,
     Path(p): Path<SiteAttachmentPath>,
-    LenientJson(body): LenientJson,
+    LenientJson(body): LenientJson<SendOptions>,
 ) -> Result<Response, ApiError> {
     sharepoint(&state, site.version, &site, &SpScope::Attachment(p.item_id, p.attachment_id), &body, None).await
 }
@@ -1236,8 +1230,10 @@ mod tests {
             br#"{"Documents":[{"Id":"a"},"b"],"to":"x@y.z","skipItemChecks":"true"}"#,
         )
         .unwrap();
-        assert!(send_options(&o).unwrap().skip_item_checks);
-        let bad = crate::edge::lenient::Body::parse(br#"{"documents":[{"x":1}]}"#).unwrap();
-        assert!(send_options(&bad).unwrap_err().message.contains("'to'"));
+        let o: SendOptions = o.to_typed().unwrap();
+        assert!(Message::of(&o).skip_item_checks);
+        assert_eq!(required_ids(o.documents.as_ref(), "documents").unwrap(), vec!["a", "b"]);
+        let bad = crate::edge::lenient::Body::parse(br#"{"documents":[{"id":"a"}]}"#).unwrap();
+        assert!(bad.to_typed::<SendOptions>().unwrap_err().message.contains("'to'"));
     }
 }

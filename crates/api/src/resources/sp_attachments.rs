@@ -4,20 +4,22 @@
 
 use crate::ctx::site::not_found;
 use crate::edge::error::ApiError;
-use crate::edge::lenient::Obj;
+use crate::wire::selection::AttachmentKey;
 use repo::catalog::{Attachment, ItemRow};
 
 /// The attachments of `row` that `opts.attachments` names (each entry an object with `id` and/or `name`/`fileName`,
 /// or a plain string), in the order named; all of them when the body names none. 404 for an entry that matches no
 /// attachment, 400 for an entry without any key.
-pub fn chosen<'a>(row: &'a ItemRow, opts: &Obj) -> Result<Vec<&'a Attachment>, ApiError> {
-    let requested = opts.key_lists("attachments", &["id", "name", "fileName"])?.unwrap_or_default();
+pub fn chosen<'a>(row: &'a ItemRow, requested: Option<&[AttachmentKey]>) -> Result<Vec<&'a Attachment>, ApiError> {
+    let requested = requested.unwrap_or_default();
     if requested.is_empty() {
         return Ok(row.state.attachments.iter().collect());
     }
     requested
         .iter()
-        .map(|keys| keys.iter().find_map(|k| find(row, k)).ok_or_else(|| not_found("attachment", &keys[0])))
+        .map(|AttachmentKey(keys)| {
+            keys.iter().find_map(|k| find(row, k)).ok_or_else(|| not_found("attachment", &keys[0]))
+        })
         .collect()
 }
 

@@ -51,7 +51,6 @@ use crate::ctx::site::{not_found as nf, SiteCtx, SiteList};
 use crate::edge::error::ApiError;
 use crate::edge::lenient::{IdList, LenientJson, Obj};
 use crate::openapi::RestExceptionInfo;
-use crate::resources::restore::required;
 use crate::resources::route_paths::{SiteItemPath, SiteListPath, SiteVersionPath};
 use crate::resources::scope::SpScope;
 use crate::store::restore_jobs;
@@ -60,6 +59,7 @@ use crate::wire::restore::{
     AsyncRestore, DocumentAction, DocumentLastVersionAction, DocumentVersion, ItemRestoreStatistics,
     ListRestoreStatistics, RestoreAnswer, SharePointRestore, WebRestoreStatistics,
 };
+use crate::wire::selection::required_ids;
 
 /// No literals beyond the vendor's.
 pub const SEGMENTS: &[&str] = &[];
@@ -93,6 +93,7 @@ source list, the restore to the original location; otherwise elsewhere. Answers 
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/restore",
     tag = "SharePoint restore",
     description = RESTORE,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<WebRestoreStatistics>),
@@ -117,6 +118,7 @@ pub async fn restore_site(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/restoreTo",
     tag = "SharePoint restore",
     description = RESTORE_TO,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<WebRestoreStatistics>),
@@ -141,6 +143,7 @@ pub async fn restore_site_to(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Lists/{listId}/restore",
     tag = "SharePoint restore",
     description = RESTORE,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("listId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ListRestoreStatistics>),
@@ -166,6 +169,7 @@ pub async fn restore_list(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Lists/{listId}/restoreTo",
     tag = "SharePoint restore",
     description = RESTORE_TO,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("listId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ListRestoreStatistics>),
@@ -191,6 +195,7 @@ pub async fn restore_list_to(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Libraries/{libraryId}/restore",
     tag = "SharePoint restore",
     description = RESTORE,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("libraryId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ListRestoreStatistics>),
@@ -216,6 +221,7 @@ pub async fn restore_library(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Libraries/{libraryId}/restoreTo",
     tag = "SharePoint restore",
     description = RESTORE_TO,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("libraryId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ListRestoreStatistics>),
@@ -241,6 +247,7 @@ pub async fn restore_library_to(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/restore",
     tag = "SharePoint restore",
     description = RESTORE,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -255,7 +262,7 @@ pub async fn restore_documents(
     RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Documents, &required(&o.documents, "documents")?).await?;
+    let units = site.items(Coll::Documents, &required_ids(o.documents.as_ref(), "documents")?).await?;
     site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
@@ -265,6 +272,7 @@ pub async fn restore_documents(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/{documentId}/restore",
     tag = "SharePoint restore",
     description = RESTORE,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("documentId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -290,6 +298,7 @@ pub async fn restore_document(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/{documentId}/Versions/{versionId}/restore",
     tag = "SharePoint restore",
     description = RESTORE,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("documentId" = String, Path), ("versionId" = u32, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -315,6 +324,7 @@ pub async fn restore_document_version(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/restoreTo",
     tag = "SharePoint restore",
     description = RESTORE_TO,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -329,7 +339,7 @@ pub async fn restore_documents_to(
     RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Documents, &required(&o.documents, "documents")?).await?;
+    let units = site.items(Coll::Documents, &required_ids(o.documents.as_ref(), "documents")?).await?;
     site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
@@ -339,6 +349,7 @@ pub async fn restore_documents_to(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/{documentId}/restoreTo",
     tag = "SharePoint restore",
     description = RESTORE_TO,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("documentId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -364,6 +375,7 @@ pub async fn restore_document_to(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/{documentId}/Versions/{versionId}/restoreTo",
     tag = "SharePoint restore",
     description = RESTORE_TO,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("documentId" = String, Path), ("versionId" = u32, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -389,6 +401,7 @@ pub async fn restore_document_version_to(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/restore",
     tag = "SharePoint restore",
     description = RESTORE,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -403,7 +416,7 @@ pub async fn restore_folders(
     RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Folders, &required(&o.folders, "folders")?).await?;
+    let units = site.items(Coll::Folders, &required_ids(o.folders.as_ref(), "folders")?).await?;
     site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
@@ -413,6 +426,7 @@ pub async fn restore_folders(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/{folderId}/restore",
     tag = "SharePoint restore",
     description = RESTORE,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("folderId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -438,6 +452,7 @@ pub async fn restore_folder(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/{folderId}/Versions/{versionId}/restore",
     tag = "SharePoint restore",
     description = RESTORE,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("folderId" = String, Path), ("versionId" = u32, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -463,6 +478,7 @@ pub async fn restore_folder_version(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/restoreTo",
     tag = "SharePoint restore",
     description = RESTORE_TO,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -477,7 +493,7 @@ pub async fn restore_folders_to(
     RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Folders, &required(&o.folders, "folders")?).await?;
+    let units = site.items(Coll::Folders, &required_ids(o.folders.as_ref(), "folders")?).await?;
     site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
@@ -487,6 +503,7 @@ pub async fn restore_folders_to(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/{folderId}/restoreTo",
     tag = "SharePoint restore",
     description = RESTORE_TO,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("folderId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -512,6 +529,7 @@ pub async fn restore_folder_to(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/{folderId}/Versions/{versionId}/restoreTo",
     tag = "SharePoint restore",
     description = RESTORE_TO,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("folderId" = String, Path), ("versionId" = u32, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -537,6 +555,7 @@ pub async fn restore_folder_version_to(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/restore",
     tag = "SharePoint restore",
     description = RESTORE,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -551,7 +570,7 @@ pub async fn restore_items(
     RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Items, &required(&o.items, "items")?).await?;
+    let units = site.items(Coll::Items, &required_ids(o.items.as_ref(), "items")?).await?;
     site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
@@ -561,6 +580,7 @@ pub async fn restore_items(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/{itemId}/restore",
     tag = "SharePoint restore",
     description = RESTORE,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("itemId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -586,6 +606,7 @@ pub async fn restore_item(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/{itemId}/Versions/{versionId}/restore",
     tag = "SharePoint restore",
     description = RESTORE,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("itemId" = String, Path), ("versionId" = u32, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -611,6 +632,7 @@ pub async fn restore_item_version(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/restoreTo",
     tag = "SharePoint restore",
     description = RESTORE_TO,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -625,7 +647,7 @@ pub async fn restore_items_to(
     RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Items, &required(&o.items, "items")?).await?;
+    let units = site.items(Coll::Items, &required_ids(o.items.as_ref(), "items")?).await?;
     site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
@@ -635,6 +657,7 @@ pub async fn restore_items_to(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/{itemId}/restoreTo",
     tag = "SharePoint restore",
     description = RESTORE_TO,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("itemId" = String, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -660,6 +683,7 @@ pub async fn restore_item_to(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/{itemId}/Versions/{versionId}/restoreTo",
     tag = "SharePoint restore",
     description = RESTORE_TO,
+    request_body = SharePointRestore,
     params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("itemId" = String, Path), ("versionId" = u32, Path)),
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -743,7 +767,7 @@ pub async fn restore_list_action(
 pub async fn restore_items_action(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
     let RestoreBody(o, credentials) = RestoreBody::<SharePointRestore>::of(&restore_to_body(&body)?)?;
     let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Items, &required(&o.items, "items")?).await?;
+    let units = site.items(Coll::Items, &required_ids(o.items.as_ref(), "items")?).await?;
     site.run(units, Form::Action, &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
@@ -804,7 +828,7 @@ pub async fn sharepoint_action(
     let RestoreBody(o, credentials) = RestoreBody::<SharePointRestore>::of(opts)?;
     let ids = match ids {
         Some(ids) => ids,
-        None => required(coll.ids(&o), coll.field())?,
+        None => required_ids(coll.ids(&o).as_ref(), coll.field())?,
     };
     let units = site.items(coll, &ids).await?;
     let answer = site.run(units, Form::Action, &o, &credentials, ItemRestoreStatistics::sharepoint).await?;

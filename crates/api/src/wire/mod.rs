@@ -19,6 +19,7 @@ pub mod organization;
 pub mod page;
 pub mod restore;
 pub mod search;
+pub mod selection;
 pub mod session;
 pub mod sharepoint;
 
