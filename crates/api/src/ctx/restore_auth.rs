@@ -20,7 +20,7 @@ use m365::auth::DeviceCode;
 use m365::{Credential, Endpoints, GraphClient, Resource, TenantConfig};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -230,23 +230,15 @@ pub async fn request_device_code(
     state: &AppState,
     user: &CurrentUser,
     org: Uuid,
-    body: &Obj,
-) -> Result<Value, ApiError> {
-    let app = body.uuid("targetApplicationId")?.map(|u| u.to_string());
-    // Only the organization's own tenant is served; a region is accepted as documented.
-    body.enum_of("targetRegion", &["Worldwide", "Germany", "China", "USDefence", "USGovernment"])?;
-    let t = tenant_of(state, org, app).await?;
+    application: Option<Uuid>,
+) -> Result<DeviceCode, ApiError> {
+    let t = tenant_of(state, org, application.map(|u| u.to_string())).await?;
     let client_id = t.client_id.clone();
     let c = client(t, Credential::DeviceCode)?;
     let code = c.tokens().start_device_code().await.map_err(|e| {
         ApiError::bad_request(format!("The organization refused a device code for application {client_id}: {e}"))
     })?;
-    let answer = json!({
-        "userCode": code.user_code,
-        "verificationUrl": code.verification_uri,
-        "expiresIn": code.expires_in,
-        "message": code.message,
-    });
+    let answer = code.clone();
     let pending = PendingCode { owner: user.id.clone(), organization: org, client_id, code };
     device_codes::keep(state, &pending).await?;
     Ok(answer)

@@ -16,6 +16,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::edge::era::Era;
 use crate::edge::error::{ApiError, JSON_UTF8};
 use crate::edge::query::LenientQuery;
 use crate::edge::version::{version_of_path, ApiVersion};
@@ -235,6 +236,39 @@ impl<S: Send + Sync> FromRequestParts<S> for PageContext {
             None => full.trim_start_matches('/').to_string(),
         };
         Ok(PageContext { hrefs, path, query: query.without(&["offset", "limit"]) })
+    }
+}
+
+/// A list whose envelope depends on the era: from `paged` on a [`Page`] with `totalCount` (the query's `offset`/
+/// `limit` apply), before it the plain JSON array of every row. The handler windows its rows and answers through it,
+/// so it has no era test of its own.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    /// `None`: the era answers the whole list as an array.
+    paging: Option<Paging>,
+}
+
+impl Listing {
+    /// The listing `version` answers, paged from `paged` on.
+    pub fn of(version: ApiVersion, paged: Era, q: &LenientQuery) -> Result<Listing, ApiError> {
+        let paging = if paged.contains(version) { Some(Paging::from_query(q)?) } else { None };
+        Ok(Listing { paging })
+    }
+
+    /// The rows this answer shows.
+    pub fn window<'a, T>(&self, rows: &'a [T]) -> &'a [T] {
+        match &self.paging {
+            Some(p) => p.slice(rows),
+            None => rows,
+        }
+    }
+
+    /// The answer: `shown` (the rendered [`Listing::window`]) out of `total` rows.
+    pub fn answer<T: Serialize>(self, ctx: &PageContext, shown: Vec<T>, total: usize) -> Response {
+        match self.paging {
+            Some(p) => Page::new(ctx, p, shown).with_total_count(total as u64).into_response(),
+            None => json_response(axum::http::StatusCode::OK, &shown),
+        }
     }
 }
 

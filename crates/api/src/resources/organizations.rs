@@ -26,15 +26,16 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Duration, Utc};
 use repo::catalog::{ContainerKind, ContainerQuery, Job, Organization, RestorePoint};
 use uuid::Uuid;
 
 use crate::ctx::auth::CurrentUser;
+use crate::edge::era::Era;
 use crate::edge::error::ApiError;
 use crate::edge::lenient::LenientJson;
-use crate::edge::paging::{json_response, Hrefs, Page, PageContext, Paging};
+use crate::edge::paging::{json_response, Hrefs, Listing, PageContext};
 use crate::edge::query::{LenientQuery, Query};
 use crate::edge::version::ApiVersion;
 use crate::state::AppState;
@@ -121,20 +122,12 @@ pub async fn list_organizations(
     if let Some(id) = f.backed_up_organization_id {
         orgs.retain(|o| o.id.to_string().eq_ignore_ascii_case(id.trim()));
     }
-    if version.is_v8() {
-        let paging = Paging::from_query(&q)?;
-        let total = orgs.len() as u64;
-        let mut out = Vec::new();
-        for o in paging.slice(&orgs) {
-            out.push(organization_resource(&state, &hrefs, o).await?);
-        }
-        return Ok(Page::new(&ctx, paging, out).with_total_count(total).into_response());
+    let listing = Listing::of(version, Era::V8, &q)?;
+    let mut out = Vec::new();
+    for row in listing.window(&orgs) {
+        out.push(organization_resource(&state, &hrefs, row).await?);
     }
-    let mut out = Vec::with_capacity(orgs.len());
-    for o in &orgs {
-        out.push(organization_resource(&state, &hrefs, o).await?);
-    }
-    Ok(json_response(StatusCode::OK, &out))
+    Ok(listing.answer(&ctx, out, orgs.len()))
 }
 
 /// One organization.
@@ -441,19 +434,12 @@ pub async fn list_jobs(
             jobs.clear();
         }
     }
-    if version.is_v8() {
-        let paging = Paging::from_query(&q)?;
-        let mut out = Vec::new();
-        for j in paging.slice(&jobs) {
-            out.push(job_resource(&state, &hrefs, j).await?);
-        }
-        return Ok(Page::new(&ctx, paging, out).with_total_count(jobs.len() as u64).into_response());
-    }
+    let listing = Listing::of(version, Era::V8, &q)?;
     let mut out = Vec::new();
-    for j in &jobs {
-        out.push(job_resource(&state, &hrefs, j).await?);
+    for row in listing.window(&jobs) {
+        out.push(job_resource(&state, &hrefs, row).await?);
     }
-    Ok(json_response(StatusCode::OK, &out))
+    Ok(listing.answer(&ctx, out, jobs.len()))
 }
 
 /// The jobs of one organization (array).
@@ -669,19 +655,12 @@ pub async fn list_restore_points(
     if !asc {
         rps.reverse();
     }
-    if version.number() >= 7 {
-        let paging = Paging::from_query(&q)?;
-        let mut out = Vec::new();
-        for r in paging.slice(&rps) {
-            out.push(restore_point_resource(&state, &hrefs, r).await?);
-        }
-        return Ok(Page::new(&ctx, paging, out).with_total_count(rps.len() as u64).into_response());
-    }
+    let listing = Listing::of(version, Era::new(7, ApiVersion::MAX), &q)?;
     let mut out = Vec::new();
-    for r in &rps {
-        out.push(restore_point_resource(&state, &hrefs, r).await?);
+    for row in listing.window(&rps) {
+        out.push(restore_point_resource(&state, &hrefs, row).await?);
     }
-    Ok(json_response(StatusCode::OK, &out))
+    Ok(listing.answer(&ctx, out, rps.len()))
 }
 
 /// One restore point.

@@ -65,7 +65,6 @@ use engine::restore::{
     VersionMode,
 };
 use repo::catalog::ContainerInfo;
-use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -81,8 +80,8 @@ use crate::store::restore_jobs;
 use crate::store::restore_stop::{self, Watch};
 use crate::store::sessions::RestoreSession;
 use crate::wire::restore::{
-    AsyncRestore, BulkRestore, BulkRestoreStatistics, CopyTo, DocumentAction, DocumentLastVersionAction,
-    DocumentVersion, ItemRestoreStatistics, RestoreAnswer, RestoreToOriginal,
+    AsyncRestore, BulkRestore, BulkRestoreStatistics, CopyTo, DeviceCodeRequest, DeviceCodeResponse, DocumentAction,
+    DocumentLastVersionAction, DocumentVersion, ItemRestoreStatistics, RestoreAnswer, RestoreToOriginal,
 };
 use crate::wire::selection::required_ids;
 
@@ -574,8 +573,9 @@ pub async fn restore_onedrives_action(
     path = "/{version}/RestoreSessions/{id}/Organization/restoreDeviceCode",
     tag = "OneDrive restore",
     params(("version" = String, Path, description = "v5 … v8"), ("id" = String, Path)),
+    request_body = DeviceCodeRequest,
     responses(
-        (status = 200, description = "RESTDeviceCodeResponse: userCode, verificationUrl, expiresIn, message"),
+        (status = 200, description = "The code to enter at the verification URL", body = DeviceCodeResponse),
         (status = 400, description = "Bad body, or the organization refused", body = RestExceptionInfo),
         (status = 404, description = "Unknown session", body = RestExceptionInfo)
     ),
@@ -584,11 +584,21 @@ pub async fn restore_onedrives_action(
 pub async fn request_device_code(
     caller: Caller,
     Path(p): Path<SessionPath>,
-    LenientJson(body): LenientJson,
-) -> Result<Json<Value>, ApiError> {
+    LenientJson(body): LenientJson<DeviceCodeRequest>,
+) -> Result<Json<DeviceCodeResponse>, ApiError> {
     let s = crate::ctx::working::session(&caller.state, &caller.user, &p.id, caller.version).await?;
-    let answer = restore_auth::request_device_code(&caller.state, &caller.user, s.organization_id, &body).await?;
-    Ok(Json(answer))
+    if let Some(region) = body.target_region {
+        // Only the organization's own tenant is served; a region is accepted as documented.
+        tracing::debug!(?region, "device code requested for a region");
+    }
+    let (state, org) = (&caller.state, s.organization_id);
+    let code = restore_auth::request_device_code(state, &caller.user, org, body.target_application_id).await?;
+    Ok(Json(DeviceCodeResponse {
+        user_code: code.user_code,
+        verification_url: code.verification_uri,
+        expires_in: code.expires_in,
+        message: code.message,
+    }))
 }
 
 /// The v2–v5 `restoreToOriginalLocation` and `copyTo` actions, for the `…/Action` dispatcher of

@@ -316,7 +316,7 @@ fn site_lists(site: &SiteCtx) -> Vec<(Site, SiteList)> {
     ),
     request_body = SearchOptions,
     responses(
-        (status = 200, description = "PageOfRESTItemComposed: matching documents, folders and list items of every site"),
+        (status = 200, description = "PageOfRESTItemComposed: matching documents, folders and list items of every site", body = SharePointEntryPage),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::edge::error::RestExceptionInfo),
         (status = 404, description = "Unknown session (or another user's); v2–v5", body = crate::edge::error::RestExceptionInfo)
     ),
@@ -369,7 +369,7 @@ pub(crate) async fn search_sites(
     ),
     request_body = SearchOptions,
     responses(
-        (status = 200, description = "PageOfRESTItemComposed: matching documents, folders and list items of the site's own lists and libraries"),
+        (status = 200, description = "PageOfRESTItemComposed: matching documents, folders and list items of the site's own lists and libraries", body = SharePointEntryPage),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::edge::error::RestExceptionInfo),
         (status = 404, description = "Unknown session or site; v2–v5", body = crate::edge::error::RestExceptionInfo)
     ),
@@ -402,7 +402,7 @@ pub(crate) async fn search_site(
     ),
     request_body = SearchOptions,
     responses(
-        (status = 200, description = "PageOfRESTItemComposed: matching items below the folder (not the folder itself)"),
+        (status = 200, description = "PageOfRESTItemComposed: matching items below the folder (not the folder itself)", body = SharePointEntryPage),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::edge::error::RestExceptionInfo),
         (status = 404, description = "Unknown session, site or folder; v2–v5", body = crate::edge::error::RestExceptionInfo)
     ),
@@ -440,7 +440,7 @@ pub(crate) async fn search_site_folder(
     ),
     request_body = SearchOptions,
     responses(
-        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders of the library"),
+        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders of the library", body = SharePointEntryPage),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::edge::error::RestExceptionInfo),
         (status = 404, description = "Unknown session, site or library; v2–v5", body = crate::edge::error::RestExceptionInfo)
     ),
@@ -475,7 +475,7 @@ pub(crate) async fn search_library(
     ),
     request_body = SearchOptions,
     responses(
-        (status = 200, description = "PageOfRESTItemComposed: matching list items and folders of the list"),
+        (status = 200, description = "PageOfRESTItemComposed: matching list items and folders of the list", body = SharePointEntryPage),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::edge::error::RestExceptionInfo),
         (status = 404, description = "Unknown session, site or list; v2–v5", body = crate::edge::error::RestExceptionInfo)
     ),

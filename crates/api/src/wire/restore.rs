@@ -132,6 +132,28 @@ pub struct SharePointRestore {
     pub items: Option<IdList>,
 }
 
+/// `RESTDeviceCodeRequestOptions`: the application a device code is for (default: the organization's own).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = RESTDeviceCodeRequestOptions)]
+pub struct DeviceCodeRequest {
+    #[serde(default, deserialize_with = "crate::edge::lenient::de::guid::option")]
+    #[schema(value_type = Option<String>)]
+    pub target_application_id: Option<Uuid>,
+    /// Accepted as documented; only the organization's own tenant is served.
+    pub target_region: Option<TargetRegion>,
+}
+
+/// The Microsoft 365 cloud of a device code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+pub enum TargetRegion {
+    Worldwide,
+    Germany,
+    China,
+    USDefence,
+    USGovernment,
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Answers
 // ---------------------------------------------------------------------------------------------------------------
@@ -425,4 +447,16 @@ mod tests {
         let a: RestoreAnswer<ItemRestoreStatistics> = RestoreAnswer::Started(AsyncRestore { session_id: Uuid::nil() });
         assert_eq!(serde_json::to_value(a).unwrap(), json!({"sessionId": Uuid::nil()}));
     }
+}
+
+/// `RESTDeviceCodeResponse`: what the user enters where, before the code expires.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = RESTDeviceCodeResponse)]
+pub struct DeviceCodeResponse {
+    pub user_code: String,
+    pub verification_url: String,
+    /// Seconds.
+    pub expires_in: u64,
+    pub message: String,
 }

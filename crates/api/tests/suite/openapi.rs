@@ -116,12 +116,6 @@ async fn every_served_operation_is_documented() {
     assert!(undocumented.is_empty(), "served but not in the OpenAPI document: {undocumented:#?}");
 }
 
-#[test]
-fn dump_document_for_inspection() {
-    let doc = serde_json::to_string_pretty(&api::router::document()).unwrap();
-    std::fs::write("/tmp/openapi_dump.json", doc).unwrap();
-}
-
 #[tokio::test]
 async fn root_redirects_to_swagger() {
     let app = App::start().await;
