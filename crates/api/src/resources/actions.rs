@@ -29,15 +29,13 @@ use crate::ctx::drive;
 use crate::edge::error::ApiError;
 use crate::edge::lenient::{LenientJson, Obj};
 use crate::edge::version::ApiVersion;
+use crate::resources::restore::RestoreAction;
 use crate::resources::route_paths::{DriveItemPath, DrivePath, SiteItemPath, SitePath};
 use crate::resources::scope::{Scope, SpScope};
 use crate::resources::{restore, save, send, sp_restore};
 use crate::state::AppState;
-
-/// The action names of a OneDrive body (any case).
-const ONEDRIVE_ACTIONS: &[&str] = &["save", "restoreToOriginalLocation", "copyTo", "sendTo"];
-/// The action names of a SharePoint body (any case).
-const SHAREPOINT_ACTIONS: &[&str] = &["save", "restoreTo", "sendTo"];
+use crate::wire::actions::{OneDriveAction, SharePointAction};
+use crate::wire::restore::{ItemRestoreStatistics, ListRestoreStatistics};
 
 /// A bare send body (`{from, to, …}`) is `sendTo` (notes §8.1); otherwise the body's one action property.
 fn action_of(body: &Obj, actions: &[&'static str]) -> Result<(&'static str, Obj), ApiError> {
@@ -56,19 +54,26 @@ async fn onedrive(
     scope: Scope,
     body: &Obj,
 ) -> Result<Response, ApiError> {
-    let (action, opts) = action_of(body, ONEDRIVE_ACTIONS)?;
-    match action {
-        "save" => {
+    let (name, opts) = action_of(body, OneDriveAction::NAMES)?;
+    let caller = || Caller { state: state.clone(), user: user.clone(), version };
+    let (ids, scope) = ((sid, od_id), &scope);
+    match OneDriveAction::of(name, &opts)? {
+        OneDriveAction::Save(o) => {
             let d = drive::load(state, user, version, sid, od_id, "saved from").await?;
-            save::onedrive(state, &d, &scope, &opts.to_typed()?, None).await
+            save::onedrive(state, &d, scope, &o, None).await
         }
-        "sendTo" => send::onedrive_action(state, user, version, sid, od_id, &scope, &opts.to_typed()?).await,
-        "restoreToOriginalLocation" | "copyTo" => {
-            let caller = Caller { state: state.clone(), user: user.clone(), version };
-            let answer = restore::onedrive_action(caller, sid, od_id, action, &scope, &opts).await?;
+        OneDriveAction::SendTo(o) => send::onedrive_action(state, user, version, sid, od_id, scope, &o).await,
+        OneDriveAction::RestoreToOriginalLocation(o) => {
+            let credentials = opts.to_typed()?;
+            let answer =
+                restore::onedrive_action(caller(), ids, scope, RestoreAction::Original(&o), &credentials).await?;
             Ok(answer.into_response())
         }
-        other => Err(ApiError::bad_request(format!("action '{other}' is not supported yet"))),
+        OneDriveAction::CopyTo(o) => {
+            let credentials = opts.to_typed()?;
+            let answer = restore::onedrive_action(caller(), ids, scope, RestoreAction::Copy(&o), &credentials).await?;
+            Ok(answer.into_response())
+        }
     }
 }
 
@@ -81,15 +86,14 @@ async fn sharepoint(
     scope: SpScope,
     body: &Obj,
 ) -> Result<Response, ApiError> {
-    let (action, opts) = action_of(body, SHAREPOINT_ACTIONS)?;
-    match action {
-        "save" => save::sharepoint_action(state, user, version, sid, site_id, &scope, &opts.to_typed()?).await,
-        "sendTo" => send::sharepoint_action(state, user, version, sid, site_id, &scope, &opts.to_typed()?).await,
-        "restoreTo" => {
+    let (name, opts) = action_of(body, SharePointAction::NAMES)?;
+    match SharePointAction::of(name, &opts)? {
+        SharePointAction::Save(o) => save::sharepoint_action(state, user, version, sid, site_id, &scope, &o).await,
+        SharePointAction::SendTo(o) => send::sharepoint_action(state, user, version, sid, site_id, &scope, &o).await,
+        SharePointAction::RestoreTo(o) => {
             let caller = Caller { state: state.clone(), user: user.clone(), version };
-            sp_restore::sharepoint_action(caller, sid, site_id, &scope, &opts).await
+            sp_restore::sharepoint_action(caller, sid, site_id, &scope, (&o, &opts.to_typed()?)).await
         }
-        other => Err(ApiError::bad_request(format!("action '{other}' is not supported yet"))),
     }
 }
 
@@ -103,11 +107,10 @@ async fn sharepoint(
         ("id" = String, Path, description = "Restore session id (type Veod)"),
         ("oneDriveId" = String, Path, description = "OneDrive id")
     ),
-    request_body(content = String, content_type = "application/json",
-        description = "One action: {\"save\": {asZip}}, {\"sendTo\": {from, to, subject, text, skipItemChecks}}, \
+    request_body(content = OneDriveAction, content_type = "application/json", description = "One action: {\"save\": {asZip}}, {\"sendTo\": {from, to, subject, text, skipItemChecks}}, \
                        {\"restoreToOriginalLocation\": {…}} or {\"copyTo\": {…}}"),
     responses(
-        (status = 200, description = "save: application/octet-stream (ZIP); sendTo: empty; restore/copyTo: statistics"),
+        (status = 200, description = "save: application/octet-stream (ZIP); sendTo: empty; restore/copyTo: statistics", content(([u8] = "application/octet-stream"), (ItemRestoreStatistics = "application/json"))),
         (status = 400, description = "Unknown or unsupported action, invalid options", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown session or OneDrive; v6–v8", body = crate::openapi::RestExceptionInfo)
     ),
@@ -133,10 +136,9 @@ pub async fn drive_action(
         ("id" = String, Path, description = "Restore session id (type Veod)"),
         ("oneDriveId" = String, Path, description = "OneDrive id")
     ),
-    request_body(content = String, content_type = "application/json",
-        description = "One action whose options carry documents: [{id}], e.g. {\"save\": {\"documents\": [{\"id\": …}]}}"),
+    request_body(content = OneDriveAction, content_type = "application/json", description = "One action whose options carry documents: [{id}], e.g. {\"save\": {\"documents\": [{\"id\": …}]}}"),
     responses(
-        (status = 200, description = "save: application/octet-stream (ZIP); sendTo: empty; restore/copyTo: statistics"),
+        (status = 200, description = "save: application/octet-stream (ZIP); sendTo: empty; restore/copyTo: statistics", content(([u8] = "application/octet-stream"), (ItemRestoreStatistics = "application/json"))),
         (status = 400, description = "Unknown or unsupported action, invalid options", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown session, OneDrive or document; v6–v8", body = crate::openapi::RestExceptionInfo)
     ),
@@ -163,10 +165,9 @@ pub async fn drive_documents_action(
         ("oneDriveId" = String, Path, description = "OneDrive id"),
         ("documentId" = String, Path, description = "Document id")
     ),
-    request_body(content = String, content_type = "application/json",
-        description = "One action, e.g. {\"save\": {\"asZip\": false}} (raw bytes) or {\"sendTo\": {…}}"),
+    request_body(content = OneDriveAction, content_type = "application/json", description = "One action, e.g. {\"save\": {\"asZip\": false}} (raw bytes) or {\"sendTo\": {…}}"),
     responses(
-        (status = 200, description = "save: application/octet-stream (raw, or ZIP with asZip); sendTo: empty; restore/copyTo: statistics"),
+        (status = 200, description = "save: application/octet-stream (raw, or ZIP with asZip); sendTo: empty; restore/copyTo: statistics", content(([u8] = "application/octet-stream"), (ItemRestoreStatistics = "application/json"))),
         (status = 400, description = "Unknown or unsupported action, invalid options", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown session, OneDrive or document; v6–v8", body = crate::openapi::RestExceptionInfo)
     ),
@@ -192,10 +193,9 @@ pub async fn drive_document_action(
         ("id" = String, Path, description = "Restore session id (type Veod)"),
         ("oneDriveId" = String, Path, description = "OneDrive id")
     ),
-    request_body(content = String, content_type = "application/json",
-        description = "One action whose options carry folders: [{id}], e.g. {\"save\": {\"folders\": [{\"id\": …}]}}"),
+    request_body(content = OneDriveAction, content_type = "application/json", description = "One action whose options carry folders: [{id}], e.g. {\"save\": {\"folders\": [{\"id\": …}]}}"),
     responses(
-        (status = 200, description = "save: application/octet-stream (ZIP); sendTo: empty; restore/copyTo: statistics"),
+        (status = 200, description = "save: application/octet-stream (ZIP); sendTo: empty; restore/copyTo: statistics", content(([u8] = "application/octet-stream"), (ItemRestoreStatistics = "application/json"))),
         (status = 400, description = "Unknown or unsupported action, invalid options", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown session, OneDrive or folder; v6–v8", body = crate::openapi::RestExceptionInfo)
     ),
@@ -222,9 +222,9 @@ pub async fn drive_folders_action(
         ("oneDriveId" = String, Path, description = "OneDrive id"),
         ("folderId" = String, Path, description = "Folder id")
     ),
-    request_body(content = String, content_type = "application/json", description = "One action, e.g. {\"save\": null}"),
+    request_body(content = OneDriveAction, content_type = "application/json", description = "One action, e.g. {\"save\": null}"),
     responses(
-        (status = 200, description = "save: application/octet-stream (ZIP); sendTo: empty; restore/copyTo: statistics"),
+        (status = 200, description = "save: application/octet-stream (ZIP); sendTo: empty; restore/copyTo: statistics", content(([u8] = "application/octet-stream"), (ItemRestoreStatistics = "application/json"))),
         (status = 400, description = "Unknown or unsupported action, invalid options", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown session, OneDrive or folder; v6–v8", body = crate::openapi::RestExceptionInfo)
     ),
@@ -250,10 +250,9 @@ pub async fn drive_folder_action(
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
         ("siteId" = String, Path, description = "Site id")
     ),
-    request_body(content = String, content_type = "application/json",
-        description = "One action whose options carry documents: [{id}]: save, sendTo or restoreTo"),
+    request_body(content = SharePointAction, content_type = "application/json", description = "One action whose options carry documents: [{id}]: save, sendTo or restoreTo"),
     responses(
-        (status = 200, description = "save: application/octet-stream (ZIP); sendTo: empty; restoreTo: statistics"),
+        (status = 200, description = "save: application/octet-stream (ZIP); sendTo: empty; restoreTo: statistics", content(([u8] = "application/octet-stream"), (ItemRestoreStatistics = "application/json"))),
         (status = 400, description = "Unknown or unsupported action, invalid options", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown session, site or document; v6–v8", body = crate::openapi::RestExceptionInfo)
     ),
@@ -280,10 +279,9 @@ pub async fn site_documents_action(
         ("siteId" = String, Path, description = "Site id"),
         ("documentId" = String, Path, description = "Document id")
     ),
-    request_body(content = String, content_type = "application/json",
-        description = "One action: {\"save\": {asZip}}, {\"sendTo\": {…}} or {\"restoreTo\": {…}}"),
+    request_body(content = SharePointAction, content_type = "application/json", description = "One action: {\"save\": {asZip}}, {\"sendTo\": {…}} or {\"restoreTo\": {…}}"),
     responses(
-        (status = 200, description = "save: application/octet-stream (raw, or ZIP with asZip); sendTo: empty; restoreTo: statistics"),
+        (status = 200, description = "save: application/octet-stream (raw, or ZIP with asZip); sendTo: empty; restoreTo: statistics", content(([u8] = "application/octet-stream"), (ItemRestoreStatistics = "application/json"))),
         (status = 400, description = "Unknown or unsupported action, invalid options", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown session, site or document; v6–v8", body = crate::openapi::RestExceptionInfo)
     ),
@@ -309,10 +307,9 @@ pub async fn site_document_action(
         ("id" = String, Path, description = "Restore session id (type Vesp)"),
         ("siteId" = String, Path, description = "Site id")
     ),
-    request_body(content = String, content_type = "application/json",
-        description = "One action whose options carry folders: [{id}]: save, sendTo or restoreTo"),
+    request_body(content = SharePointAction, content_type = "application/json", description = "One action whose options carry folders: [{id}]: save, sendTo or restoreTo"),
     responses(
-        (status = 200, description = "save: application/octet-stream (ZIP); sendTo: empty; restoreTo: statistics"),
+        (status = 200, description = "save: application/octet-stream (ZIP); sendTo: empty; restoreTo: statistics", content(([u8] = "application/octet-stream"), (ItemRestoreStatistics = "application/json"))),
         (status = 400, description = "Unknown or unsupported action, invalid options", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown session, site or folder; v6–v8", body = crate::openapi::RestExceptionInfo)
     ),
@@ -339,9 +336,9 @@ pub async fn site_folders_action(
         ("siteId" = String, Path, description = "Site id"),
         ("folderId" = String, Path, description = "Folder id")
     ),
-    request_body(content = String, content_type = "application/json", description = "One action: save, sendTo or restoreTo"),
+    request_body(content = SharePointAction, content_type = "application/json", description = "One action: save, sendTo or restoreTo"),
     responses(
-        (status = 200, description = "save: application/octet-stream (ZIP); sendTo: empty; restoreTo: statistics"),
+        (status = 200, description = "save: application/octet-stream (ZIP); sendTo: empty; restoreTo: statistics", content(([u8] = "application/octet-stream"), (ItemRestoreStatistics = "application/json"))),
         (status = 400, description = "Unknown or unsupported action, invalid options", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown session, site or folder; v6–v8", body = crate::openapi::RestExceptionInfo)
     ),
@@ -368,9 +365,9 @@ pub async fn site_folder_action(
         ("siteId" = String, Path, description = "Site id"),
         ("libraryId" = String, Path, description = "Library id")
     ),
-    request_body(content = String, content_type = "application/json", description = "One action: save, sendTo or restoreTo"),
+    request_body(content = SharePointAction, content_type = "application/json", description = "One action: save, sendTo or restoreTo"),
     responses(
-        (status = 200, description = "save: application/octet-stream (ZIP); sendTo: empty; restoreTo: statistics"),
+        (status = 200, description = "save: application/octet-stream (ZIP); sendTo: empty; restoreTo: statistics", content(([u8] = "application/octet-stream"), (ListRestoreStatistics = "application/json"))),
         (status = 400, description = "Unknown or unsupported action, invalid options", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown session, site or library; v6–v8", body = crate::openapi::RestExceptionInfo)
     ),
@@ -397,10 +394,9 @@ pub async fn site_library_action(
         ("siteId" = String, Path, description = "Site id"),
         ("itemId" = String, Path, description = "List item id")
     ),
-    request_body(content = String, content_type = "application/json",
-        description = "save or sendTo, options with attachments: [{id}] (none named: all)"),
+    request_body(content = SharePointAction, content_type = "application/json", description = "save or sendTo, options with attachments: [{id}] (none named: all)"),
     responses(
-        (status = 200, description = "save: application/octet-stream (ZIP); sendTo: empty"),
+        (status = 200, description = "save: application/octet-stream (ZIP); sendTo: empty", content(([u8] = "application/octet-stream"))),
         (status = 400, description = "Unknown or unsupported action, invalid options", body = crate::openapi::RestExceptionInfo),
         (status = 404, description = "Unknown session, site, item or attachment; v6–v8", body = crate::openapi::RestExceptionInfo)
     ),

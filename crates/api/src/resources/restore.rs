@@ -72,7 +72,7 @@ use crate::ctx::caller::Caller;
 use crate::ctx::drive::{self, DriveCtx, SessionDrive};
 use crate::ctx::restore_auth::{self, Credentials, RestoreBody};
 use crate::edge::error::ApiError;
-use crate::edge::lenient::{LenientJson, Obj};
+use crate::edge::lenient::LenientJson;
 use crate::openapi::RestExceptionInfo;
 use crate::resources::route_paths::{DriveItemPath, DriveVersionPath, SessionPath};
 use crate::state::AppState;
@@ -545,6 +545,7 @@ pub async fn restore_onedrives(
     post,
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/Action",
     tag = "OneDrive restore",
+    request_body(content = BulkRestore, content_type = "application/json", description = "{\"restoreToOriginalLocation\": {oneDrives: [{id}], …}} (the bare options are accepted too)"),
     params(("version" = String, Path, description = "v2 … v5"), ("id" = String, Path)),
     responses(
         (status = 200, description = "The statistics per OneDrive", body = BulkRestoreStatistics),
@@ -601,48 +602,55 @@ pub async fn request_device_code(
     }))
 }
 
+/// A v2–v5 OneDrive restore action: `restoreToOriginalLocation` or `copyTo`, with its options.
+pub enum RestoreAction<'a> {
+    Original(&'a RestoreToOriginal),
+    Copy(&'a CopyTo),
+}
+
+impl RestoreAction<'_> {
+    /// The ids of a bulk scope's list (`documents[]` / `folders[]`).
+    fn ids(&self, kind: Kind) -> Result<Vec<String>, ApiError> {
+        let (documents, folders) = match self {
+            RestoreAction::Original(o) => (&o.documents, &o.folders),
+            RestoreAction::Copy(o) => (&o.documents, &o.folders),
+        };
+        match kind {
+            Kind::Document => required_ids(documents.as_ref(), "documents"),
+            Kind::Folder => required_ids(folders.as_ref(), "folders"),
+        }
+    }
+}
+
 /// The v2–v5 `restoreToOriginalLocation` and `copyTo` actions, for the `…/Action` dispatcher of
-/// `resources::actions`: `action` is the recognised action name, `opts` the content of the action's property
-/// (`{userName, userPassword, DocumentVersion, DocumentAction}` / `{…, OneDrive: {id}, Folder,
-/// DocumentLastVersionAction}`); `documents[]` / `folders[]` for the bulk scopes are read from `opts`. Answers 200 with
-/// the statistics, like v6/v7.
+/// `resources::actions` (`{userName, userPassword, DocumentVersion, DocumentAction}` / `{…, OneDrive: {id}, Folder,
+/// DocumentLastVersionAction}`; `documents[]` / `folders[]` for the bulk scopes). Answers 200 with the statistics,
+/// like v6/v7.
 pub async fn onedrive_action(
     caller: Caller,
-    sid: &str,
-    od_id: &str,
-    action: &str,
+    (sid, od_id): (&str, &str),
     scope: &crate::resources::scope::Scope,
-    opts: &Obj,
+    action: RestoreAction<'_>,
+    credentials: &Credentials,
 ) -> OneDriveAnswer {
     use crate::resources::scope::Scope;
     let items = match scope {
         Scope::OneDrive => None,
-        Scope::Documents => {
-            Some((Kind::Document, required_ids(opts.to_typed::<RestoreToOriginal>()?.documents.as_ref(), "documents")?))
-        }
-        Scope::Folders => {
-            Some((Kind::Folder, required_ids(opts.to_typed::<RestoreToOriginal>()?.folders.as_ref(), "folders")?))
-        }
+        Scope::Documents => Some((Kind::Document, action.ids(Kind::Document)?)),
+        Scope::Folders => Some((Kind::Folder, action.ids(Kind::Folder)?)),
         Scope::Document(id) => Some((Kind::Document, vec![id.clone()])),
         Scope::Folder(id) => Some((Kind::Folder, vec![id.clone()])),
     };
-    let copy = action.eq_ignore_ascii_case("copyTo");
     let drive = DriveRestore::load(caller, sid, od_id).await?;
     let selection = match items {
         None => Selection::Whole,
         Some((kind, ids)) => drive.items(kind, ids).await?,
     };
-    let (options, credentials) = match copy {
-        true => {
-            let RestoreBody(o, credentials) = RestoreBody::<CopyTo>::of(opts)?;
-            (drive.copy_options(&o).await?, credentials)
-        }
-        false => {
-            let RestoreBody(o, credentials) = RestoreBody::<RestoreToOriginal>::of(opts)?;
-            (drive.original_options(&o), credentials)
-        }
+    let options = match action {
+        RestoreAction::Copy(o) => drive.copy_options(o).await?,
+        RestoreAction::Original(o) => drive.original_options(o),
     };
-    drive.run(selection, options, &credentials).await
+    drive.run(selection, options, credentials).await
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ use crate::resources::route_paths::{SiteItemPath, SiteListPath, SiteVersionPath}
 use crate::resources::scope::SpScope;
 use crate::store::restore_jobs;
 use crate::store::restore_stop::{self, Watch};
+use crate::wire::actions::SharePointAction;
 use crate::wire::restore::{
     AsyncRestore, DocumentAction, DocumentLastVersionAction, DocumentVersion, ItemRestoreStatistics,
     ListRestoreStatistics, RestoreAnswer, SharePointRestore, WebRestoreStatistics,
@@ -709,6 +710,7 @@ pub async fn restore_item_version_to(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Action",
     tag = "SharePoint restore",
     description = RESTORE_ACTION,
+    request_body(content = SharePointAction, content_type = "application/json", description = "{\"restoreTo\": {…}}: the only action of this path"),
     params(("version" = String, Path, description = "v2 … v5"), ("id" = String, Path), ("siteId" = String, Path)),
     responses(
         (status = 200, description = "The statistics", body = RestoreAnswer<WebRestoreStatistics>),
@@ -730,6 +732,7 @@ pub async fn restore_site_action(caller: Caller, site: SiteCtx, LenientJson(body
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Lists/{listId}/Action",
     tag = "SharePoint restore",
     description = RESTORE_ACTION,
+    request_body(content = SharePointAction, content_type = "application/json", description = "{\"restoreTo\": {…}}: the only action of this path"),
     params(("version" = String, Path, description = "v2 … v5"), ("id" = String, Path), ("siteId" = String, Path), ("listId" = String, Path)),
     responses(
         (status = 200, description = "The statistics", body = RestoreAnswer<ListRestoreStatistics>),
@@ -756,6 +759,7 @@ pub async fn restore_list_action(
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/Action",
     tag = "SharePoint restore",
     description = RESTORE_ACTION,
+    request_body(content = SharePointAction, content_type = "application/json", description = "{\"restoreTo\": {…}}: the only action of this path"),
     params(("version" = String, Path, description = "v2 … v5"), ("id" = String, Path), ("siteId" = String, Path)),
     responses(
         (status = 200, description = "The statistics", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -777,6 +781,7 @@ pub async fn restore_items_action(caller: Caller, site: SiteCtx, LenientJson(bod
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/{itemId}/Action",
     tag = "SharePoint restore",
     description = RESTORE_ACTION,
+    request_body(content = SharePointAction, content_type = "application/json", description = "{\"restoreTo\": {…}}: the only action of this path"),
     params(("version" = String, Path, description = "v2 … v5"), ("id" = String, Path), ("siteId" = String, Path), ("itemId" = String, Path)),
     responses(
         (status = 200, description = "The statistics", body = RestoreAnswer<ItemRestoreStatistics>),
@@ -804,7 +809,7 @@ pub async fn sharepoint_action(
     sid: &str,
     site_id: &str,
     scope: &SpScope,
-    opts: &Obj,
+    (o, credentials): (&SharePointRestore, &Credentials),
 ) -> Result<Response, ApiError> {
     let (coll, ids) = match scope {
         SpScope::Documents => (Coll::Documents, None),
@@ -814,8 +819,7 @@ pub async fn sharepoint_action(
         SpScope::Library(id) => {
             let site = SiteRestore::load(caller, sid, site_id).await?;
             let unit = site.list(id, true)?;
-            let RestoreBody(o, credentials) = RestoreBody::<SharePointRestore>::of(opts)?;
-            let answer = site.run(vec![unit], Form::Action, &o, &credentials, ListRestoreStatistics::new).await?;
+            let answer = site.run(vec![unit], Form::Action, o, credentials, ListRestoreStatistics::new).await?;
             return Ok(answer.into_response());
         }
         SpScope::Attachments(_) | SpScope::Attachment(..) => {
@@ -825,13 +829,12 @@ pub async fn sharepoint_action(
         }
     };
     let site = SiteRestore::load(caller, sid, site_id).await?;
-    let RestoreBody(o, credentials) = RestoreBody::<SharePointRestore>::of(opts)?;
     let ids = match ids {
         Some(ids) => ids,
-        None => required_ids(coll.ids(&o).as_ref(), coll.field())?,
+        None => required_ids(coll.ids(o).as_ref(), coll.field())?,
     };
     let units = site.items(coll, &ids).await?;
-    let answer = site.run(units, Form::Action, &o, &credentials, ItemRestoreStatistics::sharepoint).await?;
+    let answer = site.run(units, Form::Action, o, credentials, ItemRestoreStatistics::sharepoint).await?;
     Ok(answer.into_response())
 }
 

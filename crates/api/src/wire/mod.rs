@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::edge::paging::json_response;
 use crate::edge::version::ApiVersion;
 
+pub mod actions;
 pub mod auth;
 pub mod item_fields;
 pub mod onedrive;
