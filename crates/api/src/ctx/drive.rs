@@ -86,7 +86,7 @@ impl VeodSession {
         sid: &str,
         purpose: Purpose,
     ) -> Result<VeodSession, ApiError> {
-        let session = veod_session(state, &user, hrefs.version(), sid, purpose.doing()).await?;
+        let session = veod_session(state, &user, sid, purpose.doing()).await?;
         Ok(VeodSession { user, hrefs, session })
     }
 
@@ -192,11 +192,10 @@ pub fn not_found(od_id: &str) -> ApiError {
 pub async fn veod_session(
     state: &AppState,
     user: &CurrentUser,
-    version: ApiVersion,
     sid: &str,
     doing: &str,
 ) -> Result<RestoreSession, ApiError> {
-    let session = crate::ctx::working::session(state, user, sid, version).await?;
+    let session = crate::ctx::working::session(state, user, sid).await?;
     if session.kind != SessionKind::Veod {
         return Err(ApiError::not_found(format!(
             "Restore session {} is of type {}; OneDrive items are {doing} restore sessions of type Veod.",
@@ -212,12 +211,11 @@ pub async fn veod_session(
 pub async fn load(
     state: &AppState,
     user: &CurrentUser,
-    version: ApiVersion,
     sid: &str,
     od_id: &str,
     doing: &str,
 ) -> Result<SessionDrive, ApiError> {
-    let session = veod_session(state, user, version, sid, doing).await?;
+    let session = veod_session(state, user, sid, doing).await?;
     of_session(state, &session, od_id).await
 }
 

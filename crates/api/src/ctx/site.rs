@@ -123,7 +123,7 @@ impl VespCtx {
         version: ApiVersion,
         sid: &str,
     ) -> Result<VespCtx, ApiError> {
-        let session = crate::ctx::working::session(state, user, sid, version).await?;
+        let session = crate::ctx::working::session(state, user, sid).await?;
         if session.kind != SessionKind::Vesp {
             return Err(ApiError::not_found(format!(
                 "Restore session {} is of type {}; SharePoint sites are in restore sessions of type Vesp.",

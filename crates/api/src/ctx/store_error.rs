@@ -11,7 +11,7 @@ impl From<StoreError> for ApiError {
             StoreError::Db(e) => e.into(),
             StoreError::NotFound(message) => ApiError::not_found(message),
             // Without the request's era, the v2–v7 answer; era-aware callers use `crate::ctx::working`.
-            StoreError::SessionStopped => ApiError::internal(STOPPED_MESSAGE),
+            StoreError::SessionStopped => ApiError::session_stopped(STOPPED_MESSAGE),
             StoreError::Invalid(message) => ApiError::bad_request(message),
             StoreError::Internal(message) => ApiError::internal(message),
         }

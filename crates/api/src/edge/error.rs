@@ -51,12 +51,14 @@ pub struct ApiError {
     pub message: String,
     /// The `errorCode` property (v7+; `null` when `None`).
     pub code: Option<ErrorCode>,
+    /// The status v2–v7 answer instead of `status`, for the few errors whose status changed in v8.
+    pub status_before_v8: Option<StatusCode>,
 }
 
 impl ApiError {
     /// An error with any status and no error code.
     pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
-        ApiError { status, message: message.into(), code: None }
+        ApiError { status, message: message.into(), code: None, status_before_v8: None }
     }
 
     /// 400 with `ParameterValidationFailure`: bad body, bad query, bad parameter.
@@ -77,6 +79,12 @@ impl ApiError {
     /// 404 with `ResourceNotFound`. Use it for unknown ids — never 400, because the PHP portal logs out on 400.
     pub fn not_found(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, message).with_code(ErrorCode::ResourceNotFound)
+    }
+
+    /// An operation on a stopped restore session: v8 answers 409 `OperationConflict`, v2–v7 answered 500 (which
+    /// clients map to "session expired"); the edge picks the status of the request's era.
+    pub fn session_stopped(message: impl Into<String>) -> ApiError {
+        ApiError { status_before_v8: Some(StatusCode::INTERNAL_SERVER_ERROR), ..ApiError::conflict(message) }
     }
 
     /// 409 with `OperationConflict`, e.g. an operation on a stopped restore session.
@@ -119,9 +127,13 @@ impl ApiError {
     /// The complete response for `version`, without the marker extension used for re-rendering.
     pub fn render(&self, version: Option<ApiVersion>) -> Response {
         let body = serde_json::to_vec(&self.body(version)).unwrap_or_else(|_| b"{}".to_vec());
-        let mut resp = (self.status, body).into_response();
+        let status = match (version, self.status_before_v8) {
+            (Some(v), Some(before)) if !v.is_v8() => before,
+            _ => self.status,
+        };
+        let mut resp = (status, body).into_response();
         resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
-        if self.status == StatusCode::UNAUTHORIZED {
+        if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         resp

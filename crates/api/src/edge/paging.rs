@@ -263,6 +263,18 @@ impl Listing {
         }
     }
 
+    /// The window as `(offset, limit)` for a query that pages in the database (the whole list: at most
+    /// [`Listing::UNPAGED_ROWS`]).
+    pub fn offset_limit(&self) -> (i64, i64) {
+        match &self.paging {
+            Some(p) => (p.offset_i64(), p.limit_i64()),
+            None => (0, Listing::UNPAGED_ROWS),
+        }
+    }
+
+    /// The most rows an era without paging lists.
+    pub const UNPAGED_ROWS: i64 = 100_000;
+
     /// The answer: `shown` (the rendered [`Listing::window`]) out of `total` rows.
     pub fn answer<T: Serialize>(self, ctx: &PageContext, shown: Vec<T>, total: usize) -> Response {
         match self.paging {

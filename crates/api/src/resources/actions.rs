@@ -59,7 +59,7 @@ async fn onedrive(
     let (ids, scope) = ((sid, od_id), &scope);
     match OneDriveAction::of(name, &opts)? {
         OneDriveAction::Save(o) => {
-            let d = drive::load(state, user, version, sid, od_id, "saved from").await?;
+            let d = drive::load(state, user, sid, od_id, "saved from").await?;
             save::onedrive(state, &d, scope, &o, None).await
         }
         OneDriveAction::SendTo(o) => send::onedrive_action(state, user, version, sid, od_id, scope, &o).await,

@@ -587,7 +587,7 @@ pub async fn request_device_code(
     Path(p): Path<SessionPath>,
     LenientJson(body): LenientJson<DeviceCodeRequest>,
 ) -> Result<Json<DeviceCodeResponse>, ApiError> {
-    let s = crate::ctx::working::session(&caller.state, &caller.user, &p.id, caller.version).await?;
+    let s = crate::ctx::working::session(&caller.state, &caller.user, &p.id).await?;
     if let Some(region) = body.target_region {
         // Only the organization's own tenant is served; a region is accepted as documented.
         tracing::debug!(?region, "device code requested for a region");
@@ -672,7 +672,7 @@ struct DriveRestore {
 
 impl DriveRestore {
     async fn load(caller: Caller, sid: &str, od_id: &str) -> Result<DriveRestore, ApiError> {
-        let drive = drive::load(&caller.state, &caller.user, caller.version, sid, od_id, "restored from").await?;
+        let drive = drive::load(&caller.state, &caller.user, sid, od_id, "restored from").await?;
         Ok(DriveRestore { caller, drive })
     }
 
@@ -812,7 +812,7 @@ async fn bulk_restore(
     credentials: &Credentials,
 ) -> Result<RestoreAnswer<BulkRestoreStatistics>, ApiError> {
     let state = &caller.state;
-    let s = drive::veod_session(state, &caller.user, caller.version, sid, "restored from").await?;
+    let s = drive::veod_session(state, &caller.user, sid, "restored from").await?;
     let at = s.browse_at.ok_or_else(|| ApiError::not_found("This restore session shows no backup."))?;
     let drives = o.one_drives.as_deref().unwrap_or_default();
     if drives.is_empty() {
@@ -959,7 +959,7 @@ async fn execute(
     let client = tokio::select! {
         c = sign_in.complete() => c.map_err(ApiError::bad_request)?,
         _ = watch.token().cancelled() => {
-            return Err(crate::ctx::working::stopped_restore_error(caller.version, &RestoreStats::default()))
+            return Err(crate::ctx::working::stopped_restore_error(&RestoreStats::default()))
         }
     };
     if pending {
@@ -983,7 +983,7 @@ async fn execute(
         results.push((w.container, r));
     }
     if watch.is_stopped() {
-        return Err(crate::ctx::working::stopped_restore_error(caller.version, &done));
+        return Err(crate::ctx::working::stopped_restore_error(&done));
     }
     Ok(Ran::Finished(results))
 }

@@ -21,9 +21,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::ctx::auth::CurrentUser;
+use crate::edge::era::Era;
 use crate::edge::error::ApiError;
 use crate::edge::lenient::LenientJson;
-use crate::edge::paging::{json_response, Hrefs, Page, PageContext, Paging};
+use crate::edge::paging::{json_response, Hrefs, Listing, Page, PageContext, Paging};
 use crate::edge::query::LenientQuery;
 use crate::edge::version::ApiVersion;
 use crate::state::AppState;
@@ -96,9 +97,9 @@ pub async fn list(
     q: LenientQuery,
 ) -> Result<Response, ApiError> {
     let filter = list_filter(&q.typed()?)?;
-    let paged = version.number() >= 5;
-    let paging = if paged { Paging::from_query(&q)? } else { Paging { offset: 0, limit: 100_000 } };
-    let (rows, total) = sessions::list(&state, &user.id, &filter, paging.offset_i64(), paging.limit_i64()).await?;
+    let listing = Listing::of(version, Era::new(5, ApiVersion::MAX), &q)?;
+    let (offset, limit) = listing.offset_limit();
+    let (rows, total) = sessions::list(&state, &user.id, &filter, offset, limit).await?;
     let mut org_names = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for s in &rows {
@@ -108,11 +109,7 @@ pub async fn list(
         let events = all_events(&state, s.id).await?;
         out.push(RestoreSessionView::new(&hrefs, s, &org_names[&s.organization_id], &events));
     }
-    if paged {
-        Ok(Page::new(&ctx, paging, out).with_total_count(total.max(0) as u64).into_response())
-    } else {
-        Ok(json_response(StatusCode::OK, &out))
-    }
+    Ok(listing.answer(&ctx, out, total.max(0) as usize))
 }
 
 /// One of the caller's restore sessions, in any state.
@@ -216,11 +213,10 @@ pub async fn stop(
 pub async fn organization(
     State(state): State<AppState>,
     user: CurrentUser,
-    version: ApiVersion,
     hrefs: Hrefs,
     Path((_v, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let s = crate::ctx::working::session(&state, &user, &id, version).await?;
+    let s = crate::ctx::working::session(&state, &user, &id).await?;
     let org = state
         .catalog
         .organization(s.organization_id)

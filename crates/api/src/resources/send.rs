@@ -642,7 +642,7 @@ pub async fn onedrive_action(
     scope: &Scope,
     opts: &SendOptions,
 ) -> Result<Response, ApiError> {
-    let d = drive::load(state, user, version, sid, od_id, "sent from").await?;
+    let d = drive::load(state, user, sid, od_id, "sent from").await?;
     onedrive(state, version, &d, scope, opts, None).await
 }
 

@@ -1146,13 +1146,13 @@ async fn execute(
     let watch = restore_stop::watch(state, site.site.session.id, Watch::Request);
     let client = tokio::select! {
         c = sign_in.complete() => c.map_err(ApiError::bad_request)?,
-        _ = watch.token().cancelled() => return Err(crate::ctx::working::stopped_restore_error(*version, &RestoreStats::default())),
+        _ = watch.token().cancelled() => return Err(crate::ctx::working::stopped_restore_error(&RestoreStats::default())),
     };
     let stats = work.run(&client, watch.token()).await.map_err(engine_error)?;
     let items = flat(stats.clone());
     restore_jobs::record_items(state, site.site.session.id, &items).await?;
     if watch.is_stopped() {
-        return Err(crate::ctx::working::stopped_restore_error(*version, &items));
+        return Err(crate::ctx::working::stopped_restore_error(&items));
     }
     Ok(Ran::Finished(stats))
 }
