@@ -77,6 +77,27 @@ pub type GateLayer =
 /// The future of one gate check.
 pub type GateFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>;
 
+/// Where a restore runs, by era: v8 starts a restore operation session and answers `{sessionId}` at once; earlier
+/// versions run it in the request and answer its statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestoreRun {
+    /// In the background, as a restore operation session (v8).
+    Background,
+    /// In the request (v2–v7).
+    InRequest,
+}
+
+impl RestoreRun {
+    /// How `version` runs a restore.
+    pub fn of(version: ApiVersion) -> RestoreRun {
+        if Era::V8.contains(version) {
+            RestoreRun::Background
+        } else {
+            RestoreRun::InRequest
+        }
+    }
+}
+
 /// A route layer admitting only versions of `era`; others get 404 with `message`, where `{version}` is replaced by
 /// the request's version. Applied per operation (`router.rs`'s `in_era`), so a method a path lacks stays 405.
 pub fn gate(era: Era, message: &'static str) -> GateLayer {

@@ -71,6 +71,7 @@ use uuid::Uuid;
 use crate::ctx::caller::Caller;
 use crate::ctx::drive::{self, DriveCtx, SessionDrive};
 use crate::ctx::restore_auth::{self, Credentials, RestoreBody};
+use crate::edge::era::RestoreRun;
 use crate::edge::error::ApiError;
 use crate::edge::lenient::LenientJson;
 use crate::openapi::RestExceptionInfo;
@@ -923,7 +924,7 @@ async fn execute(
 ) -> Result<Ran, ApiError> {
     let state = &caller.state;
     let sign_in = restore_auth::sign_in(state, &caller.user, session.organization_id, credentials).await?;
-    if caller.version.is_v8() {
+    if RestoreRun::of(caller.version) == RestoreRun::Background {
         let op = restore_jobs::start_operation(state, &caller.user, session).await?;
         restore_jobs::spawn_job(state, op.id, &caller.user, move |sink| async move {
             let client = tokio::select! {

@@ -48,6 +48,7 @@ use uuid::Uuid;
 use crate::ctx::caller::Caller;
 use crate::ctx::restore_auth::{self, Credentials, RestoreBody};
 use crate::ctx::site::{not_found as nf, SiteCtx, SiteList};
+use crate::edge::era::RestoreRun;
 use crate::edge::error::ApiError;
 use crate::edge::lenient::{IdList, LenientJson, Obj};
 use crate::openapi::RestExceptionInfo;
@@ -1129,7 +1130,7 @@ async fn execute(
     let repo = state.repo.clone().ok_or_else(|| ApiError::internal("This server has no backup repository."))?;
     let work = Work { catalog: state.catalog.clone(), repo, at: site.site.at, units, opts };
     let sign_in = restore_auth::sign_in(state, user, site.site.session.organization_id, credentials).await?;
-    if version.is_v8() {
+    if RestoreRun::of(*version) == RestoreRun::Background {
         let op = restore_jobs::start_operation(state, user, &site.site.session).await?;
         restore_jobs::spawn_job(state, op.id, user, move |sink| async move {
             let client = tokio::select! {
