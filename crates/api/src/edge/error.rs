@@ -8,7 +8,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::edge::version::ApiVersion;
@@ -114,13 +114,19 @@ impl ApiError {
     /// v2–v6: `{message}`; v7: `{message, errorCode}` where only `ProxyOffline` is a valid v7 code (a generated v7
     /// client rejects other enum values, so they become `null`); v8: `{message, errorCode, stackTrace: null}`.
     pub fn body(&self, version: Option<ApiVersion>) -> Value {
+        serde_json::to_value(self.info(version)).unwrap_or(Value::Null)
+    }
+
+    /// The `RESTExceptionInfo` of `version`'s era (see [`ApiError::body`]).
+    pub fn info(&self, version: Option<ApiVersion>) -> RestExceptionInfo {
+        let message = self.message.clone();
         match version.map(|v| v.number()) {
-            Some(8) => json!({ "message": self.message, "errorCode": self.code, "stackTrace": Value::Null }),
+            Some(8) => RestExceptionInfo { message, error_code: Some(self.code), stack_trace: Some(None) },
             Some(7) => {
                 let code = self.code.filter(|c| *c == ErrorCode::ProxyOffline);
-                json!({ "message": self.message, "errorCode": code })
+                RestExceptionInfo { message, error_code: Some(code), stack_trace: None }
             }
-            _ => json!({ "message": self.message }),
+            _ => RestExceptionInfo { message, error_code: None, stack_trace: None },
         }
     }
 
@@ -140,17 +146,20 @@ impl ApiError {
     }
 }
 
-/// The error body as documented (`RESTExceptionInfo`); [`ApiError::body`] writes it per era.
-#[derive(Serialize, ToSchema)]
+/// The error body (`RESTExceptionInfo`) as one era writes it: an absent property is left out, a present one may be
+/// null ([`ApiError::info`]).
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RestExceptionInfo {
     /// Error message.
     pub message: String,
     /// v7+: error code (v7 only `ProxyOffline`), nullable.
-    #[serde(rename = "errorCode")]
-    pub error_code: Option<String>,
+    #[serde(rename = "errorCode", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub error_code: Option<Option<ErrorCode>>,
     /// v8: always null.
-    #[serde(rename = "stackTrace")]
-    pub stack_trace: Option<String>,
+    #[serde(rename = "stackTrace", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub stack_trace: Option<Option<String>>,
 }
 
 /// The content type of every JSON response.
@@ -185,6 +194,7 @@ impl From<sqlx::Error> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn shapes_per_era() {
