@@ -30,7 +30,7 @@ pub mod scalar;
 pub mod syntax;
 
 pub use datetime::parse_datetime;
-pub use de::{DeError, IdList};
+pub use de::{DeError, IdList, Patch};
 pub use obj::{Body, Obj};
 pub use scalar::{parse_bool, parse_bool_str, parse_enum};
 pub use syntax::{parse_value, SyntaxError, MAX_DEPTH};
