@@ -506,3 +506,18 @@ fn patch_tells_absent_from_null() {
     // Without Patch, `null` is absent as everywhere else.
     assert_eq!(typed::<Settings>(r#"{"server":null}"#).unwrap(), Settings::default());
 }
+
+#[derive(Debug, PartialEq, Deserialize)]
+struct Aliased {
+    #[serde(alias = "smtpServer")]
+    server: Option<String>,
+}
+
+/// serde aliases match in any case too, but a body with the name and its alias is refused ("given twice"): where
+/// the first spelling must win, the other spelling is a field of its own (`wire::email_settings`).
+#[test]
+fn aliases_in_any_case_but_not_twice() {
+    assert_eq!(typed::<Aliased>(r#"{"SMTPSERVER":"m"}"#).unwrap(), Aliased { server: Some("m".into()) });
+    assert_eq!(typed::<Aliased>(r#"{"Server":"m"}"#).unwrap(), Aliased { server: Some("m".into()) });
+    assert_eq!(message::<Aliased>(r#"{"server":"m","smtpServer":"x"}"#), "'server' is given twice");
+}
