@@ -1259,6 +1259,37 @@ mod tests {
         }
     }
 
+    /// Each explorer's four paths are documented, with the typed body and answer, and each one's handler reads its
+    /// own explorer from the path.
+    #[test]
+    fn email_settings_documented_per_explorer() {
+        let doc = serde_json::to_value(crate::router::document()).unwrap();
+        for e in Explorer::ALL {
+            let base = format!("/{{version}}/{}", e.resource());
+            for path in [base.clone(), format!("{base}/SendTestEmail"), format!("{base}/SendTest")] {
+                assert_eq!(EmailSettingsOf::from_path(&path), Some(EmailSettingsOf(e)), "{path}");
+            }
+            let ops = &doc["paths"][&base];
+            assert_eq!(
+                ops["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/RESTEmailSettingsAnswer",
+                "{base}"
+            );
+            assert_eq!(
+                ops["put"]["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/RESTEmailSettings",
+                "{base}"
+            );
+            for test in ["SendTestEmail", "SendTest"] {
+                assert!(doc["paths"][format!("{base}/{test}")]["post"].is_object(), "{base}/{test}");
+            }
+        }
+        let update = &doc["components"]["schemas"]["RESTEmailSettings"]["properties"];
+        for name in ["server", "smtpServer", "useSSL", "userPassword", "connectionSecurity", "authenticationType"] {
+            assert!(update[name].is_object(), "{name}: {update}");
+        }
+    }
+
     #[test]
     fn bulk_and_options() {
         let o = crate::edge::lenient::Body::parse(
