@@ -1,23 +1,50 @@
 //! Email settings of the explorers (`/{version}/VeodEmailSettings`, `/VespEmailSettings`, `/VexEmailSettings`,
-//! `/VetEmailSettings`): the PUT body (a partial update in any accepted spelling, see
-//! [`crate::store::email_settings`]), the rule that drops a stored secret whose destination a PUT changes, and the GET
-//! representation. The settings themselves live in the store.
+//! `/VetEmailSettings`): the PUT body applied as a partial update ([`EmailSettingsUpdate`], in any accepted
+//! spelling, see [`crate::store::email_settings`]), the rule that drops a stored secret whose destination a PUT
+//! changes, and the GET answer ([`EmailSettingsAnswer`]). The settings themselves live in the store; the handlers
+//! (one per path, as OpenAPI wants) are in `resources::send` and read the explorer with [`EmailSettingsOf`].
 
-use serde_json::{json, Value};
+use axum::extract::{FromRequestParts, MatchedPath};
+use axum::http::request::Parts;
 
 use crate::edge::error::ApiError;
-use crate::edge::lenient::Obj;
 use crate::state::AppState;
 use crate::store::email_settings::{self, EmailSettings, Explorer};
+use crate::wire::email_settings::{EmailSettingsAnswer, EmailSettingsUpdate};
 
-/// The GET representation of `explorer`'s settings (no secrets).
-pub async fn get(state: &AppState, explorer: Explorer) -> Result<Value, ApiError> {
-    Ok(settings_json(&email_settings::get(state, explorer).await?))
+/// Extractor: the explorer whose settings the request path names (`/{version}/VespEmailSettings/SendTest` → Vesp),
+/// so the operations are written once for the four explorers. It reads the route's template, which the edge
+/// matched in its canonical spelling whatever the case the client sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmailSettingsOf(pub Explorer);
+
+impl EmailSettingsOf {
+    /// The explorer whose settings resource is the second segment of `path` (`/{version}/VeodEmailSettings/…`).
+    pub fn from_path(path: &str) -> Option<EmailSettingsOf> {
+        let resource = path.trim_start_matches('/').split('/').nth(1)?;
+        Explorer::ALL.into_iter().find(|e| e.resource().eq_ignore_ascii_case(resource)).map(EmailSettingsOf)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for EmailSettingsOf {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let path = parts.extensions.get::<MatchedPath>().map_or(parts.uri.path(), MatchedPath::as_str);
+        // Only reachable when a handler that takes it is registered on another path: a programming error.
+        EmailSettingsOf::from_path(path)
+            .ok_or_else(|| ApiError::internal(format!("'{path}' names no explorer's email settings")))
+    }
+}
+
+/// The GET answer of `explorer`'s settings (no secrets).
+pub async fn get(state: &AppState, explorer: Explorer) -> Result<EmailSettingsAnswer, ApiError> {
+    Ok(EmailSettingsAnswer::from(&email_settings::get(state, explorer).await?))
 }
 
 /// PUT (partial update): secrets whose destination changed are dropped, settings that would send a credential
 /// unencrypted are refused.
-pub async fn put(state: &AppState, explorer: Explorer, body: &Obj) -> Result<(), ApiError> {
+pub async fn put(state: &AppState, explorer: Explorer, body: &EmailSettingsUpdate) -> Result<(), ApiError> {
     let current = email_settings::get(state, explorer).await?;
     let mut next = apply(current.clone(), body)?;
     let dropped = drop_moved_secrets(&current, &mut next, body);
@@ -33,98 +60,57 @@ pub async fn put(state: &AppState, explorer: Explorer, body: &Obj) -> Result<(),
     Ok(())
 }
 
-/// The GET representation (no secrets).
-fn settings_json(s: &EmailSettings) -> Value {
-    let mut v = json!({
-        "enableNotification": s.enable_notification,
-        "server": s.server.clone().unwrap_or_default(),
-        "port": s.port.unwrap_or(25),
-        "from": s.from.clone().unwrap_or_default(),
-        "useAuthentication": s.use_authentication,
-        "useSSL": s.use_ssl,
-        "username": s.username.clone().unwrap_or_default(),
-        "authenticationType": s.authentication_type.clone().unwrap_or_else(|| "CustomSmtp".into()),
-        "maxMessageSizeBytes": s.max_bytes(),
-    });
-    if s.is_m365() {
-        v["clientId"] = json!(s.client_id.clone().unwrap_or_default());
-        v["tenantId"] = json!(s.tenant_id.clone().unwrap_or_default());
-        v["userId"] = json!(s.user_id);
-        v["mailApiUrl"] = json!(s.mail_api());
-        v["isAuthenticated"] = json!(s.client_secret.is_some());
+/// Sets `field` when the body sent it: `Some(None)` (`null` or blank) clears it.
+fn set<T>(field: &mut Option<T>, sent: Option<Option<T>>) {
+    if let Some(v) = sent {
+        *field = v;
     }
-    v
 }
 
-fn first_str(o: &Obj, names: &[&str]) -> Result<Option<Option<String>>, ApiError> {
-    for n in names {
-        if o.get(n).is_some() {
-            return Ok(Some(o.str(n)?.filter(|s| !s.trim().is_empty())));
-        }
+/// Sets `field` when the body sent a value (`null` and blank leave a flag as it is).
+fn set_flag(field: &mut bool, sent: Option<bool>) {
+    if let Some(b) = sent {
+        *field = b;
     }
-    Ok(None)
 }
 
 /// Applies a PUT body (partial update).
-pub fn apply(mut s: EmailSettings, o: &Obj) -> Result<EmailSettings, ApiError> {
-    if let Some(b) = o.bool("enableNotification")? {
-        s.enable_notification = b;
-    }
-    if let Some(v) = first_str(o, &["server", "smtpServer"])? {
-        s.server = v.map(|v| v.trim().to_string());
-    }
-    if o.get("port").is_some() {
-        s.port = match o.i64("port")? {
+pub fn apply(mut s: EmailSettings, u: &EmailSettingsUpdate) -> Result<EmailSettings, ApiError> {
+    let owned = |v: Option<Option<&str>>| v.map(|v| v.map(str::to_string));
+    set_flag(&mut s.enable_notification, u.enable_notification);
+    set(&mut s.server, u.server().map(|v| v.map(|v| v.trim().to_string())));
+    if let Some(port) = u.port {
+        s.port = match port {
             None => None,
-            Some(p) if (1..=65535).contains(&p) => Some(p as u16),
-            Some(_) => return Err(ApiError::bad_request("'port' must be between 1 and 65535")),
+            Some(p) => Some(
+                u16::try_from(p)
+                    .ok()
+                    .filter(|p| *p >= 1)
+                    .ok_or_else(|| ApiError::bad_request("'port' must be between 1 and 65535"))?,
+            ),
         };
     }
-    if let Some(b) = o.bool("useSSL")? {
-        s.use_ssl = b;
-    }
-    if let Some(b) = o.bool("useStartTls")? {
-        s.use_start_tls = b;
-    }
-    if o.get("connectionSecurity").is_some() {
-        s.connection_security = o.enum_of("connectionSecurity", &["None", "StartTls", "Ssl"])?.map(str::to_string);
-    }
-    if let Some(b) = o.bool("useAuthentication")? {
-        s.use_authentication = b;
-    }
-    if let Some(v) = first_str(o, &["username", "userName", "user"])? {
-        s.username = v;
-    }
-    if let Some(v) = first_str(o, &["userPassword", "password"])? {
-        s.password = v;
-    }
-    if let Some(v) = first_str(o, &["from"])? {
-        if v.as_deref().is_some_and(|f| f.contains(['\r', '\n'])) {
+    set_flag(&mut s.use_ssl, u.use_ssl);
+    set_flag(&mut s.use_start_tls, u.use_start_tls);
+    set(&mut s.connection_security, u.connection_security.map(|v| v.map(|c| c.as_str().to_string())));
+    set_flag(&mut s.use_authentication, u.use_authentication);
+    set(&mut s.username, owned(u.username()));
+    set(&mut s.password, owned(u.password()));
+    if let Some(Some(from)) = &u.from {
+        if from.contains(['\r', '\n']) {
             return Err(ApiError::bad_request("'from' must not contain line breaks"));
         }
-        s.from = v;
     }
-    if o.get("maxMessageSizeBytes").is_some() {
-        s.max_message_size_bytes = o.u64("maxMessageSizeBytes")?;
-    }
-    if let Some(b) = o.bool("acceptInvalidCertificates")? {
-        s.accept_invalid_certificates = b;
-    }
-    if o.get("authenticationType").is_some() {
-        s.authentication_type = o.enum_of("authenticationType", &["CustomSmtp", "Microsoft365"])?.map(str::to_string);
-    }
-    for (name, field) in [
-        ("tenantId", &mut s.tenant_id),
-        ("clientId", &mut s.client_id),
-        ("clientSecret", &mut s.client_secret),
-        ("userId", &mut s.user_id),
-        ("mailApiUrl", &mut s.mail_api_url),
-        ("authorityUrl", &mut s.authority_url),
-    ] {
-        if let Some(v) = first_str(o, &[name])? {
-            *field = v;
-        }
-    }
+    set(&mut s.from, u.from.clone());
+    set(&mut s.max_message_size_bytes, u.max_message_size_bytes);
+    set_flag(&mut s.accept_invalid_certificates, u.accept_invalid_certificates);
+    set(&mut s.authentication_type, u.authentication_type.map(|v| v.map(|a| a.as_str().to_string())));
+    set(&mut s.tenant_id, u.tenant_id.clone());
+    set(&mut s.client_id, u.client_id.clone());
+    set(&mut s.client_secret, u.client_secret.clone());
+    set(&mut s.user_id, u.user_id.clone());
+    set(&mut s.mail_api_url, u.mail_api_url.clone());
+    set(&mut s.authority_url, u.authority_url.clone());
     Ok(s)
 }
 
@@ -137,9 +123,15 @@ pub struct DroppedSecret {
     pub changed: Vec<&'static str>,
 }
 
-/// Drops from `next` (the settings after the PUT `o`) each secret of `before` whose destination changed, unless
-/// `o` sets that secret itself. The caller then has to enter it again for the new destination.
-pub fn drop_moved_secrets(before: &EmailSettings, next: &mut EmailSettings, o: &Obj) -> Vec<DroppedSecret> {
+/// Drops from `next` (the settings after the PUT `body`) each secret of `before` whose destination changed, unless
+/// `body` sets that secret itself. The caller then has to enter it again for the new destination.
+///
+/// A secret sent as `null` or blank counts as set here: `apply` has cleared it already, so nothing is left to drop.
+pub fn drop_moved_secrets(
+    before: &EmailSettings,
+    next: &mut EmailSettings,
+    body: &EmailSettingsUpdate,
+) -> Vec<DroppedSecret> {
     let mut dropped = Vec::new();
     let smtp_changed: Vec<&'static str> = [
         ("server", !same_host(&before.server, &next.server)),
@@ -151,7 +143,7 @@ pub fn drop_moved_secrets(before: &EmailSettings, next: &mut EmailSettings, o: &
     .into_iter()
     .filter_map(|(name, changed)| changed.then_some(name))
     .collect();
-    let password_given = o.has("userPassword") || o.has("password");
+    let password_given = body.password().is_some();
     if !smtp_changed.is_empty() && !password_given && next.password.is_some() {
         next.password = None;
         dropped.push(DroppedSecret { secret: "userPassword", changed: smtp_changed });
@@ -165,7 +157,7 @@ pub fn drop_moved_secrets(before: &EmailSettings, next: &mut EmailSettings, o: &
     .into_iter()
     .filter_map(|(name, changed)| changed.then_some(name))
     .collect();
-    if !graph_changed.is_empty() && !o.has("clientSecret") && next.client_secret.is_some() {
+    if !graph_changed.is_empty() && body.client_secret.is_none() && next.client_secret.is_some() {
         next.client_secret = None;
         dropped.push(DroppedSecret { secret: "clientSecret", changed: graph_changed });
     }
@@ -183,32 +175,36 @@ fn same_host(a: &Option<String>, b: &Option<String>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::edge::lenient::Body;
+    use crate::edge::lenient::{Body, Patch};
 
     #[test]
     fn both_spellings_and_partial_update() {
         let a = apply(
             EmailSettings::default(),
-            &Body::parse(
-                br#"{"smtpServer":"mail.x","port":"2525","useAuthentication":"true","userName":"u","password":"p"}"#,
-            )
-            .unwrap(),
+            &put_body(
+                r#"{"smtpServer":"mail.x","port":"2525","useAuthentication":"true","userName":"u","password":"p"}"#,
+            ),
         )
         .unwrap();
         assert_eq!(a.server.as_deref(), Some("mail.x"));
         assert_eq!(a.port, Some(2525));
         assert_eq!(a.password.as_deref(), Some("p"));
-        let b = apply(a, &Body::parse(br#"{"server":"smtp.y","from":"a@b.c"}"#).unwrap()).unwrap();
+        let b = apply(a, &put_body(r#"{"server":"smtp.y","from":"a@b.c"}"#)).unwrap();
         assert_eq!(b.server.as_deref(), Some("smtp.y"));
         assert_eq!(b.username.as_deref(), Some("u"));
-        let j = settings_json(&b);
+        let j = serde_json::to_value(EmailSettingsAnswer::from(&b)).unwrap();
         assert!(j.get("userPassword").is_none() && j.get("password").is_none());
         assert!(!j.to_string().contains("\"p\""));
-        assert!(apply(EmailSettings::default(), &Body::parse(br#"{"port":70000}"#).unwrap()).is_err());
+        assert!(apply(EmailSettings::default(), &put_body(r#"{"port":70000}"#)).is_err());
     }
 
-    fn put_body(json: &str) -> Obj {
-        Body::parse(json.as_bytes()).unwrap()
+    /// What the PUT handler reads (`LenientJson<Patch<EmailSettingsUpdate>>`).
+    fn typed(json: &str) -> Result<EmailSettingsUpdate, ApiError> {
+        Ok(Body::parse(json.as_bytes())?.to_typed::<Patch<EmailSettingsUpdate>>()?.0)
+    }
+
+    fn put_body(json: &str) -> EmailSettingsUpdate {
+        typed(json).unwrap()
     }
 
     /// `before` with the PUT `json` applied the way `put` does; the secrets dropped.
@@ -303,6 +299,178 @@ mod tests {
             let (next, dropped) = after_put(&before, same);
             assert_eq!((next.client_secret.as_deref(), dropped), (Some("s3cret"), vec![]), "{same}");
         }
+    }
+
+    /// Every spelling in any case; the first spelling found wins, as the by-name reads did (serde aliases would
+    /// refuse a body with both as "given twice").
+    #[test]
+    fn spellings_in_any_case() {
+        for body in [
+            r#"{"SERVER":"m","USERNAME":"u","USERPASSWORD":"p"}"#,
+            r#"{"smtpserver":"m","userName":"u","Password":"p"}"#,
+            r#"{"SmtpServer":"m","User":"u","password":"p"}"#,
+            r#"{"server":"m","smtpServer":"other","username":"u","user":"x","userPassword":"p","password":"y"}"#,
+            r#"{"smtpServer":"other","Server":"m","user":"x","UserName":"u","password":"y","userpassword":"p"}"#,
+        ] {
+            let s = apply(EmailSettings::default(), &put_body(body)).unwrap();
+            assert_eq!(
+                (s.server.as_deref(), s.username.as_deref(), s.password.as_deref()),
+                (Some("m"), Some("u"), Some("p")),
+                "{body}"
+            );
+        }
+        let s = apply(
+            EmailSettings::default(),
+            &put_body(
+                r#"{"ENABLENOTIFICATION":"1","usessl":"True","UseStartTLS":0,"connectionsecurity":"starttls",
+                    "AuthenticationType":"microsoft365","TenantID":"t","maxmessagesizebytes":"1000","Port":" 587 ",
+                    "acceptinvalidcertificates":"false","FROM":"a@b.c"}"#,
+            ),
+        )
+        .unwrap();
+        assert!(s.enable_notification && s.use_ssl && !s.use_start_tls && !s.accept_invalid_certificates);
+        assert_eq!(s.connection_security.as_deref(), Some("StartTls"));
+        assert_eq!(s.authentication_type.as_deref(), Some("Microsoft365"));
+        assert_eq!((s.tenant_id.as_deref(), s.max_message_size_bytes, s.port), (Some("t"), Some(1000), Some(587)));
+        assert_eq!(s.from.as_deref(), Some("a@b.c"));
+        // The server name is kept without surrounding blanks; other texts as sent.
+        let s = apply(EmailSettings::default(), &put_body(r#"{"server":" m ","username":" u "}"#)).unwrap();
+        assert_eq!((s.server.as_deref(), s.username.as_deref()), (Some("m"), Some(" u ")));
+    }
+
+    fn configured() -> EmailSettings {
+        apply(
+            EmailSettings::default(),
+            &put_body(
+                r#"{"enableNotification":true,"server":"m","port":587,"connectionSecurity":"Ssl","useSSL":true,
+                    "useAuthentication":true,"username":"u","userPassword":"p","from":"f@x","maxMessageSizeBytes":9,
+                    "authenticationType":"CustomSmtp","tenantId":"t","clientId":"c","clientSecret":"s","userId":"i",
+                    "mailApiUrl":"https://g","authorityUrl":"https://a"}"#,
+            ),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn absent_keeps_null_and_blank_clear() {
+        let before = configured();
+        // Absent: nothing changes (a body of other properties, an empty body, `null` flags).
+        for body in [
+            "{}",
+            "",
+            r#"{"unknown":1}"#,
+            r#"{"enableNotification":null,"useSSL":"","useAuthentication":null,"acceptInvalidCertificates":" "}"#,
+        ] {
+            assert_eq!(apply(before.clone(), &put_body(body)).unwrap(), before, "{body}");
+        }
+        // `null` or blank: cleared.
+        for clear in ["null", r#""""#, r#"" ""#] {
+            let body = [
+                "server",
+                "port",
+                "connectionSecurity",
+                "username",
+                "userPassword",
+                "from",
+                "maxMessageSizeBytes",
+                "authenticationType",
+                "tenantId",
+                "clientId",
+                "clientSecret",
+                "userId",
+                "mailApiUrl",
+                "authorityUrl",
+            ]
+            .map(|name| format!(r#""{name}":{clear}"#))
+            .join(",");
+            let s = apply(before.clone(), &put_body(&format!("{{{body}}}"))).unwrap();
+            let cleared = EmailSettings {
+                enable_notification: true,
+                use_ssl: true,
+                use_authentication: true,
+                ..EmailSettings::default()
+            };
+            assert_eq!(s, cleared, "{clear}");
+        }
+        // The other spellings clear too, unless the first spelling is there.
+        let s = apply(before.clone(), &put_body(r#"{"smtpServer":null,"user":"","password":null}"#)).unwrap();
+        assert_eq!((s.server, s.username, s.password), (None, None, None));
+        let s = apply(before.clone(), &put_body(r#"{"server":null,"smtpServer":"x"}"#)).unwrap();
+        assert_eq!(s.server, None);
+        let s = apply(before.clone(), &put_body(r#"{"server":"y","smtpServer":null}"#)).unwrap();
+        assert_eq!(s.server.as_deref(), Some("y"));
+        // Flags take their value only from a value.
+        let s = apply(before, &put_body(r#"{"enableNotification":"false","useSSL":0}"#)).unwrap();
+        assert!(!s.enable_notification && !s.use_ssl);
+    }
+
+    #[test]
+    fn bad_values_name_the_field() {
+        let e = |body: &str| match typed(body) {
+            Ok(u) => apply(EmailSettings::default(), &u).unwrap_err().message,
+            Err(e) => e.message,
+        };
+        for port in ["0", "70000", "-1", r#""65536""#] {
+            assert_eq!(e(&format!(r#"{{"port":{port}}}"#)), "'port' must be between 1 and 65535", "{port}");
+        }
+        assert_eq!(e(r#"{"port":"x"}"#), "'port' must be an integer");
+        assert_eq!(e(r#"{"Port":25.5}"#), "'port' must be an integer");
+        assert_eq!(
+            e(r#"{"connectionSecurity":"tls"}"#),
+            "'connectionSecurity' must be one of: None, StartTls, Ssl (got 'tls')"
+        );
+        assert_eq!(
+            e(r#"{"authenticationType":1}"#),
+            "'authenticationType' must be one of: CustomSmtp, Microsoft365 (got '1')"
+        );
+        assert_eq!(e(r#"{"useSSL":"yes"}"#), "'useSSL' must be a boolean");
+        assert_eq!(e(r#"{"maxMessageSizeBytes":-5}"#), "'maxMessageSizeBytes' must be a non-negative integer");
+        assert_eq!(e(r#"{"server":[]}"#), "'server' must be a string");
+        assert_eq!(e(r#"{"from":"a@b.c\r\nBcc: x@y.z"}"#), "'from' must not contain line breaks");
+        // Numbers and booleans are their text, as .NET read them.
+        let s = apply(EmailSettings::default(), &put_body(r#"{"username":42,"clientId":true}"#)).unwrap();
+        assert_eq!((s.username.as_deref(), s.client_id.as_deref()), (Some("42"), Some("True")));
+    }
+
+    #[test]
+    fn the_answer_keeps_its_shape() {
+        let smtp = configured();
+        assert_eq!(
+            serde_json::to_value(EmailSettingsAnswer::from(&smtp)).unwrap(),
+            serde_json::json!({
+                "enableNotification": true, "server": "m", "port": 587, "from": "f@x", "useAuthentication": true,
+                "useSSL": true, "username": "u", "authenticationType": "CustomSmtp", "maxMessageSizeBytes": 9,
+            })
+        );
+        assert_eq!(
+            serde_json::to_value(EmailSettingsAnswer::from(&EmailSettings::default())).unwrap(),
+            serde_json::json!({
+                "enableNotification": false, "server": "", "port": 25, "from": "", "useAuthentication": false,
+                "useSSL": false, "username": "", "authenticationType": "CustomSmtp",
+                "maxMessageSizeBytes": engine::send::DEFAULT_MAX_MESSAGE_BYTES,
+            })
+        );
+        let m365 = apply(smtp, &put_body(r#"{"authenticationType":"Microsoft365","userId":null}"#)).unwrap();
+        assert_eq!(
+            serde_json::to_value(EmailSettingsAnswer::from(&m365)).unwrap(),
+            serde_json::json!({
+                "enableNotification": true, "server": "m", "port": 587, "from": "f@x", "useAuthentication": true,
+                "useSSL": true, "username": "u", "authenticationType": "Microsoft365", "maxMessageSizeBytes": 9,
+                "clientId": "c", "tenantId": "t", "userId": null, "mailApiUrl": "https://g", "isAuthenticated": true,
+            })
+        );
+    }
+
+    #[test]
+    fn the_explorer_from_the_path() {
+        for e in Explorer::ALL {
+            for path in [format!("/{{version}}/{}", e.resource()), format!("/v8/{}/SendTest", e.resource())] {
+                assert_eq!(EmailSettingsOf::from_path(&path), Some(EmailSettingsOf(e)), "{path}");
+            }
+        }
+        assert_eq!(EmailSettingsOf::from_path("/v8/vespemailsettings"), Some(EmailSettingsOf(Explorer::Vesp)));
+        assert_eq!(EmailSettingsOf::from_path("/v8/AuditEmailSettings"), None);
+        assert_eq!(EmailSettingsOf::from_path("/VeodEmailSettings"), None);
     }
 
     fn refusal(s: &EmailSettings, allow: bool) -> Option<String> {

@@ -2,7 +2,7 @@
 //!
 //! | path | versions | body | answer |
 //! |---|---|---|---|
-//! | GET/PUT `/{version}/VeodEmailSettings`, `/VespEmailSettings`, `/VexEmailSettings`, `/VetEmailSettings` | v2–v8 | settings ([`crate::store::email_settings`]) | GET 200 (no secrets); PUT 200 (v8 204) |
+//! | GET/PUT `/{version}/VeodEmailSettings`, `/VespEmailSettings`, `/VexEmailSettings`, `/VetEmailSettings` | v2–v8 | PUT [`EmailSettingsUpdate`] (a partial update; spellings: [`crate::store::email_settings`]) | GET 200 [`EmailSettingsAnswer`] (no secrets); PUT 200 (v8 204) |
 //! | POST `…EmailSettings/SendTestEmail` (v6/v7 Vex/Vet spell it `SendTest`; both are served) | v2–v8 | `{"email": …}` | 200 (v8 204) |
 //! | POST `…/OneDrives/{oneDriveId}/send` | v6–v8 | `{skipItemChecks, from, to, subject, text}` | 200 empty (v8 204) |
 //! | POST `…/OneDrives/{oneDriveId}/Documents/send` | v6–v8 | + `documents[]` | same |
@@ -26,7 +26,6 @@
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use chrono::Utc;
 use engine::selection::{FileRef, SelectError, Selection, SessionView, Tree};
 use engine::send::{OutgoingMessage, SendError};
@@ -37,54 +36,62 @@ use crate::ctx::auth::CurrentUser;
 use crate::ctx::drive::{self, DriveCtx, SessionDrive};
 use crate::ctx::site::{not_found, SiteCtx};
 use crate::edge::error::ApiError;
-use crate::edge::lenient::{LenientJson, Obj};
+use crate::edge::lenient::{LenientJson, Patch};
 use crate::edge::version::ApiVersion;
 use crate::resources::browse_util;
+use crate::resources::email_settings::{self, EmailSettingsOf};
 use crate::resources::route_paths::{
     DriveItemPath, DriveVersionPath, SiteAttachmentPath, SiteItemPath, SiteVersionPath,
 };
 use crate::resources::scope::{session_view, sp_document, sp_folder, sp_library, sp_list_item, Scope, SpScope};
 use crate::resources::sp_attachments;
 use crate::state::AppState;
-use crate::store::email_settings::{self, Explorer};
+use crate::store::email_settings::{self as store_email, Explorer};
 use crate::store::sessions::{self, NewEvent, Outcome};
+use crate::wire::email_settings::{EmailSettingsAnswer, EmailSettingsUpdate};
 use crate::wire::selection::{required_ids, SendOptions, TestEmail};
-use crate::wire::Done;
+use crate::wire::{Done, Json};
 
 // ---------------------------------------------------------------------------------------------------------------
 // Email settings
+//
+// Four operations for each of the four explorers. OpenAPI needs one annotated function per path, so each path has
+// its own handler below; the handlers are alike (the explorer comes from the path, [`EmailSettingsOf`]) and call
+// the one body of their operation here.
 
-async fn settings_get(state: &AppState, explorer: Explorer) -> Result<Response, ApiError> {
-    Ok(Json(crate::resources::email_settings::get(state, explorer).await?).into_response())
+async fn settings_get(
+    state: &AppState,
+    EmailSettingsOf(explorer): EmailSettingsOf,
+) -> Result<Json<EmailSettingsAnswer>, ApiError> {
+    Ok(Json(email_settings::get(state, explorer).await?))
 }
 
 async fn settings_put(
     state: &AppState,
     version: ApiVersion,
-    explorer: Explorer,
-    body: &Obj,
-) -> Result<Response, ApiError> {
-    crate::resources::email_settings::put(state, explorer, body).await?;
-    Ok(Done(version).into_response())
+    EmailSettingsOf(explorer): EmailSettingsOf,
+    body: &EmailSettingsUpdate,
+) -> Result<Done, ApiError> {
+    email_settings::put(state, explorer, body).await?;
+    Ok(Done(version))
 }
 
 async fn settings_test(
     state: &AppState,
     version: ApiVersion,
-    explorer: Explorer,
+    EmailSettingsOf(explorer): EmailSettingsOf,
     body: &TestEmail,
-) -> Result<Response, ApiError> {
-    let email = body.email.clone();
-    let (_, settings) = email_settings::for_send(state, explorer, None).await?;
+) -> Result<Done, ApiError> {
+    let (_, settings) = store_email::for_send(state, explorer, None).await?;
     let transport = settings.transport(explorer, state.allow_plaintext_mail_credentials)?;
     let msg = OutgoingMessage {
         from: settings.from.clone().or_else(|| settings.user_id.clone()).unwrap_or_default(),
-        to: email,
+        to: body.email.clone(),
         subject: "vault365 test email".into(),
         text: "This is a test message sent with the email settings of vault365.".into(),
     };
     engine::send::send_test(&transport, &msg).await.map_err(send_error)?;
-    Ok(Done(version).into_response())
+    Ok(Done(version))
 }
 
 /// The email settings of OneDrive restores (no secrets).
@@ -94,13 +101,17 @@ async fn settings_test(
     tag = "Email settings",
     params(("version" = String, Path, description = "API version: v2 … v8")),
     responses(
-        (status = 200, description = "The settings", content_type = "application/json", body = Object),
+        (status = 200, description = "The settings", body = EmailSettingsAnswer),
         (status = 401, description = "No or invalid token", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-pub async fn get_veod_email_settings(State(state): State<AppState>, _user: CurrentUser) -> Result<Response, ApiError> {
-    settings_get(&state, Explorer::Veod).await
+pub async fn get_veod_email_settings(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    of: EmailSettingsOf,
+) -> Result<Json<EmailSettingsAnswer>, ApiError> {
+    settings_get(&state, of).await
 }
 
 /// Changes the email settings of OneDrive restores (a partial update; secrets whose destination changes are dropped).
@@ -109,7 +120,7 @@ pub async fn get_veod_email_settings(State(state): State<AppState>, _user: Curre
     path = "/{version}/VeodEmailSettings",
     tag = "Email settings",
     params(("version" = String, Path, description = "API version: v2 … v8")),
-    request_body(content = Object, content_type = "application/json", description = "Settings to change"),
+    request_body = EmailSettingsUpdate,
     responses(
         (status = 200, description = "Changed (v2–v7)"),
         (status = 204, description = "Changed (v8)"),
@@ -121,9 +132,10 @@ pub async fn put_veod_email_settings(
     State(state): State<AppState>,
     _user: CurrentUser,
     version: ApiVersion,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    settings_put(&state, version, Explorer::Veod, &body).await
+    of: EmailSettingsOf,
+    LenientJson(Patch(body)): LenientJson<Patch<EmailSettingsUpdate>>,
+) -> Result<Done, ApiError> {
+    settings_put(&state, version, of, &body).await
 }
 
 /// Sends a test message with the email settings of OneDrive restores.
@@ -145,9 +157,10 @@ pub async fn send_veod_test_email(
     State(state): State<AppState>,
     _user: CurrentUser,
     version: ApiVersion,
+    of: EmailSettingsOf,
     LenientJson(body): LenientJson<TestEmail>,
-) -> Result<Response, ApiError> {
-    settings_test(&state, version, Explorer::Veod, &body).await
+) -> Result<Done, ApiError> {
+    settings_test(&state, version, of, &body).await
 }
 
 /// Sends a test message with the email settings of OneDrive restores (the spelling of the v6/v7 Exchange and Teams specs).
@@ -169,9 +182,10 @@ pub async fn send_veod_test(
     State(state): State<AppState>,
     _user: CurrentUser,
     version: ApiVersion,
+    of: EmailSettingsOf,
     LenientJson(body): LenientJson<TestEmail>,
-) -> Result<Response, ApiError> {
-    settings_test(&state, version, Explorer::Veod, &body).await
+) -> Result<Done, ApiError> {
+    settings_test(&state, version, of, &body).await
 }
 
 /// The email settings of SharePoint restores (no secrets).
@@ -181,13 +195,17 @@ pub async fn send_veod_test(
     tag = "Email settings",
     params(("version" = String, Path, description = "API version: v2 … v8")),
     responses(
-        (status = 200, description = "The settings", content_type = "application/json", body = Object),
+        (status = 200, description = "The settings", body = EmailSettingsAnswer),
         (status = 401, description = "No or invalid token", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-pub async fn get_vesp_email_settings(State(state): State<AppState>, _user: CurrentUser) -> Result<Response, ApiError> {
-    settings_get(&state, Explorer::Vesp).await
+pub async fn get_vesp_email_settings(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    of: EmailSettingsOf,
+) -> Result<Json<EmailSettingsAnswer>, ApiError> {
+    settings_get(&state, of).await
 }
 
 /// Changes the email settings of SharePoint restores (a partial update; secrets whose destination changes are dropped).
@@ -196,7 +214,7 @@ pub async fn get_vesp_email_settings(State(state): State<AppState>, _user: Curre
     path = "/{version}/VespEmailSettings",
     tag = "Email settings",
     params(("version" = String, Path, description = "API version: v2 … v8")),
-    request_body(content = Object, content_type = "application/json", description = "Settings to change"),
+    request_body = EmailSettingsUpdate,
     responses(
         (status = 200, description = "Changed (v2–v7)"),
         (status = 204, description = "Changed (v8)"),
@@ -208,9 +226,10 @@ pub async fn put_vesp_email_settings(
     State(state): State<AppState>,
     _user: CurrentUser,
     version: ApiVersion,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    settings_put(&state, version, Explorer::Vesp, &body).await
+    of: EmailSettingsOf,
+    LenientJson(Patch(body)): LenientJson<Patch<EmailSettingsUpdate>>,
+) -> Result<Done, ApiError> {
+    settings_put(&state, version, of, &body).await
 }
 
 /// Sends a test message with the email settings of SharePoint restores.
@@ -232,9 +251,10 @@ pub async fn send_vesp_test_email(
     State(state): State<AppState>,
     _user: CurrentUser,
     version: ApiVersion,
+    of: EmailSettingsOf,
     LenientJson(body): LenientJson<TestEmail>,
-) -> Result<Response, ApiError> {
-    settings_test(&state, version, Explorer::Vesp, &body).await
+) -> Result<Done, ApiError> {
+    settings_test(&state, version, of, &body).await
 }
 
 /// Sends a test message with the email settings of SharePoint restores (the spelling of the v6/v7 Exchange and Teams specs).
@@ -256,9 +276,10 @@ pub async fn send_vesp_test(
     State(state): State<AppState>,
     _user: CurrentUser,
     version: ApiVersion,
+    of: EmailSettingsOf,
     LenientJson(body): LenientJson<TestEmail>,
-) -> Result<Response, ApiError> {
-    settings_test(&state, version, Explorer::Vesp, &body).await
+) -> Result<Done, ApiError> {
+    settings_test(&state, version, of, &body).await
 }
 
 /// The email settings of Exchange restores (no secrets).
@@ -268,13 +289,17 @@ pub async fn send_vesp_test(
     tag = "Email settings",
     params(("version" = String, Path, description = "API version: v2 … v8")),
     responses(
-        (status = 200, description = "The settings", content_type = "application/json", body = Object),
+        (status = 200, description = "The settings", body = EmailSettingsAnswer),
         (status = 401, description = "No or invalid token", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-pub async fn get_vex_email_settings(State(state): State<AppState>, _user: CurrentUser) -> Result<Response, ApiError> {
-    settings_get(&state, Explorer::Vex).await
+pub async fn get_vex_email_settings(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    of: EmailSettingsOf,
+) -> Result<Json<EmailSettingsAnswer>, ApiError> {
+    settings_get(&state, of).await
 }
 
 /// Changes the email settings of Exchange restores (a partial update; secrets whose destination changes are dropped).
@@ -283,7 +308,7 @@ pub async fn get_vex_email_settings(State(state): State<AppState>, _user: Curren
     path = "/{version}/VexEmailSettings",
     tag = "Email settings",
     params(("version" = String, Path, description = "API version: v2 … v8")),
-    request_body(content = Object, content_type = "application/json", description = "Settings to change"),
+    request_body = EmailSettingsUpdate,
     responses(
         (status = 200, description = "Changed (v2–v7)"),
         (status = 204, description = "Changed (v8)"),
@@ -295,9 +320,10 @@ pub async fn put_vex_email_settings(
     State(state): State<AppState>,
     _user: CurrentUser,
     version: ApiVersion,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    settings_put(&state, version, Explorer::Vex, &body).await
+    of: EmailSettingsOf,
+    LenientJson(Patch(body)): LenientJson<Patch<EmailSettingsUpdate>>,
+) -> Result<Done, ApiError> {
+    settings_put(&state, version, of, &body).await
 }
 
 /// Sends a test message with the email settings of Exchange restores.
@@ -319,9 +345,10 @@ pub async fn send_vex_test_email(
     State(state): State<AppState>,
     _user: CurrentUser,
     version: ApiVersion,
+    of: EmailSettingsOf,
     LenientJson(body): LenientJson<TestEmail>,
-) -> Result<Response, ApiError> {
-    settings_test(&state, version, Explorer::Vex, &body).await
+) -> Result<Done, ApiError> {
+    settings_test(&state, version, of, &body).await
 }
 
 /// Sends a test message with the email settings of Exchange restores (the spelling of the v6/v7 Exchange and Teams specs).
@@ -343,9 +370,10 @@ pub async fn send_vex_test(
     State(state): State<AppState>,
     _user: CurrentUser,
     version: ApiVersion,
+    of: EmailSettingsOf,
     LenientJson(body): LenientJson<TestEmail>,
-) -> Result<Response, ApiError> {
-    settings_test(&state, version, Explorer::Vex, &body).await
+) -> Result<Done, ApiError> {
+    settings_test(&state, version, of, &body).await
 }
 
 /// The email settings of Teams restores (no secrets).
@@ -355,13 +383,17 @@ pub async fn send_vex_test(
     tag = "Email settings",
     params(("version" = String, Path, description = "API version: v2 … v8")),
     responses(
-        (status = 200, description = "The settings", content_type = "application/json", body = Object),
+        (status = 200, description = "The settings", body = EmailSettingsAnswer),
         (status = 401, description = "No or invalid token", body = crate::openapi::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
-pub async fn get_vet_email_settings(State(state): State<AppState>, _user: CurrentUser) -> Result<Response, ApiError> {
-    settings_get(&state, Explorer::Vet).await
+pub async fn get_vet_email_settings(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    of: EmailSettingsOf,
+) -> Result<Json<EmailSettingsAnswer>, ApiError> {
+    settings_get(&state, of).await
 }
 
 /// Changes the email settings of Teams restores (a partial update; secrets whose destination changes are dropped).
@@ -370,7 +402,7 @@ pub async fn get_vet_email_settings(State(state): State<AppState>, _user: Curren
     path = "/{version}/VetEmailSettings",
     tag = "Email settings",
     params(("version" = String, Path, description = "API version: v2 … v8")),
-    request_body(content = Object, content_type = "application/json", description = "Settings to change"),
+    request_body = EmailSettingsUpdate,
     responses(
         (status = 200, description = "Changed (v2–v7)"),
         (status = 204, description = "Changed (v8)"),
@@ -382,9 +414,10 @@ pub async fn put_vet_email_settings(
     State(state): State<AppState>,
     _user: CurrentUser,
     version: ApiVersion,
-    LenientJson(body): LenientJson,
-) -> Result<Response, ApiError> {
-    settings_put(&state, version, Explorer::Vet, &body).await
+    of: EmailSettingsOf,
+    LenientJson(Patch(body)): LenientJson<Patch<EmailSettingsUpdate>>,
+) -> Result<Done, ApiError> {
+    settings_put(&state, version, of, &body).await
 }
 
 /// Sends a test message with the email settings of Teams restores.
@@ -406,9 +439,10 @@ pub async fn send_vet_test_email(
     State(state): State<AppState>,
     _user: CurrentUser,
     version: ApiVersion,
+    of: EmailSettingsOf,
     LenientJson(body): LenientJson<TestEmail>,
-) -> Result<Response, ApiError> {
-    settings_test(&state, version, Explorer::Vet, &body).await
+) -> Result<Done, ApiError> {
+    settings_test(&state, version, of, &body).await
 }
 
 /// Sends a test message with the email settings of Teams restores (the spelling of the v6/v7 Exchange and Teams specs).
@@ -430,9 +464,10 @@ pub async fn send_vet_test(
     State(state): State<AppState>,
     _user: CurrentUser,
     version: ApiVersion,
+    of: EmailSettingsOf,
     LenientJson(body): LenientJson<TestEmail>,
-) -> Result<Response, ApiError> {
-    settings_test(&state, version, Explorer::Vet, &body).await
+) -> Result<Done, ApiError> {
+    settings_test(&state, version, of, &body).await
 }
 
 /// Maps an engine error: the request's fault → 400, otherwise 500 with the reason.
@@ -534,7 +569,7 @@ async fn deliver(
     if atts.is_empty() {
         return Err(ApiError::bad_request("There is nothing to send: the selection contains no backed-up files."));
     }
-    let (used, settings) = email_settings::for_send(state, origin.explorer, origin.fallback).await?;
+    let (used, settings) = store_email::for_send(state, origin.explorer, origin.fallback).await?;
     let transport = settings.transport(used, state.allow_plaintext_mail_credentials)?;
     let msg = OutgoingMessage {
         from: o.from.or_else(|| settings.from.clone()).unwrap_or_default(),
@@ -1221,6 +1256,37 @@ mod tests {
             "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/{itemId}/Attachments/{attachmentId}/send",
         ] {
             assert_eq!(crate::edge::paths::canonical_route(p), p);
+        }
+    }
+
+    /// Each explorer's four paths are documented, with the typed body and answer, and each one's handler reads its
+    /// own explorer from the path.
+    #[test]
+    fn email_settings_documented_per_explorer() {
+        let doc = serde_json::to_value(crate::router::document()).unwrap();
+        for e in Explorer::ALL {
+            let base = format!("/{{version}}/{}", e.resource());
+            for path in [base.clone(), format!("{base}/SendTestEmail"), format!("{base}/SendTest")] {
+                assert_eq!(EmailSettingsOf::from_path(&path), Some(EmailSettingsOf(e)), "{path}");
+            }
+            let ops = &doc["paths"][&base];
+            assert_eq!(
+                ops["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/RESTEmailSettingsAnswer",
+                "{base}"
+            );
+            assert_eq!(
+                ops["put"]["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/RESTEmailSettings",
+                "{base}"
+            );
+            for test in ["SendTestEmail", "SendTest"] {
+                assert!(doc["paths"][format!("{base}/{test}")]["post"].is_object(), "{base}/{test}");
+            }
+        }
+        let update = &doc["components"]["schemas"]["RESTEmailSettings"]["properties"];
+        for name in ["server", "smtpServer", "useSSL", "userPassword", "connectionSecurity", "authenticationType"] {
+            assert!(update[name].is_object(), "{name}: {update}");
         }
     }
 

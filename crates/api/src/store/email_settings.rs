@@ -1,28 +1,30 @@
-//! Email settings used by the "send" actions (veeam-api-notes §11): one record per explorer (`Veod`, `Vesp`) in
-//! the API-owned table `api_email_settings` on the catalog pool (portable SQL: `TEXT` only, `$n` placeholders).
+//! Email settings used by the "send" actions (veeam-api-notes §11): one record per explorer (`Veod`, `Vesp`, `Vex`,
+//! `Vet`) in the API-owned table `api_email_settings` on the catalog pool (portable SQL: `TEXT` only, `$n`
+//! placeholders).
 //!
-//! The PUT body and the GET representation are the resource's (`resources::email_settings`). Accepted input
-//! spellings (case-insensitive): `server` | `smtpServer`; `username` | `userName` | `user`;
-//! `userPassword` | `password`; `port`; `useSSL`; `useStartTls` / `connectionSecurity` (`None|StartTls|Ssl`, ours);
-//! `useAuthentication`; `from`; `enableNotification`; `maxMessageSizeBytes` (ours, default 35 MB). Transport:
-//! `authenticationType` = `CustomSmtp` (default) | `Microsoft365` with `tenantId`, `clientId`, `clientSecret`,
-//! `userId` (the sending mailbox), `mailApiUrl` (Graph root, default `https://graph.microsoft.com/v1.0`) and
-//! `authorityUrl` (ours, default `https://login.microsoftonline.com`).
+//! The PUT body and the GET answer are wire types (`wire::email_settings`: `EmailSettingsUpdate`,
+//! `EmailSettingsAnswer`), applied and built in `resources::email_settings`. Accepted input spellings
+//! (case-insensitive; where two are sent, the first listed wins): `server` | `smtpServer`; `username` (so also
+//! `userName`) | `user`; `userPassword` | `password`; `port`; `useSSL`; `useStartTls` / `connectionSecurity`
+//! (`None|StartTls|Ssl`, ours); `useAuthentication`; `from`; `enableNotification`; `maxMessageSizeBytes` (ours, default
+//! 35 MB). Transport: `authenticationType` = `CustomSmtp` (default) | `Microsoft365` with `tenantId`, `clientId`,
+//! `clientSecret`, `userId` (the sending mailbox), `mailApiUrl` (Graph root, default
+//! `https://graph.microsoft.com/v1.0`) and `authorityUrl` (ours, default `https://login.microsoftonline.com`).
 //!
-//! PUT is a partial update (omitted properties keep their values). Secrets (`userPassword`, `clientSecret`) are
-//! write-only: GET never returns them. In the catalog they are sealed with a key derived from the repository key
-//! (`Repository::seal_secret`), so every node that opens the repository can send, while a copy of the catalog
-//! database alone does not reveal them. A secret that no longer opens (the catalog now serves another repository)
-//! reads as not configured, so a PUT can set it again.
+//! PUT is a partial update (omitted properties keep their values; `null` or blank clears one). Secrets (`userPassword`,
+//! `clientSecret`) are write-only: GET never returns them. In the catalog they are sealed with a key derived from the
+//! repository key (`Repository::seal_secret`), so every node that opens the repository can send, while a copy of the
+//! catalog database alone does not reveal them. A secret that no longer opens (the catalog now serves another
+//! repository) reads as not configured, so a PUT can set it again.
 //!
 //! Security when `connectionSecurity` is not given: `useSSL` true on port 465 → implicit TLS, `useSSL` true on any
 //! other port → STARTTLS (Veeam's "secure connection" on 587), `useStartTls` true → STARTTLS, otherwise plain.
 //!
-//! A stored secret is bound to where it is sent. Since GET never shows it, a PUT that only moves the destination
-//! would otherwise let any caller send the stored secret to a host of their choosing (`SendTestEmail` then
-//! authenticates there). So a PUT that changes where or how a secret travels drops it unless the same PUT sets a
-//! new one (`drop_moved_secrets` in the resource): `userPassword` when the effective server, port, connection security, username
-//! or certificate check changes; `clientSecret` when `tenantId`, `clientId`, `authorityUrl` or `mailApiUrl`
+//! A stored secret is bound to where it is sent. Since GET never shows it, a PUT that only moves the destination would
+//! otherwise let any caller send the stored secret to a host of their choosing (`SendTestEmail` then authenticates
+//! there). So a PUT that changes where or how a secret travels drops it unless the same PUT sets a new one
+//! (`drop_moved_secrets` in the resource): `userPassword` when the effective server, port, connection security,
+//! username or certificate check changes; `clientSecret` when `tenantId`, `clientId`, `authorityUrl` or `mailApiUrl`
 //! changes. Sending the same value again is not a change. And no secret crosses the network unencrypted
 //! ([`EmailSettings::check_encryption`], at PUT and at send time): SMTP AUTH without TLS and `http://` Microsoft 365
 //! endpoints are refused unless the server allows them (`allow_plaintext_mail_credentials` in `[api]`).

@@ -1,9 +1,6 @@
-//! Request and response types of the operations: each is both the JSON (serde) and its OpenAPI schema (utoipa), so
 //! Request and response types of the operations: each is both the JSON (serde) and its OpenAPI schema (utoipa), under
-//! constructor, once per shape.
-//! decided in each type's constructor, once per shape.
 //! the vendor's schema name, so what is documented is what is served. One file per family; era differences are
-//! what is documented is what is served. One file per family; era differences are decided in each type's
+//! decided in each type's constructor, once per shape.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -14,6 +11,7 @@ use crate::edge::version::ApiVersion;
 
 pub mod actions;
 pub mod auth;
+pub mod email_settings;
 pub mod item_fields;
 pub mod onedrive;
 pub mod organization;

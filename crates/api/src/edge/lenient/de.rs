@@ -21,7 +21,10 @@
 //!   `{"save": null}`, `{"SendTo": {…}}`), with [`Obj::action`]'s error texts;
 //! * date-times through [`crate::edge::lenient::datetime::option`], GUIDs through [`guid`], required strings through
 //!   [`non_empty`], id lists through [`IdList`], free-form objects as [`Obj`] (which keeps its place in the body for
-//!   its own error texts).
+//!   its own error texts);
+//! * a partial update (PUT of settings, where `null` clears a value and an absent property keeps it) is read as
+//!   [`Patch<T>`]: in `T`'s own properties `null` reaches the field instead of counting as absent, and [`nullable`]
+//!   turns it into `Some(None)` (absent stays `None`).
 //!
 //! Errors are 400 with [`Obj`]'s texts, naming the field by its path in the body: `'explore.showDeleted' must be a
 //! boolean`, `'documents[1].id' is required`, `'type' must be one of: Vex, Veod (got 'vexx')`.
@@ -83,6 +86,7 @@ enum Source {
 /// special handling (other deserializers treat them as plain newtypes).
 pub(super) const OBJ_TOKEN: &str = "$vault365::lenient::Obj";
 const ID_LIST_TOKEN: &str = "$vault365::lenient::IdList";
+const PATCH_TOKEN: &str = "$vault365::lenient::Patch";
 
 /// A deserialisation error: a finished message, or a predicate (`must be a GUID`) still waiting for the name of the
 /// field it is about. serde's derive and the helpers only know the predicate; the deserializer knows the path.
@@ -186,15 +190,17 @@ struct ValueDe<'a> {
     source: Source,
     /// The whole body (or the whole object handed to [`Obj::to_typed`]): only there does an object name an action.
     root: bool,
+    /// Read as a [`Patch`]: the struct's properties sent as `null` reach their fields.
+    nulls: bool,
 }
 
 impl<'a> ValueDe<'a> {
     fn root(value: &'a Value, path: String, source: Source) -> ValueDe<'a> {
-        ValueDe { value, path, source, root: true }
+        ValueDe { value, path, source, root: true, nulls: false }
     }
 
     fn new(value: &'a Value, path: String, source: Source) -> ValueDe<'a> {
-        ValueDe { value, path, source, root: false }
+        ValueDe { value, path, source, root: false, nulls: false }
     }
 
     fn child(&self, value: &'a Value, path: String) -> ValueDe<'a> {
@@ -420,6 +426,7 @@ impl<'a> de::Deserializer<'a> for ValueDe<'a> {
                 _ => Err(self.fail("must be a date and time string")),
             },
             ID_LIST_TOKEN => self.id_list(visitor),
+            PATCH_TOKEN => visitor.visit_newtype_struct(ValueDe { nulls: true, ..self }),
             _ => visitor.visit_newtype_struct(self),
         }
     }
@@ -581,7 +588,7 @@ impl<'a> MapDe<'a> {
                 .or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(field) && !used.contains(&k.as_str())));
             if let Some((key, value)) = found {
                 used.push(key.as_str());
-                if !value.is_null() {
+                if !value.is_null() || parent.nulls {
                     entries.push((field, value));
                 }
             }
@@ -703,6 +710,36 @@ impl<'de> Deserialize<'de> for IdList {
         }
         deserializer.deserialize_newtype_struct(ID_LIST_TOKEN, Ids)
     }
+}
+
+/// A partial update: `T` read with its own properties' `null` values handed to their fields (elsewhere `null` counts
+/// as absent), so a field can tell "clear it" (`null`, or a blank string) from "keep it" (absent) with [`nullable`].
+/// Every field of `T` must then take `null`: an `Option`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Patch<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Patch<T>, D::Error> {
+        struct Fields<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Fields<T> {
+            type Value = Patch<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+
+            fn visit_newtype_struct<D: de::Deserializer<'de>>(self, d: D) -> Result<Patch<T>, D::Error> {
+                T::deserialize(d).map(Patch)
+            }
+        }
+        deserializer.deserialize_newtype_struct(PATCH_TOKEN, Fields(std::marker::PhantomData))
+    }
+}
+
+/// A property of a [`Patch`]: `None` when absent, `Some(None)` when `null` or blank (clear it), `Some(Some(v))` when
+/// set: `#[serde(default, deserialize_with = "lenient::de::nullable")]`.
+pub fn nullable<'de, D: de::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// A string that must be present and not empty, as [`Obj::required_str`] read it:

@@ -15,7 +15,8 @@
 //!
 //! Layers: [`syntax`] reads the bytes (fuzzed), [`scalar`] and [`datetime`] hold the coercions of single values,
 //! [`obj`] reads a parsed object by name (free-form bodies), and [`de`] gives the same leniency to serde types, so
-//! handlers take typed options: `LenientJson(o): LenientJson<SaveOptions>`.
+//! handlers take typed options: `LenientJson(o): LenientJson<SaveOptions>`, and a partial update (where `null`
+//! clears) as `LenientJson(Patch(u)): LenientJson<Patch<EmailSettingsUpdate>>`.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -30,7 +31,7 @@ pub mod scalar;
 pub mod syntax;
 
 pub use datetime::parse_datetime;
-pub use de::{DeError, IdList};
+pub use de::{DeError, IdList, Patch};
 pub use obj::{Body, Obj};
 pub use scalar::{parse_bool, parse_bool_str, parse_enum};
 pub use syntax::{parse_value, SyntaxError, MAX_DEPTH};

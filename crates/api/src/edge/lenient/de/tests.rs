@@ -470,3 +470,54 @@ fn random_bodies_agree_with_the_getters() {
         }
     }
 }
+
+#[derive(Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Settings {
+    #[serde(default, deserialize_with = "nullable")]
+    server: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    port: Option<Option<u16>>,
+    enabled: Option<bool>,
+    inner: Option<Inner>,
+}
+
+#[derive(Debug, Default, PartialEq, Deserialize)]
+struct Inner {
+    #[serde(default)]
+    flag: bool,
+}
+
+/// A partial update tells absent (`None`) from `null` or blank (`Some(None)`), in any case; only the patched
+/// struct's own properties: `null` deeper in still counts as absent.
+#[test]
+fn patch_tells_absent_from_null() {
+    let p = |s: &str| typed::<Patch<Settings>>(s).unwrap().0;
+    assert_eq!(p("{}"), Settings::default());
+    assert_eq!(
+        p(r#"{"Server":null,"PORT":" ","enabled":null,"inner":{"flag":null}}"#),
+        Settings { server: Some(None), port: Some(None), enabled: None, inner: Some(Inner { flag: false }) }
+    );
+    assert_eq!(
+        p(r#"{"server":"m","port":"25","enabled":"true"}"#),
+        Settings { server: Some(Some("m".into())), port: Some(Some(25)), enabled: Some(true), inner: None }
+    );
+    assert_eq!(message::<Patch<Settings>>(r#"{"port":"x"}"#), "'port' must be a non-negative integer");
+    // Without Patch, `null` is absent as everywhere else.
+    assert_eq!(typed::<Settings>(r#"{"server":null}"#).unwrap(), Settings::default());
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+struct Aliased {
+    #[serde(alias = "smtpServer")]
+    server: Option<String>,
+}
+
+/// serde aliases match in any case too, but a body with the name and its alias is refused ("given twice"): where
+/// the first spelling must win, the other spelling is a field of its own (`wire::email_settings`).
+#[test]
+fn aliases_in_any_case_but_not_twice() {
+    assert_eq!(typed::<Aliased>(r#"{"SMTPSERVER":"m"}"#).unwrap(), Aliased { server: Some("m".into()) });
+    assert_eq!(typed::<Aliased>(r#"{"Server":"m"}"#).unwrap(), Aliased { server: Some("m".into()) });
+    assert_eq!(message::<Aliased>(r#"{"server":"m","smtpServer":"x"}"#), "'server' is given twice");
+}
