@@ -21,8 +21,8 @@ use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use m365::GraphClient;
 use repo::catalog::{
-    Catalog, ContainerInfo, ContainerKind, ContainerQuery, ItemState, LogLevel, NewRestorePoint, OneDriveInfo,
-    RestorePoint, RestorePointStats, SessionCounters, SessionStatus, SiteInfo, StateChange,
+    Catalog, CatalogError, ContainerInfo, ContainerKind, ContainerQuery, ItemState, LogLevel, NewRestorePoint,
+    OneDriveInfo, RestorePoint, RestorePointStats, Session, SessionCounters, SessionStatus, SiteInfo, StateChange,
 };
 use repo::store::Repository;
 use uuid::Uuid;
@@ -148,10 +148,44 @@ fn counters_of(p: &Progress, errors: i64) -> SessionCounters {
     }
 }
 
+/// How long a running session's heartbeat must stand still before another run of its job takes it for the session
+/// of a process that died (a live run refreshes it every [`SESSION_HEARTBEAT`]).
+pub const TAKEOVER_AFTER: std::time::Duration = std::time::Duration::from_secs(3 * SESSION_HEARTBEAT.as_secs());
+
+/// Starts a session of `job_id`. A job runs once at a time (the catalog refuses a second running session): when one
+/// is running, its heartbeat is watched for [`TAKEOVER_AFTER`]; if it stood still, that session's process died and the
+/// session is failed (its checkpoints stay, so this run resumes from them); if it moved, this run is refused with a
+/// message naming the running session, and the running backup is left alone.
+async fn start_exclusive_session(catalog: &Catalog, job_id: Uuid) -> anyhow::Result<Session> {
+    for _ in 0..3 {
+        match catalog.start_session(job_id, Utc::now()).await {
+            Ok(session) => return Ok(session),
+            Err(CatalogError::Busy(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let Some(seen) = catalog.running_session(job_id).await? else { continue };
+        tokio::time::sleep(TAKEOVER_AFTER).await;
+        match catalog.running_session(job_id).await? {
+            Some(now) if now.id == seen.id && now.heartbeat_at == seen.heartbeat_at => {
+                if catalog.fail_idle_session(seen.id, seen.heartbeat_at).await? {
+                    tracing::warn!("backup session {} was interrupted earlier; marked failed", seen.id);
+                }
+            }
+            Some(now) => anyhow::bail!(
+                "this organization is being backed up right now by session {} (running since {}); \
+                 not starting a second backup of it",
+                now.id,
+                now.started_at.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+            None => {}
+        }
+    }
+    anyhow::bail!("could not start a backup session of job {job_id}: another run keeps starting one")
+}
+
 /// Run one backup of the organization.
 pub async fn run_backup(ctx: &BackupContext) -> anyhow::Result<BackupReport> {
-    let started = Utc::now();
-    let session = ctx.catalog.start_session(ctx.job_id, started).await?;
+    let session = start_exclusive_session(&ctx.catalog, ctx.job_id).await?;
     let run = Run { ctx: ctx.clone(), session: session.id, at: session.started_at };
     let requests_before = ctx.client.stats.requests.load(std::sync::atomic::Ordering::Relaxed);
     let is_full = ctx.catalog.restore_points(ctx.organization_id).await?.is_empty();

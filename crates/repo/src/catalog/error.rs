@@ -12,6 +12,9 @@ pub enum CatalogError {
     /// The row is still referenced by other rows (e.g. an organization that has jobs).
     #[error("{0} is still in use")]
     InUse(String),
+    /// The job already has a running backup session (one job runs once at a time).
+    #[error("{0}")]
+    Busy(String),
     /// The addressed row does not exist.
     #[error("{0} not found")]
     NotFound(String),

@@ -50,7 +50,8 @@ pub use query::{ItemKind, ItemQuery, ItemRow};
 pub use schema::SCHEMA_VERSION;
 pub use search::{SearchQuery, SearchScope, SearchTerm, SizeOp};
 pub use sessions::{
-    LogEntry, LogLevel, NewRestorePoint, RestorePoint, RestorePointStats, Session, SessionCounters, SessionStatus,
+    LogEntry, LogLevel, NewRestorePoint, RestorePoint, RestorePointStats, RunningSession, Session, SessionCounters,
+    SessionStatus,
 };
 
 /// The database behind a [`Catalog`]. Only the connection set-up and transaction start differ between them.

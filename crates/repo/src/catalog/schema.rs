@@ -272,8 +272,20 @@ const V4: &[&str] = &[
     )",
 ];
 
+/// Version 5: a job runs at most once at a time. Earlier builds could leave several `running` sessions of one job
+/// (two backups started at once, or crashed runs): all but the newest are failed (their staged delta links dropped),
+/// then a partial unique index makes a second running session of a job impossible on both backends.
+const V5: &[&str] = &[
+    "UPDATE sessions SET status = 'failed', finished_at = heartbeat_at
+     WHERE status = 'running' AND EXISTS (
+        SELECT 1 FROM sessions newer WHERE newer.job_id = sessions.job_id AND newer.status = 'running'
+        AND (newer.started_at > sessions.started_at OR (newer.started_at = sessions.started_at AND newer.id > sessions.id)))",
+    "DELETE FROM staged_delta_links WHERE session_id IN (SELECT id FROM sessions WHERE status = 'failed')",
+    "CREATE UNIQUE INDEX sessions_one_running_per_job ON sessions (job_id) WHERE status = 'running'",
+];
+
 /// All versions, in order; version N is `MIGRATIONS[N - 1]`.
-const MIGRATIONS: &[&[&str]] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&[&str]] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this build creates and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -396,5 +408,50 @@ mod tests {
         }
         let last = SearchQuery::new(scope, at, vec![SearchTerm::Name(format!("file {}", FILL_CHUNK + 4))]);
         assert_eq!(catalog.search_items(&last).await.unwrap().total, 1);
+    }
+
+    /// Several running sessions of one job left by an older build: the upgrade keeps the newest running and fails
+    /// the others, and from then on a second running session of the job is refused.
+    #[tokio::test]
+    async fn the_one_running_session_migration_fails_older_duplicates() {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect("sqlite::memory:").await.unwrap();
+        let catalog = Catalog { pool, backend: Backend::Sqlite };
+        migrate_to(&catalog, 4).await.unwrap();
+        let (org, job) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+        let p = &catalog.pool;
+        sqlx::query("INSERT INTO organizations VALUES ($1, 'o', 't', 'd', '{}', 0)")
+            .bind(org.to_string())
+            .execute(p)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO jobs (id, organization_id, name, created_at) VALUES ($1, $2, 'daily', 0)")
+            .bind(job.to_string())
+            .bind(org.to_string())
+            .execute(p)
+            .await
+            .unwrap();
+        let ids: Vec<uuid::Uuid> = (0..3).map(|_| uuid::Uuid::new_v4()).collect();
+        for (n, id) in ids.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO sessions (id, job_id, started_at, finished_at, heartbeat_at, status, processed_items, \
+                 processed_bytes, warnings, errors) VALUES ($1, $2, $3, NULL, $3, 'running', 0, 0, 0, 0)",
+            )
+            .bind(id.to_string())
+            .bind(job.to_string())
+            .bind(n as i64 + 1)
+            .execute(p)
+            .await
+            .unwrap();
+        }
+        migrate(&catalog).await.unwrap();
+        let mut statuses = Vec::new();
+        for id in &ids {
+            statuses.push(catalog.session(*id).await.unwrap().unwrap().status);
+        }
+        use crate::catalog::SessionStatus::{Failed, Running};
+        assert_eq!(statuses, [Failed, Failed, Running]);
+        let e = catalog.start_session(job, Utc::now()).await.unwrap_err();
+        assert!(matches!(e, CatalogError::Busy(_)), "{e:?}");
     }
 }

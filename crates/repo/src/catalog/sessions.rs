@@ -76,6 +76,17 @@ pub struct Session {
     pub counters: SessionCounters,
 }
 
+/// A job's running session as another run sees it: whether it is alive shows in its heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningSession {
+    /// Catalog id.
+    pub id: Uuid,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// Its last sign of life (start, log line, counter update).
+    pub heartbeat_at: DateTime<Utc>,
+}
+
 /// Severity of a log entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -223,6 +234,8 @@ async fn insert_log(
 impl Catalog {
     /// Starts a session of `job` whose backup instant is `started_at` (truncated to microseconds; read it back from
     /// the returned session). Error: [`CatalogError::NotFound`] for an unknown job.
+    ///
+    /// Error [`CatalogError::Busy`] when the job already has a running session (see [`Catalog::running_session`]).
     pub async fn start_session(&self, job_id: Uuid, started_at: DateTime<Utc>) -> Result<Session> {
         let session = Session {
             id: Uuid::new_v4(),
@@ -246,11 +259,56 @@ impl Catalog {
         .map_err(|e| {
             constraint(
                 e,
-                || CatalogError::AlreadyExists(format!("session {}", session.id)),
+                // The id is new: the unique rule violated is one running session per job.
+                || CatalogError::Busy(format!("job {job_id} already has a running backup session")),
                 || CatalogError::NotFound(format!("job {job_id}")),
             )
         })?;
         Ok(session)
+    }
+
+    /// The running session of a job, if any, with its last heartbeat.
+    pub async fn running_session(&self, job_id: Uuid) -> Result<Option<RunningSession>> {
+        let row = sqlx::query("SELECT id, started_at, heartbeat_at FROM sessions WHERE job_id = $1 AND status = $2")
+            .bind(job_id.to_string())
+            .bind(SessionStatus::Running.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(RunningSession {
+                id: parse_uuid(&r.try_get::<String, _>("id")?)?,
+                started_at: from_micros(r.try_get("started_at")?)?,
+                heartbeat_at: from_micros(r.try_get("heartbeat_at")?)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Fails running session `session` if its heartbeat is still `heartbeat_at` (its process stopped refreshing it),
+    /// discarding its staged delta links and logging why. Returns whether it was failed.
+    pub async fn fail_idle_session(&self, session: Uuid, heartbeat_at: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.tx().await?;
+        let done = sqlx::query(
+            "UPDATE sessions SET status = $2, finished_at = $3 WHERE id = $1 AND status = $4 AND heartbeat_at = $5",
+        )
+        .bind(session.to_string())
+        .bind(SessionStatus::Failed.as_str())
+        .bind(micros(Utc::now()))
+        .bind(SessionStatus::Running.as_str())
+        .bind(micros(heartbeat_at))
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM staged_delta_links WHERE session_id = $1")
+            .bind(session.to_string())
+            .execute(&mut *tx)
+            .await?;
+        insert_log(&mut tx, session, LogLevel::Error, "session interrupted (no activity; process stopped?)", None)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// The session with `id`, if any.

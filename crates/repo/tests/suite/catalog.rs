@@ -165,6 +165,39 @@ async fn organizations_crud_and_uniqueness() {
     assert_eq!(cat.organization(b.id).await.unwrap(), None);
 }
 
+/// A job runs once at a time: a second running session is refused while the first runs, a stale one can be failed by
+/// its unchanged heartbeat, and other jobs are not held up.
+#[tokio::test]
+async fn one_running_session_per_job() {
+    let (cat, _dir) = fresh().await;
+    let a = cat.create_organization(&new_org("a")).await.unwrap();
+    let b = cat.create_organization(&new_org("b")).await.unwrap();
+    let (ja, jb) = (cat.create_job(a.id, "daily").await.unwrap(), cat.create_job(b.id, "daily").await.unwrap());
+    assert_eq!(cat.running_session(ja.id).await.unwrap(), None);
+    let first = cat.start_session(ja.id, t(1)).await.unwrap();
+    let other = cat.start_session(jb.id, t(1)).await.unwrap();
+    let e = cat.start_session(ja.id, t(2)).await.unwrap_err();
+    assert!(matches!(e, CatalogError::Busy(_)), "{e:?}");
+    assert_eq!(cat.sessions(ja.id).await.unwrap().len(), 1, "the refused start left no row");
+
+    let running = cat.running_session(ja.id).await.unwrap().unwrap();
+    assert_eq!((running.id, running.started_at), (first.id, t(1)));
+    // A heartbeat that moved since it was seen: the session is alive and stays running.
+    cat.update_session_counters(first.id, &SessionCounters::default()).await.unwrap();
+    assert!(!cat.fail_idle_session(first.id, running.heartbeat_at).await.unwrap());
+    assert_eq!(cat.session(first.id).await.unwrap().unwrap().status, SessionStatus::Running);
+    // Unchanged: failed (with a log line), and the job can start again.
+    let seen = cat.running_session(ja.id).await.unwrap().unwrap();
+    assert!(cat.fail_idle_session(first.id, seen.heartbeat_at).await.unwrap());
+    assert_eq!(cat.session(first.id).await.unwrap().unwrap().status, SessionStatus::Failed);
+    assert_eq!(cat.session_log(first.id, 0, 10).await.unwrap().rows.len(), 1);
+    let second = cat.start_session(ja.id, t(2)).await.unwrap();
+    cat.finish_session(second.id, SessionStatus::Success, &SessionCounters::default(), None).await.unwrap();
+    cat.start_session(ja.id, t(3)).await.unwrap();
+    // The other organization's job ran beside all of it.
+    assert_eq!(cat.session(other.id).await.unwrap().unwrap().status, SessionStatus::Running);
+}
+
 #[tokio::test]
 async fn sessions_logs_restore_points_and_stale_sessions() {
     let (cat, _dir) = fresh().await;
@@ -821,6 +854,7 @@ async fn a_v1_catalog_upgrades_in_place_to_the_current_version() {
         "DROP TABLE api_restore_jobs",
         "DROP TABLE api_device_codes",
         "DROP TABLE api_email_settings",
+        "DROP INDEX sessions_one_running_per_job",
         "DELETE FROM schema_version WHERE version > 1",
     ] {
         sqlx::query(undo).execute(cat.pool()).await.unwrap();
@@ -888,6 +922,7 @@ async fn api_tables_an_earlier_build_created_upgrade_and_keep_their_rows() {
     let (url, _dir) = fresh_url().await;
     let cat = Catalog::connect(&url).await.unwrap();
     // A version-3 catalog in which the API made its tables and wrote to them.
+    sqlx::query("DROP INDEX sessions_one_running_per_job").execute(cat.pool()).await.unwrap();
     sqlx::query("DELETE FROM schema_version WHERE version > 3").execute(cat.pool()).await.unwrap();
     for (_, insert) in API_ROWS {
         sqlx::query(insert).execute(cat.pool()).await.unwrap();

@@ -50,15 +50,11 @@ pub async fn backup_once(
     let catalog = setup::catalog(cfg).await?;
     let org = setup::organization(&catalog, org_name).await?;
     let repo = setup::repository(cfg).await?;
-    // A session still "running" belongs to a process that died: it can never finish now. On PostgreSQL other
-    // nodes may be backing up right now: only sessions whose heartbeat (refreshed every SESSION_HEARTBEAT by a live
-    // run) has stopped are failed. A SQLite catalog belongs to this machine alone.
-    let cutoff = match catalog.backend() {
-        repo::catalog::Backend::Sqlite => chrono::Utc::now(),
-        repo::catalog::Backend::Postgres => {
-            chrono::Utc::now() - chrono::Duration::from_std(engine::SESSION_HEARTBEAT * 5)?
-        }
-    };
+    // A session still "running" whose heartbeat (refreshed every SESSION_HEARTBEAT by a live run) stopped belongs to
+    // a process that died: it can never finish now. Other backups may be running right now, from other processes on
+    // this machine (two cron entries on the SQLite catalog) or from other nodes: their heartbeats are fresh, so they
+    // are left alone. A run of the same job that died a moment ago is taken over by `run_backup` itself.
+    let cutoff = chrono::Utc::now() - chrono::Duration::from_std(engine::SESSION_HEARTBEAT * 5)?;
     for s in catalog.fail_stale_sessions(cutoff).await? {
         tracing::warn!("backup session {s} was interrupted earlier; marked failed");
     }

@@ -1,5 +1,5 @@
 //! The CLI end to end against a running emulator: org add, backup, repo check, export; a wrong
-//! repository password; and `kill -9` in the middle of a backup followed by check and resume.
+//! repository password; `kill -9` in the middle of a backup followed by check and resume; concurrent backups.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -140,6 +140,88 @@ async fn kill_dash_nine_mid_backup_then_check_and_resume() {
     assert!(read < total, "resumed run read {read} of {total}");
     assert!(check2.contains("repo check ok"), "{check2}");
     emu.shutdown().await.unwrap();
+}
+
+/// Two cron entries firing at once on the default SQLite catalog: backups of two organizations run side by side and
+/// both succeed (an earlier build's second run failed the first's live session); a second backup of an organization
+/// being backed up is refused with a clear message and leaves the running one alone.
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_backups_on_the_sqlite_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = tenant(dir.path(), "users=2,files=40,versions=1").await;
+    let data = dir.path().join("data");
+    let (d, url) = (data.clone(), emu.base_url());
+    tokio::task::spawn_blocking(move || {
+        run_ok(&d, &["org", "add", "--name", "north", "--emulator", &url]);
+        run_ok(&d, &["org", "add", "--name", "south", "--emulator", &url]);
+    })
+    .await
+    .unwrap();
+    // Slow downloads so that the runs overlap for several heartbeats.
+    reqwest::Client::new()
+        .post(format!("{}/_emulator/faults", emu.base_url()))
+        .json(&json!({"path": "/_dl", "latencyMs": 400}))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let start = |org: &str| {
+        vault365(&data, PASSWORD, &["backup", "--org", org, "--quiet", "--concurrency", "2"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let north = start("north");
+    let south = start("south");
+    assert!(running_sessions(&data, 2).await, "the two backups did not run at the same time");
+    let d = data.clone();
+    let again =
+        tokio::task::spawn_blocking(move || vault365(&d, PASSWORD, &["backup", "--org", "north", "--quiet"]).output())
+            .await
+            .unwrap()
+            .unwrap();
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("being backed up right now by session"), "{err}");
+    reqwest::Client::new().delete(format!("{}/_emulator/faults", emu.base_url())).send().await.unwrap();
+
+    for (org, child) in [("north", north), ("south", south)] {
+        let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
+        let line = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(out.status.success(), "{org}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(line.starts_with("backup success"), "{org}: {line}");
+    }
+    // The catalog agrees: two sessions, both successful, and no failed one.
+    sqlx::any::install_default_drivers();
+    let url = format!("sqlite://{}?mode=ro", data.join("catalog.db").display());
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    let statuses: Vec<String> =
+        sqlx::query_scalar("SELECT status FROM sessions ORDER BY started_at").fetch_all(&pool).await.unwrap();
+    assert_eq!(statuses, ["success", "success"]);
+    let d = data.clone();
+    let check = tokio::task::spawn_blocking(move || run_ok(&d, &["repo", "check", "--read-data"])).await.unwrap();
+    assert!(check.contains("repo check ok"), "{check}");
+    emu.shutdown().await.unwrap();
+}
+
+/// Waits (up to 60 s) until the catalog shows `n` running backup sessions at once.
+async fn running_sessions(data: &Path, n: i64) -> bool {
+    sqlx::any::install_default_drivers();
+    let url = format!("sqlite://{}?mode=ro", data.join("catalog.db").display());
+    for _ in 0..600 {
+        if let Ok(pool) = sqlx::AnyPool::connect(&url).await {
+            let found: Result<i64, _> =
+                sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE status = 'running'").fetch_one(&pool).await;
+            pool.close().await;
+            if found.is_ok_and(|f| f >= n) {
+                return true;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
 }
 
 /// Waits (up to 60 s) until the catalog holds at least one backed-up file and returns how many it holds: a checkpoint
