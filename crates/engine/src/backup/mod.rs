@@ -166,8 +166,10 @@ async fn start_exclusive_session(catalog: &Catalog, job_id: Uuid) -> anyhow::Res
         let Some(seen) = catalog.running_session(job_id).await? else { continue };
         tokio::time::sleep(TAKEOVER_AFTER).await;
         match catalog.running_session(job_id).await? {
+            // Still the same heartbeat: its process died (a `false` means it ended meanwhile; either way, retry).
             Some(now) if now.id == seen.id && now.heartbeat_at == seen.heartbeat_at => {
-                if catalog.fail_idle_session(seen.id, seen.heartbeat_at).await? {
+                let failed = catalog.fail_idle_session(seen.id, seen.heartbeat_at).await?;
+                if failed {
                     tracing::warn!("backup session {} was interrupted earlier; marked failed", seen.id);
                 }
             }
