@@ -174,6 +174,13 @@ enum UserCommand {
         #[arg(long, env = "VAULT365_USER_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+    /// The API accounts: name, id, creation time.
+    List,
+    /// Remove an API account; its tokens stop working at once.
+    Remove {
+        #[arg(long)]
+        name: String,
+    },
     /// Clear the lockout that failed logons put on an account name and/or a client address.
     Unlock {
         /// Account name (any case).
@@ -292,6 +299,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User { command: UserCommand::Passwd { name, password } } => {
             cmd::user::passwd(&load()?, &name, password).await
         }
+        Command::User { command: UserCommand::List } => cmd::user::list(&load()?).await,
+        Command::User { command: UserCommand::Remove { name } } => cmd::user::remove(&load()?, &name).await,
         Command::User { command: UserCommand::Unlock { name, address } } => {
             cmd::user::unlock(&load()?, name.as_deref(), address.as_deref()).await
         }

@@ -147,6 +147,17 @@ pub async fn set_password(pool: &AnyPool, name: &str, password: &str) -> Result<
     Ok(())
 }
 
+/// Removes the account named `name` (any case) and every token issued to it, in one transaction: its clients are
+/// refused from their next request. Its restore sessions stay as history (no one can reach them any more).
+pub async fn remove_user(pool: &AnyPool, name: &str) -> Result<User, AccountError> {
+    let user = find_user(pool, name).await?.ok_or_else(|| AccountError::NotFound(name.to_string()))?;
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM api_tokens WHERE user_id = $1").bind(&user.id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM api_users WHERE id = $1").bind(&user.id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
 /// The account named `name` (any case).
 pub async fn find_user(pool: &AnyPool, name: &str) -> Result<Option<User>, AccountError> {
     let row = sqlx::query("SELECT id, name, created_at FROM api_users WHERE name_key = $1")

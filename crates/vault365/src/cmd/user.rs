@@ -1,4 +1,4 @@
-//! `vault365 user add|passwd|unlock`: local accounts for the REST API (`POST /vN/token` with grant_type=password).
+//! `vault365 user add|list|passwd|remove|unlock`: local accounts for the REST API (`POST /vN/token` with grant_type=password).
 
 use std::io::BufRead;
 use std::net::IpAddr;
@@ -40,6 +40,23 @@ pub async fn passwd(cfg: &Config, name: &str, password: Option<String>) -> anyho
     let catalog = setup::catalog(cfg).await?;
     api::store::accounts::set_password(catalog.pool(), name, &password).await?;
     println!("password changed name={name}");
+    Ok(())
+}
+
+/// Prints every account, one line each.
+pub async fn list(cfg: &Config) -> anyhow::Result<()> {
+    let catalog = setup::catalog(cfg).await?;
+    for u in api::store::accounts::list_users(catalog.pool()).await? {
+        println!("user name={} id={} created={}", u.name, u.id, u.created_at.format("%Y-%m-%dT%H:%M:%SZ"));
+    }
+    Ok(())
+}
+
+/// Removes an account and its tokens.
+pub async fn remove(cfg: &Config, name: &str) -> anyhow::Result<()> {
+    let catalog = setup::catalog(cfg).await?;
+    let user = api::store::accounts::remove_user(catalog.pool(), name).await?;
+    println!("user removed name={} id={}", user.name, user.id);
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! Sign-in hardening against a real `vault365 serve` process (issue 16): a flood of concurrent wrong logons no
-//! longer grows the process's memory (argon2 runs in a bounded pool), and the account commands `user passwd` and
-//! `user unlock` work end to end.
+//! longer grows the process's memory (argon2 runs in a bounded pool), and the account commands `user passwd`,
+//! `user unlock`, `user list` and `user remove` work end to end.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{IpAddr, Ipv4Addr};
@@ -189,4 +189,43 @@ async fn user_passwd_and_unlock_commands() {
     let (ok, _, err) = serve.cli(&["user", "unlock", "--address", "not-an-ip"], None);
     assert!(!ok);
     assert!(err.contains("--address") && err.contains("not an IP address"), "{err}");
+}
+
+/// `user list` shows the accounts; `user remove` deletes one, and its tokens stop working at once.
+#[tokio::test]
+async fn user_list_and_remove_commands() {
+    let serve = Serve::start();
+    let http = client_from(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let (ok, _, err) = serve.cli(&["user", "add", "--name", "Eve", "--password", "eve pass phrase"], None);
+    assert!(ok, "{err}");
+    let (ok, out, err) = serve.cli(&["user", "list"], None);
+    assert!(ok, "{err}");
+    let names: Vec<&str> = out.lines().filter_map(|l| l.split_whitespace().nth(1)).collect();
+    assert_eq!(names, ["name=admin", "name=Eve"], "{out}");
+
+    let logon = |name: &'static str| {
+        let request = http.post(serve.url()).form(&[
+            ("grant_type", "password"),
+            ("username", name),
+            ("password", "eve pass phrase"),
+        ]);
+        async move { request.send().await.unwrap() }
+    };
+    let r = logon("eve").await;
+    assert_eq!(r.status(), 200);
+    let token = r.json::<serde_json::Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
+    let organizations = format!("https://{}/v8/Organizations", serve.addr);
+    let get = || http.get(&organizations).bearer_auth(&token).send();
+    assert_eq!(get().await.unwrap().status(), 200);
+
+    let (ok, out, err) = serve.cli(&["user", "remove", "--name", "EVE"], None);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("user removed name=Eve"), "{out}");
+    assert_eq!(get().await.unwrap().status(), 401, "the removed account's token still works");
+    assert_eq!(logon("eve").await.status(), 400);
+    let (_, out, _) = serve.cli(&["user", "list"], None);
+    assert!(!out.contains("name=Eve"), "{out}");
+    let (ok, _, err) = serve.cli(&["user", "remove", "--name", "eve"], None);
+    assert!(!ok);
+    assert!(err.contains("no account named 'eve'"), "{err}");
 }
