@@ -229,6 +229,12 @@ enum OrgCommand {
     },
     /// List registered organizations.
     List,
+    /// Sign in as the organization's app and read one user and one site: a wrong secret or a missing permission
+    /// shows now, not in the next backup.
+    Test {
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[tokio::main]
@@ -255,6 +261,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             cmd::emulator::run(listen, state, seed, public_url).await
         }
         Command::Org { command: OrgCommand::List } => cmd::org::list(&load()?).await,
+        Command::Org { command: OrgCommand::Test { name } } => cmd::org::test(&load()?, &name).await,
         Command::Org {
             command:
                 OrgCommand::Add {

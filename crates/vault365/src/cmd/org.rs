@@ -1,4 +1,4 @@
-//! `vault365 org add|list`: register the tenants to protect.
+//! `vault365 org add|list|test`: register the tenants to protect, and check that vault365 can read them.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -151,4 +151,39 @@ async fn from_emulator(url: &str) -> anyhow::Result<(Endpoints, String, String, 
         cert_der_b64: b64.encode(cert.der()),
     };
     Ok((Endpoints::emulator(base), tenant, domain, client_id, credential))
+}
+
+/// What a backup reads first, each with the application permission it needs.
+const PROBES: &[(&str, &str, &str)] = &[
+    ("users", "/users?$top=1&$select=id,userPrincipalName", "User.Read.All"),
+    ("sites", "/sites?search=*&$top=1", "Sites.Read.All"),
+];
+
+/// Signs in with the stored credentials and reads one user and one site; a refusal names what is wrong (the
+/// credentials, or the application permission to grant).
+pub async fn test(cfg: &Config, name: &str) -> anyhow::Result<()> {
+    let catalog = setup::catalog(cfg).await?;
+    let org = setup::organization(&catalog, name).await?;
+    let client = setup::client_for(cfg, &org, 1)?;
+    let mut seen = Vec::new();
+    for (what, path, permission) in PROBES {
+        let page: Value = client.get_json(path).await.map_err(|e| probe_error(&org.name, what, permission, e))?;
+        let n = page["value"].as_array().map_or(0, Vec::len);
+        seen.push(format!("{what}={}", if n > 0 { "readable" } else { "none" }));
+    }
+    println!("org test ok name={} {}", org.name, seen.join(" "));
+    Ok(())
+}
+
+fn probe_error(org: &str, what: &str, permission: &str, e: m365::M365Error) -> anyhow::Error {
+    match &e {
+        m365::M365Error::Token { .. } => {
+            anyhow::anyhow!("organization '{org}': the tenant refused the app's credentials: {e}")
+        }
+        m365::M365Error::Api { status: 401 | 403, .. } => anyhow::anyhow!(
+            "organization '{org}': reading {what} was refused: grant the app the application permission {permission} \
+             (with admin consent): {e}"
+        ),
+        _ => anyhow::anyhow!("organization '{org}': reading {what} failed: {e}"),
+    }
 }

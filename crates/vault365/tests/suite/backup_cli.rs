@@ -1,5 +1,5 @@
 //! The CLI end to end against a running emulator: org add, backup, repo check, export; a wrong
-//! repository password; `kill -9` in the middle of a backup followed by check and resume; concurrent backups.
+//! repository password; `kill -9` in the middle of a backup followed by check and resume; concurrent backups; `org test`.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -222,6 +222,72 @@ async fn running_sessions(data: &Path, n: i64) -> bool {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     false
+}
+
+/// `org test`: an organization registered right reads fine; a wrong secret, and a site permission the app lacks, are
+/// named in the refusal.
+#[tokio::test(flavor = "multi_thread")]
+async fn org_test_names_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = tenant(dir.path(), "users=2,files=2,versions=1,sites=1").await;
+    let data = dir.path().join("data");
+    let creds: serde_json::Value =
+        reqwest::get(format!("{}/_emulator/credentials", emu.base_url())).await.unwrap().json().await.unwrap();
+    let text = |k: &str| creds[k].as_str().unwrap().to_string();
+    let (tenant_id, client_id, base, graph) =
+        (text("tenantId"), text("clientId"), text("baseUrl"), text("graphBaseUrl"));
+    let d = data.clone();
+    let (good, wrong) = tokio::task::spawn_blocking(move || {
+        run_ok(&d, &["org", "add", "--name", "good", "--emulator", &base]);
+        let wrong_secret = [
+            "org",
+            "add",
+            "--name",
+            "wrong",
+            "--tenant",
+            &tenant_id,
+            "--client-id",
+            &client_id,
+            "--client-secret",
+            "not the secret",
+            "--authority",
+            &base,
+            "--graph",
+            &graph,
+        ];
+        run_ok(&d, &wrong_secret);
+        let good = run_ok(&d, &["org", "test", "--name", "good"]);
+        let wrong = vault365(&d, PASSWORD, &["org", "test", "--name", "wrong"]).output().unwrap();
+        (good, wrong)
+    })
+    .await
+    .unwrap();
+    assert!(good.starts_with("org test ok name=good users=readable sites=readable"), "{good}");
+    assert!(!wrong.status.success());
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(err.contains("organization 'wrong': the tenant refused the app's credentials"), "{err}");
+
+    // The app loses its site permission: the refusal names the permission to grant.
+    reqwest::Client::new()
+        .post(format!("{}/_emulator/faults", emu.base_url()))
+        .json(&json!({"path": "/v1.0/sites", "status": 403}))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let d = data.clone();
+    let out = tokio::task::spawn_blocking(move || vault365(&d, PASSWORD, &["org", "test", "--name", "good"]).output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("reading sites was refused: grant the app the application permission Sites.Read.All"),
+        "{err}"
+    );
+    emu.shutdown().await.unwrap();
 }
 
 /// Waits (up to 60 s) until the catalog holds at least one backed-up file and returns how many it holds: a checkpoint
