@@ -85,6 +85,11 @@ enum Command {
         #[command(flatten)]
         opts: WorkerFlags,
     },
+    /// Backup sessions: what each backup run did.
+    Session {
+        #[command(subcommand)]
+        command: SessionCommand,
+    },
     /// Tasks of the cluster queue.
     Task {
         #[command(subcommand)]
@@ -136,6 +141,18 @@ impl WorkerFlags {
             concurrency: self.worker_concurrency,
         }
     }
+}
+
+#[derive(Subcommand)]
+enum SessionCommand {
+    /// Backup sessions, oldest first: status, counters, start and end.
+    List {
+        /// Only this organization's.
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// One session and its log.
+    Show { id: String },
 }
 
 #[derive(Subcommand)]
@@ -298,6 +315,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve { worker, opts } => cmd::serve::run(&load()?, worker.then(|| opts.args())).await,
         Command::Worker { opts } => cmd::worker::run(&load()?, &opts.args()).await,
+        Command::Session { command: SessionCommand::List { org } } => {
+            cmd::session::list(&load()?, org.as_deref()).await
+        }
+        Command::Session { command: SessionCommand::Show { id } } => cmd::session::show(&load()?, &id).await,
         Command::Task { command: TaskCommand::Show { id } } => cmd::worker::show(&load()?, &id).await,
         Command::Task { command: TaskCommand::List } => cmd::worker::list(&load()?).await,
         Command::User { command: UserCommand::Add { name, password } } => {

@@ -7,5 +7,6 @@ pub mod export;
 pub mod org;
 pub mod repo;
 pub mod serve;
+pub mod session;
 pub mod user;
 pub mod worker;

@@ -139,6 +139,22 @@ async fn kill_dash_nine_mid_backup_then_check_and_resume() {
     let read: u64 = field(&line, "bytes_read").parse().unwrap();
     assert!(read < total, "resumed run read {read} of {total}");
     assert!(check2.contains("repo check ok"), "{check2}");
+
+    // `session list|show` tell the story: the killed run failed (and why), the resumed one succeeded.
+    let d = data.clone();
+    let (list, shown) = tokio::task::spawn_blocking(move || {
+        let list = run_ok(&d, &["session", "list", "--org", "contoso"]);
+        let killed = list.lines().next().and_then(|l| l.split_whitespace().nth(1)).unwrap().to_string();
+        let shown = run_ok(&d, &["session", "show", killed.trim_start_matches("id=")]);
+        (list, shown)
+    })
+    .await
+    .unwrap();
+    let statuses: Vec<&str> =
+        list.lines().filter_map(|l| l.split_whitespace().find(|w| w.starts_with("status="))).collect();
+    assert_eq!(statuses, ["status=failed", "status=success"], "{list}");
+    assert!(shown.lines().next().unwrap().contains("status=failed"), "{shown}");
+    assert!(shown.contains("error session interrupted (no activity; process stopped?)"), "{shown}");
     emu.shutdown().await.unwrap();
 }
 
