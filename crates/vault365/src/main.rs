@@ -246,6 +246,29 @@ enum OrgCommand {
     },
     /// List registered organizations.
     List,
+    /// Change a registered organization: its credentials (a mistyped secret, a renewed certificate), app id,
+    /// request budget or name. Only the options given change.
+    Edit {
+        #[arg(long)]
+        name: String,
+        /// New name.
+        #[arg(long)]
+        rename: Option<String>,
+        #[arg(long)]
+        client_id: Option<String>,
+        /// New app secret.
+        #[arg(long, env = "VAULT365_CLIENT_SECRET", hide_env_values = true)]
+        client_secret: Option<String>,
+        /// New PEM certificate (with --private-key).
+        #[arg(long, requires = "private_key")]
+        certificate: Option<PathBuf>,
+        /// Its PEM PKCS#8 private key.
+        #[arg(long, requires = "certificate")]
+        private_key: Option<PathBuf>,
+        /// New per-tenant request budget (requests a minute).
+        #[arg(long)]
+        requests_per_minute: Option<u32>,
+    },
     /// Sign in as the organization's app and read one user and one site: a wrong secret or a missing permission
     /// shows now, not in the next backup.
     Test {
@@ -279,6 +302,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Org { command: OrgCommand::List } => cmd::org::list(&load()?).await,
         Command::Org { command: OrgCommand::Test { name } } => cmd::org::test(&load()?, &name).await,
+        Command::Org {
+            command:
+                OrgCommand::Edit { name, rename, client_id, client_secret, certificate, private_key, requests_per_minute },
+        } => {
+            let edit =
+                cmd::org::EditArgs { rename, client_id, client_secret, certificate, private_key, requests_per_minute };
+            cmd::org::edit(&load()?, &name, edit).await
+        }
         Command::Org {
             command:
                 OrgCommand::Add {

@@ -1,4 +1,4 @@
-//! `vault365 org add|list|test`: register the tenants to protect, and check that vault365 can read them.
+//! `vault365 org add|edit|list|test`: register the tenants to protect, and check that vault365 can read them.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -76,6 +76,74 @@ pub async fn add(cfg: &Config, a: AddArgs) -> anyhow::Result<()> {
         .await?;
     catalog.create_job(org.id, "default").await?;
     println!("organization added name={} id={}", org.name, org.id);
+    Ok(())
+}
+
+/// Arguments of `org edit`: what changes (`None` keeps it).
+pub struct EditArgs {
+    pub rename: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub certificate: Option<PathBuf>,
+    pub private_key: Option<PathBuf>,
+    pub requests_per_minute: Option<u32>,
+}
+
+/// Changes an organization. New credentials go to a new file first, the catalog second and the old file is removed
+/// last, so a crash at any step leaves the organization with working (old or new) credentials.
+pub async fn edit(cfg: &Config, name: &str, e: EditArgs) -> anyhow::Result<()> {
+    let catalog = setup::catalog(cfg).await?;
+    let mut org = setup::organization(&catalog, name).await?;
+    let mut conn: OrgConnection = serde_json::from_value(org.config.clone())
+        .with_context(|| format!("organization '{}' has no connection settings", org.name))?;
+    if e.requests_per_minute == Some(0) {
+        bail!("--requests-per-minute must be at least 1");
+    }
+    let credential = match (e.client_secret, e.certificate, e.private_key) {
+        (None, None, None) => None,
+        (Some(secret), None, None) => Some(StoredCredential::Secret { secret }),
+        (None, Some(cert), Some(key)) => Some(certificate_from_files(&cert, &key)?),
+        _ => bail!("give either --client-secret, or --certificate and --private-key (PEM files)"),
+    };
+    let mut changed = Vec::new();
+    let old_file = conn.credential_file.clone();
+    if let Some(credential) = &credential {
+        let file = format!("{}.json", uuid::Uuid::new_v4());
+        write_private(&setup::credential_path(cfg, &file), &serde_json::to_vec(credential)?)?;
+        conn.credential_file = file;
+        changed.push("credentials");
+    }
+    if let Some(id) = e.client_id {
+        conn.client_id = id;
+        changed.push("client_id");
+    }
+    if let Some(n) = e.requests_per_minute {
+        conn.requests_per_minute = Some(n);
+        changed.push("requests_per_minute");
+    }
+    if let Some(new_name) = e.rename {
+        if new_name.trim().is_empty() {
+            bail!("--rename: the name is empty");
+        }
+        org.name = new_name;
+        changed.push("name");
+    }
+    if changed.is_empty() {
+        bail!("nothing to change: give --client-secret, --certificate/--private-key, --client-id, --requests-per-minute or --rename");
+    }
+    org.config = serde_json::to_value(&conn)?;
+    if let Err(err) = catalog.update_organization(&org).await {
+        if credential.is_some() {
+            let _ = std::fs::remove_file(setup::credential_path(cfg, &conn.credential_file));
+        }
+        return Err(err.into());
+    }
+    if credential.is_some() {
+        if let Err(err) = std::fs::remove_file(setup::credential_path(cfg, &old_file)) {
+            tracing::warn!("the replaced credentials file {old_file} could not be removed: {err}");
+        }
+    }
+    println!("organization changed name={} id={} changed={}", org.name, org.id, changed.join(","));
     Ok(())
 }
 

@@ -283,6 +283,20 @@ async fn org_test_names_what_is_wrong() {
     let err = String::from_utf8_lossy(&wrong.stderr);
     assert!(err.contains("organization 'wrong': the tenant refused the app's credentials"), "{err}");
 
+    // `org edit` fixes the mistyped secret (no SQL needed): the organization then reads fine under its new name.
+    let (d, secret) = (data.clone(), text("clientSecret"));
+    let (edited, tested) = tokio::task::spawn_blocking(move || {
+        let edited = run_ok(&d, &["org", "edit", "--name", "wrong", "--client-secret", &secret, "--rename", "fixed"]);
+        (edited, run_ok(&d, &["org", "test", "--name", "fixed"]))
+    })
+    .await
+    .unwrap();
+    assert!(edited.starts_with("organization changed name=fixed"), "{edited}");
+    assert!(edited.contains("changed=credentials,name"), "{edited}");
+    assert!(tested.starts_with("org test ok name=fixed"), "{tested}");
+    // One credentials file per organization: the replaced one is gone.
+    assert_eq!(std::fs::read_dir(data.join("credentials")).unwrap().count(), 2);
+
     // The app loses its site permission: the refusal names the permission to grant.
     reqwest::Client::new()
         .post(format!("{}/_emulator/faults", emu.base_url()))
