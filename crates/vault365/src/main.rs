@@ -7,6 +7,7 @@ mod shutdown;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
@@ -114,6 +115,9 @@ enum Command {
         /// Items per checkpoint (store flush + catalog commit): fewer means less to redo after a crash.
         #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
         checkpoint_items: u64,
+        /// When standard error is not a terminal (cron, systemd), print a progress line every this many seconds.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+        progress_every: u64,
         /// Do not run it here: queue it for a worker (`vault365 worker`) and print the task id.
         #[arg(long)]
         enqueue: bool,
@@ -286,10 +290,16 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
+        Err(e) => match e.downcast_ref::<cmd::Exit>() {
+            Some(exit) => {
+                eprintln!("{}", exit.message);
+                std::process::ExitCode::from(exit.code)
+            }
+            None => {
+                eprintln!("error: {e:#}");
+                std::process::ExitCode::FAILURE
+            }
+        },
     }
 }
 
@@ -364,8 +374,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             cmd::user::unlock(&load()?, name.as_deref(), address.as_deref()).await
         }
         Command::Backup { org, enqueue: true, .. } => cmd::worker::enqueue_backup(&load()?, &org).await,
-        Command::Backup { org, concurrency, quiet, checkpoint_items, enqueue: false } => {
-            cmd::backup::run(&load()?, &org, concurrency, checkpoint_items as usize, quiet).await
+        Command::Backup { org, concurrency, quiet, checkpoint_items, progress_every, enqueue: false } => {
+            let output = cmd::backup::Output { quiet, progress_every: Duration::from_secs(progress_every) };
+            cmd::backup::run(&load()?, &org, concurrency, checkpoint_items as usize, output).await
         }
     }
 }

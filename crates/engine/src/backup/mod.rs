@@ -148,6 +148,20 @@ fn counters_of(p: &Progress, errors: i64) -> SessionCounters {
     }
 }
 
+/// A backup refused because its job is running right now (in another process or on another node).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "this organization is being backed up right now by session {session} (running since {}); not starting a second \
+     backup of it",
+    since.format("%Y-%m-%d %H:%M:%S UTC")
+)]
+pub struct BackupBusy {
+    /// The running session.
+    pub session: Uuid,
+    /// When it started.
+    pub since: DateTime<Utc>,
+}
+
 /// How long a running session's heartbeat must stand still before another run of its job takes it for the session
 /// of a process that died (a live run refreshes it every [`SESSION_HEARTBEAT`]).
 pub const TAKEOVER_AFTER: std::time::Duration = std::time::Duration::from_secs(3 * SESSION_HEARTBEAT.as_secs());
@@ -173,12 +187,7 @@ async fn start_exclusive_session(catalog: &Catalog, job_id: Uuid) -> anyhow::Res
                     tracing::warn!("backup session {} was interrupted earlier; marked failed", seen.id);
                 }
             }
-            Some(now) => anyhow::bail!(
-                "this organization is being backed up right now by session {} (running since {}); \
-                 not starting a second backup of it",
-                now.id,
-                now.started_at.format("%Y-%m-%d %H:%M:%S UTC")
-            ),
+            Some(now) => return Err(BackupBusy { session: now.id, since: now.started_at }.into()),
             None => {}
         }
     }

@@ -198,9 +198,9 @@ async fn concurrent_backups_on_the_sqlite_catalog() {
             .await
             .unwrap()
             .unwrap();
-    assert!(!again.status.success());
+    assert_eq!(again.status.code(), Some(4), "a refused backup exits 4");
     let err = String::from_utf8_lossy(&again.stderr);
-    assert!(err.contains("being backed up right now by session"), "{err}");
+    assert!(err.contains("backup refused: this organization is being backed up right now by session"), "{err}");
     reqwest::Client::new().delete(format!("{}/_emulator/faults", emu.base_url())).send().await.unwrap();
 
     for (org, child) in [("north", north), ("south", south)] {
@@ -317,6 +317,43 @@ async fn org_test_names_what_is_wrong() {
         err.contains("reading sites was refused: grant the app the application permission Sites.Read.All"),
         "{err}"
     );
+    emu.shutdown().await.unwrap();
+}
+
+/// For cron: a backup that finishes with warnings exits 3 (its restore point exists), and without a terminal the run
+/// prints progress lines on standard error.
+#[tokio::test(flavor = "multi_thread")]
+async fn warnings_exit_3_and_progress_lines_without_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = tenant(dir.path(), "users=2,files=16,versions=1").await;
+    let data = dir.path().join("data");
+    let (d, url) = (data.clone(), emu.base_url());
+    tokio::task::spawn_blocking(move || run_ok(&d, &["org", "add", "--name", "contoso", "--emulator", &url]))
+        .await
+        .unwrap();
+    let faults = format!("{}/_emulator/faults", emu.base_url());
+    let http = reqwest::Client::new();
+    // Slow downloads (the run lasts a few seconds), and version lists that fail: each such file is a warning.
+    for rule in
+        [json!({"path": "/_dl", "latencyMs": 150}), json!({"pathContains": "/versions", "status": 403, "count": 2})]
+    {
+        http.post(&faults).json(&rule).send().await.unwrap().error_for_status().unwrap();
+    }
+    let d = data.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        vault365(&d, PASSWORD, &["backup", "--org", "contoso", "--concurrency", "1", "--progress-every", "1"]).output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stdout.starts_with("backup warning"), "{stdout}");
+    assert_ne!(field(&stdout, "restore_point"), "-", "{stdout}");
+    assert!(stderr.contains("backup finished with") && stderr.contains("vault365 session show"), "{stderr}");
+    let progress: Vec<&str> = stderr.lines().filter(|l| l.starts_with("progress elapsed=")).collect();
+    assert!(!progress.is_empty(), "no progress line: {stderr}");
+    assert!(progress.iter().all(|l| l.contains(" items=") && l.contains(" rate_mb_s=")), "{progress:?}");
     emu.shutdown().await.unwrap();
 }
 
