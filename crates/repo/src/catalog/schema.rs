@@ -351,25 +351,30 @@ mod tests {
     use crate::catalog::{SearchQuery, SearchScope, SearchTerm};
     use chrono::TimeZone;
 
+    /// An in-memory SQLite catalog migrated to `version`, holding one organization (its id).
+    async fn catalog_at(version: i64) -> (Catalog, uuid::Uuid) {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect("sqlite::memory:").await.unwrap();
+        let catalog = Catalog { pool, backend: Backend::Sqlite };
+        migrate_to(&catalog, version).await.unwrap();
+        assert_eq!(current_version(&catalog).await.unwrap(), version);
+        let org = uuid::Uuid::new_v4();
+        sqlx::query("INSERT INTO organizations VALUES ($1, 'o', 't', 'd', '{}', 0)")
+            .bind(org.to_string())
+            .execute(&catalog.pool)
+            .await
+            .unwrap();
+        (catalog, org)
+    }
+
     /// Item states written by a build without the search columns get them from the migration that adds them, in
     /// chunks (more rows than one chunk here).
     #[tokio::test]
     async fn the_search_migration_fills_rows_recorded_before_it() {
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect("sqlite::memory:").await.unwrap();
-        let catalog = Catalog { pool, backend: Backend::Sqlite };
         let search_version = MIGRATIONS.iter().position(|m| m.contains(&FILL_FOLDED_COLUMNS)).unwrap() as i64 + 1;
-        migrate_to(&catalog, search_version - 1).await.unwrap();
-        assert_eq!(current_version(&catalog).await.unwrap(), search_version - 1);
-
-        let org = uuid::Uuid::new_v4();
+        let (catalog, org) = catalog_at(search_version - 1).await;
         let drive = uuid::Uuid::new_v4();
         let p = &catalog.pool;
-        sqlx::query("INSERT INTO organizations VALUES ($1, 'o', 't', 'd', '{}', 0)")
-            .bind(org.to_string())
-            .execute(p)
-            .await
-            .unwrap();
         sqlx::query("INSERT INTO containers VALUES ($1, $2, 'OneDrive', 'x')")
             .bind(drive.to_string())
             .bind(org.to_string())
@@ -414,17 +419,9 @@ mod tests {
     /// the others, and from then on a second running session of the job is refused.
     #[tokio::test]
     async fn the_one_running_session_migration_fails_older_duplicates() {
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect("sqlite::memory:").await.unwrap();
-        let catalog = Catalog { pool, backend: Backend::Sqlite };
-        migrate_to(&catalog, 4).await.unwrap();
-        let (org, job) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+        let (catalog, org) = catalog_at(4).await;
+        let job = uuid::Uuid::new_v4();
         let p = &catalog.pool;
-        sqlx::query("INSERT INTO organizations VALUES ($1, 'o', 't', 'd', '{}', 0)")
-            .bind(org.to_string())
-            .execute(p)
-            .await
-            .unwrap();
         sqlx::query("INSERT INTO jobs (id, organization_id, name, created_at) VALUES ($1, $2, 'daily', 0)")
             .bind(job.to_string())
             .bind(org.to_string())

@@ -224,20 +224,7 @@ async fn concurrent_backups_on_the_sqlite_catalog() {
 
 /// Waits (up to 60 s) until the catalog shows `n` running backup sessions at once.
 async fn running_sessions(data: &Path, n: i64) -> bool {
-    sqlx::any::install_default_drivers();
-    let url = format!("sqlite://{}?mode=ro", data.join("catalog.db").display());
-    for _ in 0..600 {
-        if let Ok(pool) = sqlx::AnyPool::connect(&url).await {
-            let found: Result<i64, _> =
-                sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE status = 'running'").fetch_one(&pool).await;
-            pool.close().await;
-            if found.is_ok_and(|f| f >= n) {
-                return true;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
+    count_until(data, "SELECT COUNT(*) FROM sessions WHERE status = 'running'", n).await >= n
 }
 
 /// `org test`: an organization registered right reads fine; a wrong secret, and a site permission the app lacks, are
@@ -360,18 +347,25 @@ async fn warnings_exit_3_and_progress_lines_without_a_terminal() {
 /// Waits (up to 60 s) until the catalog holds at least one backed-up file and returns how many it holds: a checkpoint
 /// was committed (store flush first, catalog commit second).
 async fn committed_files(data: &Path) -> i64 {
+    count_until(data, "SELECT COUNT(*) FROM item_states WHERE is_folder = 0", 1).await
+}
+
+/// Polls the count `sql` of the catalog (read-only, beside the running process) until it reaches `at_least`, for up
+/// to 60 s; the last count read (0 when none could be).
+async fn count_until(data: &Path, sql: &str, at_least: i64) -> i64 {
     sqlx::any::install_default_drivers();
     let url = format!("sqlite://{}?mode=ro", data.join("catalog.db").display());
+    let mut last = 0;
     for _ in 0..600 {
         if let Ok(pool) = sqlx::AnyPool::connect(&url).await {
-            let n: Result<i64, _> =
-                sqlx::query_scalar("SELECT COUNT(*) FROM item_states WHERE is_folder = 0").fetch_one(&pool).await;
+            let n: Result<i64, _> = sqlx::query_scalar(sql).fetch_one(&pool).await;
             pool.close().await;
-            if let Ok(n @ 1..) = n {
-                return n;
+            last = n.unwrap_or(last);
+            if last >= at_least {
+                return last;
             }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    0
+    last
 }
