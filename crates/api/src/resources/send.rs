@@ -35,6 +35,7 @@ use uuid::Uuid;
 use crate::ctx::auth::CurrentUser;
 use crate::ctx::drive::{self, DriveCtx, SessionDrive};
 use crate::ctx::site::{not_found, SiteCtx};
+use crate::edge::era::Era;
 use crate::edge::error::ApiError;
 use crate::edge::lenient::{LenientJson, Patch};
 use crate::edge::version::ApiVersion;
@@ -527,11 +528,16 @@ struct Origin<'a> {
     fallback: Option<Explorer>,
 }
 
+/// The email settings a OneDrive send uses, then falls back to, per era: the Veod ones, then Vesp — reversed in
+/// v2–v5, whose docs point at Vesp.
+const ONEDRIVE_SENDERS: [(Era, Explorer, Explorer); 2] =
+    [(Era::ACTION, Explorer::Vesp, Explorer::Veod), (Era::VERB, Explorer::Veod, Explorer::Vesp)];
+
 impl<'a> Origin<'a> {
-    /// A OneDrive: the Veod settings, falling back to Vesp — reversed in v2–v5, whose docs point at Vesp.
+    /// A OneDrive: its era's settings ([`ONEDRIVE_SENDERS`]).
     fn drive(state: &'a AppState, d: &SessionDrive, version: ApiVersion) -> Origin<'a> {
-        let (explorer, fallback) =
-            if version.is_action_era() { (Explorer::Vesp, Explorer::Veod) } else { (Explorer::Veod, Explorer::Vesp) };
+        let (_, explorer, fallback) =
+            ONEDRIVE_SENDERS.into_iter().find(|(era, ..)| era.contains(version)).unwrap_or(ONEDRIVE_SENDERS[1]);
         Origin {
             session: d.session.id,
             view: session_view(&state.catalog, &d.session, d.at),
