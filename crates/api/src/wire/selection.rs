@@ -67,7 +67,8 @@ pub fn required_ids(list: Option<&IdList>, name: &str) -> Result<Vec<String>, Ap
 }
 
 /// One requested attachment: the keys it may be found by, in order (`id`, `name`, `fileName` of an object, or a plain
-/// string), blank ones left out.
+/// string), blank ones left out. An entry that is neither is "'attachments[i]' must be an object"; one without any
+/// key, "'attachments[i].id' is required".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachmentKey(pub Vec<String>);
 
@@ -83,12 +84,12 @@ impl<'de> Visitor<'de> for KeyVisitor {
     type Value = AttachmentKey;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an attachment id or an object with 'id', 'name' or 'fileName'")
+        f.write_str("an object")
     }
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<AttachmentKey, E> {
         if s.trim().is_empty() {
-            return Err(E::custom("must name an attachment"));
+            return Err(E::missing_field("id"));
         }
         Ok(AttachmentKey(vec![s.to_string()]))
     }
@@ -106,7 +107,7 @@ impl<'de> Visitor<'de> for KeyVisitor {
         }
         let found: Vec<String> = keys.into_iter().flatten().filter(|k| !k.trim().is_empty()).collect();
         if found.is_empty() {
-            return Err(de::Error::custom("needs 'id', 'name' or 'fileName'"));
+            return Err(de::Error::missing_field("id"));
         }
         Ok(AttachmentKey(found))
     }
@@ -123,18 +124,24 @@ mod tests {
 
     #[test]
     fn attachments_by_id_name_or_plain_string_in_any_case() {
-        let o = save(r#"{"Attachments": [{"ID": "6162"}, {"FileName": "b.txt"}, "c.txt"], "asZip": "true"}"#).unwrap();
+        let body =
+            r#"{"Attachments": [{"Name": "a.txt", "ID": "6162"}, {"FileName": "b.txt"}, "c.txt"], "asZip": "true"}"#;
+        let o = save(body).unwrap();
         let keys: Vec<_> = o.attachments.unwrap().into_iter().map(|k| k.0).collect();
-        assert_eq!(keys, vec![vec!["6162".to_string()], vec!["b.txt".into()], vec!["c.txt".into()]]);
+        // By id first, then by name, whatever the order in the body.
+        assert_eq!(keys, vec![vec!["6162".to_string(), "a.txt".into()], vec!["b.txt".into()], vec!["c.txt".into()]]);
         assert_eq!(o.as_zip, Some(true));
     }
 
     #[test]
     fn a_bad_attachment_entry_is_named() {
         let e = save(r#"{"attachments": [{"size": 3}]}"#).unwrap_err();
-        assert!(e.message.contains("attachments[0]"), "{}", e.message);
-        let e = save(r#"{"attachments": [true]}"#).unwrap_err();
-        assert!(e.message.contains("attachments[0]"), "{}", e.message);
+        assert_eq!(e.message, "'attachments[0].id' is required");
+        let e = save(r#"{"attachments": ["a.txt", " "]}"#).unwrap_err();
+        assert_eq!(e.message, "'attachments[1].id' is required");
+        let e = save(r#"{"attachments": [1]}"#).unwrap_err();
+        assert_eq!(e.message, "'attachments[0]' must be an object");
+        assert!(save("{}").unwrap().attachments.is_none());
     }
 
     #[test]

@@ -261,37 +261,6 @@ impl Obj {
         Ok(out)
     }
 
-    /// For each entry of the array `name`, the non-empty values of `keys` in that order (a plain string entry is its
-    /// own only key): lookups that accept an entry by id or by name. `Ok(None)` when the array is absent; a 400 names
-    /// the position of an entry that is neither a string nor an object, or has none of the keys.
-    pub fn key_lists(&self, name: &str, keys: &[&str]) -> Result<Option<Vec<Vec<String>>>, ApiError> {
-        let Some(items) = self.array(name)? else { return Ok(None) };
-        let mut out = Vec::with_capacity(items.len());
-        for (i, v) in items.into_iter().enumerate() {
-            let entry = format!("{name}[{i}]");
-            let mut found = Vec::new();
-            match v {
-                Value::String(s) => found.push(s),
-                Value::Object(m) => {
-                    let o = self.child(&entry, m);
-                    for key in keys {
-                        found.extend(o.str(key)?);
-                    }
-                }
-                _ => return Err(ApiError::bad_request(format!("{} must be an object", self.field(&entry)))),
-            }
-            found.retain(|k| !k.trim().is_empty());
-            if found.is_empty() {
-                return Err(ApiError::bad_request(format!(
-                    "{} is required",
-                    self.field(&format!("{entry}.{}", keys[0]))
-                )));
-            }
-            out.push(found);
-        }
-        Ok(Some(out))
-    }
-
     /// The Action-era dispatcher (v2–v5 `POST …/Action`): the body must hold exactly one property, whose name (any
     /// case) selects one of `actions`; its value is an object or a `null` marker (given as an empty [`Obj`]).
     ///
@@ -473,17 +442,5 @@ mod tests {
         assert!(o.id_list("documents").unwrap_err().message.contains("'documents' is required"));
         let o = Body::parse(br#"{"documents":"a"}"#).unwrap();
         assert!(o.id_list("documents").unwrap_err().message.contains("must be an array"));
-    }
-
-    #[test]
-    fn key_lists_by_id_then_name() {
-        let o = Body::parse(br#"{"Attachments":[{"Id":"6162","Name":"a.txt"},{"name":"c.txt"},"d.txt"]}"#).unwrap();
-        let keys = o.key_lists("attachments", &["id", "name"]).unwrap().unwrap();
-        assert_eq!(keys, vec![vec!["6162", "a.txt"], vec!["c.txt"], vec!["d.txt"]]);
-        assert_eq!(Body::parse(b"{}").unwrap().key_lists("attachments", &["id"]).unwrap(), None);
-        let o = Body::parse(br#"{"attachments":[1]}"#).unwrap();
-        assert!(o.key_lists("attachments", &["id"]).unwrap_err().message.contains("'attachments[0]' must be"));
-        let o = Body::parse(br#"{"attachments":[{"size":3}]}"#).unwrap();
-        assert!(o.key_lists("attachments", &["id"]).unwrap_err().message.contains("'attachments[0].id' is required"));
     }
 }
