@@ -209,6 +209,28 @@ fn restore_point_from_row(row: &AnyRow) -> Result<RestorePoint> {
     })
 }
 
+/// Fails running session `id` as interrupted (its process stopped): status and end, its staged delta links dropped,
+/// a log line saying why. With `heartbeat_at`, only if its heartbeat is still that one. Whether it was failed.
+async fn fail_interrupted(tx: &mut AnyConnection, id: Uuid, heartbeat_at: Option<i64>) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE sessions SET status = $2, finished_at = $3 WHERE id = $1 AND status = $4 \
+         AND ($5 IS NULL OR heartbeat_at = $5)",
+    )
+    .bind(id.to_string())
+    .bind(SessionStatus::Failed.as_str())
+    .bind(micros(Utc::now()))
+    .bind(SessionStatus::Running.as_str())
+    .bind(heartbeat_at)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM staged_delta_links WHERE session_id = $1").bind(id.to_string()).execute(&mut *tx).await?;
+    insert_log(tx, id, LogLevel::Error, "session interrupted (no activity; process stopped?)", None).await?;
+    Ok(true)
+}
+
 /// Appends a log line; the sequence number is the session's next one.
 async fn insert_log(
     conn: &mut AnyConnection,
@@ -288,27 +310,9 @@ impl Catalog {
     /// discarding its staged delta links and logging why. Returns whether it was failed.
     pub async fn fail_idle_session(&self, session: Uuid, heartbeat_at: DateTime<Utc>) -> Result<bool> {
         let mut tx = self.tx().await?;
-        let done = sqlx::query(
-            "UPDATE sessions SET status = $2, finished_at = $3 WHERE id = $1 AND status = $4 AND heartbeat_at = $5",
-        )
-        .bind(session.to_string())
-        .bind(SessionStatus::Failed.as_str())
-        .bind(micros(Utc::now()))
-        .bind(SessionStatus::Running.as_str())
-        .bind(micros(heartbeat_at))
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
-        sqlx::query("DELETE FROM staged_delta_links WHERE session_id = $1")
-            .bind(session.to_string())
-            .execute(&mut *tx)
-            .await?;
-        insert_log(&mut tx, session, LogLevel::Error, "session interrupted (no activity; process stopped?)", None)
-            .await?;
+        let failed = fail_interrupted(&mut tx, session, Some(micros(heartbeat_at))).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(failed)
     }
 
     /// The session with `id`, if any.
@@ -549,23 +553,11 @@ impl Catalog {
             .fetch_all(&mut *tx)
             .await?;
         let mut failed = Vec::with_capacity(rows.len());
-        let now = micros(Utc::now());
         for row in &rows {
             let id = parse_uuid(&row.try_get::<String, _>("id")?)?;
-            sqlx::query("UPDATE sessions SET status = $2, finished_at = $3 WHERE id = $1 AND status = $4")
-                .bind(id.to_string())
-                .bind(SessionStatus::Failed.as_str())
-                .bind(now)
-                .bind(SessionStatus::Running.as_str())
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM staged_delta_links WHERE session_id = $1")
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await?;
-            insert_log(&mut tx, id, LogLevel::Error, "session interrupted (no activity; process stopped?)", None)
-                .await?;
-            failed.push(id);
+            if fail_interrupted(&mut tx, id, None).await? {
+                failed.push(id);
+            }
         }
         tx.commit().await?;
         Ok(failed)
