@@ -46,19 +46,13 @@ pub async fn add(cfg: &Config, a: AddArgs) -> anyhow::Result<()> {
             if let Some(x) = &a.graph {
                 endpoints.graph = x.trim_end_matches('/').to_string();
             }
-            let credential = match (&a.client_secret, &a.certificate, &a.private_key) {
-                (Some(s), None, None) => StoredCredential::Secret { secret: s.clone() },
-                (None, Some(cert), Some(key)) => certificate_from_files(cert, key)?,
-                _ => bail!("give either --client-secret, or --certificate and --private-key (PEM files)"),
-            };
+            let credential = credential_from(a.client_secret.clone(), a.certificate.as_ref(), a.private_key.as_ref())?
+                .context("give either --client-secret, or --certificate and --private-key (PEM files)")?;
             (endpoints, tenant.clone(), tenant, client_id, credential)
         }
     };
-    let file = format!("{}.json", uuid::Uuid::new_v4());
-    write_private(&setup::credential_path(cfg, &file), &serde_json::to_vec(&credential)?)?;
-    if a.requests_per_minute == Some(0) {
-        bail!("--requests-per-minute must be at least 1");
-    }
+    check_request_budget(a.requests_per_minute)?;
+    let file = store_credential(cfg, &credential)?;
     let conn = OrgConnection {
         endpoints,
         tenant: tenant.clone(),
@@ -96,21 +90,12 @@ pub async fn edit(cfg: &Config, name: &str, e: EditArgs) -> anyhow::Result<()> {
     let mut org = setup::organization(&catalog, name).await?;
     let mut conn: OrgConnection = serde_json::from_value(org.config.clone())
         .with_context(|| format!("organization '{}' has no connection settings", org.name))?;
-    if e.requests_per_minute == Some(0) {
-        bail!("--requests-per-minute must be at least 1");
-    }
-    let credential = match (e.client_secret, e.certificate, e.private_key) {
-        (None, None, None) => None,
-        (Some(secret), None, None) => Some(StoredCredential::Secret { secret }),
-        (None, Some(cert), Some(key)) => Some(certificate_from_files(&cert, &key)?),
-        _ => bail!("give either --client-secret, or --certificate and --private-key (PEM files)"),
-    };
+    check_request_budget(e.requests_per_minute)?;
+    let credential = credential_from(e.client_secret, e.certificate.as_ref(), e.private_key.as_ref())?;
     let mut changed = Vec::new();
     let old_file = conn.credential_file.clone();
     if let Some(credential) = &credential {
-        let file = format!("{}.json", uuid::Uuid::new_v4());
-        write_private(&setup::credential_path(cfg, &file), &serde_json::to_vec(credential)?)?;
-        conn.credential_file = file;
+        conn.credential_file = store_credential(cfg, credential)?;
         changed.push("credentials");
     }
     if let Some(id) = e.client_id {
@@ -151,6 +136,35 @@ pub async fn list(cfg: &Config) -> anyhow::Result<()> {
     let catalog = setup::catalog(cfg).await?;
     for o in catalog.organizations().await? {
         println!("{}\t{}\t{}", o.id, o.name, o.tenant_domain);
+    }
+    Ok(())
+}
+
+/// The credential the options give: an app secret, or a certificate with its key; `None` when none is given.
+fn credential_from(
+    secret: Option<String>,
+    certificate: Option<&PathBuf>,
+    private_key: Option<&PathBuf>,
+) -> anyhow::Result<Option<StoredCredential>> {
+    Ok(match (secret, certificate, private_key) {
+        (None, None, None) => None,
+        (Some(secret), None, None) => Some(StoredCredential::Secret { secret }),
+        (None, Some(cert), Some(key)) => Some(certificate_from_files(cert, key)?),
+        _ => bail!("give either --client-secret, or --certificate and --private-key (PEM files)"),
+    })
+}
+
+/// Writes `credential` to a new owner-only file under the credentials directory; its name.
+fn store_credential(cfg: &Config, credential: &StoredCredential) -> anyhow::Result<String> {
+    let file = format!("{}.json", uuid::Uuid::new_v4());
+    write_private(&setup::credential_path(cfg, &file), &serde_json::to_vec(credential)?)?;
+    Ok(file)
+}
+
+/// `--requests-per-minute`, when given, is at least 1 (checked before anything is written).
+fn check_request_budget(requests_per_minute: Option<u32>) -> anyhow::Result<()> {
+    if requests_per_minute == Some(0) {
+        bail!("--requests-per-minute must be at least 1");
     }
     Ok(())
 }
