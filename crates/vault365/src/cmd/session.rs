@@ -61,14 +61,9 @@ pub async fn show(cfg: &Config, id: &str) -> anyhow::Result<()> {
     let id: Uuid = id.trim().parse().with_context(|| format!("'{id}' is not a session id"))?;
     let catalog = setup::catalog(cfg).await?;
     let session = catalog.session(id).await?.with_context(|| format!("no backup session {id}"))?;
-    let mut org = None;
-    for o in catalog.organizations().await? {
-        if catalog.jobs(o.id).await?.iter().any(|j| j.id == session.job_id) {
-            org = Some(o);
-            break;
-        }
-    }
-    let org = org.context("the session's organization no longer exists")?;
+    let job = catalog.job(session.job_id).await?.context("the session's job no longer exists")?;
+    let org =
+        catalog.organization(job.organization_id).await?.context("the session's organization no longer exists")?;
     println!("{}", line(&org, &session));
     let log = catalog.session_log(id, 0, MAX_LOG_LINES).await?;
     for e in &log.rows {
