@@ -9,8 +9,8 @@
 //!    token; the handler gets the caller from its context extractor). Handlers of one path with different methods go
 //!    in one `routes!(a, b)`. The path is taken from the annotation, so the served path and the documented one cannot
 //!    drift apart, and the OpenAPI test (`tests/suite/openapi.rs`) checks that nothing is served undocumented.
-//! 3. An operation that exists only in some eras is registered through [`in_era`] (404 in the era's error shape for
-//!    the other versions, see [`crate::edge::era::gate`]); the handler has no era guard.
+//! 3. Operations that exist only in some eras are registered as an [`era_group`] (each through [`in_era`]: 404 in the
+//!    era's error shape for the other versions, see [`crate::edge::era::gate`]); the handler has no era guard.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
@@ -78,86 +78,100 @@ pub fn protected() -> OpenApiRouter<AppState> {
 
 /// OneDrive restore, copyTo and the restore device code ([`restore`]).
 fn onedrive_restore() -> OpenApiRouter<AppState> {
-    let gated = |r: UtoipaMethodRouter<AppState>| {
-        in_era(Era::VERB, "{version} restores OneDrive items through the …/Action endpoints.", r)
-    };
-    let verbs = OpenApiRouter::new()
-        .routes(gated(routes!(restore::restore_onedrives)))
-        .routes(gated(routes!(restore::restore_onedrive)))
-        .routes(gated(routes!(restore::copy_onedrive)))
-        .routes(gated(routes!(restore::restore_documents)))
-        .routes(gated(routes!(restore::copy_documents)))
-        .routes(gated(routes!(restore::restore_folders)))
-        .routes(gated(routes!(restore::copy_folders)))
-        .routes(gated(routes!(restore::restore_document)))
-        .routes(gated(routes!(restore::copy_document)))
-        .routes(gated(routes!(restore::restore_folder)))
-        .routes(gated(routes!(restore::copy_folder)))
-        .routes(gated(routes!(restore::restore_document_version)))
-        .routes(gated(routes!(restore::copy_document_version)))
-        .routes(gated(routes!(restore::restore_folder_version)))
-        .routes(gated(routes!(restore::copy_folder_version)));
-    let gated = |r: UtoipaMethodRouter<AppState>| {
-        in_era(Era::ACTION, "{version} restores several OneDrives with POST …/OneDrives/restore.", r)
-    };
-    let actions = OpenApiRouter::new().routes(gated(routes!(restore::restore_onedrives_action)));
-    let gated = |r: UtoipaMethodRouter<AppState>| {
-        in_era(Era::new(5, ApiVersion::MAX), "{version} has no restoreDeviceCode endpoint.", r)
-    };
-    let device_code = OpenApiRouter::new().routes(gated(routes!(restore::request_device_code)));
+    let verbs = era_group(
+        Era::VERB,
+        "{version} restores OneDrive items through the …/Action endpoints.",
+        [
+            routes!(restore::restore_onedrives),
+            routes!(restore::restore_onedrive),
+            routes!(restore::copy_onedrive),
+            routes!(restore::restore_documents),
+            routes!(restore::copy_documents),
+            routes!(restore::restore_folders),
+            routes!(restore::copy_folders),
+            routes!(restore::restore_document),
+            routes!(restore::copy_document),
+            routes!(restore::restore_folder),
+            routes!(restore::copy_folder),
+            routes!(restore::restore_document_version),
+            routes!(restore::copy_document_version),
+            routes!(restore::restore_folder_version),
+            routes!(restore::copy_folder_version),
+        ],
+    );
+    let actions = era_group(
+        Era::ACTION,
+        "{version} restores several OneDrives with POST …/OneDrives/restore.",
+        [routes!(restore::restore_onedrives_action)],
+    );
+    let device_code = era_group(
+        Era::new(5, ApiVersion::MAX),
+        "{version} has no restoreDeviceCode endpoint.",
+        [routes!(restore::request_device_code)],
+    );
     verbs.merge(actions).merge(device_code)
 }
 
 /// SharePoint restore and restoreTo of sites, lists, libraries, documents, folders and list items ([`sp_restore`]).
 fn sharepoint_restore() -> OpenApiRouter<AppState> {
-    let gated = |r: UtoipaMethodRouter<AppState>| {
-        in_era(Era::VERB, "{version} restores SharePoint through the …/Action endpoints ({\"restoreTo\": {…}}).", r)
-    };
-    let verbs = OpenApiRouter::new()
-        .routes(gated(routes!(sp_restore::restore_site)))
-        .routes(gated(routes!(sp_restore::restore_site_to)))
-        .routes(gated(routes!(sp_restore::restore_list)))
-        .routes(gated(routes!(sp_restore::restore_list_to)))
-        .routes(gated(routes!(sp_restore::restore_library)))
-        .routes(gated(routes!(sp_restore::restore_library_to)))
-        .routes(gated(routes!(sp_restore::restore_documents)))
-        .routes(gated(routes!(sp_restore::restore_documents_to)))
-        .routes(gated(routes!(sp_restore::restore_document)))
-        .routes(gated(routes!(sp_restore::restore_document_to)))
-        .routes(gated(routes!(sp_restore::restore_document_version)))
-        .routes(gated(routes!(sp_restore::restore_document_version_to)))
-        .routes(gated(routes!(sp_restore::restore_folders)))
-        .routes(gated(routes!(sp_restore::restore_folders_to)))
-        .routes(gated(routes!(sp_restore::restore_folder)))
-        .routes(gated(routes!(sp_restore::restore_folder_to)))
-        .routes(gated(routes!(sp_restore::restore_folder_version)))
-        .routes(gated(routes!(sp_restore::restore_folder_version_to)))
-        .routes(gated(routes!(sp_restore::restore_items)))
-        .routes(gated(routes!(sp_restore::restore_items_to)))
-        .routes(gated(routes!(sp_restore::restore_item)))
-        .routes(gated(routes!(sp_restore::restore_item_to)))
-        .routes(gated(routes!(sp_restore::restore_item_version)))
-        .routes(gated(routes!(sp_restore::restore_item_version_to)));
-    let gated = |r: UtoipaMethodRouter<AppState>| in_era(Era::ACTION, "{version} has no …/Action endpoints.", r);
-    let actions = OpenApiRouter::new()
-        .routes(gated(routes!(sp_restore::restore_site_action)))
-        .routes(gated(routes!(sp_restore::restore_list_action)))
-        .routes(gated(routes!(sp_restore::restore_items_action)))
-        .routes(gated(routes!(sp_restore::restore_item_action)));
+    let verbs = era_group(
+        Era::VERB,
+        "{version} restores SharePoint through the …/Action endpoints ({\"restoreTo\": {…}}).",
+        [
+            routes!(sp_restore::restore_site),
+            routes!(sp_restore::restore_site_to),
+            routes!(sp_restore::restore_list),
+            routes!(sp_restore::restore_list_to),
+            routes!(sp_restore::restore_library),
+            routes!(sp_restore::restore_library_to),
+            routes!(sp_restore::restore_documents),
+            routes!(sp_restore::restore_documents_to),
+            routes!(sp_restore::restore_document),
+            routes!(sp_restore::restore_document_to),
+            routes!(sp_restore::restore_document_version),
+            routes!(sp_restore::restore_document_version_to),
+            routes!(sp_restore::restore_folders),
+            routes!(sp_restore::restore_folders_to),
+            routes!(sp_restore::restore_folder),
+            routes!(sp_restore::restore_folder_to),
+            routes!(sp_restore::restore_folder_version),
+            routes!(sp_restore::restore_folder_version_to),
+            routes!(sp_restore::restore_items),
+            routes!(sp_restore::restore_items_to),
+            routes!(sp_restore::restore_item),
+            routes!(sp_restore::restore_item_to),
+            routes!(sp_restore::restore_item_version),
+            routes!(sp_restore::restore_item_version_to),
+        ],
+    );
+    let actions = era_group(
+        Era::ACTION,
+        "{version} has no …/Action endpoints.",
+        [
+            routes!(sp_restore::restore_site_action),
+            routes!(sp_restore::restore_list_action),
+            routes!(sp_restore::restore_items_action),
+            routes!(sp_restore::restore_item_action),
+        ],
+    );
     verbs.merge(actions)
 }
 
 /// SharePoint browsing in a Vesp restore session: sites, lists, libraries, folders, documents, list items and their
 /// attachments in every era; previous versions from v6 on.
 fn sharepoint_browse() -> OpenApiRouter<AppState> {
-    let gated = |r: UtoipaMethodRouter<AppState>| in_era(Era::VERB, "Versions are available from API v6 on.", r);
-    let versions = OpenApiRouter::new()
-        .routes(gated(routes!(sharepoint::list_folder_versions)))
-        .routes(gated(routes!(sharepoint::get_folder_version)))
-        .routes(gated(routes!(sharepoint::list_document_versions)))
-        .routes(gated(routes!(sharepoint::get_document_version)))
-        .routes(gated(routes!(sharepoint::list_item_versions)))
-        .routes(gated(routes!(sharepoint::get_item_version)));
+    let versions = era_group(
+        Era::VERB,
+        "Versions are available from API v6 on.",
+        [
+            routes!(sharepoint::list_folder_versions),
+            routes!(sharepoint::get_folder_version),
+            routes!(sharepoint::list_document_versions),
+            routes!(sharepoint::get_document_version),
+            routes!(sharepoint::list_item_versions),
+            routes!(sharepoint::get_item_version),
+        ],
+    );
     OpenApiRouter::new()
         .routes(routes!(sharepoint::list_sites))
         .routes(routes!(sharepoint::get_site))
@@ -174,6 +188,15 @@ fn sharepoint_browse() -> OpenApiRouter<AppState> {
         .routes(routes!(sharepoint::list_attachments))
         .routes(routes!(sharepoint::get_attachment))
         .merge(versions)
+}
+
+/// Operations that exist only in `era`, each registered through [`in_era`].
+fn era_group<const N: usize>(
+    era: Era,
+    message: &'static str,
+    operations: [UtoipaMethodRouter<AppState>; N],
+) -> OpenApiRouter<AppState> {
+    operations.into_iter().fold(OpenApiRouter::new(), |r, op| r.routes(in_era(era, message, op)))
 }
 
 /// An operation that exists only in `era`: its handlers answer other versions 404 with `message` (see
@@ -199,10 +222,16 @@ fn onedrive_browse() -> OpenApiRouter<AppState> {
         .routes(routes!(onedrive::get_document))
         .routes(routes!(onedrive::list_folders))
         .routes(routes!(onedrive::get_folder))
-        .routes(in_era(Era::VERB, VERSIONS_FROM_V6, routes!(onedrive::list_document_versions)))
-        .routes(in_era(Era::VERB, VERSIONS_FROM_V6, routes!(onedrive::get_document_version)))
-        .routes(in_era(Era::VERB, VERSIONS_FROM_V6, routes!(onedrive::list_folder_versions)))
-        .routes(in_era(Era::VERB, VERSIONS_FROM_V6, routes!(onedrive::get_folder_version)))
+        .merge(era_group(
+            Era::VERB,
+            VERSIONS_FROM_V6,
+            [
+                routes!(onedrive::list_document_versions),
+                routes!(onedrive::get_document_version),
+                routes!(onedrive::list_folder_versions),
+                routes!(onedrive::get_folder_version),
+            ],
+        ))
 }
 
 /// The refusal of v2–v5, which searched with `POST …/Action {"search": …}` (not served).
@@ -210,80 +239,92 @@ const SEARCH_FROM_V6: &str = "…/search is not available in API {version}; use 
 
 /// Searching OneDrive items (v6+).
 fn onedrive_search() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_onedrives)))
-        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_onedrive)))
-        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_onedrive_folder)))
+    era_group(
+        Era::VERB,
+        SEARCH_FROM_V6,
+        [routes!(search::search_onedrives), routes!(search::search_onedrive), routes!(search::search_onedrive_folder)],
+    )
 }
 
 /// Searching SharePoint items (v6+).
 fn sharepoint_search() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_sites)))
-        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_site)))
-        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_site_folder)))
-        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_library)))
-        .routes(in_era(Era::VERB, SEARCH_FROM_V6, routes!(search::search_list)))
+    era_group(
+        Era::VERB,
+        SEARCH_FROM_V6,
+        [
+            routes!(search::search_sites),
+            routes!(search::search_site),
+            routes!(search::search_site_folder),
+            routes!(search::search_library),
+            routes!(search::search_list),
+        ],
+    )
 }
 
 /// Save and send of backed-up items (v6+ verbs), the v2–v5 `…/Action` that carries every action, and the email
 /// settings sends use.
 fn save_and_send() -> OpenApiRouter<AppState> {
-    let gated = |r: UtoipaMethodRouter<AppState>| {
-        in_era(Era::VERB, "…/save is not available in API {version}; use POST …/Action.", r)
-    };
-    let save = OpenApiRouter::new()
-        .routes(gated(routes!(save::save_onedrive)))
-        .routes(gated(routes!(save::save_documents)))
-        .routes(gated(routes!(save::save_document)))
-        .routes(gated(routes!(save::save_document_version)))
-        .routes(gated(routes!(save::save_folders)))
-        .routes(gated(routes!(save::save_folder)))
-        .routes(gated(routes!(save::save_folder_version)))
-        .routes(gated(routes!(save::sp_save_documents)))
-        .routes(gated(routes!(save::sp_save_document)))
-        .routes(gated(routes!(save::sp_save_document_version)))
-        .routes(gated(routes!(save::sp_save_folders)))
-        .routes(gated(routes!(save::sp_save_folder)))
-        .routes(gated(routes!(save::sp_save_folder_version)))
-        .routes(gated(routes!(save::sp_save_library)))
-        .routes(gated(routes!(save::sp_save_attachments)))
-        .routes(gated(routes!(save::sp_save_attachment)));
-    let gated = |r: UtoipaMethodRouter<AppState>| {
-        in_era(Era::VERB, "…/send is not available in API {version}; use POST …/Action.", r)
-    };
-    let send = OpenApiRouter::new()
-        .routes(gated(routes!(send::send_onedrive)))
-        .routes(gated(routes!(send::send_documents)))
-        .routes(gated(routes!(send::send_document)))
-        .routes(gated(routes!(send::send_document_version)))
-        .routes(gated(routes!(send::send_folders)))
-        .routes(gated(routes!(send::send_folder)))
-        .routes(gated(routes!(send::send_folder_version)))
-        .routes(gated(routes!(send::sp_send_documents)))
-        .routes(gated(routes!(send::sp_send_document)))
-        .routes(gated(routes!(send::sp_send_document_version)))
-        .routes(gated(routes!(send::sp_send_folders)))
-        .routes(gated(routes!(send::sp_send_folder)))
-        .routes(gated(routes!(send::sp_send_folder_version)))
-        .routes(gated(routes!(send::sp_send_library)))
-        .routes(gated(routes!(send::sp_send_attachments)))
-        .routes(gated(routes!(send::sp_send_attachment)));
-    let gated = |r: UtoipaMethodRouter<AppState>| {
-        in_era(Era::ACTION, "POST …/Action is not available in API {version}; use the …/save endpoints.", r)
-    };
-    let actions = OpenApiRouter::new()
-        .routes(gated(routes!(actions::drive_action)))
-        .routes(gated(routes!(actions::drive_documents_action)))
-        .routes(gated(routes!(actions::drive_document_action)))
-        .routes(gated(routes!(actions::drive_folders_action)))
-        .routes(gated(routes!(actions::drive_folder_action)))
-        .routes(gated(routes!(actions::site_documents_action)))
-        .routes(gated(routes!(actions::site_document_action)))
-        .routes(gated(routes!(actions::site_folders_action)))
-        .routes(gated(routes!(actions::site_folder_action)))
-        .routes(gated(routes!(actions::site_library_action)))
-        .routes(gated(routes!(actions::site_attachments_action)));
+    let save = era_group(
+        Era::VERB,
+        "…/save is not available in API {version}; use POST …/Action.",
+        [
+            routes!(save::save_onedrive),
+            routes!(save::save_documents),
+            routes!(save::save_document),
+            routes!(save::save_document_version),
+            routes!(save::save_folders),
+            routes!(save::save_folder),
+            routes!(save::save_folder_version),
+            routes!(save::sp_save_documents),
+            routes!(save::sp_save_document),
+            routes!(save::sp_save_document_version),
+            routes!(save::sp_save_folders),
+            routes!(save::sp_save_folder),
+            routes!(save::sp_save_folder_version),
+            routes!(save::sp_save_library),
+            routes!(save::sp_save_attachments),
+            routes!(save::sp_save_attachment),
+        ],
+    );
+    let send = era_group(
+        Era::VERB,
+        "…/send is not available in API {version}; use POST …/Action.",
+        [
+            routes!(send::send_onedrive),
+            routes!(send::send_documents),
+            routes!(send::send_document),
+            routes!(send::send_document_version),
+            routes!(send::send_folders),
+            routes!(send::send_folder),
+            routes!(send::send_folder_version),
+            routes!(send::sp_send_documents),
+            routes!(send::sp_send_document),
+            routes!(send::sp_send_document_version),
+            routes!(send::sp_send_folders),
+            routes!(send::sp_send_folder),
+            routes!(send::sp_send_folder_version),
+            routes!(send::sp_send_library),
+            routes!(send::sp_send_attachments),
+            routes!(send::sp_send_attachment),
+        ],
+    );
+    let actions = era_group(
+        Era::ACTION,
+        "POST …/Action is not available in API {version}; use the …/save endpoints.",
+        [
+            routes!(actions::drive_action),
+            routes!(actions::drive_documents_action),
+            routes!(actions::drive_document_action),
+            routes!(actions::drive_folders_action),
+            routes!(actions::drive_folder_action),
+            routes!(actions::site_documents_action),
+            routes!(actions::site_document_action),
+            routes!(actions::site_folders_action),
+            routes!(actions::site_folder_action),
+            routes!(actions::site_library_action),
+            routes!(actions::site_attachments_action),
+        ],
+    );
     let email_settings = OpenApiRouter::new()
         .routes(routes!(send::get_veod_email_settings, send::put_veod_email_settings))
         .routes(routes!(send::send_veod_test_email))
