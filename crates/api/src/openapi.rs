@@ -26,7 +26,9 @@ const VERSION_PARAM: &str = "version";
 
 /// The served document around `paths`: title, the bearer security scheme, a server-relative server (so "Try it
 /// out" calls the host serving the UI), and the `{version}` parameter of every operation as a dropdown of the served
-/// versions defaulting to the newest.
+/// versions defaulting to the newest. Every operation's id is made from its method and path ([`operation_id`]):
+/// handler names repeat across resources (`list_documents` of OneDrives and of sites), and one handler may serve
+/// several paths.
 pub fn finish(paths: OpenApi) -> OpenApi {
     let mut doc = utoipa::openapi::OpenApiBuilder::new()
         .info(
@@ -44,6 +46,9 @@ pub fn finish(paths: OpenApi) -> OpenApi {
         .build();
     doc.merge(paths);
     for (path, item) in doc.paths.paths.iter_mut() {
+        for (method, op) in methods_mut(item) {
+            op.operation_id = Some(operation_id(method, path));
+        }
         if path.starts_with("/{version}/") {
             operations_mut(item).for_each(version_dropdown);
         }
@@ -54,20 +59,32 @@ pub fn finish(paths: OpenApi) -> OpenApi {
     doc
 }
 
+/// `post_RestoreSessions_id_Organization_OneDrives_oneDriveId_Documents_save`: unique per method and path.
+fn operation_id(method: &str, path: &str) -> String {
+    let segments = path.split('/').filter(|s| !s.is_empty() && *s != "{version}");
+    let names: Vec<&str> = segments.map(|s| s.trim_matches(|c| c == '{' || c == '}')).collect();
+    format!("{method}_{}", names.join("_"))
+}
+
 /// The operations of one path.
 pub fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    methods_mut(item).map(|(_, op)| op)
+}
+
+/// The operations of `item` with their methods' names (`get`, `post`, …).
+pub fn methods_mut(item: &mut PathItem) -> impl Iterator<Item = (&'static str, &mut Operation)> {
     [
-        &mut item.get,
-        &mut item.put,
-        &mut item.post,
-        &mut item.delete,
-        &mut item.options,
-        &mut item.head,
-        &mut item.patch,
-        &mut item.trace,
+        ("get", &mut item.get),
+        ("put", &mut item.put),
+        ("post", &mut item.post),
+        ("delete", &mut item.delete),
+        ("options", &mut item.options),
+        ("head", &mut item.head),
+        ("patch", &mut item.patch),
+        ("trace", &mut item.trace),
     ]
     .into_iter()
-    .filter_map(Option::as_mut)
+    .filter_map(|(m, op)| op.as_mut().map(|op| (m, op)))
 }
 
 /// Replaces the operation's `{version}` parameter by an enum of the served versions, default the newest.

@@ -16,8 +16,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::security::SecurityRequirement;
-use utoipa::openapi::OpenApi;
+use utoipa::openapi::{ObjectBuilder, OpenApi, Required, Type};
 use utoipa::OpenApi as _;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
@@ -27,7 +28,8 @@ use crate::edge::error::ApiError;
 use crate::edge::middleware::route_not_found;
 use crate::edge::version::ApiVersion;
 use crate::resources::{
-    actions, auth, onedrive, organizations, restore, restore_sessions, save, search, send, sharepoint, sp_restore,
+    actions, auth, email_settings, onedrive, organizations, restore, restore_sessions, save, search, send, sharepoint,
+    sp_restore,
 };
 use crate::state::AppState;
 
@@ -45,15 +47,21 @@ pub fn protected() -> OpenApiRouter<AppState> {
         .routes(routes!(organizations::list_organizations))
         .routes(routes!(organizations::get_organization))
         .routes(routes!(organizations::current_organization))
-        .routes(routes!(organizations::organization_action))
-        .routes(routes!(organizations::organization_explore))
-        .routes(routes!(organizations::current_organization_action))
-        .routes(routes!(organizations::current_organization_explore))
+        .routes(at_paths(
+            routes!(organizations::explore),
+            "/{version}",
+            [
+                ("/Organizations/{id}/explore", "Explore an organization: start a restore session"),
+                ("/Organizations/{id}/Action", "Explore an organization: `{\"explore\": {…}}` (v2–v5)"),
+                ("/Organization/explore", "Explore the only organization (the tenant path)"),
+                ("/Organization/Action", "Explore the only organization: `{\"explore\": {…}}` (v2–v5 tenant path)"),
+                ("/Jobs/{id}/explore", "Explore the organization of a backup job"),
+                ("/Jobs/{id}/Action", "Explore the organization of a backup job: `{\"explore\": {…}}` (v4–v5)"),
+            ],
+        ))
         .routes(routes!(organizations::organization_jobs))
         .routes(routes!(organizations::list_jobs))
         .routes(routes!(organizations::get_job))
-        .routes(routes!(organizations::job_action))
-        .routes(routes!(organizations::job_explore))
         .routes(routes!(organizations::list_restore_points))
         .routes(routes!(organizations::get_restore_point))
         // Restore sessions (stop: `/Action {"stop": null}` and `/stop`, both in every version).
@@ -76,6 +84,11 @@ pub fn protected() -> OpenApiRouter<AppState> {
     r
 }
 
+/// The paths below a OneDrive of a restore session.
+const ONEDRIVE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}";
+/// The paths below a site of a restore session.
+const SITE: &str = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}";
+
 /// OneDrive restore, copyTo and the restore device code ([`restore`]).
 fn onedrive_restore() -> OpenApiRouter<AppState> {
     let verbs = era_group(
@@ -83,20 +96,44 @@ fn onedrive_restore() -> OpenApiRouter<AppState> {
         "{version} restores OneDrive items through the …/Action endpoints.",
         [
             routes!(restore::restore_onedrives),
-            routes!(restore::restore_onedrive),
-            routes!(restore::copy_onedrive),
-            routes!(restore::restore_documents),
-            routes!(restore::copy_documents),
-            routes!(restore::restore_folders),
-            routes!(restore::copy_folders),
-            routes!(restore::restore_document),
-            routes!(restore::copy_document),
-            routes!(restore::restore_folder),
-            routes!(restore::copy_folder),
-            routes!(restore::restore_document_version),
-            routes!(restore::copy_document_version),
-            routes!(restore::restore_folder_version),
-            routes!(restore::copy_folder_version),
+            at_paths(
+                routes!(restore::restore_onedrive),
+                ONEDRIVE,
+                [
+                    ("/restore", "Restore a whole OneDrive to its original location"),
+                    ("/Documents/restore", "Restore documents (`documents[].id`) to their original location"),
+                    ("/Documents/{documentId}/restore", "Restore a document to its original location"),
+                    (
+                        "/Documents/{documentId}/Versions/{versionId}/restore",
+                        "Restore a version of a document to its original location",
+                    ),
+                    (
+                        "/Folders/restore",
+                        "Restore folders (`folders[].id`) with their content to their original location",
+                    ),
+                    ("/Folders/{folderId}/restore", "Restore a folder with its content to its original location"),
+                    (
+                        "/Folders/{folderId}/Versions/{versionId}/restore",
+                        "Restore a folder's version (its only one, `1`) to its original location",
+                    ),
+                ],
+            ),
+            at_paths(
+                routes!(restore::copy_onedrive),
+                ONEDRIVE,
+                [
+                    ("/copyTo", "Copy a whole OneDrive to a folder"),
+                    ("/Documents/copyTo", "Copy documents (`documents[].id`) to a folder"),
+                    ("/Documents/{documentId}/copyTo", "Copy a document to a folder"),
+                    ("/Documents/{documentId}/Versions/{versionId}/copyTo", "Copy a version of a document to a folder"),
+                    ("/Folders/copyTo", "Copy folders (`folders[].id`) with their content to a folder"),
+                    ("/Folders/{folderId}/copyTo", "Copy a folder with its content to a folder"),
+                    (
+                        "/Folders/{folderId}/Versions/{versionId}/copyTo",
+                        "Copy a folder's version (its only one, `1`) to a folder",
+                    ),
+                ],
+            ),
         ],
     );
     let actions = era_group(
@@ -112,49 +149,78 @@ fn onedrive_restore() -> OpenApiRouter<AppState> {
     verbs.merge(actions).merge(device_code)
 }
 
-/// SharePoint restore and restoreTo of sites, lists, libraries, documents, folders and list items ([`sp_restore`]).
+/// SharePoint restore and restoreTo of sites, lists, libraries, documents, folders and list items ([`sp_restore`]);
+/// v2–v5 restore through the `…/Action` paths of [`actions`].
 fn sharepoint_restore() -> OpenApiRouter<AppState> {
-    let verbs = era_group(
+    era_group(
         Era::VERB,
         "{version} restores SharePoint through the …/Action endpoints ({\"restoreTo\": {…}}).",
         [
-            routes!(sp_restore::restore_site),
-            routes!(sp_restore::restore_site_to),
-            routes!(sp_restore::restore_list),
-            routes!(sp_restore::restore_list_to),
-            routes!(sp_restore::restore_library),
-            routes!(sp_restore::restore_library_to),
-            routes!(sp_restore::restore_documents),
-            routes!(sp_restore::restore_documents_to),
-            routes!(sp_restore::restore_document),
-            routes!(sp_restore::restore_document_to),
-            routes!(sp_restore::restore_document_version),
-            routes!(sp_restore::restore_document_version_to),
-            routes!(sp_restore::restore_folders),
-            routes!(sp_restore::restore_folders_to),
-            routes!(sp_restore::restore_folder),
-            routes!(sp_restore::restore_folder_to),
-            routes!(sp_restore::restore_folder_version),
-            routes!(sp_restore::restore_folder_version_to),
-            routes!(sp_restore::restore_items),
-            routes!(sp_restore::restore_items_to),
-            routes!(sp_restore::restore_item),
-            routes!(sp_restore::restore_item_to),
-            routes!(sp_restore::restore_item_version),
-            routes!(sp_restore::restore_item_version_to),
+            at_paths(
+                routes!(sp_restore::restore_site),
+                SITE,
+                [
+                    ("/restore", "Restore a site to its original location"),
+                    ("/restoreTo", "Restore a site to another site (`siteURL` or `alias`)"),
+                ],
+            ),
+            at_paths(
+                routes!(sp_restore::restore_list),
+                SITE,
+                [
+                    ("/Lists/{listId}/restore", "Restore a list to its original location"),
+                    ("/Lists/{listId}/restoreTo", "Restore a list to another site (`siteURL`) or list (`list`)"),
+                    ("/Libraries/{libraryId}/restore", "Restore a library to its original location"),
+                    (
+                        "/Libraries/{libraryId}/restoreTo",
+                        "Restore a library to another site (`siteURL`) or list (`list`)",
+                    ),
+                ],
+            ),
+            at_paths(
+                routes!(sp_restore::restore_items),
+                SITE,
+                [
+                    ("/Documents/restore", "Restore library documents (`documents[].id`) to their original location"),
+                    ("/Documents/restoreTo", "Restore library documents (`documents[].id`) to another list or site"),
+                    ("/Documents/{documentId}/restore", "Restore a library document to its original location"),
+                    ("/Documents/{documentId}/restoreTo", "Restore a library document to another list or site"),
+                    (
+                        "/Documents/{documentId}/Versions/{versionId}/restore",
+                        "Restore a version of a library document to its original location",
+                    ),
+                    (
+                        "/Documents/{documentId}/Versions/{versionId}/restoreTo",
+                        "Restore a version of a library document to another list or site",
+                    ),
+                    ("/Folders/restore", "Restore folders (`folders[].id`) to their original location"),
+                    ("/Folders/restoreTo", "Restore folders (`folders[].id`) to another list or site"),
+                    ("/Folders/{folderId}/restore", "Restore a folder to its original location"),
+                    ("/Folders/{folderId}/restoreTo", "Restore a folder to another list or site"),
+                    (
+                        "/Folders/{folderId}/Versions/{versionId}/restore",
+                        "Restore a folder's version (its only one, `1`) to its original location",
+                    ),
+                    (
+                        "/Folders/{folderId}/Versions/{versionId}/restoreTo",
+                        "Restore a folder's version (its only one, `1`) to another list or site",
+                    ),
+                    ("/Items/restore", "Restore list items (`items[].id`) to their original location"),
+                    ("/Items/restoreTo", "Restore list items (`items[].id`) to another list or site"),
+                    ("/Items/{itemId}/restore", "Restore a list item to its original location"),
+                    ("/Items/{itemId}/restoreTo", "Restore a list item to another list or site"),
+                    (
+                        "/Items/{itemId}/Versions/{versionId}/restore",
+                        "Restore a version of a list item to its original location",
+                    ),
+                    (
+                        "/Items/{itemId}/Versions/{versionId}/restoreTo",
+                        "Restore a version of a list item to another list or site",
+                    ),
+                ],
+            ),
         ],
-    );
-    let actions = era_group(
-        Era::ACTION,
-        "{version} has no …/Action endpoints.",
-        [
-            routes!(sp_restore::restore_site_action),
-            routes!(sp_restore::restore_list_action),
-            routes!(sp_restore::restore_items_action),
-            routes!(sp_restore::restore_item_action),
-        ],
-    );
-    verbs.merge(actions)
+    )
 }
 
 /// SharePoint browsing in a Vesp restore session: sites, lists, libraries, folders, documents, list items and their
@@ -188,6 +254,69 @@ fn sharepoint_browse() -> OpenApiRouter<AppState> {
         .routes(routes!(sharepoint::list_attachments))
         .routes(routes!(sharepoint::get_attachment))
         .merge(versions)
+}
+
+/// One operation served at several paths, `base` followed by each variant's suffix, each documented with the
+/// variant's summary: the handler reads from the matched path what it applies to (e.g.
+/// [`crate::resources::scope::DriveTarget`]), so `…/Documents/save`, `…/Documents/{documentId}/save` and
+/// `…/Folders/save` are one function. Every path gets a copy of the annotated operation (which must be one of them)
+/// with its own parameters (descriptions from the annotation, else [`param_description`]) and summary (its
+/// operationId is made from method and path, as every operation's: [`crate::openapi::finish`]).
+fn at_paths<const N: usize>(
+    (schemas, paths, methods): UtoipaMethodRouter<AppState>,
+    base: &str,
+    variants: [(&str, &str); N],
+) -> UtoipaMethodRouter<AppState> {
+    let (annotated, item) = paths.paths.into_iter().next().expect("routes! documents one path");
+    let served: Vec<String> = variants.iter().map(|(suffix, _)| format!("{base}{suffix}")).collect();
+    debug_assert!(served.contains(&annotated), "{annotated} is not among the paths it is registered at");
+    let mut all = utoipa::openapi::Paths::new();
+    for (path, (_, summary)) in served.into_iter().zip(variants) {
+        let mut copy = item.clone();
+        for op in crate::openapi::operations_mut(&mut copy) {
+            op.summary = Some(summary.to_owned());
+            op.parameters = Some(path_parameters(&path, op.parameters.take().unwrap_or_default()));
+        }
+        all.paths.insert(path, copy);
+    }
+    (schemas, all, methods)
+}
+
+/// The path parameters of `path`, in order: the annotated operation's where it has one of that name.
+fn path_parameters(path: &str, mut annotated: Vec<Parameter>) -> Vec<Parameter> {
+    let names = path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')));
+    let mut params: Vec<Parameter> = names
+        .map(|name| match annotated.iter().position(|p| p.name == name) {
+            Some(i) => annotated.remove(i),
+            None => ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .description(Some(param_description(name)))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build(),
+        })
+        .collect();
+    // Query parameters (and any other non-path ones) stay as annotated.
+    params.extend(annotated.into_iter().filter(|p| p.parameter_in != ParameterIn::Path));
+    params
+}
+
+/// What a path parameter of the restore-session routes is.
+fn param_description(name: &str) -> &'static str {
+    match name {
+        "id" => "Restore session id",
+        "oneDriveId" => "OneDrive id",
+        "siteId" => "Site id",
+        "documentId" => "Document id",
+        "folderId" => "Folder id",
+        "listId" => "List id",
+        "libraryId" => "Library id",
+        "itemId" => "List item id",
+        "attachmentId" => "Attachment id (the hex of its file name; the plain name is accepted too)",
+        "versionId" => "Version id: 1-based ordinal, oldest first (folders have version 1 only)",
+        _ => "Identifier",
+    }
 }
 
 /// Operations that exist only in `era`, each registered through [`in_era`].
@@ -268,76 +397,185 @@ fn save_and_send() -> OpenApiRouter<AppState> {
         Era::VERB,
         "…/save is not available in API {version}; use POST …/Action.",
         [
-            routes!(save::save_onedrive),
-            routes!(save::save_documents),
-            routes!(save::save_document),
-            routes!(save::save_document_version),
-            routes!(save::save_folders),
-            routes!(save::save_folder),
-            routes!(save::save_folder_version),
-            routes!(save::sp_save_documents),
-            routes!(save::sp_save_document),
-            routes!(save::sp_save_document_version),
-            routes!(save::sp_save_folders),
-            routes!(save::sp_save_folder),
-            routes!(save::sp_save_folder_version),
-            routes!(save::sp_save_library),
-            routes!(save::sp_save_attachments),
-            routes!(save::sp_save_attachment),
+            at_paths(
+                routes!(save::save_onedrive),
+                ONEDRIVE,
+                [
+                    ("/save", "Save a whole backed-up OneDrive as a ZIP"),
+                    ("/Documents/save", "Save backed-up OneDrive documents (`documents[].id`) as a ZIP"),
+                    (
+                        "/Documents/{documentId}/save",
+                        "Save a backed-up OneDrive document (its bytes, or a ZIP with `asZip`)",
+                    ),
+                    (
+                        "/Documents/{documentId}/Versions/{versionId}/save",
+                        "Save a version of a backed-up OneDrive document",
+                    ),
+                    ("/Folders/save", "Save backed-up OneDrive folders (`folders[].id`) as a ZIP"),
+                    ("/Folders/{folderId}/save", "Save a backed-up OneDrive folder as a ZIP"),
+                    (
+                        "/Folders/{folderId}/Versions/{versionId}/save",
+                        "Save the one version of a backed-up OneDrive folder as a ZIP",
+                    ),
+                ],
+            ),
+            at_paths(
+                routes!(save::save_site),
+                SITE,
+                [
+                    ("/Documents/save", "Save backed-up library documents (`documents[].id`) as a ZIP"),
+                    (
+                        "/Documents/{documentId}/save",
+                        "Save a backed-up library document (its bytes, or a ZIP with `asZip`)",
+                    ),
+                    (
+                        "/Documents/{documentId}/Versions/{versionId}/save",
+                        "Save a version of a backed-up library document",
+                    ),
+                    ("/Folders/save", "Save backed-up SharePoint folders (`folders[].id`) as a ZIP"),
+                    ("/Folders/{folderId}/save", "Save a backed-up SharePoint folder as a ZIP"),
+                    (
+                        "/Folders/{folderId}/Versions/{versionId}/save",
+                        "Save the one version of a backed-up SharePoint folder as a ZIP",
+                    ),
+                    ("/Libraries/{libraryId}/save", "Save a backed-up document library as a ZIP"),
+                    (
+                        "/Items/{itemId}/Attachments/save",
+                        "Save attachments of a backed-up list item (`attachments[].id`; none named: all) as a ZIP",
+                    ),
+                    (
+                        "/Items/{itemId}/Attachments/{attachmentId}/save",
+                        "Save an attachment of a backed-up list item (its bytes, or a ZIP with `asZip`)",
+                    ),
+                ],
+            ),
         ],
     );
     let send = era_group(
         Era::VERB,
         "…/send is not available in API {version}; use POST …/Action.",
         [
-            routes!(send::send_onedrive),
-            routes!(send::send_documents),
-            routes!(send::send_document),
-            routes!(send::send_document_version),
-            routes!(send::send_folders),
-            routes!(send::send_folder),
-            routes!(send::send_folder_version),
-            routes!(send::sp_send_documents),
-            routes!(send::sp_send_document),
-            routes!(send::sp_send_document_version),
-            routes!(send::sp_send_folders),
-            routes!(send::sp_send_folder),
-            routes!(send::sp_send_folder_version),
-            routes!(send::sp_send_library),
-            routes!(send::sp_send_attachments),
-            routes!(send::sp_send_attachment),
+            at_paths(
+                routes!(send::send_onedrive),
+                ONEDRIVE,
+                [
+                    ("/send", "Send every file of a backed-up OneDrive as e-mail attachments"),
+                    ("/Documents/send", "Send backed-up OneDrive documents (`documents[].id`) as e-mail attachments"),
+                    ("/Documents/{documentId}/send", "Send a backed-up OneDrive document as an e-mail attachment"),
+                    (
+                        "/Documents/{documentId}/Versions/{versionId}/send",
+                        "Send a version of a backed-up OneDrive document",
+                    ),
+                    ("/Folders/send", "Send the files of backed-up OneDrive folders (`folders[].id`)"),
+                    ("/Folders/{folderId}/send", "Send the files of a backed-up OneDrive folder"),
+                    (
+                        "/Folders/{folderId}/Versions/{versionId}/send",
+                        "Send the files of the one version of a backed-up OneDrive folder",
+                    ),
+                ],
+            ),
+            at_paths(
+                routes!(send::send_site),
+                SITE,
+                [
+                    ("/Documents/send", "Send backed-up library documents (`documents[].id`) as e-mail attachments"),
+                    ("/Documents/{documentId}/send", "Send a backed-up library document as an e-mail attachment"),
+                    (
+                        "/Documents/{documentId}/Versions/{versionId}/send",
+                        "Send a version of a backed-up library document",
+                    ),
+                    ("/Folders/send", "Send the files of backed-up SharePoint folders (`folders[].id`)"),
+                    ("/Folders/{folderId}/send", "Send the files of a backed-up SharePoint folder"),
+                    (
+                        "/Folders/{folderId}/Versions/{versionId}/send",
+                        "Send the files of the one version of a backed-up SharePoint folder",
+                    ),
+                    ("/Libraries/{libraryId}/send", "Send the files of a backed-up document library"),
+                    (
+                        "/Items/{itemId}/Attachments/send",
+                        "Send attachments of a backed-up list item (`attachments[].id`; none named: all)",
+                    ),
+                    ("/Items/{itemId}/Attachments/{attachmentId}/send", "Send an attachment of a backed-up list item"),
+                ],
+            ),
         ],
     );
     let actions = era_group(
         Era::ACTION,
         "POST …/Action is not available in API {version}; use the …/save endpoints.",
         [
-            routes!(actions::drive_action),
-            routes!(actions::drive_documents_action),
-            routes!(actions::drive_document_action),
-            routes!(actions::drive_folders_action),
-            routes!(actions::drive_folder_action),
-            routes!(actions::site_documents_action),
-            routes!(actions::site_document_action),
-            routes!(actions::site_folders_action),
-            routes!(actions::site_folder_action),
-            routes!(actions::site_library_action),
-            routes!(actions::site_attachments_action),
+            at_paths(
+                routes!(actions::onedrive_action),
+                ONEDRIVE,
+                [
+                    ("/Action", "Save, send, restore or copy a whole backed-up OneDrive (v2–v5)"),
+                    (
+                        "/Documents/Action",
+                        "Save, send, restore or copy backed-up OneDrive documents (`documents[].id`; v2–v5)",
+                    ),
+                    (
+                        "/Documents/{documentId}/Action",
+                        "Save, send, restore or copy a backed-up OneDrive document (v2–v5)",
+                    ),
+                    (
+                        "/Folders/Action",
+                        "Save, send, restore or copy backed-up OneDrive folders (`folders[].id`; v2–v5)",
+                    ),
+                    ("/Folders/{folderId}/Action", "Save, send, restore or copy a backed-up OneDrive folder (v2–v5)"),
+                ],
+            ),
+            at_paths(
+                routes!(actions::site_action),
+                SITE,
+                [
+                    ("/Action", "Restore a site: `{\"restoreTo\": {…}}` (v2–v5)"),
+                    ("/Lists/{listId}/Action", "Restore a list: `{\"restoreTo\": {…}}` (v2–v5)"),
+                    ("/Items/Action", "Restore list items: `{\"restoreTo\": {\"items\": […], …}}` (v2–v5)"),
+                    ("/Items/{itemId}/Action", "Restore a list item: `{\"restoreTo\": {…}}` (v2–v5)"),
+                    (
+                        "/Documents/Action",
+                        "Save, send or restore backed-up library documents (`documents[].id`; v2–v5)",
+                    ),
+                    ("/Documents/{documentId}/Action", "Save, send or restore a backed-up library document (v2–v5)"),
+                    ("/Folders/Action", "Save, send or restore backed-up SharePoint folders (`folders[].id`; v2–v5)"),
+                    ("/Folders/{folderId}/Action", "Save, send or restore a backed-up SharePoint folder (v2–v5)"),
+                    ("/Libraries/{libraryId}/Action", "Save, send or restore a backed-up document library (v2–v5)"),
+                    ("/Items/{itemId}/Attachments/Action", "Save or send attachments of a backed-up list item (v2–v5)"),
+                ],
+            ),
         ],
     );
     let email_settings = OpenApiRouter::new()
-        .routes(routes!(send::get_veod_email_settings, send::put_veod_email_settings))
-        .routes(routes!(send::send_veod_test_email))
-        .routes(routes!(send::send_veod_test))
-        .routes(routes!(send::get_vesp_email_settings, send::put_vesp_email_settings))
-        .routes(routes!(send::send_vesp_test_email))
-        .routes(routes!(send::send_vesp_test))
-        .routes(routes!(send::get_vex_email_settings, send::put_vex_email_settings))
-        .routes(routes!(send::send_vex_test_email))
-        .routes(routes!(send::send_vex_test))
-        .routes(routes!(send::get_vet_email_settings, send::put_vet_email_settings))
-        .routes(routes!(send::send_vet_test_email))
-        .routes(routes!(send::send_vet_test));
+        .routes(at_paths(
+            routes!(email_settings::get_email_settings, email_settings::put_email_settings),
+            "/{version}",
+            [
+                ("/VeodEmailSettings", "The email settings of OneDrive restores"),
+                ("/VespEmailSettings", "The email settings of SharePoint restores"),
+                ("/VexEmailSettings", "The email settings of Exchange restores"),
+                ("/VetEmailSettings", "The email settings of Teams restores"),
+            ],
+        ))
+        .routes(at_paths(
+            routes!(email_settings::send_test_email),
+            "/{version}",
+            [
+                (
+                    "/VeodEmailSettings/SendTestEmail",
+                    "Send a test message with the email settings of OneDrive restores",
+                ),
+                (
+                    "/VespEmailSettings/SendTestEmail",
+                    "Send a test message with the email settings of SharePoint restores",
+                ),
+                ("/VexEmailSettings/SendTestEmail", "Send a test message with the email settings of Exchange restores"),
+                ("/VetEmailSettings/SendTestEmail", "Send a test message with the email settings of Teams restores"),
+                ("/VeodEmailSettings/SendTest", "Send a test message (the v6/v7 Exchange and Teams spelling)"),
+                ("/VespEmailSettings/SendTest", "Send a test message (the v6/v7 Exchange and Teams spelling)"),
+                ("/VexEmailSettings/SendTest", "Send a test message (the v6/v7 Exchange and Teams spelling)"),
+                ("/VetEmailSettings/SendTest", "Send a test message (the v6/v7 Exchange and Teams spelling)"),
+            ],
+        ));
     save.merge(send).merge(actions).merge(email_settings)
 }
 
@@ -402,6 +640,27 @@ mod tests {
     #[utoipa::path(get, path = "/{version}/Things/{id}", responses((status = 200, description = "The thing")))]
     async fn get_thing() -> &'static str {
         "thing"
+    }
+
+    /// Every served path is spelled as the canonicalisation of request paths spells it (so a request in any case
+    /// reaches it), and the operations one handler serves at several paths ([`at_paths`]) are documented apart.
+    #[test]
+    fn every_path_is_canonical_and_every_operation_has_its_own_id() {
+        let doc = document();
+        let mut ids = std::collections::BTreeSet::new();
+        for (path, item) in doc.paths.paths {
+            assert_eq!(crate::edge::paths::canonical_route(&path), path);
+            let mut item = item;
+            for (method, op) in crate::openapi::methods_mut(&mut item) {
+                let id = op.operation_id.clone().unwrap_or_default();
+                assert!(ids.insert(id.clone()), "{method} {path}: operationId {id} is used twice");
+                let declared: Vec<&str> = op.parameters.iter().flatten().map(|p| p.name.as_str()).collect();
+                for name in path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))) {
+                    assert!(declared.contains(&name), "{method} {path}: {{{name}}} is not declared");
+                }
+            }
+        }
+        assert!(ids.len() >= 166, "{} operations: fewer than were served when this test was written", ids.len());
     }
 
     /// The shape the resource modules take: `routes!` registers path and document together; an era-only operation

@@ -1,16 +1,23 @@
 //! Email settings of the explorers (`/{version}/VeodEmailSettings`, `/VespEmailSettings`, `/VexEmailSettings`,
 //! `/VetEmailSettings`): the PUT body applied as a partial update ([`EmailSettingsUpdate`], in any accepted
 //! spelling, see [`crate::store::email_settings`]), the rule that drops a stored secret whose destination a PUT
-//! changes, and the GET answer ([`EmailSettingsAnswer`]). The settings themselves live in the store; the handlers
-//! (one per path, as OpenAPI wants) are in `resources::send` and read the explorer with [`EmailSettingsOf`].
+//! changes, and the GET answer ([`EmailSettingsAnswer`]). The settings themselves live in the store. Each operation
+//! is one handler for the four explorers (registered at each explorer's path in `router.rs`): it reads the explorer
+//! with [`EmailSettingsOf`]. `SendTest` is the spelling of the v6/v7 Exchange and Teams specs for `SendTestEmail`.
 
-use axum::extract::{FromRequestParts, MatchedPath};
+use axum::extract::{FromRequestParts, MatchedPath, State};
 use axum::http::request::Parts;
+use engine::send::{OutgoingMessage, SendError};
 
+use crate::ctx::auth::CurrentUser;
 use crate::edge::error::ApiError;
+use crate::edge::lenient::{LenientJson, Patch};
+use crate::edge::version::ApiVersion;
 use crate::state::AppState;
 use crate::store::email_settings::{self, EmailSettings, Explorer};
 use crate::wire::email_settings::{EmailSettingsAnswer, EmailSettingsUpdate};
+use crate::wire::selection::TestEmail;
+use crate::wire::{Done, Json};
 
 /// Extractor: the explorer whose settings the request path names (`/{version}/VespEmailSettings/SendTest` → Vesp),
 /// so the operations are written once for the four explorers. It reads the route's template, which the edge
@@ -37,14 +44,49 @@ impl<S: Send + Sync> FromRequestParts<S> for EmailSettingsOf {
     }
 }
 
-/// The GET answer of `explorer`'s settings (no secrets).
-pub async fn get(state: &AppState, explorer: Explorer) -> Result<EmailSettingsAnswer, ApiError> {
-    Ok(EmailSettingsAnswer::from(&email_settings::get(state, explorer).await?))
+/// The email settings of an explorer's restores (no secrets).
+#[utoipa::path(
+    get,
+    path = "/{version}/VeodEmailSettings",
+    tag = "Email settings",
+    params(("version" = String, Path, description = "API version: v2 … v8")),
+    responses(
+        (status = 200, description = "The settings", body = EmailSettingsAnswer),
+        (status = 401, description = "No or invalid token", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_email_settings(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    EmailSettingsOf(explorer): EmailSettingsOf,
+) -> Result<Json<EmailSettingsAnswer>, ApiError> {
+    Ok(Json(EmailSettingsAnswer::from(&email_settings::get(&state, explorer).await?)))
 }
 
-/// PUT (partial update): secrets whose destination changed are dropped, settings that would send a credential
-/// unencrypted are refused.
-pub async fn put(state: &AppState, explorer: Explorer, body: &EmailSettingsUpdate) -> Result<(), ApiError> {
+/// Changes the email settings of an explorer's restores: a partial update; secrets whose destination changes are
+/// dropped, settings that would send a credential unencrypted are refused.
+#[utoipa::path(
+    put,
+    path = "/{version}/VeodEmailSettings",
+    tag = "Email settings",
+    params(("version" = String, Path, description = "API version: v2 … v8")),
+    request_body = EmailSettingsUpdate,
+    responses(
+        (status = 200, description = "Changed (v2–v7)"),
+        (status = 204, description = "Changed (v8)"),
+        (status = 400, description = "Invalid settings", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn put_email_settings(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    version: ApiVersion,
+    EmailSettingsOf(explorer): EmailSettingsOf,
+    LenientJson(Patch(body)): LenientJson<Patch<EmailSettingsUpdate>>,
+) -> Result<Done, ApiError> {
+    let (state, body) = (&state, &body);
     let current = email_settings::get(state, explorer).await?;
     let mut next = apply(current.clone(), body)?;
     let dropped = drop_moved_secrets(&current, &mut next, body);
@@ -57,7 +99,50 @@ pub async fn put(state: &AppState, explorer: Explorer, body: &EmailSettingsUpdat
             "the stored email secret was dropped because its destination changed; it must be entered again"
         );
     }
-    Ok(())
+    Ok(Done(version))
+}
+
+/// Sends a test message with the email settings of an explorer's restores.
+#[utoipa::path(
+    post,
+    path = "/{version}/VeodEmailSettings/SendTestEmail",
+    tag = "Email settings",
+    params(("version" = String, Path, description = "API version: v2 … v8")),
+    request_body = TestEmail,
+    responses(
+        (status = 200, description = "Sent (v2–v7)"),
+        (status = 204, description = "Sent (v8)"),
+        (status = 400, description = "No recipient, or settings missing", body = crate::openapi::RestExceptionInfo),
+        (status = 500, description = "The mail server refused", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn send_test_email(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    version: ApiVersion,
+    EmailSettingsOf(explorer): EmailSettingsOf,
+    LenientJson(body): LenientJson<TestEmail>,
+) -> Result<Done, ApiError> {
+    let (_, settings) = email_settings::for_send(&state, explorer, None).await?;
+    let transport = settings.transport(explorer, state.allow_plaintext_mail_credentials)?;
+    let msg = OutgoingMessage {
+        from: settings.from.clone().or_else(|| settings.user_id.clone()).unwrap_or_default(),
+        to: body.email,
+        subject: "vault365 test email".into(),
+        text: "This is a test message sent with the email settings of vault365.".into(),
+    };
+    engine::send::send_test(&transport, &msg).await.map_err(send_error)?;
+    Ok(Done(version))
+}
+
+/// Maps an engine error: the request's fault → 400, otherwise 500 with the reason.
+pub fn send_error(e: SendError) -> ApiError {
+    if e.is_client_error() {
+        ApiError::bad_request(e.to_string())
+    } else {
+        ApiError::internal(e.to_string())
+    }
 }
 
 /// Sets `field` when the body sent it: `Some(None)` (`null` or blank) clears it.
@@ -175,6 +260,37 @@ fn same_host(a: &Option<String>, b: &Option<String>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each explorer's four paths are documented, with the typed body and answer, and each one's handler reads its
+    /// own explorer from the path.
+    #[test]
+    fn email_settings_documented_per_explorer() {
+        let doc = serde_json::to_value(crate::router::document()).unwrap();
+        for e in Explorer::ALL {
+            let base = format!("/{{version}}/{}", e.resource());
+            for path in [base.clone(), format!("{base}/SendTestEmail"), format!("{base}/SendTest")] {
+                assert_eq!(EmailSettingsOf::from_path(&path), Some(EmailSettingsOf(e)), "{path}");
+            }
+            let ops = &doc["paths"][&base];
+            assert_eq!(
+                ops["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/RESTEmailSettingsAnswer",
+                "{base}"
+            );
+            assert_eq!(
+                ops["put"]["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/RESTEmailSettings",
+                "{base}"
+            );
+            for test in ["SendTestEmail", "SendTest"] {
+                assert!(doc["paths"][format!("{base}/{test}")]["post"].is_object(), "{base}/{test}");
+            }
+        }
+        let update = &doc["components"]["schemas"]["RESTEmailSettings"]["properties"];
+        for name in ["server", "smtpServer", "useSSL", "userPassword", "connectionSecurity", "authenticationType"] {
+            assert!(update[name].is_object(), "{name}: {update}");
+        }
+    }
     use crate::edge::lenient::{Body, Patch};
 
     #[test]

@@ -24,7 +24,10 @@
 //! seconds or fractions (the PHP portal sends `Y.m.d H:i`) still gets that backup. A time before the first backup
 //! gives an empty session (`browse_at` = none).
 
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use axum::extract::{FromRequestParts, MatchedPath, Path, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Duration, Utc};
@@ -34,15 +37,14 @@ use uuid::Uuid;
 use crate::ctx::auth::CurrentUser;
 use crate::edge::era::Era;
 use crate::edge::error::ApiError;
-use crate::edge::lenient::LenientJson;
 use crate::edge::paging::{json_response, Hrefs, Listing, PageContext};
 use crate::edge::query::{LenientQuery, Query};
 use crate::edge::version::ApiVersion;
 use crate::state::AppState;
 use crate::store::sessions::{self, NewSession};
 use crate::wire::organization::{
-    ExploreAction, ExploreOptions, JobQuery, JobRuns, JobView, LoggedInOrganization, OrganizationQuery,
-    OrganizationView, RestorePointContent, RestorePointQuery, RestorePointView, VerbExplore,
+    ExploreBody, ExploreOptions, JobQuery, JobRuns, JobView, LoggedInOrganization, OrganizationQuery, OrganizationView,
+    RestorePointContent, RestorePointQuery, RestorePointView,
 };
 use crate::wire::session::{us_time, RestoreSessionView};
 
@@ -65,6 +67,31 @@ async fn single_organization(state: &AppState) -> Result<Organization, ApiError>
         1 => Ok(orgs.remove(0)),
         0 => Err(ApiError::not_found("No organization has been added.")),
         _ => Err(ApiError::not_found("Several organizations are protected; use /Organizations/{id} to choose one.")),
+    }
+}
+
+/// Extractor: the organization an explore path names — `/Organizations/{id}/…`, the job's organization for
+/// `/Jobs/{id}/…`, or the only one for the tenant path `/Organization/…` (404 when there are none or several).
+pub struct ExploredOrganization(Organization);
+
+impl FromRequestParts<AppState> for ExploredOrganization {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let template = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_default();
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request(format!("Invalid path: {e}")))?;
+        let id = params.get("id").map_or("", String::as_str);
+        let org = match template.split('/').nth(2) {
+            Some("Organizations") => organization_by_id(state, id).await?,
+            Some("Jobs") => {
+                let job = job_by_id(state, id).await?;
+                state.catalog.organization(job.organization_id).await?.ok_or_else(org_not_found)?
+            }
+            _ => single_organization(state).await?,
+        };
+        Ok(ExploredOrganization(org))
     }
 }
 
@@ -202,14 +229,34 @@ fn inclusive_bound(raw: &str, parsed: DateTime<Utc>) -> DateTime<Utc> {
     }
 }
 
-/// Creates the session for `org` and answers it with the era's status (see the module docs).
-async fn explore(
-    state: &AppState,
-    user: &CurrentUser,
-    hrefs: &Hrefs,
-    org: &Organization,
-    o: ExploreOptions,
+/// Start a restore session: explore an organization at a point in time (`datetime`, default the latest restore
+/// point), with `type` (Veod, Vesp, Vex, Vet), `showDeleted`, `showAllVersions`. v6/v7 answer 200, v8 and the v2–v5
+/// `…/Action {"explore": {…}}` 201.
+#[utoipa::path(
+    post,
+    path = "/{version}/Organizations/{id}/explore",
+    tag = "Organization",
+    params(
+        ("version" = String, Path, description = "API version: v2 … v8"),
+        ("id" = String, Path, description = "Organization id (…/Organizations/{id}) or job id (…/Jobs/{id})")
+    ),
+    request_body(content = ExploreOptions, description = "The options; on the v2–v5 `…/Action` paths wrapped as `{\"explore\": {…}}`"),
+    responses(
+        (status = 200, description = "Session started (v6, v7)", body = RestoreSessionView),
+        (status = 201, description = "Session started (v8, and v2–v5 …/Action)", body = RestoreSessionView),
+        (status = 400, description = "Bad body, unknown action or missing 'type'", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown organization or job; no or several organizations for …/Organization", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn explore(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    hrefs: Hrefs,
+    ExploredOrganization(org): ExploredOrganization,
+    ExploreBody(o): ExploreBody,
 ) -> Result<Response, ApiError> {
+    let (state, user, hrefs, org) = (&state, &user, &hrefs, &org);
     let kind = o.kind()?;
     let requested = o.date_time.as_ref().map(|t| t.at);
     let bound = o.date_time.as_ref().map(|t| inclusive_bound(&t.text, t.at));
@@ -252,112 +299,6 @@ fn explore_status(v: ApiVersion) -> StatusCode {
     } else {
         StatusCode::CREATED
     }
-}
-
-/// v2–v5: `{"explore": {datetime, type, showDeleted, showAllVersions}}` starts a restore session (201).
-#[utoipa::path(
-    post,
-    path = "/{version}/Organizations/{id}/Action",
-    tag = "Organization",
-    params(
-        ("version" = String, Path, description = "API version: v2 … v5"),
-        ("id" = String, Path, description = "Organization id")
-    ),
-    request_body(content = Object, description = "`{\"explore\": RESTExploreOptions}`"),
-    responses(
-        (status = 201, description = "Session started", body = RestoreSessionView),
-        (status = 400, description = "Bad body, unknown action, missing 'type'", body = crate::openapi::RestExceptionInfo),
-        (status = 404, description = "Unknown organization", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn organization_action(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
-    Path((_v, id)): Path<(String, String)>,
-    LenientJson(ExploreAction::Explore(o)): LenientJson<ExploreAction>,
-) -> Result<Response, ApiError> {
-    let org = organization_by_id(&state, &id).await?;
-    explore(&state, &user, &hrefs, &org, o).await
-}
-
-/// v6+: starts a restore session (v6/v7 200, v8 201).
-#[utoipa::path(
-    post,
-    path = "/{version}/Organizations/{id}/explore",
-    tag = "Organization",
-    params(
-        ("version" = String, Path, description = "API version: v6 … v8"),
-        ("id" = String, Path, description = "Organization id")
-    ),
-    request_body = ExploreOptions,
-    responses(
-        (status = 200, description = "Session started (v6, v7)", body = RestoreSessionView),
-        (status = 201, description = "Session started (v8)", body = RestoreSessionView),
-        (status = 400, description = "Bad body or missing 'type'", body = crate::openapi::RestExceptionInfo),
-        (status = 404, description = "Unknown organization", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn organization_explore(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
-    Path((_v, id)): Path<(String, String)>,
-    VerbExplore(o): VerbExplore,
-) -> Result<Response, ApiError> {
-    let org = organization_by_id(&state, &id).await?;
-    explore(&state, &user, &hrefs, &org, o).await
-}
-
-/// v3–v5 tenant path: explore the only organization.
-#[utoipa::path(
-    post,
-    path = "/{version}/Organization/Action",
-    tag = "Organization",
-    params(("version" = String, Path, description = "API version: v2 … v5")),
-    request_body(content = Object, description = "`{\"explore\": RESTExploreOptions}`"),
-    responses(
-        (status = 201, description = "Session started", body = RestoreSessionView),
-        (status = 400, description = "Bad body", body = crate::openapi::RestExceptionInfo),
-        (status = 404, description = "No organization, or several", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn current_organization_action(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
-    LenientJson(ExploreAction::Explore(o)): LenientJson<ExploreAction>,
-) -> Result<Response, ApiError> {
-    let org = single_organization(&state).await?;
-    explore(&state, &user, &hrefs, &org, o).await
-}
-
-/// v6+ tenant path: explore the only organization.
-#[utoipa::path(
-    post,
-    path = "/{version}/Organization/explore",
-    tag = "Organization",
-    params(("version" = String, Path, description = "API version: v6 … v8")),
-    request_body = ExploreOptions,
-    responses(
-        (status = 200, description = "Session started (v6, v7)", body = RestoreSessionView),
-        (status = 201, description = "Session started (v8)", body = RestoreSessionView),
-        (status = 400, description = "Bad body", body = crate::openapi::RestExceptionInfo),
-        (status = 404, description = "No organization, or several", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn current_organization_explore(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
-    VerbExplore(o): VerbExplore,
-) -> Result<Response, ApiError> {
-    let org = single_organization(&state).await?;
-    explore(&state, &user, &hrefs, &org, o).await
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -492,65 +433,6 @@ pub async fn get_job(
 ) -> Result<Response, ApiError> {
     let job = job_by_id(&state, &id).await?;
     Ok(json_response(StatusCode::OK, &job_resource(&state, &hrefs, &job).await?))
-}
-
-/// v5 client style: `{"explore": {…}}` on a job explores its organization (201).
-#[utoipa::path(
-    post,
-    path = "/{version}/Jobs/{id}/Action",
-    tag = "Job",
-    params(
-        ("version" = String, Path, description = "API version: v4 … v5"),
-        ("id" = String, Path, description = "Job id")
-    ),
-    request_body(content = Object, description = "`{\"explore\": RESTExploreOptions}`"),
-    responses(
-        (status = 201, description = "Session started", body = RestoreSessionView),
-        (status = 400, description = "Bad body", body = crate::openapi::RestExceptionInfo),
-        (status = 404, description = "Unknown job", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn job_action(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
-    Path((_v, id)): Path<(String, String)>,
-    LenientJson(ExploreAction::Explore(o)): LenientJson<ExploreAction>,
-) -> Result<Response, ApiError> {
-    let job = job_by_id(&state, &id).await?;
-    let org = state.catalog.organization(job.organization_id).await?.ok_or_else(org_not_found)?;
-    explore(&state, &user, &hrefs, &org, o).await
-}
-
-/// v6+: explores the job's organization (v6/v7 200, v8 201).
-#[utoipa::path(
-    post,
-    path = "/{version}/Jobs/{id}/explore",
-    tag = "Job",
-    params(
-        ("version" = String, Path, description = "API version: v6 … v8"),
-        ("id" = String, Path, description = "Job id")
-    ),
-    request_body = ExploreOptions,
-    responses(
-        (status = 200, description = "Session started (v6, v7)", body = RestoreSessionView),
-        (status = 201, description = "Session started (v8)", body = RestoreSessionView),
-        (status = 400, description = "Bad body", body = crate::openapi::RestExceptionInfo),
-        (status = 404, description = "Unknown job", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn job_explore(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    hrefs: Hrefs,
-    Path((_v, id)): Path<(String, String)>,
-    VerbExplore(o): VerbExplore,
-) -> Result<Response, ApiError> {
-    let job = job_by_id(&state, &id).await?;
-    let org = state.catalog.organization(job.organization_id).await?.ok_or_else(org_not_found)?;
-    explore(&state, &user, &hrefs, &org, o).await
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 //! OneDrive restore to the original location and copyTo (veeam-api-notes §8).
 //!
 //! Paths under `/{version}/RestoreSessions/{id}/Organization/OneDrives` (v6–v8; v2–v5 reach the same code through
-//! the `…/Action` dispatcher of `resources::actions`, which calls [`onedrive_action`]):
+//! the `…/Action` dispatcher of `resources::actions`, which calls [`restore_onedrive`] and [`copy_onedrive`]):
 //!
 //! | path | body |
 //! |---|---|
@@ -73,9 +73,12 @@ use crate::ctx::drive::{self, DriveCtx, SessionDrive};
 use crate::ctx::restore_auth::{self, Credentials, RestoreBody};
 use crate::edge::era::RestoreRun;
 use crate::edge::error::ApiError;
+use crate::edge::lenient::IdList;
 use crate::edge::lenient::LenientJson;
 use crate::openapi::RestExceptionInfo;
-use crate::resources::route_paths::{DriveItemPath, DriveVersionPath, SessionPath};
+use crate::resources::browse_util::check_folder_version;
+use crate::resources::route_paths::SessionPath;
+use crate::resources::scope::{DriveTarget, Scope};
 use crate::state::AppState;
 use crate::store::restore_jobs;
 use crate::store::restore_stop::{self, Watch};
@@ -85,9 +88,6 @@ use crate::wire::restore::{
     DocumentLastVersionAction, DocumentVersion, ItemRestoreStatistics, RestoreAnswer, RestoreToOriginal,
 };
 use crate::wire::selection::required_ids;
-
-/// The one version a OneDrive folder has (see `routes::onedrive`).
-const FOLDER_VERSION_ID: u32 = 1;
 
 /// The answer of a restore of one OneDrive (or of items of it).
 type OneDriveAnswer = Result<Json<RestoreAnswer<ItemRestoreStatistics>>, ApiError>;
@@ -117,7 +117,10 @@ documents may be copied (vendor: \"all versions of OneDrive items will be copied
 `documentVersion` asks (`Last` or `All`), false only the last version. `documentLastVersionAction`: `Overwrite` \
 replaces a file of the same path, `Merge` adds the copied versions to it.";
 
-/// Restore a whole OneDrive to its original location.
+/// Restore OneDrive content to its original location: the whole OneDrive, documents (`documents[].id`), folders
+/// (`folders[].id`) with their content, one document or folder, or a version of one (a document gets that
+/// version's content; a folder has the one version `1`). v2–v5 reach it through `…/Action
+/// {"restoreToOriginalLocation": …}`.
 #[utoipa::path(
     post,
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/restore",
@@ -128,21 +131,25 @@ replaces a file of the same path, `Merge` adds the copied versions to it.";
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
         (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session or OneDrive", body = RestExceptionInfo)
+        (status = 404, description = "Unknown session, OneDrive, document, folder or version", body = RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
 pub async fn restore_onedrive(
     caller: Caller,
     drive: DriveCtx,
+    target: DriveTarget,
     RestoreBody(o, credentials): RestoreBody<RestoreToOriginal>,
 ) -> OneDriveAnswer {
     let drive = DriveRestore { caller, drive: drive.drive };
+    let selection = drive.select(&target, o.documents.as_ref(), o.folders.as_ref()).await?;
     let opts = drive.original_options(&o);
-    drive.run(Selection::Whole, opts, &credentials).await
+    drive.run(selection, opts, &credentials).await
 }
 
-/// Copy a whole OneDrive to a folder.
+/// Copy OneDrive content to a folder (of the same or another OneDrive of the organization): the whole OneDrive,
+/// documents (`documents[].id`), folders (`folders[].id`), one document or folder, or a version of one. v2–v5 reach
+/// it through `…/Action {"copyTo": …}`.
 #[utoipa::path(
     post,
     path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/copyTo",
@@ -153,364 +160,18 @@ pub async fn restore_onedrive(
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
         (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, OneDrive or target OneDrive", body = RestExceptionInfo)
+        (status = 404, description = "Unknown session, OneDrive, document, folder, version or target OneDrive", body = RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
 pub async fn copy_onedrive(
     caller: Caller,
     drive: DriveCtx,
+    target: DriveTarget,
     RestoreBody(o, credentials): RestoreBody<CopyTo>,
 ) -> OneDriveAnswer {
     let drive = DriveRestore { caller, drive: drive.drive };
-    let opts = drive.copy_options(&o).await?;
-    drive.run(Selection::Whole, opts, &credentials).await
-}
-
-/// Restore documents (`documents[].id`) to their original location.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/restore",
-    tag = "OneDrive restore",
-    description = RESTORE_TO_ORIGINAL,
-    request_body = RestoreToOriginal,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, OneDrive or document", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_documents(
-    caller: Caller,
-    drive: DriveCtx,
-    RestoreBody(o, credentials): RestoreBody<RestoreToOriginal>,
-) -> OneDriveAnswer {
-    let drive = DriveRestore { caller, drive: drive.drive };
-    let selection = drive.items(Kind::Document, required_ids(o.documents.as_ref(), "documents")?).await?;
-    let opts = drive.original_options(&o);
-    drive.run(selection, opts, &credentials).await
-}
-
-/// Copy documents (`documents[].id`) to a folder.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/copyTo",
-    tag = "OneDrive restore",
-    description = COPY_TO,
-    request_body = CopyTo,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, OneDrive, document or target OneDrive", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn copy_documents(
-    caller: Caller,
-    drive: DriveCtx,
-    RestoreBody(o, credentials): RestoreBody<CopyTo>,
-) -> OneDriveAnswer {
-    let drive = DriveRestore { caller, drive: drive.drive };
-    let selection = drive.items(Kind::Document, required_ids(o.documents.as_ref(), "documents")?).await?;
-    let opts = drive.copy_options(&o).await?;
-    drive.run(selection, opts, &credentials).await
-}
-
-/// Restore folders (`folders[].id`) with their content to their original location.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/restore",
-    tag = "OneDrive restore",
-    description = RESTORE_TO_ORIGINAL,
-    request_body = RestoreToOriginal,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, OneDrive or folder", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_folders(
-    caller: Caller,
-    drive: DriveCtx,
-    RestoreBody(o, credentials): RestoreBody<RestoreToOriginal>,
-) -> OneDriveAnswer {
-    let drive = DriveRestore { caller, drive: drive.drive };
-    let selection = drive.items(Kind::Folder, required_ids(o.folders.as_ref(), "folders")?).await?;
-    let opts = drive.original_options(&o);
-    drive.run(selection, opts, &credentials).await
-}
-
-/// Copy folders (`folders[].id`) with their content to a folder.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/copyTo",
-    tag = "OneDrive restore",
-    description = COPY_TO,
-    request_body = CopyTo,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, OneDrive, folder or target OneDrive", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn copy_folders(
-    caller: Caller,
-    drive: DriveCtx,
-    RestoreBody(o, credentials): RestoreBody<CopyTo>,
-) -> OneDriveAnswer {
-    let drive = DriveRestore { caller, drive: drive.drive };
-    let selection = drive.items(Kind::Folder, required_ids(o.folders.as_ref(), "folders")?).await?;
-    let opts = drive.copy_options(&o).await?;
-    drive.run(selection, opts, &credentials).await
-}
-
-/// Restore a document to its original location.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/restore",
-    tag = "OneDrive restore",
-    description = RESTORE_TO_ORIGINAL,
-    request_body = RestoreToOriginal,
-    params(
-        ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
-        ("documentId" = String, Path)
-    ),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, OneDrive or document", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_document(
-    caller: Caller,
-    drive: DriveCtx,
-    Path(p): Path<DriveItemPath>,
-    RestoreBody(o, credentials): RestoreBody<RestoreToOriginal>,
-) -> OneDriveAnswer {
-    let drive = DriveRestore { caller, drive: drive.drive };
-    let selection = drive.items(Kind::Document, vec![p.item_id]).await?;
-    let opts = drive.original_options(&o);
-    drive.run(selection, opts, &credentials).await
-}
-
-/// Copy a document to a folder.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/copyTo",
-    tag = "OneDrive restore",
-    description = COPY_TO,
-    request_body = CopyTo,
-    params(
-        ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
-        ("documentId" = String, Path)
-    ),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, OneDrive, document or target OneDrive", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn copy_document(
-    caller: Caller,
-    drive: DriveCtx,
-    Path(p): Path<DriveItemPath>,
-    RestoreBody(o, credentials): RestoreBody<CopyTo>,
-) -> OneDriveAnswer {
-    let drive = DriveRestore { caller, drive: drive.drive };
-    let selection = drive.items(Kind::Document, vec![p.item_id]).await?;
-    let opts = drive.copy_options(&o).await?;
-    drive.run(selection, opts, &credentials).await
-}
-
-/// Restore a folder with its content to its original location.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/{folderId}/restore",
-    tag = "OneDrive restore",
-    description = RESTORE_TO_ORIGINAL,
-    request_body = RestoreToOriginal,
-    params(
-        ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
-        ("folderId" = String, Path)
-    ),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, OneDrive or folder", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_folder(
-    caller: Caller,
-    drive: DriveCtx,
-    Path(p): Path<DriveItemPath>,
-    RestoreBody(o, credentials): RestoreBody<RestoreToOriginal>,
-) -> OneDriveAnswer {
-    let drive = DriveRestore { caller, drive: drive.drive };
-    let selection = drive.items(Kind::Folder, vec![p.item_id]).await?;
-    let opts = drive.original_options(&o);
-    drive.run(selection, opts, &credentials).await
-}
-
-/// Copy a folder with its content to a folder.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/{folderId}/copyTo",
-    tag = "OneDrive restore",
-    description = COPY_TO,
-    request_body = CopyTo,
-    params(
-        ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
-        ("folderId" = String, Path)
-    ),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, OneDrive, folder or target OneDrive", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn copy_folder(
-    caller: Caller,
-    drive: DriveCtx,
-    Path(p): Path<DriveItemPath>,
-    RestoreBody(o, credentials): RestoreBody<CopyTo>,
-) -> OneDriveAnswer {
-    let drive = DriveRestore { caller, drive: drive.drive };
-    let selection = drive.items(Kind::Folder, vec![p.item_id]).await?;
-    let opts = drive.copy_options(&o).await?;
-    drive.run(selection, opts, &credentials).await
-}
-
-/// Restore a version of a document to its original location (the document gets that version's content).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/Versions/{versionId}/restore",
-    tag = "OneDrive restore",
-    description = RESTORE_TO_ORIGINAL,
-    request_body = RestoreToOriginal,
-    params(
-        ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
-        ("documentId" = String, Path), ("versionId" = u32, Path, description = "1-based, oldest first")
-    ),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, OneDrive, document or version", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_document_version(
-    caller: Caller,
-    drive: DriveCtx,
-    Path(p): Path<DriveVersionPath>,
-    RestoreBody(o, credentials): RestoreBody<RestoreToOriginal>,
-) -> OneDriveAnswer {
-    let version = version_number(&p.version_id)?;
-    let drive = DriveRestore { caller, drive: drive.drive };
-    let selection = drive.document_version(p.item_id, version).await?;
-    let opts = drive.original_options(&o);
-    drive.run(selection, opts, &credentials).await
-}
-
-/// Copy a version of a document to a folder.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/Versions/{versionId}/copyTo",
-    tag = "OneDrive restore",
-    description = COPY_TO,
-    request_body = CopyTo,
-    params(
-        ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
-        ("documentId" = String, Path), ("versionId" = u32, Path, description = "1-based, oldest first")
-    ),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, OneDrive, document, version or target OneDrive", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn copy_document_version(
-    caller: Caller,
-    drive: DriveCtx,
-    Path(p): Path<DriveVersionPath>,
-    RestoreBody(o, credentials): RestoreBody<CopyTo>,
-) -> OneDriveAnswer {
-    let version = version_number(&p.version_id)?;
-    let drive = DriveRestore { caller, drive: drive.drive };
-    let selection = drive.document_version(p.item_id, version).await?;
-    let opts = drive.copy_options(&o).await?;
-    drive.run(selection, opts, &credentials).await
-}
-
-/// Restore a folder's version (its only one, `1`: the folder itself) to its original location.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/{folderId}/Versions/{versionId}/restore",
-    tag = "OneDrive restore",
-    description = RESTORE_TO_ORIGINAL,
-    request_body = RestoreToOriginal,
-    params(
-        ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
-        ("folderId" = String, Path), ("versionId" = u32, Path, description = "always 1")
-    ),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, OneDrive, folder or version", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_folder_version(
-    caller: Caller,
-    drive: DriveCtx,
-    Path(p): Path<DriveVersionPath>,
-    RestoreBody(o, credentials): RestoreBody<RestoreToOriginal>,
-) -> OneDriveAnswer {
-    let folder = folder_version(&p)?;
-    let drive = DriveRestore { caller, drive: drive.drive };
-    let selection = drive.items(Kind::Folder, vec![folder]).await?;
-    let opts = drive.original_options(&o);
-    drive.run(selection, opts, &credentials).await
-}
-
-/// Copy a folder's version (its only one, `1`: the folder itself) to a folder.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/{folderId}/Versions/{versionId}/copyTo",
-    tag = "OneDrive restore",
-    description = COPY_TO,
-    request_body = CopyTo,
-    params(
-        ("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("oneDriveId" = String, Path),
-        ("folderId" = String, Path), ("versionId" = u32, Path, description = "always 1")
-    ),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, OneDrive, folder, version or target OneDrive", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn copy_folder_version(
-    caller: Caller,
-    drive: DriveCtx,
-    Path(p): Path<DriveVersionPath>,
-    RestoreBody(o, credentials): RestoreBody<CopyTo>,
-) -> OneDriveAnswer {
-    let folder = folder_version(&p)?;
-    let drive = DriveRestore { caller, drive: drive.drive };
-    let selection = drive.items(Kind::Folder, vec![folder]).await?;
+    let selection = drive.select(&target, o.documents.as_ref(), o.folders.as_ref()).await?;
     let opts = drive.copy_options(&o).await?;
     drive.run(selection, opts, &credentials).await
 }
@@ -603,57 +264,6 @@ pub async fn request_device_code(
     }))
 }
 
-/// A v2–v5 OneDrive restore action: `restoreToOriginalLocation` or `copyTo`, with its options.
-pub enum RestoreAction<'a> {
-    Original(&'a RestoreToOriginal),
-    Copy(&'a CopyTo),
-}
-
-impl RestoreAction<'_> {
-    /// The ids of a bulk scope's list (`documents[]` / `folders[]`).
-    fn ids(&self, kind: Kind) -> Result<Vec<String>, ApiError> {
-        let (documents, folders) = match self {
-            RestoreAction::Original(o) => (&o.documents, &o.folders),
-            RestoreAction::Copy(o) => (&o.documents, &o.folders),
-        };
-        match kind {
-            Kind::Document => required_ids(documents.as_ref(), "documents"),
-            Kind::Folder => required_ids(folders.as_ref(), "folders"),
-        }
-    }
-}
-
-/// The v2–v5 `restoreToOriginalLocation` and `copyTo` actions, for the `…/Action` dispatcher of
-/// `resources::actions` (`{userName, userPassword, DocumentVersion, DocumentAction}` / `{…, OneDrive: {id}, Folder,
-/// DocumentLastVersionAction}`; `documents[]` / `folders[]` for the bulk scopes). Answers 200 with the statistics,
-/// like v6/v7.
-pub async fn onedrive_action(
-    caller: Caller,
-    (sid, od_id): (&str, &str),
-    scope: &crate::resources::scope::Scope,
-    action: RestoreAction<'_>,
-    credentials: &Credentials,
-) -> OneDriveAnswer {
-    use crate::resources::scope::Scope;
-    let items = match scope {
-        Scope::OneDrive => None,
-        Scope::Documents => Some((Kind::Document, action.ids(Kind::Document)?)),
-        Scope::Folders => Some((Kind::Folder, action.ids(Kind::Folder)?)),
-        Scope::Document(id) => Some((Kind::Document, vec![id.clone()])),
-        Scope::Folder(id) => Some((Kind::Folder, vec![id.clone()])),
-    };
-    let drive = DriveRestore::load(caller, sid, od_id).await?;
-    let selection = match items {
-        None => Selection::Whole,
-        Some((kind, ids)) => drive.items(kind, ids).await?,
-    };
-    let options = match action {
-        RestoreAction::Copy(o) => drive.copy_options(o).await?,
-        RestoreAction::Original(o) => drive.original_options(o),
-    };
-    drive.run(selection, options, credentials).await
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Selection and options
 // ---------------------------------------------------------------------------------------------------------------
@@ -672,9 +282,27 @@ struct DriveRestore {
 }
 
 impl DriveRestore {
-    async fn load(caller: Caller, sid: &str, od_id: &str) -> Result<DriveRestore, ApiError> {
-        let drive = drive::load(&caller.state, &caller.user, sid, od_id, "restored from").await?;
-        Ok(DriveRestore { caller, drive })
+    /// What `target` selects: the whole OneDrive, the body's `documents[]` / `folders[]`, one document or folder,
+    /// or a version of one (checked before anything runs, as [`Self::items`] says).
+    async fn select(
+        &self,
+        target: &DriveTarget,
+        documents: Option<&IdList>,
+        folders: Option<&IdList>,
+    ) -> Result<Selection, ApiError> {
+        match (&target.scope, target.version.as_deref()) {
+            (Scope::OneDrive, _) => Ok(Selection::Whole),
+            (Scope::Documents, _) => self.items(Kind::Document, required_ids(documents, "documents")?).await,
+            (Scope::Folders, _) => self.items(Kind::Folder, required_ids(folders, "folders")?).await,
+            (Scope::Document(id), None) => self.items(Kind::Document, vec![id.clone()]).await,
+            (Scope::Document(id), Some(v)) => self.document_version(id.clone(), version_number(v)?).await,
+            (Scope::Folder(id), version) => {
+                if let Some(v) = version {
+                    check_folder_version(id, v)?;
+                }
+                self.items(Kind::Folder, vec![id.clone()]).await
+            }
+        }
     }
 
     /// The documents or folders `ids`, each checked before anything runs (so v8 answers 404 rather than a failed
@@ -794,13 +422,6 @@ fn original_options(
 }
 
 /// A folder's only version is the folder itself: its id, or 404 for another version.
-fn folder_version(p: &DriveVersionPath) -> Result<String, ApiError> {
-    if version_number(&p.version_id)? != FOLDER_VERSION_ID {
-        return Err(ApiError::not_found(format!("Version {} of folder {} was not found.", p.version_id, p.item_id)));
-    }
-    Ok(p.item_id.clone())
-}
-
 fn version_number(v: &str) -> Result<u32, ApiError> {
     v.trim().parse::<u32>().map_err(|_| ApiError::not_found(format!("Version {v} was not found.")))
 }

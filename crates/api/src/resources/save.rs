@@ -41,7 +41,7 @@
 //! requires a session with `showAllVersions`.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use engine::save::{zip_size, zip_stream, EntryContent, ZipError};
@@ -50,17 +50,14 @@ use repo::catalog::ItemRow;
 use repo::store::Repository;
 use uuid::Uuid;
 
-use crate::ctx::auth::CurrentUser;
 use crate::ctx::drive::{DriveCtx, SessionDrive};
 use crate::ctx::site::{not_found as sp_not_found, SiteCtx};
 use crate::edge::error::ApiError;
 use crate::edge::lenient::LenientJson;
-use crate::edge::version::ApiVersion;
 use crate::resources::browse_util;
-use crate::resources::route_paths::{
-    DriveItemPath, DriveVersionPath, SiteAttachmentPath, SiteItemPath, SiteVersionPath,
+use crate::resources::scope::{
+    session_view, sp_document, sp_folder, sp_library, sp_list_item, DriveTarget, Scope, SiteTarget, SpScope,
 };
-use crate::resources::scope::{session_view, sp_document, sp_folder, sp_library, sp_list_item, Scope, SpScope};
 use crate::resources::sp_attachments;
 use crate::state::AppState;
 use crate::store::sessions::{self, NewEvent, Outcome};
@@ -208,15 +205,33 @@ async fn document_file(t: &Target<'_>, row: &ItemRow, version_id: Option<&str>) 
 // ---------------------------------------------------------------------------------------------------------------
 // OneDrive
 
-/// Saves `scope` of OneDrive `d` (both eras; `opts` is the body, or the content of the v2–v5 `save` action).
-pub async fn onedrive(
-    state: &AppState,
-    d: &SessionDrive,
-    scope: &Scope,
-    opts: &SaveOptions,
-    version_id: Option<&str>,
+/// Save backed-up OneDrive content: the whole OneDrive, documents, folders (ZIP) or one document (its bytes, or a ZIP
+/// with `asZip`), at the current version or `…/Versions/{versionId}`. v2–v5 reach it through `…/Action {"save": …}`.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/save",
+    tag = "Save",
+    request_body(content = SaveOptions, content_type = "application/json", description = "`documents: [{id}]` / `folders: [{id}]` for the collections, `asZip` for one document; optional otherwise"),
+    params(
+        ("version" = String, Path, description = "API version: v6 … v8"),
+        ("id" = String, Path, description = "Restore session id (type Veod)"),
+        ("oneDriveId" = String, Path, description = "OneDrive id")
+    ),
+    responses(
+        (status = 200, description = "application/octet-stream: a ZIP, or one document's bytes", body = [u8]),
+        (status = 400, description = "Invalid options (a collection without ids)", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown session, OneDrive, document, folder or version", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn save_onedrive(
+    State(state): State<AppState>,
+    d: DriveCtx,
+    target: DriveTarget,
+    LenientJson(opts): LenientJson<SaveOptions>,
 ) -> Result<Response, ApiError> {
-    let t = Target::drive(state, d);
+    let (state, scope, version_id) = (&state, &target.scope, target.version.as_deref());
+    let t = Target::drive(state, &d);
     let tree = |folder| Tree { container: d.row.id, folder };
     match scope {
         Scope::OneDrive => {
@@ -263,14 +278,33 @@ fn site_target<'a>(site: &'a SiteCtx) -> Target<'a> {
     Target { session: site.session.id, view: session_view(&site.catalog, &site.session, site.at), source }
 }
 
-/// Saves `scope` of `site` (both eras; `opts` is the body, or the content of the v2–v5 `save` action).
-async fn sharepoint(
-    state: &AppState,
-    site: &SiteCtx,
-    scope: &SpScope,
-    opts: &SaveOptions,
-    version_id: Option<&str>,
+/// Save backed-up SharePoint content: documents, folders, a library (ZIP), one document (its bytes, or a ZIP with
+/// `asZip`), at the current version or `…/Versions/{versionId}`, and list item attachments. v2–v5 reach it through
+/// `…/Action {"save": …}`.
+#[utoipa::path(
+    post,
+    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/save",
+    tag = "Save",
+    request_body(content = SaveOptions, content_type = "application/json", description = "`documents` / `folders` / `attachments: [{id}]` for the collections (no attachments named: all), `asZip` for one document or attachment"),
+    params(
+        ("version" = String, Path, description = "API version: v6 … v8"),
+        ("id" = String, Path, description = "Restore session id (type Vesp)"),
+        ("siteId" = String, Path, description = "Site id")
+    ),
+    responses(
+        (status = 200, description = "application/octet-stream: a ZIP, or one file's bytes", body = [u8]),
+        (status = 400, description = "Invalid options (a collection without ids)", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown session, site, library, document, folder, item, attachment or version", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn save_site(
+    State(state): State<AppState>,
+    site: SiteCtx,
+    target: SiteTarget,
+    LenientJson(opts): LenientJson<SaveOptions>,
 ) -> Result<Response, ApiError> {
+    let (state, site, scope, version_id) = (&state, &site, &target.scope, target.version.as_deref());
     let t = site_target(site);
     match scope {
         SpScope::Document(id) => {
@@ -316,490 +350,15 @@ async fn sharepoint(
             let as_zip = opts.as_zip.unwrap_or(false);
             send_file(state, &t, FileRef::attachment(&row, a), as_zip).await
         }
+        SpScope::Site | SpScope::List(_) | SpScope::Items | SpScope::Item(_) => {
+            Err(ApiError::bad_request("action 'save' is not supported here: this path takes 'restoreTo' only"))
+        }
     }
-}
-
-/// The `save` action of the v2–v5 SharePoint `…/Action` (`resources::actions`).
-pub async fn sharepoint_action(
-    state: &AppState,
-    user: &CurrentUser,
-    version: ApiVersion,
-    sid: &str,
-    site_id: &str,
-    scope: &SpScope,
-    opts: &SaveOptions,
-) -> Result<Response, ApiError> {
-    let site = crate::ctx::site::load(state, user, version, sid, site_id).await?;
-    sharepoint(state, &site, scope, opts, None).await
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// v6–v8 routes
-
-/// Save a whole backed-up OneDrive as a ZIP.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/save",
-    tag = "Save",
-    request_body(content = SaveOptions, content_type = "application/json", description = "Optional"),
-    params(
-        ("version" = String, Path, description = "API version: v6 … v8"),
-        ("id" = String, Path, description = "Restore session id (type Veod)"),
-        ("oneDriveId" = String, Path, description = "OneDrive id")
-    ),
-    responses(
-        (status = 200, description = "application/octet-stream: a ZIP", body = [u8]),
-        (status = 404, description = "Unknown session or OneDrive", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn save_onedrive(
-    State(state): State<AppState>,
-    drive: DriveCtx,
-    LenientJson(body): LenientJson<SaveOptions>,
-) -> Result<Response, ApiError> {
-    onedrive(&state, &drive, &Scope::OneDrive, &body, None).await
-}
-
-/// Save backed-up OneDrive documents as a ZIP.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/save",
-    tag = "Save",
-    params(
-        ("version" = String, Path, description = "API version: v6 … v8"),
-        ("id" = String, Path, description = "Restore session id (type Veod)"),
-        ("oneDriveId" = String, Path, description = "OneDrive id")
-    ),
-    request_body(content = SaveOptions, content_type = "application/json", description = "{documents: [{id}]}"),
-    responses(
-        (status = 200, description = "application/octet-stream: a ZIP", body = [u8]),
-        (status = 404, description = "Unknown session, OneDrive or document", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn save_documents(
-    State(state): State<AppState>,
-    drive: DriveCtx,
-    LenientJson(body): LenientJson<SaveOptions>,
-) -> Result<Response, ApiError> {
-    onedrive(&state, &drive, &Scope::Documents, &body, None).await
-}
-
-/// Save a backed-up OneDrive document (raw bytes, or a ZIP with `asZip`).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/save",
-    tag = "Save",
-    params(
-        ("version" = String, Path, description = "API version: v6 … v8"),
-        ("id" = String, Path, description = "Restore session id (type Veod)"),
-        ("oneDriveId" = String, Path, description = "OneDrive id"),
-        ("documentId" = String, Path, description = "Document id")
-    ),
-    request_body(content = SaveOptions, content_type = "application/json", description = "{asZip: bool?}"),
-    responses(
-        (status = 200, description = "application/octet-stream: the document, or a ZIP with asZip", body = [u8]),
-        (status = 404, description = "Unknown session, OneDrive or document", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn save_document(
-    State(state): State<AppState>,
-    drive: DriveCtx,
-    Path(p): Path<DriveItemPath>,
-    LenientJson(body): LenientJson<SaveOptions>,
-) -> Result<Response, ApiError> {
-    onedrive(&state, &drive, &Scope::Document(p.item_id), &body, None).await
-}
-
-/// Save a version of a backed-up OneDrive document (earlier versions need a session with showAllVersions).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Documents/{documentId}/Versions/{versionId}/save",
-    tag = "Save",
-    params(
-        ("version" = String, Path, description = "API version: v6 … v8"),
-        ("id" = String, Path, description = "Restore session id (type Veod)"),
-        ("oneDriveId" = String, Path, description = "OneDrive id"),
-        ("documentId" = String, Path, description = "Document id"),
-        ("versionId" = String, Path, description = "Version id: 1-based ordinal, oldest first (folders have version 1 only)")
-    ),
-    request_body(content = SaveOptions, content_type = "application/json", description = "{asZip: bool?}"),
-    responses(
-        (status = 200, description = "application/octet-stream: the document, or a ZIP with asZip", body = [u8]),
-        (status = 404, description = "Unknown session, OneDrive, document or version", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn save_document_version(
-    State(state): State<AppState>,
-    drive: DriveCtx,
-    Path(p): Path<DriveVersionPath>,
-    LenientJson(body): LenientJson<SaveOptions>,
-) -> Result<Response, ApiError> {
-    onedrive(&state, &drive, &Scope::Document(p.item_id), &body, Some(&p.version_id)).await
-}
-
-/// Save backed-up OneDrive folders as a ZIP.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/save",
-    tag = "Save",
-    params(
-        ("version" = String, Path, description = "API version: v6 … v8"),
-        ("id" = String, Path, description = "Restore session id (type Veod)"),
-        ("oneDriveId" = String, Path, description = "OneDrive id")
-    ),
-    request_body(content = SaveOptions, content_type = "application/json", description = "{folders: [{id}]}"),
-    responses(
-        (status = 200, description = "application/octet-stream: a ZIP", body = [u8]),
-        (status = 404, description = "Unknown session, OneDrive or folder", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn save_folders(
-    State(state): State<AppState>,
-    drive: DriveCtx,
-    LenientJson(body): LenientJson<SaveOptions>,
-) -> Result<Response, ApiError> {
-    onedrive(&state, &drive, &Scope::Folders, &body, None).await
-}
-
-/// Save a backed-up OneDrive folder as a ZIP.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/{folderId}/save",
-    tag = "Save",
-    request_body(content = SaveOptions, content_type = "application/json", description = "Optional"),
-    params(
-        ("version" = String, Path, description = "API version: v6 … v8"),
-        ("id" = String, Path, description = "Restore session id (type Veod)"),
-        ("oneDriveId" = String, Path, description = "OneDrive id"),
-        ("folderId" = String, Path, description = "Folder id")
-    ),
-    responses(
-        (status = 200, description = "application/octet-stream: a ZIP", body = [u8]),
-        (status = 404, description = "Unknown session, OneDrive or folder", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn save_folder(
-    State(state): State<AppState>,
-    drive: DriveCtx,
-    Path(p): Path<DriveItemPath>,
-    LenientJson(body): LenientJson<SaveOptions>,
-) -> Result<Response, ApiError> {
-    onedrive(&state, &drive, &Scope::Folder(p.item_id), &body, None).await
-}
-
-/// Save the one version of a backed-up OneDrive folder (the folder) as a ZIP.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}/Folders/{folderId}/Versions/{versionId}/save",
-    tag = "Save",
-    request_body(content = SaveOptions, content_type = "application/json", description = "Optional"),
-    params(
-        ("version" = String, Path, description = "API version: v6 … v8"),
-        ("id" = String, Path, description = "Restore session id (type Veod)"),
-        ("oneDriveId" = String, Path, description = "OneDrive id"),
-        ("folderId" = String, Path, description = "Folder id"),
-        ("versionId" = String, Path, description = "Version id: 1-based ordinal, oldest first (folders have version 1 only)")
-    ),
-    responses(
-        (status = 200, description = "application/octet-stream: a ZIP", body = [u8]),
-        (status = 404, description = "Unknown session, OneDrive, folder or version", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn save_folder_version(
-    State(state): State<AppState>,
-    drive: DriveCtx,
-    Path(p): Path<DriveVersionPath>,
-    LenientJson(body): LenientJson<SaveOptions>,
-) -> Result<Response, ApiError> {
-    onedrive(&state, &drive, &Scope::Folder(p.item_id), &body, Some(&p.version_id)).await
-}
-
-/// Save backed-up SharePoint library documents as a ZIP.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/save",
-    tag = "Save",
-    params(
-        ("version" = String, Path, description = "API version: v6 … v8"),
-        ("id" = String, Path, description = "Restore session id (type Vesp)"),
-        ("siteId" = String, Path, description = "Site id")
-    ),
-    request_body(content = SaveOptions, content_type = "application/json", description = "{documents: [{id}]}"),
-    responses(
-        (status = 200, description = "application/octet-stream: a ZIP", body = [u8]),
-        (status = 404, description = "Unknown session, site or document", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn sp_save_documents(
-    State(state): State<AppState>,
-    site: SiteCtx,
-    LenientJson(body): LenientJson<SaveOptions>,
-) -> Result<Response, ApiError> {
-    sharepoint(&state, &site, &SpScope::Documents, &body, None).await
-}
-
-/// Save a backed-up SharePoint library document (raw bytes, or a ZIP with `asZip`).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/{documentId}/save",
-    tag = "Save",
-    params(
-        ("version" = String, Path, description = "API version: v6 … v8"),
-        ("id" = String, Path, description = "Restore session id (type Vesp)"),
-        ("siteId" = String, Path, description = "Site id"),
-        ("documentId" = String, Path, description = "Document id")
-    ),
-    request_body(content = SaveOptions, content_type = "application/json", description = "{asZip: bool?}"),
-    responses(
-        (status = 200, description = "application/octet-stream: the document, or a ZIP with asZip", body = [u8]),
-        (status = 404, description = "Unknown session, site or document", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn sp_save_document(
-    State(state): State<AppState>,
-    site: SiteCtx,
-    Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson<SaveOptions>,
-) -> Result<Response, ApiError> {
-    sharepoint(&state, &site, &SpScope::Document(p.item_id), &body, None).await
-}
-
-/// Save a version of a backed-up SharePoint document (earlier versions need a session with showAllVersions).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/{documentId}/Versions/{versionId}/save",
-    tag = "Save",
-    params(
-        ("version" = String, Path, description = "API version: v6 … v8"),
-        ("id" = String, Path, description = "Restore session id (type Vesp)"),
-        ("siteId" = String, Path, description = "Site id"),
-        ("documentId" = String, Path, description = "Document id"),
-        ("versionId" = String, Path, description = "Version id: 1-based ordinal, oldest first (folders have version 1 only)")
-    ),
-    request_body(content = SaveOptions, content_type = "application/json", description = "{asZip: bool?}"),
-    responses(
-        (status = 200, description = "application/octet-stream: the document, or a ZIP with asZip", body = [u8]),
-        (status = 404, description = "Unknown session, site, document or version", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn sp_save_document_version(
-    State(state): State<AppState>,
-    site: SiteCtx,
-    Path(p): Path<SiteVersionPath>,
-    LenientJson(body): LenientJson<SaveOptions>,
-) -> Result<Response, ApiError> {
-    sharepoint(&state, &site, &SpScope::Document(p.item_id), &body, Some(&p.version_id)).await
-}
-
-/// Save backed-up SharePoint folders as a ZIP.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/save",
-    tag = "Save",
-    params(
-        ("version" = String, Path, description = "API version: v6 … v8"),
-        ("id" = String, Path, description = "Restore session id (type Vesp)"),
-        ("siteId" = String, Path, description = "Site id")
-    ),
-    request_body(content = SaveOptions, content_type = "application/json", description = "{folders: [{id}]}"),
-    responses(
-        (status = 200, description = "application/octet-stream: a ZIP", body = [u8]),
-        (status = 404, description = "Unknown session, site or folder", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn sp_save_folders(
-    State(state): State<AppState>,
-    site: SiteCtx,
-    LenientJson(body): LenientJson<SaveOptions>,
-) -> Result<Response, ApiError> {
-    sharepoint(&state, &site, &SpScope::Folders, &body, None).await
-}
-
-/// Save a backed-up SharePoint folder as a ZIP.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/{folderId}/save",
-    tag = "Save",
-    request_body(content = SaveOptions, content_type = "application/json", description = "Optional"),
-    params(
-        ("version" = String, Path, description = "API version: v6 … v8"),
-        ("id" = String, Path, description = "Restore session id (type Vesp)"),
-        ("siteId" = String, Path, description = "Site id"),
-        ("folderId" = String, Path, description = "Folder id")
-    ),
-    responses(
-        (status = 200, description = "application/octet-stream: a ZIP", body = [u8]),
-        (status = 404, description = "Unknown session, site or folder", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn sp_save_folder(
-    State(state): State<AppState>,
-    site: SiteCtx,
-    Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson<SaveOptions>,
-) -> Result<Response, ApiError> {
-    sharepoint(&state, &site, &SpScope::Folder(p.item_id), &body, None).await
-}
-
-/// Save the one version of a backed-up SharePoint folder (the folder) as a ZIP.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/{folderId}/Versions/{versionId}/save",
-    tag = "Save",
-    request_body(content = SaveOptions, content_type = "application/json", description = "Optional"),
-    params(
-        ("version" = String, Path, description = "API version: v6 … v8"),
-        ("id" = String, Path, description = "Restore session id (type Vesp)"),
-        ("siteId" = String, Path, description = "Site id"),
-        ("folderId" = String, Path, description = "Folder id"),
-        ("versionId" = String, Path, description = "Version id: 1-based ordinal, oldest first (folders have version 1 only)")
-    ),
-    responses(
-        (status = 200, description = "application/octet-stream: a ZIP", body = [u8]),
-        (status = 404, description = "Unknown session, site, folder or version", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn sp_save_folder_version(
-    State(state): State<AppState>,
-    site: SiteCtx,
-    Path(p): Path<SiteVersionPath>,
-    LenientJson(body): LenientJson<SaveOptions>,
-) -> Result<Response, ApiError> {
-    sharepoint(&state, &site, &SpScope::Folder(p.item_id), &body, Some(&p.version_id)).await
-}
-
-/// Save a whole backed-up SharePoint document library as a ZIP.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Libraries/{libraryId}/save",
-    tag = "Save",
-    request_body(content = SaveOptions, content_type = "application/json", description = "Optional"),
-    params(
-        ("version" = String, Path, description = "API version: v6 … v8"),
-        ("id" = String, Path, description = "Restore session id (type Vesp)"),
-        ("siteId" = String, Path, description = "Site id"),
-        ("libraryId" = String, Path, description = "Document library id")
-    ),
-    responses(
-        (status = 200, description = "application/octet-stream: a ZIP", body = [u8]),
-        (status = 404, description = "Unknown session, site or library", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn sp_save_library(
-    State(state): State<AppState>,
-    site: SiteCtx,
-    Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson<SaveOptions>,
-) -> Result<Response, ApiError> {
-    sharepoint(&state, &site, &SpScope::Library(p.item_id), &body, None).await
-}
-
-/// Save attachments of a backed-up SharePoint list item as a ZIP (none named: all).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/{itemId}/Attachments/save",
-    tag = "Save",
-    params(
-        ("version" = String, Path, description = "API version: v6 … v8"),
-        ("id" = String, Path, description = "Restore session id (type Vesp)"),
-        ("siteId" = String, Path, description = "Site id"),
-        ("itemId" = String, Path, description = "List item id")
-    ),
-    request_body(content = SaveOptions, content_type = "application/json", description = "{attachments: [{id}]?}"),
-    responses(
-        (status = 200, description = "application/octet-stream: a ZIP", body = [u8]),
-        (status = 404, description = "Unknown session, site, item or attachment", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn sp_save_attachments(
-    State(state): State<AppState>,
-    site: SiteCtx,
-    Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson<SaveOptions>,
-) -> Result<Response, ApiError> {
-    sharepoint(&state, &site, &SpScope::Attachments(p.item_id), &body, None).await
-}
-
-/// Save one attachment of a backed-up SharePoint list item (raw bytes, or a ZIP with `asZip`).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/{itemId}/Attachments/{attachmentId}/save",
-    tag = "Save",
-    params(
-        ("version" = String, Path, description = "API version: v6 … v8"),
-        ("id" = String, Path, description = "Restore session id (type Vesp)"),
-        ("siteId" = String, Path, description = "Site id"),
-        ("itemId" = String, Path, description = "List item id"),
-        ("attachmentId" = String, Path, description = "Attachment id (hex of the file name; the plain name is accepted too)")
-    ),
-    request_body(content = SaveOptions, content_type = "application/json", description = "{asZip: bool?}"),
-    responses(
-        (status = 200, description = "application/octet-stream: the attachment, or a ZIP with asZip", body = [u8]),
-        (status = 404, description = "Unknown session, site, item or attachment", body = crate::openapi::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn sp_save_attachment(
-    State(state): State<AppState>,
-    site: SiteCtx,
-    Path(p): Path<SiteAttachmentPath>,
-    LenientJson(body): LenientJson<SaveOptions>,
-) -> Result<Response, ApiError> {
-    sharepoint(&state, &site, &SpScope::Attachment(p.item_id, p.attachment_id), &body, None).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::edge::paths::canonical_route;
-
-    const BASE: &str = "/{version}/RestoreSessions/{id}/Organization/OneDrives/{oneDriveId}";
-    const SP_BASE: &str = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}";
-
-    #[test]
-    fn routes_are_canonical() {
-        for rest in [
-            "/save",
-            "/Documents/save",
-            "/Documents/{documentId}/save",
-            "/Documents/{documentId}/Versions/{versionId}/save",
-            "/Folders/save",
-            "/Folders/{folderId}/save",
-            "/Folders/{folderId}/Versions/{versionId}/save",
-        ] {
-            let p = format!("{BASE}{rest}");
-            assert_eq!(canonical_route(&p), p);
-        }
-        for rest in [
-            "/Documents/save",
-            "/Documents/{documentId}/save",
-            "/Documents/{documentId}/Versions/{versionId}/save",
-            "/Folders/save",
-            "/Folders/{folderId}/save",
-            "/Folders/{folderId}/Versions/{versionId}/save",
-            "/Libraries/{libraryId}/save",
-            "/Items/{itemId}/Attachments/save",
-            "/Items/{itemId}/Attachments/{attachmentId}/save",
-        ] {
-            let p = format!("{SP_BASE}{rest}");
-            assert_eq!(canonical_route(&p), p);
-        }
-    }
 
     #[test]
     fn dispositions() {

@@ -33,8 +33,6 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::Path;
-use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use engine::restore::{ItemOutcome, ItemStatus, RestoreStats, VersionMode};
@@ -50,13 +48,11 @@ use crate::ctx::restore_auth::{self, Credentials, RestoreBody};
 use crate::ctx::site::{not_found as nf, SiteCtx, SiteList};
 use crate::edge::era::RestoreRun;
 use crate::edge::error::ApiError;
-use crate::edge::lenient::{IdList, LenientJson, Obj};
+use crate::edge::lenient::IdList;
 use crate::openapi::RestExceptionInfo;
-use crate::resources::route_paths::{SiteItemPath, SiteListPath, SiteVersionPath};
-use crate::resources::scope::SpScope;
+use crate::resources::scope::{SiteTarget, SpScope};
 use crate::store::restore_jobs;
 use crate::store::restore_stop::{self, Watch};
-use crate::wire::actions::SharePointAction;
 use crate::wire::restore::{
     AsyncRestore, DocumentAction, DocumentLastVersionAction, DocumentVersion, ItemRestoreStatistics,
     ListRestoreStatistics, RestoreAnswer, SharePointRestore, WebRestoreStatistics,
@@ -73,23 +69,17 @@ type ItemsAnswer = Result<Json<RestoreAnswer<ItemRestoreStatistics>>, ApiError>;
 // Handlers (v6–v8, then the v2–v5 `…/Action` forms)
 // ---------------------------------------------------------------------------------------------------------------
 
-/// What `…/restore` does (the OpenAPI description).
-const RESTORE: &str = "To the original location; a `list` naming another list of the site, or a `siteURL`/`alias`, \
-redirects it there. `documentVersion` (`Last`/`All`), `documentLastVersionAction` (`Overwrite`/`Merge`), \
-`documentAction`/`listItemAction` (`Keep` writes a copy beside an existing item), `changedItems`, `deletedItems` \
-(default true), `restorePermissions`, `sendSharedLinksNotification`. v8 answers `{sessionId}` and restores in the \
-background; v6/v7 answer the statistics.";
+/// What `…/restore` and `…/restoreTo` do (the OpenAPI description of every path of each handler).
+const RESTORE: &str = "`…/restore`: to the original location; a `list` naming another list of the site, or a \
+`siteURL`/`alias`, redirects it there. `…/restoreTo`: elsewhere: `siteURL` (or `alias`, a site next to the source) \
+and/or `list` (target list title) are required. Options: `documentVersion` (`Last`/`All`), \
+`documentLastVersionAction` (`Overwrite`/`Merge`), `documentAction`/`listItemAction` (`Keep` writes a copy beside an \
+existing item), `changedItems`, `deletedItems` (default true), `restorePermissions`, `sendSharedLinksNotification`. \
+v8 answers `{sessionId}` and restores in the background; v6/v7 answer the statistics. v2–v5 reach the same \
+operation through `…/Action {\"restoreTo\": {…}}`, which restores to the original location unless the body names \
+`siteURL`/`alias` or another `list`.";
 
-/// What `…/restoreTo` does (the OpenAPI description).
-const RESTORE_TO: &str = "Elsewhere: `siteURL` (or `alias`, a site next to the source) and/or `list` (target list \
-title) are required. Options as for restore. v8 answers `{sessionId}` and restores in the background; v6/v7 answer \
-the statistics.";
-
-/// What a v2–v5 `restoreTo` action does (the OpenAPI description).
-const RESTORE_ACTION: &str = "`{\"restoreTo\": {…}}`: without `siteURL`/`alias` and with `list` absent or naming the \
-source list, the restore to the original location; otherwise elsewhere. Answers the statistics.";
-
-/// Restore a site (with its subsites unless `restoreSubsites` is false) to its original location.
+/// Restore a site (with its subsites unless `restoreSubsites` is false), to its original location or another site.
 #[utoipa::path(
     post,
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/restore",
@@ -107,39 +97,15 @@ source list, the restore to the original location; otherwise elsewhere. Answers 
 pub async fn restore_site(
     caller: Caller,
     site: SiteCtx,
+    target: SiteTarget,
     RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> SiteAnswer {
     let site = SiteRestore { caller, site };
     let unit = site.whole(&o);
-    site.run(vec![unit], Form::Restore, &o, &credentials, WebRestoreStatistics::new).await
+    site.run(vec![unit], Form::of(&target), &o, &credentials, WebRestoreStatistics::new).await
 }
 
-/// Restore a site (with its subsites unless `restoreSubsites` is false) to another site (`siteURL` or `alias`).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/restoreTo",
-    tag = "SharePoint restore",
-    description = RESTORE_TO,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<WebRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session or site", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_site_to(
-    caller: Caller,
-    site: SiteCtx,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> SiteAnswer {
-    let site = SiteRestore { caller, site };
-    let unit = site.whole(&o);
-    site.run(vec![unit], Form::RestoreTo, &o, &credentials, WebRestoreStatistics::new).await
-}
-
-/// Restore a list to its original location.
+/// Restore a list or a library, to its original location or another list or site.
 #[utoipa::path(
     post,
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Lists/{listId}/restore",
@@ -150,100 +116,27 @@ pub async fn restore_site_to(
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ListRestoreStatistics>),
         (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or list", body = RestExceptionInfo)
+        (status = 404, description = "Unknown session, site, list or library", body = RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
 pub async fn restore_list(
     caller: Caller,
     site: SiteCtx,
-    Path(p): Path<SiteListPath>,
+    target: SiteTarget,
     RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ListAnswer {
     let site = SiteRestore { caller, site };
-    let unit = site.list(&p.list_id, false)?;
-    site.run(vec![unit], Form::Restore, &o, &credentials, ListRestoreStatistics::new).await
+    let unit = match &target.scope {
+        SpScope::List(id) => site.list(id, false)?,
+        SpScope::Library(id) => site.list(id, true)?,
+        other => return Err(ApiError::internal(format!("{other:?} is not a list"))),
+    };
+    site.run(vec![unit], Form::of(&target), &o, &credentials, ListRestoreStatistics::new).await
 }
 
-/// Restore a list to another list or site (`list`, `siteURL`).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Lists/{listId}/restoreTo",
-    tag = "SharePoint restore",
-    description = RESTORE_TO,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("listId" = String, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ListRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or list", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_list_to(
-    caller: Caller,
-    site: SiteCtx,
-    Path(p): Path<SiteListPath>,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> ListAnswer {
-    let site = SiteRestore { caller, site };
-    let unit = site.list(&p.list_id, false)?;
-    site.run(vec![unit], Form::RestoreTo, &o, &credentials, ListRestoreStatistics::new).await
-}
-
-/// Restore a library to its original location.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Libraries/{libraryId}/restore",
-    tag = "SharePoint restore",
-    description = RESTORE,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("libraryId" = String, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ListRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or library", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_library(
-    caller: Caller,
-    site: SiteCtx,
-    Path(p): Path<SiteListPath>,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> ListAnswer {
-    let site = SiteRestore { caller, site };
-    let unit = site.list(&p.list_id, true)?;
-    site.run(vec![unit], Form::Restore, &o, &credentials, ListRestoreStatistics::new).await
-}
-
-/// Restore a library to another list or site (`list`, `siteURL`).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Libraries/{libraryId}/restoreTo",
-    tag = "SharePoint restore",
-    description = RESTORE_TO,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("libraryId" = String, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ListRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or library", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_library_to(
-    caller: Caller,
-    site: SiteCtx,
-    Path(p): Path<SiteListPath>,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> ListAnswer {
-    let site = SiteRestore { caller, site };
-    let unit = site.list(&p.list_id, true)?;
-    site.run(vec![unit], Form::RestoreTo, &o, &credentials, ListRestoreStatistics::new).await
-}
-
-/// Restore library documents (`documents[].id`) to their original location.
+/// Restore library documents, folders or list items — several (`documents[]` / `folders[]` / `items[]`), one, or
+/// a version of one — to their original location or another list or site.
 #[utoipa::path(
     post,
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/restore",
@@ -254,597 +147,19 @@ pub async fn restore_library_to(
     responses(
         (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
         (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or document", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_documents(
-    caller: Caller,
-    site: SiteCtx,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> ItemsAnswer {
-    let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Documents, &required_ids(o.documents.as_ref(), "documents")?).await?;
-    site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
-}
-
-/// Restore a library document to its original location.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/{documentId}/restore",
-    tag = "SharePoint restore",
-    description = RESTORE,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("documentId" = String, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or document", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_document(
-    caller: Caller,
-    site: SiteCtx,
-    Path(p): Path<SiteItemPath>,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> ItemsAnswer {
-    let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Documents, &[p.item_id]).await?;
-    site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
-}
-
-/// Restore a version of a library document to its original location (a library document is written as that version).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/{documentId}/Versions/{versionId}/restore",
-    tag = "SharePoint restore",
-    description = RESTORE,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("documentId" = String, Path), ("versionId" = u32, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site, document or version", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_document_version(
-    caller: Caller,
-    site: SiteCtx,
-    Path(p): Path<SiteVersionPath>,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> ItemsAnswer {
-    let site = SiteRestore { caller, site };
-    let units = site.version(Coll::Documents, p.item_id, &p.version_id).await?;
-    site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
-}
-
-/// Restore library documents (`documents[].id`) to another list or site (`list`, `siteURL`).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/restoreTo",
-    tag = "SharePoint restore",
-    description = RESTORE_TO,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or document", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_documents_to(
-    caller: Caller,
-    site: SiteCtx,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> ItemsAnswer {
-    let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Documents, &required_ids(o.documents.as_ref(), "documents")?).await?;
-    site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
-}
-
-/// Restore a library document to another list or site (`list`, `siteURL`).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/{documentId}/restoreTo",
-    tag = "SharePoint restore",
-    description = RESTORE_TO,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("documentId" = String, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or document", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_document_to(
-    caller: Caller,
-    site: SiteCtx,
-    Path(p): Path<SiteItemPath>,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> ItemsAnswer {
-    let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Documents, &[p.item_id]).await?;
-    site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
-}
-
-/// Restore a version of a library document to another list or site (`list`, `siteURL`) (a library document is written as that version).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Documents/{documentId}/Versions/{versionId}/restoreTo",
-    tag = "SharePoint restore",
-    description = RESTORE_TO,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("documentId" = String, Path), ("versionId" = u32, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site, document or version", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_document_version_to(
-    caller: Caller,
-    site: SiteCtx,
-    Path(p): Path<SiteVersionPath>,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> ItemsAnswer {
-    let site = SiteRestore { caller, site };
-    let units = site.version(Coll::Documents, p.item_id, &p.version_id).await?;
-    site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
-}
-
-/// Restore folders (`folders[].id`) to their original location.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/restore",
-    tag = "SharePoint restore",
-    description = RESTORE,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or folder", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_folders(
-    caller: Caller,
-    site: SiteCtx,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> ItemsAnswer {
-    let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Folders, &required_ids(o.folders.as_ref(), "folders")?).await?;
-    site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
-}
-
-/// Restore a folder to its original location.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/{folderId}/restore",
-    tag = "SharePoint restore",
-    description = RESTORE,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("folderId" = String, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or folder", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_folder(
-    caller: Caller,
-    site: SiteCtx,
-    Path(p): Path<SiteItemPath>,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> ItemsAnswer {
-    let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Folders, &[p.item_id]).await?;
-    site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
-}
-
-/// Restore a version of a folder to its original location (a folder is the folder itself).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/{folderId}/Versions/{versionId}/restore",
-    tag = "SharePoint restore",
-    description = RESTORE,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("folderId" = String, Path), ("versionId" = u32, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site, folder or version", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_folder_version(
-    caller: Caller,
-    site: SiteCtx,
-    Path(p): Path<SiteVersionPath>,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> ItemsAnswer {
-    let site = SiteRestore { caller, site };
-    let units = site.version(Coll::Folders, p.item_id, &p.version_id).await?;
-    site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
-}
-
-/// Restore folders (`folders[].id`) to another list or site (`list`, `siteURL`).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/restoreTo",
-    tag = "SharePoint restore",
-    description = RESTORE_TO,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or folder", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_folders_to(
-    caller: Caller,
-    site: SiteCtx,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> ItemsAnswer {
-    let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Folders, &required_ids(o.folders.as_ref(), "folders")?).await?;
-    site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
-}
-
-/// Restore a folder to another list or site (`list`, `siteURL`).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/{folderId}/restoreTo",
-    tag = "SharePoint restore",
-    description = RESTORE_TO,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("folderId" = String, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or folder", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_folder_to(
-    caller: Caller,
-    site: SiteCtx,
-    Path(p): Path<SiteItemPath>,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> ItemsAnswer {
-    let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Folders, &[p.item_id]).await?;
-    site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
-}
-
-/// Restore a version of a folder to another list or site (`list`, `siteURL`) (a folder is the folder itself).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Folders/{folderId}/Versions/{versionId}/restoreTo",
-    tag = "SharePoint restore",
-    description = RESTORE_TO,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("folderId" = String, Path), ("versionId" = u32, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site, folder or version", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_folder_version_to(
-    caller: Caller,
-    site: SiteCtx,
-    Path(p): Path<SiteVersionPath>,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> ItemsAnswer {
-    let site = SiteRestore { caller, site };
-    let units = site.version(Coll::Folders, p.item_id, &p.version_id).await?;
-    site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
-}
-
-/// Restore list items (`items[].id`) to their original location.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/restore",
-    tag = "SharePoint restore",
-    description = RESTORE,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or item", body = RestExceptionInfo)
+        (status = 404, description = "Unknown session, site, document, folder, item or version", body = RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
 pub async fn restore_items(
     caller: Caller,
     site: SiteCtx,
+    target: SiteTarget,
     RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
 ) -> ItemsAnswer {
     let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Items, &required_ids(o.items.as_ref(), "items")?).await?;
-    site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
-}
-
-/// Restore a list item to its original location.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/{itemId}/restore",
-    tag = "SharePoint restore",
-    description = RESTORE,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("itemId" = String, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or item", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_item(
-    caller: Caller,
-    site: SiteCtx,
-    Path(p): Path<SiteItemPath>,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> ItemsAnswer {
-    let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Items, &[p.item_id]).await?;
-    site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
-}
-
-/// Restore a version of a list item to its original location (a list item keeps one version, `1`).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/{itemId}/Versions/{versionId}/restore",
-    tag = "SharePoint restore",
-    description = RESTORE,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("itemId" = String, Path), ("versionId" = u32, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site, item or version", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_item_version(
-    caller: Caller,
-    site: SiteCtx,
-    Path(p): Path<SiteVersionPath>,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> ItemsAnswer {
-    let site = SiteRestore { caller, site };
-    let units = site.version(Coll::Items, p.item_id, &p.version_id).await?;
-    site.run(units, Form::Restore, &o, &credentials, ItemRestoreStatistics::sharepoint).await
-}
-
-/// Restore list items (`items[].id`) to another list or site (`list`, `siteURL`).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/restoreTo",
-    tag = "SharePoint restore",
-    description = RESTORE_TO,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or item", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_items_to(
-    caller: Caller,
-    site: SiteCtx,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> ItemsAnswer {
-    let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Items, &required_ids(o.items.as_ref(), "items")?).await?;
-    site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
-}
-
-/// Restore a list item to another list or site (`list`, `siteURL`).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/{itemId}/restoreTo",
-    tag = "SharePoint restore",
-    description = RESTORE_TO,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("itemId" = String, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or item", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_item_to(
-    caller: Caller,
-    site: SiteCtx,
-    Path(p): Path<SiteItemPath>,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> ItemsAnswer {
-    let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Items, &[p.item_id]).await?;
-    site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
-}
-
-/// Restore a version of a list item to another list or site (`list`, `siteURL`) (a list item keeps one version, `1`).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/{itemId}/Versions/{versionId}/restoreTo",
-    tag = "SharePoint restore",
-    description = RESTORE_TO,
-    request_body = SharePointRestore,
-    params(("version" = String, Path, description = "v6 … v8"), ("id" = String, Path), ("siteId" = String, Path), ("itemId" = String, Path), ("versionId" = u32, Path)),
-    responses(
-        (status = 200, description = "v6/v7: the statistics; v8: the restore session", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site, item or version", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_item_version_to(
-    caller: Caller,
-    site: SiteCtx,
-    Path(p): Path<SiteVersionPath>,
-    RestoreBody(o, credentials): RestoreBody<SharePointRestore>,
-) -> ItemsAnswer {
-    let site = SiteRestore { caller, site };
-    let units = site.version(Coll::Items, p.item_id, &p.version_id).await?;
-    site.run(units, Form::RestoreTo, &o, &credentials, ItemRestoreStatistics::sharepoint).await
-}
-
-/// v2–v5: `{"restoreTo": {…}}` restores the site (elsewhere when the body names `siteURL`/`alias` or `list`).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Action",
-    tag = "SharePoint restore",
-    description = RESTORE_ACTION,
-    request_body(content = SharePointAction, content_type = "application/json", description = "{\"restoreTo\": {…}}: the only action of this path"),
-    params(("version" = String, Path, description = "v2 … v5"), ("id" = String, Path), ("siteId" = String, Path)),
-    responses(
-        (status = 200, description = "The statistics", body = RestoreAnswer<WebRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session or site", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_site_action(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> SiteAnswer {
-    let RestoreBody(o, credentials) = RestoreBody::<SharePointRestore>::of(&restore_to_body(&body)?)?;
-    let site = SiteRestore { caller, site };
-    let unit = site.whole(&o);
-    site.run(vec![unit], Form::Action, &o, &credentials, WebRestoreStatistics::new).await
-}
-
-/// v2–v5: `{"restoreTo": {…}}` restores the list.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Lists/{listId}/Action",
-    tag = "SharePoint restore",
-    description = RESTORE_ACTION,
-    request_body(content = SharePointAction, content_type = "application/json", description = "{\"restoreTo\": {…}}: the only action of this path"),
-    params(("version" = String, Path, description = "v2 … v5"), ("id" = String, Path), ("siteId" = String, Path), ("listId" = String, Path)),
-    responses(
-        (status = 200, description = "The statistics", body = RestoreAnswer<ListRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or list", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_list_action(
-    caller: Caller,
-    site: SiteCtx,
-    Path(p): Path<SiteListPath>,
-    LenientJson(body): LenientJson,
-) -> ListAnswer {
-    let RestoreBody(o, credentials) = RestoreBody::<SharePointRestore>::of(&restore_to_body(&body)?)?;
-    let site = SiteRestore { caller, site };
-    let unit = site.list(&p.list_id, false)?;
-    site.run(vec![unit], Form::Action, &o, &credentials, ListRestoreStatistics::new).await
-}
-
-/// v2–v5: `{"restoreTo": {"items": […], …}}` restores list items.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/Action",
-    tag = "SharePoint restore",
-    description = RESTORE_ACTION,
-    request_body(content = SharePointAction, content_type = "application/json", description = "{\"restoreTo\": {…}}: the only action of this path"),
-    params(("version" = String, Path, description = "v2 … v5"), ("id" = String, Path), ("siteId" = String, Path)),
-    responses(
-        (status = 200, description = "The statistics", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or item", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_items_action(caller: Caller, site: SiteCtx, LenientJson(body): LenientJson) -> ItemsAnswer {
-    let RestoreBody(o, credentials) = RestoreBody::<SharePointRestore>::of(&restore_to_body(&body)?)?;
-    let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Items, &required_ids(o.items.as_ref(), "items")?).await?;
-    site.run(units, Form::Action, &o, &credentials, ItemRestoreStatistics::sharepoint).await
-}
-
-/// v2–v5: `{"restoreTo": {…}}` restores the list item.
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Items/{itemId}/Action",
-    tag = "SharePoint restore",
-    description = RESTORE_ACTION,
-    request_body(content = SharePointAction, content_type = "application/json", description = "{\"restoreTo\": {…}}: the only action of this path"),
-    params(("version" = String, Path, description = "v2 … v5"), ("id" = String, Path), ("siteId" = String, Path), ("itemId" = String, Path)),
-    responses(
-        (status = 200, description = "The statistics", body = RestoreAnswer<ItemRestoreStatistics>),
-        (status = 400, description = "Bad body, target or credentials", body = RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or item", body = RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub async fn restore_item_action(
-    caller: Caller,
-    site: SiteCtx,
-    Path(p): Path<SiteItemPath>,
-    LenientJson(body): LenientJson,
-) -> ItemsAnswer {
-    let RestoreBody(o, credentials) = RestoreBody::<SharePointRestore>::of(&restore_to_body(&body)?)?;
-    let site = SiteRestore { caller, site };
-    let units = site.items(Coll::Items, &[p.item_id]).await?;
-    site.run(units, Form::Action, &o, &credentials, ItemRestoreStatistics::sharepoint).await
-}
-
-/// The `restoreTo` action of the v2–v5 dispatcher (`opts` = the content of the `restoreTo` property). Scopes of
-/// [`crate::resources::scope`]: documents, folders, a library; attachments cannot be restored on their own (400).
-pub async fn sharepoint_action(
-    caller: Caller,
-    sid: &str,
-    site_id: &str,
-    scope: &SpScope,
-    (o, credentials): (&SharePointRestore, &Credentials),
-) -> Result<Response, ApiError> {
-    let (coll, ids) = match scope {
-        SpScope::Documents => (Coll::Documents, None),
-        SpScope::Document(id) => (Coll::Documents, Some(vec![id.clone()])),
-        SpScope::Folders => (Coll::Folders, None),
-        SpScope::Folder(id) => (Coll::Folders, Some(vec![id.clone()])),
-        SpScope::Library(id) => {
-            let site = SiteRestore::load(caller, sid, site_id).await?;
-            let unit = site.list(id, true)?;
-            let answer = site.run(vec![unit], Form::Action, o, credentials, ListRestoreStatistics::new).await?;
-            return Ok(answer.into_response());
-        }
-        SpScope::Attachments(_) | SpScope::Attachment(..) => {
-            return Err(ApiError::bad_request(
-                "Attachments are restored with their list item: use …/Items/{itemId}/Action with 'restoreTo'.",
-            ))
-        }
-    };
-    let site = SiteRestore::load(caller, sid, site_id).await?;
-    let ids = match ids {
-        Some(ids) => ids,
-        None => required_ids(coll.ids(o).as_ref(), coll.field())?,
-    };
-    let units = site.items(coll, &ids).await?;
-    let answer = site.run(units, Form::Action, o, credentials, ItemRestoreStatistics::sharepoint).await?;
-    Ok(answer.into_response())
-}
-
-/// The `restoreTo` property of a v2–v5 body.
-fn restore_to_body(body: &Obj) -> Result<Obj, ApiError> {
-    match body.action(&["restoreTo"])? {
-        ("restoreTo", o) => Ok(o),
-        (other, _) => Err(ApiError::bad_request(format!("action '{other}' is not supported here"))),
-    }
+    let units = site.select(&target, &o).await?;
+    site.run(units, Form::of(&target), &o, &credentials, ItemRestoreStatistics::sharepoint).await
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -894,10 +209,28 @@ struct SiteRestore {
 }
 
 impl SiteRestore {
-    /// For the v2–v5 dispatcher, which loads the site itself.
-    async fn load(caller: Caller, sid: &str, site_id: &str) -> Result<SiteRestore, ApiError> {
-        let site = crate::ctx::site::load(&caller.state, &caller.user, caller.version, sid, site_id).await?;
-        Ok(SiteRestore { caller, site })
+    /// The documents, folders or list items `target` names: the body's list for a collection, one item, or a
+    /// version of one. Attachments are restored with their list item (400).
+    async fn select(&self, target: &SiteTarget, o: &SharePointRestore) -> Result<Vec<Unit>, ApiError> {
+        let (coll, id) = match &target.scope {
+            SpScope::Documents => (Coll::Documents, None),
+            SpScope::Document(id) => (Coll::Documents, Some(id)),
+            SpScope::Folders => (Coll::Folders, None),
+            SpScope::Folder(id) => (Coll::Folders, Some(id)),
+            SpScope::Items => (Coll::Items, None),
+            SpScope::Item(id) => (Coll::Items, Some(id)),
+            SpScope::Attachments(_) | SpScope::Attachment(..) => {
+                return Err(ApiError::bad_request(
+                    "Attachments are restored with their list item: use …/Items/{itemId}/Action with 'restoreTo'.",
+                ))
+            }
+            other => return Err(ApiError::internal(format!("{other:?} is not an item scope"))),
+        };
+        match (id, target.version.as_deref()) {
+            (None, _) => self.items(coll, &required_ids(coll.ids(o).as_ref(), coll.field())?).await,
+            (Some(id), None) => self.items(coll, std::slice::from_ref(id)).await,
+            (Some(id), Some(v)) => self.version(coll, id.clone(), v).await,
+        }
     }
 
     /// The whole site, with its subsites unless `restoreSubsites` is false.
@@ -984,6 +317,17 @@ enum Form {
     RestoreTo,
     /// v2–v5 `restoreTo` action: elsewhere only when the body says so.
     Action,
+}
+
+impl Form {
+    /// The form of the route's verb (`restore`, `restoreTo`; list items spell them `Restore`, `RestoreTo`; `Action`).
+    fn of(target: &SiteTarget) -> Form {
+        match target.verb.as_str() {
+            v if v.eq_ignore_ascii_case("restoreTo") => Form::RestoreTo,
+            "Action" => Form::Action,
+            _ => Form::Restore,
+        }
+    }
 }
 
 fn options(o: &SharePointRestore, form: Form, site: &SiteRestore) -> Result<SpRestoreOptions, ApiError> {
@@ -1161,27 +505,6 @@ async fn execute(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::edge::paths::canonical_route;
-
-    #[test]
-    fn routes_are_canonical() {
-        for rest in [
-            "/restore",
-            "/restoreTo",
-            "/Action",
-            "/Lists/{listId}/restore",
-            "/Libraries/{libraryId}/restoreTo",
-            "/Documents/restore",
-            "/Documents/{documentId}/Versions/{versionId}/restoreTo",
-            "/Folders/{folderId}/restore",
-            "/Items/{itemId}/restore",
-            "/Items/{itemId}/restoreTo",
-            "/Items/Action",
-        ] {
-            let p = format!("/{{version}}/RestoreSessions/{{id}}/Organization/Sites/{{siteId}}{rest}");
-            assert_eq!(canonical_route(&p), p);
-        }
-    }
 
     #[test]
     fn alias_urls() {

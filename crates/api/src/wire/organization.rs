@@ -1,6 +1,6 @@
 //! Organizations, their jobs and restore points, and the explore options that start a restore session.
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, MatchedPath, Request};
 use chrono::{DateTime, Utc};
 use repo::catalog::{Job, Organization, RestorePoint, SessionStatus};
 use serde::{Deserialize, Serialize};
@@ -65,16 +65,22 @@ pub enum ExploreAction {
     Explore(ExploreOptions),
 }
 
-/// Extractor: the v6+ explore body, bare options or a v2–v5 style `{"explore": {…}}` (unwrapped).
+/// Extractor: the explore options of a request. On a v2–v5 `…/Action` path the body is the action
+/// `{"explore": {…}}`; on a v6+ `…/explore` path the bare options, or the v2–v5 wrapping (unwrapped).
 #[derive(Debug)]
-pub struct VerbExplore(pub ExploreOptions);
+pub struct ExploreBody(pub ExploreOptions);
 
-impl<S: Send + Sync> FromRequest<S> for VerbExplore {
+impl<S: Send + Sync> FromRequest<S> for ExploreBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let action = req.extensions().get::<MatchedPath>().is_some_and(|m| m.as_str().ends_with("/Action"));
         let LenientJson(body) = LenientJson::<Obj>::from_request(req, state).await?;
-        ExploreOptions::from_verb_body(&body).map(VerbExplore)
+        if action {
+            let ExploreAction::Explore(o) = body.to_typed()?;
+            return Ok(ExploreBody(o));
+        }
+        ExploreOptions::from_verb_body(&body).map(ExploreBody)
     }
 }
 
