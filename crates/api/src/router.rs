@@ -11,6 +11,9 @@
 //!    drift apart, and the OpenAPI test (`tests/suite/openapi.rs`) checks that nothing is served undocumented.
 //! 3. Operations that exist only in some eras are registered as an [`era_group`] (each through [`in_era`]: 404 in the
 //!    era's error shape for the other versions, see [`crate::edge::era::gate`]); the handler has no era guard.
+//! 4. An operation the vendor serves at several paths (the same verb on a document, a folder, a version, …) is one
+//!    handler registered with [`at_paths`]; it reads what the path addresses with an extractor
+//!    ([`crate::resources::scope::DriveTarget`], [`crate::resources::scope::SiteTarget`], …).
 
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
