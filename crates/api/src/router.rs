@@ -31,8 +31,8 @@ use crate::edge::error::ApiError;
 use crate::edge::middleware::route_not_found;
 use crate::edge::version::ApiVersion;
 use crate::resources::{
-    actions, auth, email_settings, onedrive, organizations, restore, restore_sessions, save, search, send, sharepoint,
-    sp_restore,
+    actions, auth, email_settings, job_sessions, onedrive, organizations, restore, restore_sessions, save, search,
+    send, sharepoint, sp_restore,
 };
 use crate::state::AppState;
 
@@ -65,6 +65,23 @@ pub fn protected() -> OpenApiRouter<AppState> {
         .routes(routes!(organizations::organization_jobs))
         .routes(routes!(organizations::list_jobs))
         .routes(routes!(organizations::get_job))
+        .merge(era_group(
+            Era::VERB,
+            "…/JobSessions is available from API v6 on.",
+            [
+                at_paths(
+                    routes!(job_sessions::list_job_sessions),
+                    "/{version}",
+                    [
+                        ("/JobSessions", "Job sessions (backup runs), newest first"),
+                        ("/Jobs/{jobId}/JobSessions", "The sessions of a backup job, newest first"),
+                    ],
+                ),
+                routes!(job_sessions::get_job_session),
+                routes!(job_sessions::list_log_items),
+                routes!(job_sessions::get_log_item),
+            ],
+        ))
         .routes(routes!(organizations::list_restore_points))
         .routes(routes!(organizations::get_restore_point))
         // Restore sessions (stop: `/Action {"stop": null}` and `/stop`, both in every version).
@@ -314,6 +331,7 @@ fn param_description(name: &str) -> &'static str {
         "documentId" => "Document id",
         "folderId" => "Folder id",
         "listId" => "List id",
+        "jobId" => "Job id",
         "libraryId" => "Library id",
         "itemId" => "List item id",
         "attachmentId" => "Attachment id (the hex of its file name; the plain name is accepted too)",
@@ -599,6 +617,7 @@ pub fn document() -> OpenApi {
     (name = "Auth", description = "Authorization tokens"),
     (name = "Organization", description = "Organizations and starting restore sessions"),
     (name = "Job", description = "Backup jobs"),
+    (name = "JobSession", description = "Backup runs of the jobs and their logs"),
     (name = "RestorePoint", description = "Restore points"),
     (name = "RestoreSession", description = "Restore sessions, their events and statistics")
 ))]

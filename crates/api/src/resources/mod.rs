@@ -6,6 +6,7 @@ pub mod auth;
 pub mod browse;
 pub mod browse_util;
 pub mod email_settings;
+pub mod job_sessions;
 pub mod onedrive;
 pub mod organizations;
 pub mod restore;

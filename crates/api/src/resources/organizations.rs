@@ -96,7 +96,7 @@ impl FromRequestParts<AppState> for ExploredOrganization {
 }
 
 /// The repository id as a UUID (the repository's own id when it is one, else a name-based UUID of it).
-fn repository_uuid(state: &AppState) -> Option<Uuid> {
+pub fn repository_uuid(state: &AppState) -> Option<Uuid> {
     state.repo.as_ref().map(|r| {
         let id = r.id();
         Uuid::parse_str(id).unwrap_or_else(|_| Uuid::new_v5(&Uuid::NAMESPACE_OID, id.as_bytes()))
@@ -308,7 +308,7 @@ fn job_not_found() -> ApiError {
     ApiError::not_found("Job not found.")
 }
 
-async fn job_by_id(state: &AppState, id: &str) -> Result<Job, ApiError> {
+pub async fn job_by_id(state: &AppState, id: &str) -> Result<Job, ApiError> {
     let uuid = Uuid::parse_str(id.trim()).map_err(|_| job_not_found())?;
     state.catalog.job(uuid).await?.ok_or_else(job_not_found)
 }

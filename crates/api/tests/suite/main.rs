@@ -8,6 +8,7 @@ mod email_security;
 mod eras;
 mod http;
 mod inproc;
+mod job_sessions;
 mod logon_security;
 mod onedrive;
 mod openapi;

@@ -27,6 +27,7 @@
 
 mod containers;
 mod error;
+mod history;
 mod items;
 mod orgs;
 mod query;
@@ -44,6 +45,7 @@ use uuid::Uuid;
 
 pub use containers::{ContainerInfo, ContainerKind, ContainerQuery, ContainerRow, ListInfo, OneDriveInfo, SiteInfo};
 pub use error::{CatalogError, Result};
+pub use history::{LogFilter, SessionFilter};
 pub use items::{fold, Attachment, ItemState, VersionInfo, VersionRow};
 pub use orgs::{Job, NewOrganization, Organization};
 pub use query::{ItemKind, ItemQuery, ItemRow};

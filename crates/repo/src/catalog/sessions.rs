@@ -7,6 +7,7 @@ use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use super::error::constraint;
+use super::history::LogFilter;
 use super::{from_micros, from_micros_opt, micros, parse_uuid, truncate, Catalog, CatalogError, Page, Result};
 
 /// State of a session.
@@ -109,7 +110,7 @@ impl LogLevel {
         }
     }
 
-    fn parse(s: &str) -> Result<Self> {
+    pub(super) fn parse(s: &str) -> Result<Self> {
         Ok(match s {
             "info" => LogLevel::Info,
             "warning" => LogLevel::Warning,
@@ -173,11 +174,11 @@ pub struct RestorePoint {
     pub stats: RestorePointStats,
 }
 
-const SESSION_COLS: &str =
+pub(super) const SESSION_COLS: &str =
     "id, job_id, started_at, finished_at, status, processed_items, processed_bytes, warnings, errors";
 const RP_COLS: &str = "id, organization_id, job_id, session_id, backup_time, is_full, containers, items, bytes";
 
-fn session_from_row(row: &AnyRow) -> Result<Session> {
+pub(super) fn session_from_row(row: &AnyRow) -> Result<Session> {
     Ok(Session {
         id: parse_uuid(&row.try_get::<String, _>("id")?)?,
         job_id: parse_uuid(&row.try_get::<String, _>("job_id")?)?,
@@ -397,33 +398,7 @@ impl Catalog {
 
     /// A page of a session's log in order.
     pub async fn session_log(&self, session: Uuid, offset: i64, limit: i64) -> Result<Page<LogEntry>> {
-        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM session_log WHERE session_id = $1")
-            .bind(session.to_string())
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?;
-        let rows = sqlx::query(
-            "SELECT seq, at, level, message, item_ref FROM session_log WHERE session_id = $1 \
-             ORDER BY seq LIMIT $2 OFFSET $3",
-        )
-        .bind(session.to_string())
-        .bind(limit.max(0))
-        .bind(offset.max(0))
-        .fetch_all(&self.pool)
-        .await?;
-        let rows = rows
-            .iter()
-            .map(|row| {
-                Ok(LogEntry {
-                    seq: row.try_get("seq")?,
-                    at: from_micros(row.try_get("at")?)?,
-                    level: LogLevel::parse(&row.try_get::<String, _>("level")?)?,
-                    message: row.try_get("message")?,
-                    item_ref: row.try_get("item_ref")?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page { rows, total })
+        self.log_page(session, &LogFilter::default(), offset, limit).await
     }
 
     /// Ends a running session.

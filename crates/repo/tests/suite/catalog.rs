@@ -198,6 +198,55 @@ async fn one_running_session_per_job() {
     assert_eq!(cat.session(other.id).await.unwrap().unwrap().status, SessionStatus::Running);
 }
 
+/// Backup history as the `/JobSessions` API reads it: filters by job, state and end time, newest first, paged; a
+/// session's log by severity and in either order, and one entry by position.
+#[tokio::test]
+async fn job_session_history_filters_and_log_pages() {
+    let (cat, _dir) = fresh().await;
+    let org = cat.create_organization(&new_org("contoso")).await.unwrap();
+    let (daily, hourly) =
+        (cat.create_job(org.id, "daily").await.unwrap(), cat.create_job(org.id, "hourly").await.unwrap());
+    let none = SessionCounters::default();
+    let a = cat.start_session(daily.id, t(1)).await.unwrap();
+    cat.finish_session(a.id, SessionStatus::Success, &none, None).await.unwrap();
+    let b = cat.start_session(hourly.id, t(2)).await.unwrap();
+    cat.finish_session(b.id, SessionStatus::Failed, &none, None).await.unwrap();
+    let c = cat.start_session(daily.id, t(3)).await.unwrap();
+    let ids = |p: Page<Session>| p.rows.iter().map(|s| s.id).collect::<Vec<_>>();
+
+    let all = cat.job_sessions(&SessionFilter::default(), 0, 10).await.unwrap();
+    assert_eq!(all.total, 3);
+    assert_eq!(ids(all), vec![c.id, b.id, a.id], "newest first");
+    assert_eq!(ids(cat.job_sessions(&SessionFilter::default(), 1, 1).await.unwrap()), vec![b.id]);
+    let of_daily = SessionFilter { job_id: Some(daily.id), ..SessionFilter::default() };
+    assert_eq!(ids(cat.job_sessions(&of_daily, 0, 10).await.unwrap()), vec![c.id, a.id]);
+    let failed = SessionFilter { status: Some(SessionStatus::Failed), ..SessionFilter::default() };
+    assert_eq!(ids(cat.job_sessions(&failed, 0, 10).await.unwrap()), vec![b.id]);
+    let both =
+        SessionFilter { job_id: Some(daily.id), status: Some(SessionStatus::Running), ..SessionFilter::default() };
+    assert_eq!(ids(cat.job_sessions(&both, 0, 10).await.unwrap()), vec![c.id]);
+    // End-time bounds leave out the running session (no end yet).
+    let ended = cat.session(b.id).await.unwrap().unwrap().finished_at.unwrap();
+    let from = SessionFilter { ended_from: Some(ended), ..SessionFilter::default() };
+    assert_eq!(ids(cat.job_sessions(&from, 0, 10).await.unwrap()), vec![b.id]);
+    let to = SessionFilter { ended_to: Some(ended - chrono::Duration::microseconds(1)), ..SessionFilter::default() };
+    let before = cat.job_sessions(&to, 0, 10).await.unwrap();
+    assert!(before.rows.iter().all(|s| s.id == a.id), "{before:?}");
+
+    for (level, text) in [(LogLevel::Info, "one"), (LogLevel::Warning, "two"), (LogLevel::Info, "three")] {
+        cat.log(c.id, level, text, None).await.unwrap();
+    }
+    let texts = |p: Page<LogEntry>| p.rows.iter().map(|e| e.message.clone()).collect::<Vec<_>>();
+    let desc = LogFilter { level: None, ascending: false };
+    assert_eq!(texts(cat.log_page(c.id, &desc, 0, 2).await.unwrap()), ["three", "two"]);
+    let info = LogFilter { level: Some(LogLevel::Info), ascending: true };
+    let page = cat.log_page(c.id, &info, 1, 5).await.unwrap();
+    assert_eq!((page.total, texts(page)), (2, vec!["three".to_string()]));
+    assert_eq!(cat.log_entry(c.id, 2).await.unwrap().unwrap().message, "two");
+    assert!(cat.log_entry(c.id, 4).await.unwrap().is_none());
+    assert!(cat.log_entry(a.id, 2).await.unwrap().is_none(), "another session's position");
+}
+
 #[tokio::test]
 async fn sessions_logs_restore_points_and_stale_sessions() {
     let (cat, _dir) = fresh().await;

@@ -1,0 +1,146 @@
+//! Reading backup history: the job sessions of every job with the filters of the Veeam `/JobSessions` API, and a
+//! session's log by page, severity and order, or one entry by its position.
+
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::sessions::{session_from_row, SESSION_COLS};
+use super::{from_micros, micros, Catalog, LogEntry, LogLevel, Page, Result, Session, SessionStatus};
+
+/// Which job sessions to list (every field narrows; the default lists all).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionFilter {
+    /// Sessions of this job.
+    pub job_id: Option<Uuid>,
+    /// Sessions in this state.
+    pub status: Option<SessionStatus>,
+    /// Sessions that ended at or after this instant.
+    pub ended_from: Option<DateTime<Utc>>,
+    /// Sessions that ended at or before this instant.
+    pub ended_to: Option<DateTime<Utc>>,
+}
+
+/// Which entries of a session log to read, and in which order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogFilter {
+    /// Entries of this severity only.
+    pub level: Option<LogLevel>,
+    /// Oldest first (the default) or newest first.
+    pub ascending: bool,
+}
+
+impl Default for LogFilter {
+    fn default() -> LogFilter {
+        LogFilter { level: None, ascending: true }
+    }
+}
+
+fn log_entry_from_row(row: &AnyRow) -> Result<LogEntry> {
+    Ok(LogEntry {
+        seq: row.try_get("seq")?,
+        at: from_micros(row.try_get("at")?)?,
+        level: LogLevel::parse(&row.try_get::<String, _>("level")?)?,
+        message: row.try_get("message")?,
+        item_ref: row.try_get("item_ref")?,
+    })
+}
+
+/// The `WHERE` of a session filter and its arguments in placeholder order (`$1` …).
+fn session_conditions(f: &SessionFilter) -> (String, Vec<SqlArg>) {
+    let mut conds = Vec::new();
+    let mut args = Vec::new();
+    let mut push = |cond: &str, arg: SqlArg| {
+        args.push(arg);
+        conds.push(cond.replace('?', &format!("${}", args.len())));
+    };
+    if let Some(job) = f.job_id {
+        push("job_id = ?", SqlArg::Text(job.to_string()));
+    }
+    if let Some(status) = f.status {
+        push("status = ?", SqlArg::Text(status.as_str().to_owned()));
+    }
+    if let Some(t) = f.ended_from {
+        push("finished_at >= ?", SqlArg::Int(micros(t)));
+    }
+    if let Some(t) = f.ended_to {
+        push("finished_at <= ?", SqlArg::Int(micros(t)));
+    }
+    let sql = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
+    (sql, args)
+}
+
+/// A bound argument of a built query.
+enum SqlArg {
+    Text(String),
+    Int(i64),
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    args: &'q [SqlArg],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for a in args {
+        q = match a {
+            SqlArg::Text(s) => q.bind(s.as_str()),
+            SqlArg::Int(i) => q.bind(*i),
+        };
+    }
+    q
+}
+
+impl Catalog {
+    /// A page of the job sessions matching `filter`, newest first.
+    pub async fn job_sessions(&self, filter: &SessionFilter, offset: i64, limit: i64) -> Result<Page<Session>> {
+        let (cond, args) = session_conditions(filter);
+        let total: i64 = bind_all(sqlx::query(&format!("SELECT COUNT(*) AS n FROM sessions{cond}")), &args)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        let n = args.len();
+        let sql = format!(
+            "SELECT {SESSION_COLS} FROM sessions{cond} ORDER BY started_at DESC, id DESC LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let rows =
+            bind_all(sqlx::query(&sql), &args).bind(limit.max(0)).bind(offset.max(0)).fetch_all(&self.pool).await?;
+        Ok(Page { rows: rows.iter().map(session_from_row).collect::<Result<_>>()?, total })
+    }
+
+    /// A page of a session's log entries matching `filter`, in its order.
+    pub async fn log_page(&self, session: Uuid, filter: &LogFilter, offset: i64, limit: i64) -> Result<Page<LogEntry>> {
+        let level = filter.level.map(LogLevel::as_str);
+        let cond = if level.is_some() { " AND level = $2" } else { "" };
+        let count = format!("SELECT COUNT(*) AS n FROM session_log WHERE session_id = $1{cond}");
+        let mut q = sqlx::query(&count).bind(session.to_string());
+        if let Some(l) = level {
+            q = q.bind(l);
+        }
+        let total: i64 = q.fetch_one(&self.pool).await?.try_get("n")?;
+        let order = if filter.ascending { "ASC" } else { "DESC" };
+        let (lim, off) = if level.is_some() { ("$3", "$4") } else { ("$2", "$3") };
+        let sql = format!(
+            "SELECT seq, at, level, message, item_ref FROM session_log WHERE session_id = $1{cond} \
+             ORDER BY seq {order} LIMIT {lim} OFFSET {off}"
+        );
+        let mut q = sqlx::query(&sql).bind(session.to_string());
+        if let Some(l) = level {
+            q = q.bind(l);
+        }
+        let rows = q.bind(limit.max(0)).bind(offset.max(0)).fetch_all(&self.pool).await?;
+        Ok(Page { rows: rows.iter().map(log_entry_from_row).collect::<Result<_>>()?, total })
+    }
+
+    /// Entry `seq` (from 1) of a session's log.
+    pub async fn log_entry(&self, session: Uuid, seq: i64) -> Result<Option<LogEntry>> {
+        let row =
+            sqlx::query("SELECT seq, at, level, message, item_ref FROM session_log WHERE session_id = $1 AND seq = $2")
+                .bind(session.to_string())
+                .bind(seq)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.as_ref().map(log_entry_from_row).transpose()
+    }
+}
