@@ -405,8 +405,14 @@ fn sharepoint_search() -> OpenApiRouter<AppState> {
             routes!(search::search_sites),
             routes!(search::search_site),
             routes!(search::search_site_folder),
-            routes!(search::search_library),
-            routes!(search::search_list),
+            at_paths(
+                routes!(search::search_list),
+                SITE,
+                [
+                    ("/Lists/{listId}/search", "Search a SharePoint list"),
+                    ("/Libraries/{libraryId}/search", "Search a SharePoint document library"),
+                ],
+            ),
         ],
     )
 }

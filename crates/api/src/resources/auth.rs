@@ -198,14 +198,6 @@ pub async fn logout(State(state): State<AppState>, version: ApiVersion, headers:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::edge::paths::canonical_route;
-
-    #[test]
-    fn routes_are_canonical() {
-        for p in ["/{version}/token", "/{version}/token/logout"] {
-            assert_eq!(canonical_route(p), p);
-        }
-    }
 
     #[test]
     fn field_parsing_form_and_json() {

@@ -309,24 +309,3 @@ pub async fn statistics(
     let events = all_events(&state, s.id).await?;
     Ok(json_response(StatusCode::OK, &SessionStatistics::new(s.kind, &events)))
 }
-
-#[cfg(test)]
-mod tests {
-    use crate::edge::paths::canonical_route;
-
-    #[test]
-    fn routes_are_canonical() {
-        for p in [
-            "/{version}/RestoreSessions",
-            "/{version}/RestoreSessions/{id}",
-            "/{version}/RestoreSessions/{id}/Action",
-            "/{version}/RestoreSessions/{id}/stop",
-            "/{version}/RestoreSessions/{id}/Organization",
-            "/{version}/RestoreSessions/{id}/Events",
-            "/{version}/RestoreSessions/{id}/Events/{event_id}",
-            "/{version}/RestoreSessions/{id}/Statistics",
-        ] {
-            assert_eq!(canonical_route(p), p);
-        }
-    }
-}

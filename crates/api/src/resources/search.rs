@@ -49,7 +49,8 @@ use crate::edge::version::ApiVersion;
 use crate::resources::browse_util::page_of;
 use crate::resources::onedrive;
 use crate::resources::route_paths::DriveItemPath;
-use crate::resources::route_paths::{SiteItemPath, SiteListPath};
+use crate::resources::route_paths::SiteItemPath;
+use crate::resources::scope::{SiteTarget, SpScope};
 use crate::resources::sharepoint::search_entry;
 use crate::state::AppState;
 use crate::wire::onedrive::ItemPage;
@@ -423,42 +424,7 @@ pub(crate) async fn search_site_folder(
     sp_search(&site.vesp(), hrefs, &page, &params, site_lists(&site), Some(folder), &o).await
 }
 
-/// Search a SharePoint document library (v6+).
-#[utoipa::path(
-    post,
-    path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Libraries/{libraryId}/search",
-    tag = "Search",
-    params(
-        ("version" = String, Path, description = "API version: v6 … v8"),
-        ("id" = String, Path, description = "Restore session id (type Vesp)"),
-        ("siteId" = String, Path, description = "Site id"),
-        ("libraryId" = String, Path, description = "Library id"),
-        SearchParams,
-        ("setId" = Option<String>, Query, description = "Accepted and ignored (results are not cached)"),
-        ("offset" = Option<u64>, Query, description = "Rows to skip"),
-        ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
-    ),
-    request_body = SearchOptions,
-    responses(
-        (status = 200, description = "PageOfRESTItemComposed: matching documents and folders of the library", body = SharePointEntryPage),
-        (status = 400, description = "Bad query, itemType, offset or limit", body = crate::edge::error::RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or library; v2–v5", body = crate::edge::error::RestExceptionInfo)
-    ),
-    security(("bearer" = []))
-)]
-pub(crate) async fn search_library(
-    site: SiteCtx,
-    hrefs: Hrefs,
-    page: PageReq,
-    Query(params): Query<SearchParams>,
-    Path(p): Path<SiteListPath>,
-    LenientJson(o): LenientJson<SearchOptions>,
-) -> Result<SharePointEntryPage, ApiError> {
-    let library = site.list(&p.list_id, Some(true))?.clone();
-    sp_search(&site.vesp(), hrefs, &page, &params, vec![(site.site.clone(), library)], None, &o).await
-}
-
-/// Search a SharePoint list (v6+).
+/// Search a SharePoint list or document library (v6+).
 #[utoipa::path(
     post,
     path = "/{version}/RestoreSessions/{id}/Organization/Sites/{siteId}/Lists/{listId}/search",
@@ -475,9 +441,9 @@ pub(crate) async fn search_library(
     ),
     request_body = SearchOptions,
     responses(
-        (status = 200, description = "PageOfRESTItemComposed: matching list items and folders of the list", body = SharePointEntryPage),
+        (status = 200, description = "PageOfRESTItemComposed: matching list items (documents) and folders of the list (library)", body = SharePointEntryPage),
         (status = 400, description = "Bad query, itemType, offset or limit", body = crate::edge::error::RestExceptionInfo),
-        (status = 404, description = "Unknown session, site or list; v2–v5", body = crate::edge::error::RestExceptionInfo)
+        (status = 404, description = "Unknown session, site, list or library; v2–v5", body = crate::edge::error::RestExceptionInfo)
     ),
     security(("bearer" = []))
 )]
@@ -486,34 +452,21 @@ pub(crate) async fn search_list(
     hrefs: Hrefs,
     page: PageReq,
     Query(params): Query<SearchParams>,
-    Path(p): Path<SiteListPath>,
+    target: SiteTarget,
     LenientJson(o): LenientJson<SearchOptions>,
 ) -> Result<SharePointEntryPage, ApiError> {
-    let list = site.list(&p.list_id, Some(false))?.clone();
+    let list = match &target.scope {
+        SpScope::List(id) => site.list(id, Some(false))?,
+        SpScope::Library(id) => site.list(id, Some(true))?,
+        other => return Err(ApiError::internal(format!("{other:?} is not a list"))),
+    }
+    .clone();
     sp_search(&site.vesp(), hrefs, &page, &params, vec![(site.site.clone(), list)], None, &o).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::edge::paths::canonical_route;
-
-    #[test]
-    fn routes_are_canonical() {
-        use utoipa::Path;
-        for p in [
-            __path_search_onedrives::path(),
-            __path_search_onedrive::path(),
-            __path_search_onedrive_folder::path(),
-            __path_search_sites::path(),
-            __path_search_site::path(),
-            __path_search_site_folder::path(),
-            __path_search_library::path(),
-            __path_search_list::path(),
-        ] {
-            assert_eq!(canonical_route(&p), p);
-        }
-    }
 
     #[test]
     fn item_types_per_explorer() {
