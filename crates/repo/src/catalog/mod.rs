@@ -29,6 +29,7 @@ mod containers;
 mod error;
 mod history;
 mod items;
+mod jobs;
 mod orgs;
 mod query;
 mod schema;
@@ -47,7 +48,8 @@ pub use containers::{ContainerInfo, ContainerKind, ContainerQuery, ContainerRow,
 pub use error::{CatalogError, Result};
 pub use history::{LogFilter, SessionFilter};
 pub use items::{fold, Attachment, ItemState, VersionInfo, VersionRow};
-pub use orgs::{Job, NewOrganization, Organization};
+pub use jobs::{Job, JobDefinition};
+pub use orgs::{NewOrganization, Organization};
 pub use query::{ItemKind, ItemQuery, ItemRow};
 pub use schema::SCHEMA_VERSION;
 pub use search::{SearchQuery, SearchScope, SearchTerm, SizeOp};

@@ -1,4 +1,4 @@
-//! Organizations (Microsoft 365 tenants under protection) and backup jobs.
+//! Organizations (Microsoft 365 tenants under protection); their backup jobs are in `jobs`.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -39,21 +39,7 @@ pub struct Organization {
     pub created_at: DateTime<Utc>,
 }
 
-/// A backup job of an organization; its runs are sessions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Job {
-    /// Catalog id.
-    pub id: Uuid,
-    /// Organization the job backs up.
-    pub organization_id: Uuid,
-    /// Name; unique within the organization.
-    pub name: String,
-    /// When the job was created.
-    pub created_at: DateTime<Utc>,
-}
-
 const ORG_COLS: &str = "id, name, tenant_id, tenant_domain, config, created_at";
-const JOB_COLS: &str = "id, organization_id, name, created_at";
 
 fn org_from_row(row: &AnyRow) -> Result<Organization> {
     Ok(Organization {
@@ -62,15 +48,6 @@ fn org_from_row(row: &AnyRow) -> Result<Organization> {
         tenant_id: row.try_get("tenant_id")?,
         tenant_domain: row.try_get("tenant_domain")?,
         config: parse_json(&row.try_get::<String, _>("config")?)?,
-        created_at: from_micros(row.try_get("created_at")?)?,
-    })
-}
-
-fn job_from_row(row: &AnyRow) -> Result<Job> {
-    Ok(Job {
-        id: parse_uuid(&row.try_get::<String, _>("id")?)?,
-        organization_id: parse_uuid(&row.try_get::<String, _>("organization_id")?)?,
-        name: row.try_get("name")?,
         created_at: from_micros(row.try_get("created_at")?)?,
     })
 }
@@ -176,63 +153,6 @@ impl Catalog {
             })?;
         if done.rows_affected() == 0 {
             return Err(CatalogError::NotFound(format!("organization {id}")));
-        }
-        Ok(())
-    }
-
-    /// Creates a backup job. Errors: [`CatalogError::NotFound`] for an unknown organization,
-    /// [`CatalogError::AlreadyExists`] when the organization already has a job with that name.
-    pub async fn create_job(&self, organization_id: Uuid, name: &str) -> Result<Job> {
-        let job = Job { id: Uuid::new_v4(), organization_id, name: name.to_string(), created_at: truncate(Utc::now()) };
-        sqlx::query("INSERT INTO jobs (id, organization_id, name, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(job.id.to_string())
-            .bind(organization_id.to_string())
-            .bind(name)
-            .bind(micros(job.created_at))
-            .execute(&self.pool)
-            .await
-            .map_err(|e| {
-                constraint(
-                    e,
-                    || CatalogError::AlreadyExists(format!("job {name:?}")),
-                    || CatalogError::NotFound(format!("organization {organization_id}")),
-                )
-            })?;
-        Ok(job)
-    }
-
-    /// The job with `id`, if any.
-    pub async fn job(&self, id: Uuid) -> Result<Option<Job>> {
-        let row = sqlx::query(&format!("SELECT {JOB_COLS} FROM jobs WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(job_from_row).transpose()
-    }
-
-    /// The jobs of an organization, by name.
-    pub async fn jobs(&self, organization_id: Uuid) -> Result<Vec<Job>> {
-        let rows = sqlx::query(&format!("SELECT {JOB_COLS} FROM jobs WHERE organization_id = $1 ORDER BY name, id"))
-            .bind(organization_id.to_string())
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(job_from_row).collect()
-    }
-
-    /// Removes a job that never ran ([`CatalogError::InUse`] if it has sessions).
-    pub async fn delete_job(&self, id: Uuid) -> Result<()> {
-        let done =
-            sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id.to_string()).execute(&self.pool).await.map_err(
-                |e| {
-                    constraint(
-                        e,
-                        || CatalogError::Corrupt("job delete hit a unique key".into()),
-                        || CatalogError::InUse(format!("job {id}")),
-                    )
-                },
-            )?;
-        if done.rows_affected() == 0 {
-            return Err(CatalogError::NotFound(format!("job {id}")));
         }
         Ok(())
     }

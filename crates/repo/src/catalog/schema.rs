@@ -285,7 +285,27 @@ const V5: &[&str] = &[
 ];
 
 /// All versions, in order; version N is `MIGRATIONS[N - 1]`.
-const MIGRATIONS: &[&[&str]] = &[V1, V2, V3, V4, V5];
+/// Jobs gain their definition (description, engine-owned settings: backup type, items, schedule), the scheduler's
+/// `next_run_at`, a revision (the API's eTag) and soft removal; a backup runs once at a time per organization (an
+/// organization may have several jobs now), so sessions name their organization and the one-running rule moves there.
+const V6: &[&str] = &[
+    "ALTER TABLE jobs ADD COLUMN description TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE jobs ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'",
+    "ALTER TABLE jobs ADD COLUMN enabled BIGINT NOT NULL DEFAULT 1",
+    "ALTER TABLE jobs ADD COLUMN next_run_at BIGINT",
+    "ALTER TABLE jobs ADD COLUMN revision BIGINT NOT NULL DEFAULT 1",
+    "ALTER TABLE jobs ADD COLUMN removed_at BIGINT",
+    "CREATE INDEX jobs_due ON jobs (next_run_at)",
+    "ALTER TABLE sessions ADD COLUMN organization_id TEXT",
+    "UPDATE sessions SET organization_id = (SELECT organization_id FROM jobs WHERE jobs.id = sessions.job_id)",
+    "UPDATE sessions SET status = 'failed', finished_at = heartbeat_at
+     WHERE status = 'running' AND EXISTS (
+        SELECT 1 FROM sessions newer WHERE newer.organization_id = sessions.organization_id AND newer.status = 'running'
+        AND (newer.started_at > sessions.started_at OR (newer.started_at = sessions.started_at AND newer.id > sessions.id)))",
+    "DELETE FROM staged_delta_links WHERE session_id IN (SELECT id FROM sessions WHERE status = 'failed')",
+    "CREATE UNIQUE INDEX sessions_one_running_per_organization ON sessions (organization_id) WHERE status = 'running'",
+];
+const MIGRATIONS: &[&[&str]] = &[V1, V2, V3, V4, V5, V6];
 
 /// The schema version this build creates and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

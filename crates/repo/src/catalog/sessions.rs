@@ -258,7 +258,8 @@ impl Catalog {
     /// Starts a session of `job` whose backup instant is `started_at` (truncated to microseconds; read it back from
     /// the returned session). Error: [`CatalogError::NotFound`] for an unknown job.
     ///
-    /// Error [`CatalogError::Busy`] when the job already has a running session (see [`Catalog::running_session`]).
+    /// Error [`CatalogError::Busy`] when the job's organization already has a running session, of this job or
+    /// another (one backup of an organization at a time; see [`Catalog::running_session`]).
     pub async fn start_session(&self, job_id: Uuid, started_at: DateTime<Utc>) -> Result<Session> {
         let session = Session {
             id: Uuid::new_v4(),
@@ -268,9 +269,10 @@ impl Catalog {
             status: SessionStatus::Running,
             counters: SessionCounters::default(),
         };
-        sqlx::query(
-            "INSERT INTO sessions (id, job_id, started_at, finished_at, heartbeat_at, status, processed_items, \
-             processed_bytes, warnings, errors) VALUES ($1, $2, $3, NULL, $4, $5, 0, 0, 0, 0)",
+        let done = sqlx::query(
+            "INSERT INTO sessions (id, job_id, organization_id, started_at, finished_at, heartbeat_at, status, \
+             processed_items, processed_bytes, warnings, errors) \
+             SELECT $1, id, organization_id, $3, NULL, $4, $5, 0, 0, 0, 0 FROM jobs WHERE id = $2",
         )
         .bind(session.id.to_string())
         .bind(job_id.to_string())
@@ -282,21 +284,27 @@ impl Catalog {
         .map_err(|e| {
             constraint(
                 e,
-                // The id is new: the unique rule violated is one running session per job.
-                || CatalogError::Busy(format!("job {job_id} already has a running backup session")),
+                // The id is new: the unique rule violated is one running session per organization.
+                || CatalogError::Busy(format!("the organization of job {job_id} already has a running backup session")),
                 || CatalogError::NotFound(format!("job {job_id}")),
             )
         })?;
+        if done.rows_affected() == 0 {
+            return Err(CatalogError::NotFound(format!("job {job_id}")));
+        }
         Ok(session)
     }
 
-    /// The running session of a job, if any, with its last heartbeat.
+    /// The running session of the job's organization (of this job or another), if any, with its last heartbeat.
     pub async fn running_session(&self, job_id: Uuid) -> Result<Option<RunningSession>> {
-        let row = sqlx::query("SELECT id, started_at, heartbeat_at FROM sessions WHERE job_id = $1 AND status = $2")
-            .bind(job_id.to_string())
-            .bind(SessionStatus::Running.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, started_at, heartbeat_at FROM sessions WHERE status = $2 \
+             AND organization_id = (SELECT organization_id FROM jobs WHERE id = $1)",
+        )
+        .bind(job_id.to_string())
+        .bind(SessionStatus::Running.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| {
             Ok(RunningSession {
                 id: parse_uuid(&r.try_get::<String, _>("id")?)?,

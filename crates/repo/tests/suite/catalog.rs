@@ -198,6 +198,69 @@ async fn one_running_session_per_job() {
     assert_eq!(cat.session(other.id).await.unwrap().unwrap().status, SessionStatus::Running);
 }
 
+/// Jobs with their definitions: created, changed only at the revision the caller saw, a scheduled run claimed by one
+/// caller, removed (hidden once it ran, its sessions kept; deleted when it never ran). One backup per organization
+/// runs at a time, whichever of its jobs it belongs to.
+#[tokio::test]
+async fn jobs_definitions_schedule_claims_removal_and_one_backup_per_organization() {
+    let (cat, _dir) = fresh().await;
+    let org = cat.create_organization(&new_org("contoso")).await.unwrap();
+    let other_org = cat.create_organization(&new_org("fabrikam")).await.unwrap();
+    let def = |name: &str, next: Option<i64>| JobDefinition {
+        name: name.into(),
+        description: format!("{name} backups"),
+        settings: json!({"backupType": "EntireOrganization"}),
+        enabled: true,
+        next_run_at: next.map(t),
+    };
+    let nightly = cat.create_job_with(org.id, &def("nightly", Some(10))).await.unwrap();
+    assert_eq!(cat.job(nightly.id).await.unwrap().unwrap(), nightly);
+    assert_eq!((nightly.revision, nightly.next_run_at), (1, Some(t(10))));
+    assert!(matches!(cat.create_job_with(org.id, &def("nightly", None)).await, Err(CatalogError::AlreadyExists(_))));
+    let hourly = cat.create_job_with(org.id, &def("hourly", Some(5))).await.unwrap();
+    let elsewhere = cat.create_job_with(other_org.id, &def("nightly", Some(1))).await.unwrap();
+
+    // A change at a stale revision is refused; at the current one it lands and moves the revision.
+    let changed =
+        cat.update_job(nightly.id, 1, &JobDefinition { enabled: false, ..def("nightly", Some(20)) }).await.unwrap();
+    assert_eq!((changed.revision, changed.enabled, changed.next_run_at), (2, false, Some(t(20))));
+    let stale = cat.update_job(nightly.id, 1, &def("nightly", None)).await;
+    assert!(matches!(stale, Err(CatalogError::InvalidState(_))), "{stale:?}");
+    assert!(matches!(cat.update_job(nightly.id, 2, &def("hourly", None)).await, Err(CatalogError::AlreadyExists(_))));
+
+    // Due: enabled jobs whose run is due, earliest first.
+    let due: Vec<Uuid> = cat.due_jobs(t(10)).await.unwrap().iter().map(|j| j.id).collect();
+    assert_eq!(due, vec![elsewhere.id, hourly.id], "the disabled job is not due");
+    // Of two claims of the same due run, one wins; a claim of a run that is not the stored one loses.
+    assert!(cat.claim_scheduled_run(hourly.id, t(5), Some(t(65))).await.unwrap());
+    assert!(!cat.claim_scheduled_run(hourly.id, t(5), Some(t(65))).await.unwrap());
+    assert!(!cat.claim_scheduled_run(nightly.id, t(20), Some(t(30))).await.unwrap(), "disabled");
+    assert_eq!(cat.job(hourly.id).await.unwrap().unwrap().next_run_at, Some(t(65)));
+
+    // One running backup per organization, across its jobs; other organizations run beside it.
+    let running = cat.start_session(hourly.id, t(6)).await.unwrap();
+    assert!(matches!(cat.start_session(nightly.id, t(7)).await, Err(CatalogError::Busy(_))));
+    assert_eq!(cat.running_session(nightly.id).await.unwrap().unwrap().id, running.id, "the organization's run");
+    let beside = cat.start_session(elsewhere.id, t(7)).await.unwrap();
+    assert_eq!(beside.status, SessionStatus::Running);
+    assert!(matches!(cat.start_session(Uuid::new_v4(), t(8)).await, Err(CatalogError::NotFound(_))));
+    cat.finish_session(running.id, SessionStatus::Success, &SessionCounters::default(), None).await.unwrap();
+    cat.start_session(nightly.id, t(9)).await.unwrap();
+
+    // Removal: a job that ran is hidden, keeps its sessions and frees its name; one that never ran is deleted.
+    cat.remove_job(hourly.id).await.unwrap();
+    assert!(cat.job(hourly.id).await.unwrap().is_none());
+    assert_eq!(cat.sessions(hourly.id).await.unwrap().len(), 1);
+    assert!(cat.due_jobs(t(100)).await.unwrap().iter().all(|j| j.id != hourly.id));
+    cat.create_job_with(org.id, &def("hourly", None)).await.unwrap();
+    let never = cat.create_job_with(org.id, &def("spare", None)).await.unwrap();
+    cat.remove_job(never.id).await.unwrap();
+    assert!(matches!(cat.delete_job(never.id).await, Err(CatalogError::NotFound(_))), "deleted, not hidden");
+    assert!(matches!(cat.remove_job(hourly.id).await, Err(CatalogError::NotFound(_))));
+    let names: Vec<String> = cat.jobs(org.id).await.unwrap().into_iter().map(|j| j.name).collect();
+    assert_eq!(names, ["hourly", "nightly"]);
+}
+
 /// Backup history as the `/JobSessions` API reads it: filters by job, state and end time, newest first, paged; a
 /// session's log by severity and in either order, and one entry by position.
 #[tokio::test]
@@ -890,6 +953,9 @@ async fn a_v1_catalog_upgrades_in_place_to_the_current_version() {
     let cat = Catalog::connect(&url).await.unwrap();
     let org = cat.create_organization(&new_org("contoso")).await.unwrap();
     // Turn the fresh catalog back into a version-1 one: undo every later version.
+    for undo in UNDO_V6 {
+        sqlx::query(undo).execute(cat.pool()).await.unwrap();
+    }
     for undo in [
         "DROP INDEX item_states_name",
         "ALTER TABLE item_states DROP COLUMN name_folded",
@@ -964,6 +1030,19 @@ async fn a_fresh_catalog_has_the_api_tables() {
     }
 }
 
+/// What migration V6 added, taken away again (to make an older catalog out of a current one).
+const UNDO_V6: &[&str] = &[
+    "DROP INDEX sessions_one_running_per_organization",
+    "DROP INDEX jobs_due",
+    "ALTER TABLE sessions DROP COLUMN organization_id",
+    "ALTER TABLE jobs DROP COLUMN description",
+    "ALTER TABLE jobs DROP COLUMN settings",
+    "ALTER TABLE jobs DROP COLUMN enabled",
+    "ALTER TABLE jobs DROP COLUMN next_run_at",
+    "ALTER TABLE jobs DROP COLUMN revision",
+    "ALTER TABLE jobs DROP COLUMN removed_at",
+];
+
 /// Builds before migration V4 created the API's tables themselves (`CREATE TABLE IF NOT EXISTS`, same layout as V4) in
 /// a version-3 catalog. Such a catalog upgrades to the current version and keeps the rows of those tables.
 #[tokio::test]
@@ -971,7 +1050,9 @@ async fn api_tables_an_earlier_build_created_upgrade_and_keep_their_rows() {
     let (url, _dir) = fresh_url().await;
     let cat = Catalog::connect(&url).await.unwrap();
     // A version-3 catalog in which the API made its tables and wrote to them.
-    sqlx::query("DROP INDEX sessions_one_running_per_job").execute(cat.pool()).await.unwrap();
+    for undo in UNDO_V6.iter().chain(&["DROP INDEX sessions_one_running_per_job"]) {
+        sqlx::query(undo).execute(cat.pool()).await.unwrap();
+    }
     sqlx::query("DELETE FROM schema_version WHERE version > 3").execute(cat.pool()).await.unwrap();
     for (_, insert) in API_ROWS {
         sqlx::query(insert).execute(cat.pool()).await.unwrap();
