@@ -45,6 +45,9 @@ pub struct ApiConfig {
     pub allow_plaintext_mail_credentials: bool,
     /// Connection limits and timeouts (`[api.limits]`).
     pub limits: ConnectionLimits,
+    /// The time zone of job schedules (an IANA name such as `Europe/Berlin`; default `UTC`): a daily job at
+    /// `22:00` runs at 22:00 there, daylight saving included.
+    pub time_zone: String,
 }
 
 impl Default for ApiConfig {
@@ -57,11 +60,22 @@ impl Default for ApiConfig {
             max_body_bytes: 1024 * 1024,
             allow_plaintext_mail_credentials: false,
             limits: ConnectionLimits::default(),
+            time_zone: "UTC".into(),
         }
     }
 }
 
 impl ApiConfig {
+    /// [`ApiConfig::time_zone`], checked. Error: the name is no time zone (the message names the setting).
+    pub fn schedule_time_zone(&self) -> Result<chrono_tz::Tz, String> {
+        self.time_zone.trim().parse().map_err(|_| {
+            format!(
+                "api.time_zone: {:?} is not a time zone (use an IANA name such as Europe/Berlin, or UTC)",
+                self.time_zone
+            )
+        })
+    }
+
     /// The defaults with another listen address (tests use `127.0.0.1:0`).
     pub fn listening_on(listen: SocketAddr) -> ApiConfig {
         ApiConfig { listen, ..ApiConfig::default() }

@@ -31,8 +31,8 @@ use crate::edge::error::ApiError;
 use crate::edge::middleware::route_not_found;
 use crate::edge::version::ApiVersion;
 use crate::resources::{
-    actions, auth, email_settings, job_sessions, onedrive, organizations, restore, restore_sessions, save, search,
-    send, sharepoint, sp_restore,
+    actions, auth, email_settings, job_sessions, jobs, onedrive, organizations, restore, restore_sessions, save,
+    search, send, sharepoint, sp_restore,
 };
 use crate::state::AppState;
 
@@ -65,6 +65,22 @@ pub fn protected() -> OpenApiRouter<AppState> {
         .routes(routes!(organizations::organization_jobs))
         .routes(routes!(organizations::list_jobs))
         .routes(routes!(organizations::get_job))
+        .merge(era_group(Era::V8, "Jobs are created with POST /v8/Jobs.", [routes!(jobs::create_job)]))
+        .merge(era_group(
+            Era::VERB,
+            "Jobs are changed from API v6 on.",
+            [
+                routes!(jobs::edit_job, jobs::remove_job),
+                at_paths(
+                    routes!(jobs::set_job_enabled),
+                    "/{version}",
+                    [
+                        ("/Jobs/{id}/enable", "Enable a backup job: the scheduler runs it"),
+                        ("/Jobs/{id}/disable", "Disable a backup job: no scheduled runs"),
+                    ],
+                ),
+            ],
+        ))
         .merge(era_group(
             Era::VERB,
             "…/JobSessions is available from API v6 on.",

@@ -59,6 +59,8 @@ pub struct AppState {
     pub node: Arc<NodeIdentity>,
     /// The restores running in this process, so that a Stop cancels them at once (`store::restore_stop`).
     pub running_restores: Arc<RunningRestores>,
+    /// The time zone of job schedules (set from [`crate::ApiConfig::time_zone`] by `start`; default UTC).
+    pub time_zone: chrono_tz::Tz,
 }
 
 /// A setting every clone of the [`AppState`] shares, replaceable while the server runs.
@@ -160,6 +162,7 @@ impl AppState {
             session_idle_timeout: Shared::new(DEFAULT_IDLE_TIMEOUT),
             restore_access: Shared::new(RestoreAccess::default()),
             running_restores: Arc::default(),
+            time_zone: chrono_tz::Tz::UTC,
         }
     }
 

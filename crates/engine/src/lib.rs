@@ -6,6 +6,7 @@
 pub mod backup;
 pub mod check;
 pub mod export;
+pub mod job;
 pub mod progress;
 pub mod restore;
 mod restore_view;

@@ -7,6 +7,7 @@ pub mod browse;
 pub mod browse_util;
 pub mod email_settings;
 pub mod job_sessions;
+pub mod jobs;
 pub mod onedrive;
 pub mod organizations;
 pub mod restore;

@@ -313,7 +313,7 @@ pub async fn job_by_id(state: &AppState, id: &str) -> Result<Job, ApiError> {
     state.catalog.job(uuid).await?.ok_or_else(job_not_found)
 }
 
-async fn job_resource(state: &AppState, hrefs: &Hrefs, job: &Job) -> Result<JobView, ApiError> {
+pub async fn job_resource(state: &AppState, hrefs: &Hrefs, job: &Job) -> Result<JobView, ApiError> {
     let runs = state.catalog.sessions(job.id).await?;
     let last = runs.last();
     let last_backup = state

@@ -106,6 +106,7 @@ impl RunningApi {
 /// [`crate::app`] until [`RunningApi::shutdown`], within the connection limits of `cfg.limits`.
 pub async fn start(cfg: &ApiConfig, mut state: AppState) -> Result<RunningApi, ServerError> {
     cfg.limits.validate().map_err(ServerError::Config)?;
+    state.time_zone = cfg.schedule_time_zone().map_err(ServerError::Config)?;
     crate::store::restore_jobs::recover(&state).await?;
     let (cert, key) = crate::server::tls::cert_paths(cfg, &state.data_dir)?;
     let tls = crate::server::tls::server_config(&cert, &key)?;

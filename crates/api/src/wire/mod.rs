@@ -13,6 +13,7 @@ pub mod actions;
 pub mod auth;
 pub mod email_settings;
 pub mod item_fields;
+pub mod job;
 pub mod job_session;
 pub mod onedrive;
 pub mod organization;

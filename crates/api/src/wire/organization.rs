@@ -12,6 +12,8 @@ use crate::edge::lenient::datetime::StatedTime;
 use crate::edge::lenient::{datetime, de, LenientJson, Obj};
 use crate::edge::paging::{Hrefs, Links};
 use crate::store::sessions::{dotnet_time, SessionKind};
+use crate::wire::job::SchedulePolicy;
+use engine::job::{BackupType, JobSettings};
 
 /// The product a restore session explores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
@@ -293,16 +295,20 @@ pub struct JobView {
     #[schema(value_type = Option<String>)]
     pub repository_id: Option<Uuid>,
     pub name: String,
-    pub description: &'static str,
+    pub description: String,
     /// `EntireOrganization`.
     pub backup_type: &'static str,
+    /// v8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule_policy: Option<SchedulePolicy>,
     pub last_run: Option<String>,
+    /// The next scheduled run (none while the job is disabled or runs by hand only).
     pub next_run: Option<String>,
     /// v8.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub last_backup: Option<Option<String>>,
-    /// v8.
+    /// v8: the job definition's revision (changes with every change of the job).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub e_tag: Option<i64>,
     pub is_enabled: bool,
@@ -335,18 +341,25 @@ impl JobView {
             Some(SessionStatus::Warning) => "Warning",
             Some(SessionStatus::Failed) => "Failed",
         };
+        // A job stored before jobs had settings reads as the defaults; unreadable settings too (the API shows the job
+        // rather than failing its listing; the scheduler reports them).
+        let settings = JobSettings::from_stored(&job.settings).unwrap_or_default();
         JobView {
             id: job.id,
             organization_id: job.organization_id,
             repository_id,
             name: job.name.clone(),
-            description: "",
-            backup_type: "EntireOrganization",
+            description: job.description.clone(),
+            backup_type: match settings.backup_type {
+                BackupType::EntireOrganization => "EntireOrganization",
+                BackupType::SelectedItems => "SelectedItems",
+            },
+            schedule_policy: era.is_v8().then(|| SchedulePolicy::of(&settings)),
             last_run: runs.last_run.map(dotnet_time),
-            next_run: None,
+            next_run: job.next_run_at.filter(|_| job.enabled).map(dotnet_time),
             last_backup: era.is_v8().then(|| runs.last_backup.map(dotnet_time)),
-            e_tag: era.is_v8().then_some(runs.count as i64 + 1),
-            is_enabled: true,
+            e_tag: era.is_v8().then_some(job.revision),
+            is_enabled: job.enabled,
             last_status,
             links: Links::new()
                 .with("self", hrefs.href(&format!("Jobs/{}", job.id)))

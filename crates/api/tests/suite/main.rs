@@ -9,6 +9,7 @@ mod eras;
 mod http;
 mod inproc;
 mod job_sessions;
+mod jobs;
 mod logon_security;
 mod onedrive;
 mod openapi;

@@ -1,0 +1,207 @@
+//! Managing backup jobs over the API: create (`POST /Jobs`, v8), change (`PUT /Jobs/{id}`: what the body leaves out
+//! keeps its value), remove (`DELETE /Jobs/{id}`), enable and disable (v6+). Reading them is in
+//! [`crate::resources::organizations`] (`GET /Jobs`, `/Jobs/{id}`, `/Organizations/{id}/Jobs`).
+//!
+//! A job's schedule is validated here ([`crate::wire::job::SchedulePolicy`]) and its next run computed in the
+//! server's time zone ([`crate::AppState::time_zone`]); `vault365 serve` runs the due jobs. Decisions: a job backs
+//! up its whole organization (`backupType` `SelectedItems`, `selectedItems` and `excludedItems` are refused until the
+//! engine applies them); `runNow` is refused (start a run with `vault365 backup`); a change made by another client
+//! since the job was read is not overwritten when the body's `eTag` is stale (409); removing a job that ran keeps
+//! its backups restorable (the job disappears from the listings, its restore points stay).
+
+use axum::extract::{MatchedPath, Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::Utc;
+use engine::job::{BackupType, JobSettings};
+use repo::catalog::{CatalogError, Job, JobDefinition};
+
+use crate::edge::error::ApiError;
+use crate::edge::lenient::LenientJson;
+use crate::edge::paging::{json_response, Hrefs};
+use crate::edge::version::ApiVersion;
+use crate::resources::organizations::{job_by_id, job_resource, repository_uuid};
+use crate::state::AppState;
+use crate::wire::job::JobBody;
+use crate::wire::organization::JobView;
+use crate::wire::Done;
+
+/// A catalog refusal as the API answers it.
+fn refused(e: CatalogError, name: &str) -> ApiError {
+    match e {
+        CatalogError::AlreadyExists(_) => {
+            ApiError::conflict(format!("The organization already has a job named '{name}'; 'name' must be unique."))
+        }
+        CatalogError::InvalidState(m) => ApiError::conflict(format!("The job changed meanwhile ({m}); read it again.")),
+        CatalogError::NotFound(_) => ApiError::not_found("Job not found."),
+        other => other.into(),
+    }
+}
+
+/// The definition `body` makes of `current` (a new job when `None`). Errors name the field.
+fn definition(state: &AppState, body: &JobBody, current: Option<&Job>) -> Result<JobDefinition, ApiError> {
+    let current_settings = current.map(|j| JobSettings::from_stored(&j.settings).unwrap_or_default());
+    let name = match (&body.name, current) {
+        (Some(n), _) => n.trim().to_string(),
+        (None, Some(j)) => j.name.clone(),
+        (None, None) => return Err(ApiError::bad_request("'name' is required")),
+    };
+    if name.is_empty() || name.chars().count() > 255 {
+        return Err(ApiError::bad_request("'name' must be 1 to 255 characters"));
+    }
+    if let Some(t) = &body.backup_type {
+        match t.trim() {
+            t if t.eq_ignore_ascii_case("EntireOrganization") => {}
+            t if t.eq_ignore_ascii_case("SelectedItems") => {
+                return Err(ApiError::bad_request(
+                    "'backupType' SelectedItems is not supported yet: a job backs up its entire organization",
+                ))
+            }
+            _ => return Err(ApiError::bad_request("'backupType' must be one of EntireOrganization, SelectedItems")),
+        }
+    }
+    for (field, items) in [("selectedItems", &body.selected_items), ("excludedItems", &body.excluded_items)] {
+        if items.as_ref().is_some_and(|i| !i.is_empty()) {
+            return Err(ApiError::bad_request(format!(
+                "'{field}' must be empty: a job backs up its entire organization (items are not chosen yet)"
+            )));
+        }
+    }
+    if let Some(repo) = body.repository_id {
+        if repository_uuid(state) != Some(repo) {
+            return Err(ApiError::bad_request(format!("'repositoryId' {repo} is not a repository of this server")));
+        }
+    }
+    if body.run_now == Some(true) {
+        return Err(ApiError::bad_request(
+            "'runNow' is not supported yet: start a backup with `vault365 backup --org NAME`",
+        ));
+    }
+    let mut settings = current_settings.clone().unwrap_or_default();
+    settings.backup_type = BackupType::EntireOrganization;
+    if let Some(policy) = &body.schedule_policy {
+        (settings.schedule, settings.retry) = policy.to_schedule()?;
+    }
+    let enabled = body.is_enabled.or(current.map(|j| j.enabled)).unwrap_or(true);
+    // The next run moves only when what decides it changed: a run due right now is not skipped by an edit of the
+    // description.
+    let unchanged = current.is_some_and(|j| j.enabled == enabled)
+        && current_settings.as_ref().is_some_and(|s| s.schedule == settings.schedule);
+    let next_run_at = match (unchanged, current) {
+        (true, Some(j)) => j.next_run_at,
+        _ => settings.schedule.next_after(Utc::now(), state.time_zone),
+    };
+    let description = body.description.clone().or(current.map(|j| j.description.clone())).unwrap_or_default();
+    Ok(JobDefinition { name, description, settings: settings.to_stored(), enabled, next_run_at })
+}
+
+/// Create a backup job of an organization: its name, description and schedule (`schedulePolicy`).
+#[utoipa::path(
+    post,
+    path = "/{version}/Jobs",
+    tag = "Job",
+    params(("version" = String, Path, description = "API version: v8")),
+    request_body = JobBody,
+    responses(
+        (status = 201, description = "The job", body = JobView),
+        (status = 400, description = "A field is missing or invalid (named)", body = crate::openapi::RestExceptionInfo),
+        (status = 409, description = "The organization has a job of that name", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_job(
+    State(state): State<AppState>,
+    hrefs: Hrefs,
+    LenientJson(body): LenientJson<JobBody>,
+) -> Result<Response, ApiError> {
+    let org = body.organization_id.ok_or_else(|| ApiError::bad_request("'organizationId' is required"))?;
+    let org = state.catalog.organization(org).await?.ok_or_else(|| {
+        ApiError::bad_request(format!("'organizationId' {org} is not an organization of this server"))
+    })?;
+    let d = definition(&state, &body, None)?;
+    let job = state.catalog.create_job_with(org.id, &d).await.map_err(|e| refused(e, &d.name))?;
+    tracing::info!(job = %job.id, name = %job.name, organization = %org.name, "backup job created");
+    Ok(json_response(StatusCode::CREATED, &job_resource(&state, &hrefs, &job).await?))
+}
+
+/// Change a backup job: what the body names (name, description, schedule, enabled); the rest keeps its value.
+#[utoipa::path(
+    put,
+    path = "/{version}/Jobs/{id}",
+    tag = "Job",
+    params(("version" = String, Path, description = "API version: v6 … v8"), ("id" = String, Path, description = "Job id")),
+    request_body(content = JobBody, description = "RESTEditBackupJob: what changes; `organizationId` cannot"),
+    responses(
+        (status = 200, description = "Changed (v6/v7)"),
+        (status = 204, description = "Changed (v8)"),
+        (status = 400, description = "A field is invalid (named)", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown job", body = crate::openapi::RestExceptionInfo),
+        (status = 409, description = "Name taken, or the job changed meanwhile", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn edit_job(
+    State(state): State<AppState>,
+    version: ApiVersion,
+    Path((_v, id)): Path<(String, String)>,
+    LenientJson(body): LenientJson<JobBody>,
+) -> Result<Done, ApiError> {
+    let job = job_by_id(&state, &id).await?;
+    if body.organization_id.is_some_and(|o| o != job.organization_id) {
+        return Err(ApiError::bad_request("'organizationId' cannot change: create a job of the other organization"));
+    }
+    let d = definition(&state, &body, Some(&job))?;
+    state.catalog.update_job(job.id, job.revision, &d).await.map_err(|e| refused(e, &d.name))?;
+    Ok(Done(version))
+}
+
+/// Remove a backup job. Its backups stay restorable (restore points and sessions are kept).
+#[utoipa::path(
+    delete,
+    path = "/{version}/Jobs/{id}",
+    tag = "Job",
+    params(("version" = String, Path, description = "API version: v6 … v8"), ("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "Removed (v6/v7)"),
+        (status = 204, description = "Removed (v8)"),
+        (status = 404, description = "Unknown job", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn remove_job(
+    State(state): State<AppState>,
+    version: ApiVersion,
+    Path((_v, id)): Path<(String, String)>,
+) -> Result<Done, ApiError> {
+    let job = job_by_id(&state, &id).await?;
+    state.catalog.remove_job(job.id).await.map_err(|e| refused(e, &job.name))?;
+    tracing::info!(job = %job.id, name = %job.name, "backup job removed; its backups stay restorable");
+    Ok(Done(version))
+}
+
+/// Enable a job (the scheduler runs it from its next scheduled time on) or disable it (no scheduled runs).
+#[utoipa::path(
+    post,
+    path = "/{version}/Jobs/{id}/enable",
+    tag = "Job",
+    params(("version" = String, Path, description = "API version: v6 … v8"), ("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "Done (v6/v7)"),
+        (status = 204, description = "Done (v8)"),
+        (status = 404, description = "Unknown job", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn set_job_enabled(
+    State(state): State<AppState>,
+    version: ApiVersion,
+    path: MatchedPath,
+    Path((_v, id)): Path<(String, String)>,
+) -> Result<Done, ApiError> {
+    let enabled = path.as_str().ends_with("/enable");
+    let job = job_by_id(&state, &id).await?;
+    let body = JobBody { is_enabled: Some(enabled), ..JobBody::default() };
+    let d = definition(&state, &body, Some(&job))?;
+    state.catalog.update_job(job.id, job.revision, &d).await.map_err(|e| refused(e, &job.name))?;
+    Ok(Done(version))
+}

@@ -1,0 +1,107 @@
+//! Managing backup jobs over the API (create, change, enable/disable, remove), read back from the catalog: the
+//! stored definition, the scheduler's next run, and the backups of a removed job.
+
+use crate::common;
+
+use chrono::{Duration, Timelike, Utc};
+use common::*;
+use engine::job::{DailyType, JobSettings, Schedule};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+fn body(v: Value) -> Vec<u8> {
+    v.to_string().into_bytes()
+}
+
+#[tokio::test]
+async fn jobs_are_created_changed_scheduled_and_removed() {
+    let s = TestServer::start(DEFAULT_SEED).await;
+    let t = Some(s.token.as_str());
+    let daily = json!({"type": "Daily", "dailyType": "Everyday", "dailyTime": "22:00", "retryEnabled": false});
+
+    // Create: 201 with the job; the catalog holds the definition and the next run (22:00 in the server's zone, UTC).
+    let new =
+        json!({"organizationId": s.org, "name": "nightly", "description": "every evening", "schedulePolicy": daily});
+    let (st, job) = s.call(Method::POST, "/v8/Jobs", t, Some(&body(new.clone()))).await;
+    assert_eq!(st, StatusCode::CREATED, "{job}");
+    let id = Uuid::parse_str(job["id"].as_str().unwrap()).unwrap();
+    let stored = s.catalog.job(id).await.unwrap().expect("in the catalog");
+    assert_eq!((stored.name.as_str(), stored.description.as_str(), stored.enabled), ("nightly", "every evening", true));
+    let settings = JobSettings::from_stored(&stored.settings).unwrap();
+    let Schedule::Daily { days, time, window } = settings.schedule else { panic!("{settings:?}") };
+    assert_eq!((days, time.hour(), time.minute(), window), (DailyType::Everyday, 22, 0, None));
+    assert!(!settings.retry.enabled);
+    let next = stored.next_run_at.expect("scheduled");
+    assert!(next > Utc::now() && next <= Utc::now() + Duration::days(1) && (next.hour(), next.minute()) == (22, 0));
+    assert_eq!(job["nextRun"], api::store::sessions::dotnet_time(next));
+    assert_eq!(job["schedulePolicy"]["dailyTime"], "22:00:00");
+    assert_eq!((job["isEnabled"].clone(), job["eTag"].clone()), (json!(true), json!(1)));
+
+    // Refusals name the field; a name is unique per organization.
+    let (st, e) = s.call(Method::POST, "/v8/Jobs", t, Some(&body(new.clone()))).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("'name'"), "{e}");
+    for (bad, field) in [
+        (json!({"organizationId": s.org}), "'name'"),
+        (json!({"name": "x"}), "'organizationId'"),
+        (json!({"organizationId": Uuid::new_v4(), "name": "x"}), "'organizationId'"),
+        (
+            json!({"organizationId": s.org, "name": "x", "schedulePolicy": {"type": "Daily", "dailyType": "Everyday"}}),
+            "dailyTime",
+        ),
+        (json!({"organizationId": s.org, "name": "x", "backupType": "SelectedItems"}), "'backupType'"),
+        (json!({"organizationId": s.org, "name": "x", "excludedItems": [{"type": "User"}]}), "'excludedItems'"),
+        (json!({"organizationId": s.org, "name": "x", "runNow": true}), "'runNow'"),
+        (json!({"organizationId": s.org, "name": "x", "repositoryId": Uuid::new_v4()}), "'repositoryId'"),
+    ] {
+        let (st, e) = s.call(Method::POST, "/v8/Jobs", t, Some(&body(bad.clone()))).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{bad}: {e}");
+        assert!(e["message"].as_str().unwrap().contains(field), "{bad}: {e}");
+    }
+    assert!(s.catalog.jobs(s.org_id).await.unwrap().iter().all(|j| j.name != "x"), "nothing refused was stored");
+    let (st, _) = s.call(Method::POST, "/v7/Jobs", t, Some(&body(new))).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "jobs are created in v8");
+
+    // Change: only what the body names; the next run stays unless the schedule changes.
+    let path = format!("/v8/Jobs/{id}");
+    let (st, e) = s.call(Method::PUT, &path, t, Some(&body(json!({"description": "late"})))).await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{e}");
+    let after = s.catalog.job(id).await.unwrap().unwrap();
+    assert_eq!((after.description.as_str(), after.revision, after.next_run_at), ("late", 2, Some(next)));
+    let every15 = json!({"schedulePolicy": {"type": "Periodically", "periodicallyEvery": "Minutes15"}});
+    let (st, _) = s.call(Method::PUT, &format!("/v6/Jobs/{id}"), t, Some(&body(every15))).await;
+    assert_eq!(st, StatusCode::OK, "v6 answers 200");
+    let periodic = s.catalog.job(id).await.unwrap().unwrap();
+    let soon = periodic.next_run_at.unwrap();
+    assert!(soon <= Utc::now() + Duration::minutes(15) && soon.minute() % 15 == 0, "{soon}");
+    let (st, e) = s.call(Method::PUT, &path, t, Some(&body(json!({"organizationId": Uuid::new_v4()})))).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+
+    // Disable: no scheduled run shown or due; enable: scheduled again.
+    let (st, _) = s.call(Method::POST, &format!("{path}/disable"), t, None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (_, shown) = s.get(&path, t).await;
+    assert_eq!((shown["isEnabled"].clone(), shown["nextRun"].clone()), (json!(false), Value::Null), "{shown}");
+    assert!(s.catalog.due_jobs(Utc::now() + Duration::days(2)).await.unwrap().iter().all(|j| j.id != id));
+    let (st, _) = s.call(Method::POST, &format!("{path}/enable"), t, None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    assert!(s.catalog.job(id).await.unwrap().unwrap().enabled);
+
+    // Remove: a job that never ran is gone; the job with backups leaves them restorable.
+    let (st, _) = s.call(Method::DELETE, &path, t, None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    assert!(s.catalog.job(id).await.unwrap().is_none());
+    assert_eq!(s.get(&path, t).await.0, StatusCode::NOT_FOUND);
+    let points_before = s.catalog.restore_points(s.org_id).await.unwrap().len();
+    let (st, _) = s.call(Method::DELETE, &format!("/v8/Jobs/{}", s.job), t, None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (_, jobs) = s.get("/v8/Jobs", t).await;
+    assert_eq!(jobs["results"], json!([]), "{jobs}");
+    assert_eq!(s.catalog.restore_points(s.org_id).await.unwrap().len(), points_before);
+    assert_eq!(s.catalog.sessions(s.job).await.unwrap().len(), 2, "its runs stay as history");
+    let explored = s.explore(8, "Veod", None).await;
+    assert!(!explored.is_empty(), "the removed job's backups are still explored");
+    let (st, _) = s.call(Method::DELETE, &path, t, None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+}
