@@ -18,9 +18,15 @@
 //! # Deduplication
 //! A task may carry a `dedup_key` (for backups: the organization id): while one task with that key is queued or
 //! running, enqueueing another returns the existing one. Two backups of one organization never run at once.
+//!
+//! # Schedules
+//! Every node also runs the [`Scheduler`]: due scheduled runs of the jobs become backup tasks, each exactly once
+//! across the cluster (a compare-and-set on the job's next run instant decides which node enqueues it).
 
 mod queue;
+mod scheduler;
 mod worker;
 
 pub use queue::{ClaimedTask, NewTask, QueueError, Task, TaskQueue, TaskStatus};
+pub use scheduler::{backup_task, Scheduler, Started, BACKUP_TASK};
 pub use worker::{run_worker, WorkerOptions};

@@ -5,8 +5,12 @@ use anyhow::Context;
 use crate::config::Config;
 use crate::setup;
 
-/// Serves until SIGTERM / Ctrl-C; with `worker`, also works the cluster queue in this process (see
-/// `cmd::worker`), so every node of a cluster can be one `serve --worker`.
+/// How often the scheduler looks for due runs: a run starts at most this late.
+const SCHEDULER_TICK: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Serves until SIGTERM / Ctrl-C and runs the job scheduler (due scheduled runs become backup tasks of the queue,
+/// each once across the cluster: `cluster::Scheduler`); with `worker`, also works the cluster queue in this process
+/// (see `cmd::worker`), so every node of a cluster can be one `serve --worker`.
 pub async fn run(cfg: &Config, worker: Option<crate::cmd::worker::WorkerArgs>) -> anyhow::Result<()> {
     let catalog = setup::catalog(cfg).await?;
     let repo = setup::repository(cfg).await?;
@@ -24,6 +28,15 @@ pub async fn run(cfg: &Config, worker: Option<crate::cmd::worker::WorkerArgs>) -
         }
         None => None,
     };
+    let time_zone = cfg.api.schedule_time_zone().map_err(anyhow::Error::msg)?;
+    let scheduler = cluster::Scheduler::open(&catalog, time_zone).await?;
+    if worker.is_none() {
+        tracing::info!(
+            "scheduled backups are queued for the workers: run `vault365 serve --worker` (or `vault365 worker`) on \
+             at least one node to run them"
+        );
+    }
+    let scheduler = tokio::spawn(scheduler.run(SCHEDULER_TICK, std::future::pending::<()>()));
     let state = api::AppState::new(catalog.clone(), Some(repo), &cfg.data_dir);
     let running = api::start(&cfg.api, state).await.context("starting the API server")?;
     if api::store::accounts::list_users(catalog.pool()).await?.is_empty() {
@@ -32,6 +45,7 @@ pub async fn run(cfg: &Config, worker: Option<crate::cmd::worker::WorkerArgs>) -
     println!("API listening on https://{} (certificate {})", running.addr, running.cert_path.display());
     crate::shutdown::signal().await;
     tracing::info!("shutting down the API");
+    scheduler.abort();
     if let Some(w) = worker {
         // A task it was running is taken over by another node once its heartbeat is stale.
         w.abort();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use cluster::{ClaimedTask, NewTask, Task, TaskQueue, WorkerOptions};
+use cluster::{ClaimedTask, Task, TaskQueue, WorkerOptions, BACKUP_TASK};
 use engine::progress::Progress;
 use engine::BackupContext;
 use repo::catalog::{Backend, Catalog, LogLevel, SessionStatus};
@@ -15,9 +15,6 @@ use uuid::Uuid;
 
 use crate::config::Config;
 use crate::setup;
-
-/// The kind of a backup task; its payload is `{"organizationId": "…"}`.
-pub const BACKUP_TASK: &str = "backup";
 
 /// Worker settings from the command line.
 #[derive(Debug, Clone)]
@@ -101,9 +98,18 @@ async fn backup_task(
         .and_then(|s| s.parse().ok())
         .context("backup task without a valid organizationId")?;
     let org = catalog.organization(org_id).await?.with_context(|| format!("organization {org_id} not found"))?;
-    let job = match catalog.jobs(org.id).await?.into_iter().next() {
-        Some(j) => j,
-        None => catalog.create_job(org.id, "default").await?,
+    // A scheduled run names its job; `backup --enqueue` leaves it to the organization's first.
+    let named = claimed.task.payload["jobId"].as_str().and_then(|s| s.parse::<Uuid>().ok());
+    let job = match named {
+        Some(id) => catalog
+            .job(id)
+            .await?
+            .filter(|j| j.organization_id == org.id)
+            .with_context(|| format!("job {id} of organization {} not found (removed?)", org.name))?,
+        None => match catalog.jobs(org.id).await?.into_iter().next() {
+            Some(j) => j,
+            None => catalog.create_job(org.id, "default").await?,
+        },
     };
     // Sessions of nodes that died are still "running": fail them (their staged delta links are dropped, so this
     // run resumes from the last completed backup and re-uses what they stored). Live sessions refresh their
@@ -113,20 +119,20 @@ async fn backup_task(
         tracing::warn!("backup session {s} was interrupted on another node; marked failed");
     }
     if let Some(prev) = &claimed.previous_node {
-        // Taken over: the dead node's session of this job may have heartbeated after its last task heartbeat,
-        // so the cutoff above can miss it. This node owns the organization's only backup task (dedup key), so
-        // any session of the job still running is that dead run.
-        for s in catalog.sessions(job.id).await? {
-            if s.status == SessionStatus::Running {
-                catalog
-                    .log(s.id, LogLevel::Error, &format!("node {prev} stopped; the task was taken over"), None)
-                    .await?;
-                match catalog.finish_session(s.id, SessionStatus::Failed, &s.counters, None).await {
-                    Ok(_) => tracing::warn!("backup session {} of node {prev} marked failed", s.id),
-                    // It finished or was failed in the meantime: nothing left to do.
-                    Err(repo::catalog::CatalogError::InvalidState(_)) => {}
-                    Err(e) => return Err(e.into()),
-                }
+        // Taken over: the dead node's session may have heartbeated after its last task heartbeat, so the cutoff
+        // above can miss it. This node owns the organization's only backup task (dedup key), so the
+        // organization's running session, of whichever job, is that dead run.
+        let running = match catalog.running_session(job.id).await? {
+            Some(r) => catalog.session(r.id).await?,
+            None => None,
+        };
+        if let Some(s) = running.filter(|s| s.status == SessionStatus::Running) {
+            catalog.log(s.id, LogLevel::Error, &format!("node {prev} stopped; the task was taken over"), None).await?;
+            match catalog.finish_session(s.id, SessionStatus::Failed, &s.counters, None).await {
+                Ok(_) => tracing::warn!("backup session {} of node {prev} marked failed", s.id),
+                // It finished or was failed in the meantime: nothing left to do.
+                Err(repo::catalog::CatalogError::InvalidState(_)) => {}
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -162,13 +168,7 @@ pub async fn enqueue_backup(cfg: &Config, org_name: &str) -> anyhow::Result<()> 
     let catalog = setup::catalog(cfg).await?;
     let org = setup::organization(&catalog, org_name).await?;
     let queue = TaskQueue::open(&catalog).await?;
-    let (task, added) = queue
-        .enqueue(&NewTask {
-            kind: BACKUP_TASK.into(),
-            payload: json!({"organizationId": org.id}),
-            dedup_key: Some(format!("backup:{}", org.id)),
-        })
-        .await?;
+    let (task, added) = queue.enqueue(&cluster::backup_task(org.id, None)).await?;
     println!("{} task={} org={}", if added { "queued" } else { "already-queued" }, task.id, org.name);
     Ok(())
 }

@@ -318,6 +318,58 @@ async fn a_killed_node_has_its_backup_taken_over_by_another() {
     let listed = drives["results"].as_array().map(Vec::len).unwrap_or(0);
     assert_eq!(listed, 3, "the three users' OneDrives, browsed through node c: {drives}");
 
+    // A job created through node B's API with a schedule runs when due: both nodes' schedulers see it due, one
+    // queues it (with its job id), a worker runs it, and node C's API shows the run.
+    let created = https
+        .post(format!("{api_b}/v8/Jobs"))
+        .bearer_auth(&token)
+        .json(&json!({"organizationId": org_id, "name": "every five minutes",
+                      "schedulePolicy": {"type": "Periodically", "periodicallyEvery": "Minutes5"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), reqwest::StatusCode::CREATED);
+    let job: Value = created.json().await.unwrap();
+    let job_id = job["id"].as_str().unwrap().to_string();
+    assert!(job["nextRun"].is_string(), "{job}");
+    // Its first run becomes due now (instead of at the next five-minute mark).
+    sqlx::query("UPDATE jobs SET next_run_at = $1 WHERE id = $2")
+        .bind(chrono::Utc::now().timestamp_micros())
+        .bind(&job_id)
+        .execute(&db)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let scheduled = loop {
+        let ids: Vec<String> = sqlx::query("SELECT id FROM cluster_tasks WHERE payload LIKE $1")
+            .bind(format!("%{job_id}%"))
+            .fetch_all(&db)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get("id"))
+            .collect();
+        if !ids.is_empty() {
+            assert_eq!(ids.len(), 1, "one task for the due run, whichever node queued it");
+            break ids[0].clone();
+        }
+        assert!(Instant::now() < deadline, "the scheduled run was never queued\n{}", read_logs(logs));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let (_, _, ran) = wait_done(&db, &scheduled, logs).await;
+    assert_eq!(ran["status"], "Success", "{ran}");
+    let next: i64 = sqlx::query("SELECT next_run_at FROM jobs WHERE id = $1")
+        .bind(&job_id)
+        .fetch_one(&db)
+        .await
+        .unwrap()
+        .get("next_run_at");
+    assert!(next > chrono::Utc::now().timestamp_micros(), "the next run is ahead");
+    let runs = on_c(format!("/v8/JobSessions?jobId={job_id}")).await;
+    assert_eq!(runs["totalCount"], 1, "{runs}");
+    assert_eq!(runs["results"][0]["id"], ran["sessionId"], "{runs}");
+    assert_eq!(runs["results"][0]["status"], "Success");
+
     drop((b, c));
     emu.shutdown().await.unwrap();
 }
