@@ -175,6 +175,20 @@ impl From<Window> for Vec<bool> {
     }
 }
 
+/// The days of a daily schedule by their vendor names.
+pub const DAILY_TYPES: &[(&str, DailyType)] = &[
+    ("Everyday", DailyType::Everyday),
+    ("Workdays", DailyType::Workdays),
+    ("Weekends", DailyType::Weekends),
+    ("Monday", DailyType::Monday),
+    ("Tuesday", DailyType::Tuesday),
+    ("Wednesday", DailyType::Wednesday),
+    ("Thursday", DailyType::Thursday),
+    ("Friday", DailyType::Friday),
+    ("Saturday", DailyType::Saturday),
+    ("Sunday", DailyType::Sunday),
+];
+
 /// The intervals of a periodic schedule, in minutes (`Minutes5` … `Hours12`).
 pub const PERIODS: &[(&str, u32)] = &[
     ("Minutes5", 5),

@@ -86,6 +86,11 @@ enum Command {
         #[command(flatten)]
         opts: WorkerFlags,
     },
+    /// Backup jobs: what runs when (`serve` runs the scheduled ones; the API's /Jobs manages the same jobs).
+    Job {
+        #[command(subcommand)]
+        command: JobCommand,
+    },
     /// Backup sessions: what each backup run did.
     Session {
         #[command(subcommand)]
@@ -157,6 +162,77 @@ enum SessionCommand {
     },
     /// One session and its log.
     Show { id: String },
+}
+
+/// When a job runs by itself (none given: only when started).
+#[derive(clap::Args)]
+struct ScheduleFlags {
+    /// Daily at this time (HH:MM, the `[api] time_zone`).
+    #[arg(long)]
+    daily: Option<String>,
+    /// With --daily: Everyday (default), Workdays, Weekends or a weekday.
+    #[arg(long)]
+    days: Option<String>,
+    /// Periodically: Minutes5, Minutes10, Minutes15, Minutes30, Hours1, Hours2, Hours4, Hours8 or Hours12.
+    #[arg(long)]
+    every: Option<String>,
+    /// With --every: minutes after each interval's start.
+    #[arg(long)]
+    offset: Option<u32>,
+    /// Only when started (`job start`, `backup`, the API).
+    #[arg(long)]
+    manual: bool,
+}
+
+impl ScheduleFlags {
+    fn args(self) -> cmd::job::ScheduleArgs {
+        let ScheduleFlags { daily, days, every, offset, manual } = self;
+        cmd::job::ScheduleArgs { daily, days, every, offset, manual }
+    }
+}
+
+#[derive(Subcommand)]
+enum JobCommand {
+    /// Add a job to an organization.
+    Add {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        #[command(flatten)]
+        schedule: ScheduleFlags,
+        /// Added disabled: the scheduler leaves it alone until `job enable`.
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// The jobs: id, organization, name, schedule, next run.
+    List {
+        /// Only this organization's.
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// One job and its last runs.
+    Show { id: String },
+    /// Change a job: only what is given.
+    Edit {
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[command(flatten)]
+        schedule: ScheduleFlags,
+    },
+    /// Let the scheduler run the job again (from its next scheduled time on).
+    Enable { id: String },
+    /// No scheduled runs (it can still be started).
+    Disable { id: String },
+    /// Queue a run now for a worker (`serve --worker` or `vault365 worker`).
+    Start { id: String },
+    /// Remove a job; its backups stay restorable.
+    Remove { id: String },
 }
 
 #[derive(Subcommand)]
@@ -360,6 +436,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             cmd::session::list(&load()?, org.as_deref()).await
         }
         Command::Session { command: SessionCommand::Show { id } } => cmd::session::show(&load()?, &id).await,
+        Command::Job { command } => match command {
+            JobCommand::Add { org, name, description, schedule, disabled } => {
+                cmd::job::add(&load()?, &org, &name, description, &schedule.args(), disabled).await
+            }
+            JobCommand::List { org } => cmd::job::list(&load()?, org.as_deref()).await,
+            JobCommand::Show { id } => cmd::job::show(&load()?, &id).await,
+            JobCommand::Edit { id, name, description, schedule } => {
+                cmd::job::edit(&load()?, &id, name, description, &schedule.args()).await
+            }
+            JobCommand::Enable { id } => cmd::job::set_enabled(&load()?, &id, true).await,
+            JobCommand::Disable { id } => cmd::job::set_enabled(&load()?, &id, false).await,
+            JobCommand::Start { id } => cmd::job::start(&load()?, &id).await,
+            JobCommand::Remove { id } => cmd::job::remove(&load()?, &id).await,
+        },
         Command::Task { command: TaskCommand::Show { id } } => cmd::worker::show(&load()?, &id).await,
         Command::Task { command: TaskCommand::List } => cmd::worker::list(&load()?).await,
         Command::User { command: UserCommand::Add { name, password } } => {

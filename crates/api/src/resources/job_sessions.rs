@@ -90,6 +90,7 @@ pub async fn list_job_sessions(
         status: f.status.and_then(|s| s.status()),
         ended_from: f.end_time_lower_bound,
         ended_to: f.end_time_upper_bound,
+        organization_id: None,
     };
     let matches_none = f.job_type == Some(JobType::Copy) || f.status.is_some_and(|s| s.status().is_none());
     let page = match matches_none {

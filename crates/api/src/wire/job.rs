@@ -9,7 +9,7 @@
 //! `retryEnabled`, `retryNumber`, `retryWaitInterval` (minutes).
 
 use chrono::NaiveTime;
-use engine::job::{DailyType, JobSettings, Retry, Schedule, Window, PERIODS};
+use engine::job::{JobSettings, Retry, Schedule, Window, DAILY_TYPES, PERIODS};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -100,19 +100,6 @@ fn one_of<'a>(field: &str, value: &str, allowed: &[&'a str]) -> Result<&'a str, 
         .copied()
         .ok_or_else(|| bad(field, format!("must be one of {}", allowed.join(", "))))
 }
-
-const DAILY_TYPES: &[(&str, DailyType)] = &[
-    ("Everyday", DailyType::Everyday),
-    ("Workdays", DailyType::Workdays),
-    ("Weekends", DailyType::Weekends),
-    ("Monday", DailyType::Monday),
-    ("Tuesday", DailyType::Tuesday),
-    ("Wednesday", DailyType::Wednesday),
-    ("Thursday", DailyType::Thursday),
-    ("Friday", DailyType::Friday),
-    ("Saturday", DailyType::Saturday),
-    ("Sunday", DailyType::Sunday),
-];
 
 fn window(field: &str, enabled: Option<bool>, settings: &Option<WindowSettings>) -> Result<Option<Window>, ApiError> {
     if enabled != Some(true) {
@@ -218,6 +205,7 @@ impl SchedulePolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use engine::job::DailyType;
 
     fn policy(json: &str) -> Result<(Schedule, Retry), ApiError> {
         crate::edge::lenient::Body::parse(json.as_bytes()).unwrap().to_typed::<SchedulePolicy>()?.to_schedule()

@@ -14,6 +14,8 @@ use super::{from_micros, micros, Catalog, LogEntry, LogLevel, Page, Result, Sess
 pub struct SessionFilter {
     /// Sessions of this job.
     pub job_id: Option<Uuid>,
+    /// Sessions of this organization (of any of its jobs, removed ones included).
+    pub organization_id: Option<Uuid>,
     /// Sessions in this state.
     pub status: Option<SessionStatus>,
     /// Sessions that ended at or after this instant.
@@ -57,6 +59,9 @@ fn session_conditions(f: &SessionFilter) -> (String, Vec<SqlArg>) {
     };
     if let Some(job) = f.job_id {
         push("job_id = ?", SqlArg::Text(job.to_string()));
+    }
+    if let Some(org) = f.organization_id {
+        push("organization_id = ?", SqlArg::Text(org.to_string()));
     }
     if let Some(status) = f.status {
         push("status = ?", SqlArg::Text(status.as_str().to_owned()));

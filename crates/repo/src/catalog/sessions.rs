@@ -66,6 +66,8 @@ pub struct Session {
     pub id: Uuid,
     /// The job that ran.
     pub job_id: Uuid,
+    /// The organization it backed up (the job's).
+    pub organization_id: Uuid,
     /// Start = the backup instant: every state recorded by this session uses it as `at`, and its restore point's
     /// `backup_time` equals it.
     pub started_at: DateTime<Utc>,
@@ -175,13 +177,14 @@ pub struct RestorePoint {
 }
 
 pub(super) const SESSION_COLS: &str =
-    "id, job_id, started_at, finished_at, status, processed_items, processed_bytes, warnings, errors";
+    "id, job_id, organization_id, started_at, finished_at, status, processed_items, processed_bytes, warnings, errors";
 const RP_COLS: &str = "id, organization_id, job_id, session_id, backup_time, is_full, containers, items, bytes";
 
 pub(super) fn session_from_row(row: &AnyRow) -> Result<Session> {
     Ok(Session {
         id: parse_uuid(&row.try_get::<String, _>("id")?)?,
         job_id: parse_uuid(&row.try_get::<String, _>("job_id")?)?,
+        organization_id: parse_uuid(&row.try_get::<String, _>("organization_id")?)?,
         started_at: from_micros(row.try_get("started_at")?)?,
         finished_at: from_micros_opt(row.try_get("finished_at")?)?,
         status: SessionStatus::parse(&row.try_get::<String, _>("status")?)?,
@@ -261,24 +264,30 @@ impl Catalog {
     /// Error [`CatalogError::Busy`] when the job's organization already has a running session, of this job or
     /// another (one backup of an organization at a time; see [`Catalog::running_session`]).
     pub async fn start_session(&self, job_id: Uuid, started_at: DateTime<Utc>) -> Result<Session> {
+        let organization: String = sqlx::query("SELECT organization_id FROM jobs WHERE id = $1")
+            .bind(job_id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| CatalogError::NotFound(format!("job {job_id}")))?
+            .try_get("organization_id")?;
         let session = Session {
             id: Uuid::new_v4(),
             job_id,
+            organization_id: parse_uuid(&organization)?,
             started_at: truncate(started_at),
             finished_at: None,
             status: SessionStatus::Running,
             counters: SessionCounters::default(),
         };
-        let done = sqlx::query(
-            "INSERT INTO sessions (id, job_id, organization_id, started_at, finished_at, heartbeat_at, status, \
-             processed_items, processed_bytes, warnings, errors) \
-             SELECT $1, id, organization_id, $3, NULL, $4, $5, 0, 0, 0, 0 FROM jobs WHERE id = $2",
-        )
+        let done = sqlx::query(&format!(
+            "INSERT INTO sessions ({SESSION_COLS}, heartbeat_at) VALUES ($1, $2, $3, $4, NULL, $5, 0, 0, 0, 0, $6)"
+        ))
         .bind(session.id.to_string())
         .bind(job_id.to_string())
+        .bind(&organization)
         .bind(micros(session.started_at))
-        .bind(micros(Utc::now()))
         .bind(SessionStatus::Running.as_str())
+        .bind(micros(Utc::now()))
         .execute(&self.pool)
         .await
         .map_err(|e| {

@@ -29,6 +29,7 @@ pub mod backup;
 pub mod demo;
 pub mod emulator;
 pub mod export;
+pub mod job;
 pub mod org;
 pub mod repo;
 pub mod serve;

@@ -1,8 +1,9 @@
 //! `vault365 session list|show`: the backup sessions in the catalog, so an administrator sees what each run did
-//! (the API's job sessions come with the jobs of issue 13).
+//! (the API shows the same runs as `/JobSessions`). Runs of removed jobs stay listed: they are the history of backups
+//! that may still be restored.
 
 use anyhow::Context;
-use repo::catalog::{Catalog, Organization, Session};
+use repo::catalog::{Catalog, Organization, Session, SessionFilter};
 use uuid::Uuid;
 
 use crate::config::Config;
@@ -31,13 +32,11 @@ fn line(org: &Organization, s: &Session) -> String {
     )
 }
 
-/// The sessions of every job of `org`, oldest first.
+/// The sessions of `org` (every job's, removed ones included), oldest first.
 async fn sessions_of(catalog: &Catalog, org: &Organization) -> anyhow::Result<Vec<Session>> {
-    let mut out = Vec::new();
-    for job in catalog.jobs(org.id).await? {
-        out.extend(catalog.sessions(job.id).await?);
-    }
-    out.sort_by_key(|s| (s.started_at, s.id));
+    let filter = SessionFilter { organization_id: Some(org.id), ..SessionFilter::default() };
+    let mut out = catalog.job_sessions(&filter, 0, i64::MAX).await?.rows;
+    out.reverse();
     Ok(out)
 }
 
@@ -61,9 +60,8 @@ pub async fn show(cfg: &Config, id: &str) -> anyhow::Result<()> {
     let id: Uuid = id.trim().parse().with_context(|| format!("'{id}' is not a session id"))?;
     let catalog = setup::catalog(cfg).await?;
     let session = catalog.session(id).await?.with_context(|| format!("no backup session {id}"))?;
-    let job = catalog.job(session.job_id).await?.context("the session's job no longer exists")?;
     let org =
-        catalog.organization(job.organization_id).await?.context("the session's organization no longer exists")?;
+        catalog.organization(session.organization_id).await?.context("the session's organization no longer exists")?;
     println!("{}", line(&org, &session));
     let log = catalog.session_log(id, 0, MAX_LOG_LINES).await?;
     for e in &log.rows {

@@ -7,6 +7,7 @@ mod backup_cli;
 mod cluster_cli;
 mod demo_cli;
 mod emulator_cli;
+mod jobs_cli;
 mod logon_cli;
 mod reliability_cli;
 mod scaleout_cli;
