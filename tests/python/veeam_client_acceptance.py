@@ -9,7 +9,8 @@ Run by crates/vault365/tests/veeam_client.rs:
 Per version: log on, list organizations, explore OneDrive and SharePoint, browse OneDrives, documents, folders,
 versions, SharePoint sites, lists, items and attachments, save (bytes compared with the emulator's), put SMTP settings
 and send (the message arrives at a real SMTP server started here), restore to the original location and copyTo
-(checked in the emulated tenant), read events and statistics, stop the sessions.
+(checked in the emulated tenant), read events and statistics, stop the sessions. In v8 also: create a scheduled
+backup job, start it, follow its job session to the end, read its log, remove the job.
 
 Every step is checked; a failing step is recorded and the run goes on with what does not depend on it, so one run
 lists every incompatibility. The exit status is 1 when anything failed. The client is never patched: where its
@@ -598,10 +599,55 @@ async def one_version(args, tenant, inbox, smtp_port, version):
         await step(f"{version} events", events(api, sid, kinds))
         await step(f"{version} stop", stop(api, sid))
         await step(f"{version} SharePoint sites, lists, items, attachments", sharepoint(api, tenant, org))
-        if version == "v8":  # v8 is the first era with a logout operation
+        if version == "v8":  # jobs are created from v8 on; v8 is the first era with a logout operation
+            await step(f"{version} create, start and remove a job; read its session and log", jobs(api, org))
             await step(f"{version} logout", logout(api))
     finally:
         await vc.close()
+
+
+async def jobs(api, org):
+    """v8 job lifecycle: create a scheduled job, start it, follow its session to the end, read its log, remove it."""
+    M = api.model
+    existing = results(await api.call("job.job_get", "PageOfRESTJob"))
+    check(existing, "the demo's backups belong to a job")
+    policy = M("RESTJobSchedulePolicy")(
+        type_=M("RESTJobSchedulePolicyType")("Daily"),
+        daily_type=M("RESTJobSchedulePolicyDailyType")("Everyday"),
+        daily_time="22:00:00",
+        retry_enabled=False,
+    )
+    body = M("RESTCreateBackupJob")(
+        backup_type=M("RESTCreateBackupJobBackupType")("EntireOrganization"),
+        organization_id=org.id,
+        repository_id=existing[0].repository_id,
+        name="acceptance nightly",
+        description="created by the veeam-365 client",
+        schedule_policy=policy,
+        is_enabled=True,
+    )
+    job = await api.call("job.job_add", "RESTJob", body=body)
+    check(not unset(job.next_run) and job.next_run.hour == 22, f"next run at 22:00: {job.next_run}")
+    check(job.schedule_policy.daily_time == "22:00:00", f"schedule shown back: {short(job.schedule_policy)}")
+    session = await api.call(
+        "job.job_start_action", "RESTJobSession", job_id=job.id, body=M("RESTStartJobOptions")(full=False)
+    )
+    check(session.job_id == job.id, f"the session is the job's: {short(session)}")
+    deadline = time.monotonic() + 120
+    while True:
+        session = await api.call("job_session.job_session_get_by_id", "RESTJobSession", job_sessions_id=session.id)
+        if session.status.value != "Running" or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    check(session.status.value == "Success", f"the run ended {session.status.value}: {short(session)}")
+    check(not unset(session.end_time), "an ended session has its end time")
+    log = await api.call(
+        "job_session_log.job_session_log_get_batch_by_session_id", "PageOfRESTLogItem", session_id=session.id
+    )
+    check(results(log), "the run logged its work")
+    await api.call("job.job_remove", None, job_id=job.id)
+    remaining = [j.name for j in results(await api.call("job.job_get", "PageOfRESTJob"))]
+    check("acceptance nightly" not in remaining, f"removed: {remaining}")
 
 
 async def logout(api):

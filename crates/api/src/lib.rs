@@ -32,7 +32,7 @@ pub use config::{ApiConfig, ConnectionLimits};
 pub use edge::error::ApiError;
 pub use edge::version::ApiVersion;
 pub use server::{start, RunningApi, ServerError};
-pub use state::{AppState, RestoreAccess};
+pub use state::{AppState, RestoreAccess, StartBackup, StartRefused};
 
 /// The complete application: the route table ([`router`]: protected operations behind the bearer check, the
 /// fallback), the Swagger UI with the table's document, the body limit (`state.max_body_bytes`), a catch-panic layer,

@@ -71,6 +71,7 @@ pub fn protected() -> OpenApiRouter<AppState> {
             "Jobs are changed from API v6 on.",
             [
                 routes!(jobs::edit_job, jobs::remove_job),
+                routes!(jobs::start_job),
                 at_paths(
                     routes!(jobs::set_job_enabled),
                     "/{version}",

@@ -61,6 +61,27 @@ pub struct AppState {
     pub running_restores: Arc<RunningRestores>,
     /// The time zone of job schedules (set from [`crate::ApiConfig::time_zone`] by `start`; default UTC).
     pub time_zone: chrono_tz::Tz,
+    /// Starts backup runs for `POST /Jobs/{id}/start`: the process serving the API knows the organizations'
+    /// credentials (`vault365 serve` and `demo` set it; `None`: this server does not start backups).
+    pub backups: Option<Arc<dyn StartBackup>>,
+}
+
+/// Starting a backup run of a job now, in this process (see [`AppState::backups`]).
+pub trait StartBackup: Send + Sync + 'static {
+    /// Starts a run of `job`: the session exists when the future ends, the backup goes on in the background.
+    fn start(
+        &self,
+        job: repo::catalog::Job,
+    ) -> futures::future::BoxFuture<'static, Result<repo::catalog::Session, StartRefused>>;
+}
+
+/// Why a backup run did not start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartRefused {
+    /// A backup of the organization is running (the message names it).
+    Busy(String),
+    /// The organization cannot be backed up now (credentials, repository; the message says why).
+    Failed(String),
 }
 
 /// A setting every clone of the [`AppState`] shares, replaceable while the server runs.
@@ -163,6 +184,7 @@ impl AppState {
             restore_access: Shared::new(RestoreAccess::default()),
             running_restores: Arc::default(),
             time_zone: chrono_tz::Tz::UTC,
+            backups: None,
         }
     }
 

@@ -15,4 +15,4 @@ pub mod selection;
 pub mod send;
 pub mod sp_restore;
 
-pub use backup::{run_backup, BackupBusy, BackupContext, BackupReport, SESSION_HEARTBEAT};
+pub use backup::{run_backup, start_backup, BackupBusy, BackupContext, BackupReport, BackupRun, SESSION_HEARTBEAT};

@@ -21,10 +21,11 @@ use crate::edge::lenient::LenientJson;
 use crate::edge::paging::{json_response, Hrefs};
 use crate::edge::version::ApiVersion;
 use crate::resources::organizations::{job_by_id, job_resource, repository_uuid};
-use crate::state::AppState;
-use crate::wire::job::JobBody;
+use crate::state::{AppState, StartRefused};
+use crate::wire::job::{JobBody, StartOptions};
+use crate::wire::job_session::{JobSessionView, SessionContext};
 use crate::wire::organization::JobView;
-use crate::wire::Done;
+use crate::wire::{Done, Json};
 
 /// A catalog refusal as the API answers it.
 fn refused(e: CatalogError, name: &str) -> ApiError {
@@ -177,6 +178,45 @@ pub async fn remove_job(
     state.catalog.remove_job(job.id).await.map_err(|e| refused(e, &job.name))?;
     tracing::info!(job = %job.id, name = %job.name, "backup job removed; its backups stay restorable");
     Ok(Done(version))
+}
+
+/// Start a run of a job now (on this server); answers the new job session, whose progress `GET /JobSessions/{id}`
+/// shows. A backup of the organization already running refuses it (409).
+#[utoipa::path(
+    post,
+    path = "/{version}/Jobs/{id}/start",
+    tag = "Job",
+    params(("version" = String, Path, description = "API version: v6 … v8"), ("id" = String, Path, description = "Job id")),
+    request_body(content = StartOptions, description = "RESTStartJobOptions (optional)"),
+    responses(
+        (status = 200, description = "The run's job session", body = JobSessionView),
+        (status = 400, description = "`full` asked for (every backup after the first is incremental)", body = crate::openapi::RestExceptionInfo),
+        (status = 404, description = "Unknown job", body = crate::openapi::RestExceptionInfo),
+        (status = 409, description = "A backup of the organization is running", body = crate::openapi::RestExceptionInfo),
+        (status = 503, description = "This server does not start backups, or the organization cannot be backed up now", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn start_job(
+    State(state): State<AppState>,
+    hrefs: Hrefs,
+    Path((_v, id)): Path<(String, String)>,
+    LenientJson(options): LenientJson<StartOptions>,
+) -> Result<Json<JobSessionView>, ApiError> {
+    let job = job_by_id(&state, &id).await?;
+    if options.full == Some(true) {
+        return Err(ApiError::bad_request(
+            "'full' is not supported: a backup reads everything only the first time, then changes (forever incremental)",
+        ));
+    }
+    let unavailable = |m: String| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, m);
+    let backups = state.backups.clone().ok_or_else(|| unavailable("This server does not start backups.".into()))?;
+    let session = backups.start(job).await.map_err(|e| match e {
+        StartRefused::Busy(m) => ApiError::conflict(m),
+        StartRefused::Failed(m) => unavailable(m),
+    })?;
+    let context = SessionContext { first_of_job: false, repository_id: repository_uuid(&state), now: Utc::now() };
+    Ok(Json(JobSessionView::new(&hrefs, &session, context)))
 }
 
 /// Enable a job (the scheduler runs it from its next scheduled time on) or disable it (no scheduled runs).

@@ -48,6 +48,15 @@ pub struct JobBody {
     pub run_now: Option<bool>,
 }
 
+/// `RESTStartJobOptions` (`POST /Jobs/{id}/start`).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = RESTStartJobOptions)]
+pub struct StartOptions {
+    /// An active full backup: refused (backups are forever incremental).
+    pub full: Option<bool>,
+}
+
 /// `RESTBackupWindowSettings`: 168 hourly flags from Sunday 00:00.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -88,6 +88,14 @@ async fn jobs_are_created_changed_scheduled_and_removed() {
     assert_eq!(st, StatusCode::NO_CONTENT);
     assert!(s.catalog.job(id).await.unwrap().unwrap().enabled);
 
+    // Start: `full` is refused; a server that was given no backup starter (this test's) says so (503).
+    let (st, e) = s.call(Method::POST, &format!("{path}/start"), t, Some(&body(json!({"full": true})))).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("'full'"), "{e}");
+    let (st, e) = s.call(Method::POST, &format!("{path}/start"), t, Some(&body(json!({})))).await;
+    assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{e}");
+    assert!(s.catalog.sessions(id).await.unwrap().is_empty(), "no session was started");
+
     // Remove: a job that never ran is gone; the job with backups leaves them restorable.
     let (st, _) = s.call(Method::DELETE, &path, t, None).await;
     assert_eq!(st, StatusCode::NO_CONTENT);

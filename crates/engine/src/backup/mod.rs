@@ -197,6 +197,22 @@ async fn start_exclusive_session(catalog: &Catalog, job_id: Uuid) -> anyhow::Res
 /// Run one backup of the organization.
 pub async fn run_backup(ctx: &BackupContext) -> anyhow::Result<BackupReport> {
     let session = start_exclusive_session(&ctx.catalog, ctx.job_id).await?;
+    run_session(ctx, session).await
+}
+
+/// The end of a backup started by [`start_backup`].
+pub type BackupRun = tokio::task::JoinHandle<anyhow::Result<BackupReport>>;
+
+/// Starts one backup of the organization in the background: the session exists when this returns (refused with
+/// [`BackupBusy`] while a backup of the organization runs, as [`run_backup`] is), the run goes on in a task.
+pub async fn start_backup(ctx: BackupContext) -> anyhow::Result<(Session, BackupRun)> {
+    let session = start_exclusive_session(&ctx.catalog, ctx.job_id).await?;
+    let started = session.clone();
+    Ok((session, tokio::spawn(async move { run_session(&ctx, started).await })))
+}
+
+/// Backs up the organization in `session`, just started, and ends the session.
+async fn run_session(ctx: &BackupContext, session: Session) -> anyhow::Result<BackupReport> {
     let run = Run { ctx: ctx.clone(), session: session.id, at: session.started_at };
     let requests_before = ctx.client.stats.requests.load(std::sync::atomic::Ordering::Relaxed);
     let is_full = ctx.catalog.restore_points(ctx.organization_id).await?.is_empty();

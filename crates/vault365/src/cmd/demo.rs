@@ -73,7 +73,8 @@ pub async fn run(dir: PathBuf, port: u16) -> anyhow::Result<()> {
         api::store::accounts::add_user(catalog.pool(), ADMIN, &admin_password).await?;
     }
     let repo = setup::repository(&cfg).await?;
-    let state = api::AppState::new(catalog.clone(), Some(repo), &cfg.data_dir);
+    let mut state = api::AppState::new(catalog.clone(), Some(repo.clone()), &cfg.data_dir);
+    state.backups = Some(crate::cmd::api_backups::ApiBackups::shared(&cfg, &catalog, &repo));
     // Restores write to the tenant the organization is registered with (here the emulator, not Microsoft's cloud),
     // signing in with the organization's app.
     let conn: setup::OrgConnection = serde_json::from_value(org.config.clone())?;

@@ -25,6 +25,7 @@ impl std::fmt::Display for Exit {
 
 impl std::error::Error for Exit {}
 
+pub mod api_backups;
 pub mod backup;
 pub mod demo;
 pub mod emulator;

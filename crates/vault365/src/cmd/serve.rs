@@ -37,7 +37,8 @@ pub async fn run(cfg: &Config, worker: Option<crate::cmd::worker::WorkerArgs>) -
         );
     }
     let scheduler = tokio::spawn(scheduler.run(SCHEDULER_TICK, std::future::pending::<()>()));
-    let state = api::AppState::new(catalog.clone(), Some(repo), &cfg.data_dir);
+    let mut state = api::AppState::new(catalog.clone(), Some(repo.clone()), &cfg.data_dir);
+    state.backups = Some(crate::cmd::api_backups::ApiBackups::shared(cfg, &catalog, &repo));
     let running = api::start(&cfg.api, state).await.context("starting the API server")?;
     if api::store::accounts::list_users(catalog.pool()).await?.is_empty() {
         tracing::warn!("no API accounts yet: create one with `vault365 user add --name NAME`");

@@ -1,6 +1,7 @@
 //! Acceptance with a real third-party client: the PyPI package `veeam-365` (generated from the vendor's OpenAPI
 //! documents), used unchanged for v6, v7 and v8 against `vault365 demo` — log on, organizations, explore, browse,
-//! save, send, restore, copyTo, events, statistics, stop (tests/python/veeam_client_acceptance.py).
+//! save, send, restore, copyTo, events, statistics, stop, and in v8 a backup job created, started and followed through
+//! its job session (tests/python/veeam_client_acceptance.py).
 //!
 //! The interpreter is `$VAULT365_PYTHON` (scripts/test.sh sets it to `.venv/bin/python` after installing
 //! tests/python/requirements.txt). Unset, or without the packages, the test fails: it must never pass by skipping.
@@ -89,4 +90,6 @@ fn veeam_365_client_works_unchanged_for_v6_v7_v8() {
             assert!(output.contains(&format!("ok   {v} {step}")), "{v} {step} did not pass:\n{output}");
         }
     }
+    let job_step = "ok   v8 create, start and remove a job; read its session and log";
+    assert!(output.contains(job_step), "the v8 job lifecycle did not pass:\n{output}");
 }
