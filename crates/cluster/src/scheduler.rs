@@ -7,6 +7,7 @@
 //! however many nodes tick at once, a due run becomes one task. Runs missed while every node was down become one run:
 //! the next instant is computed from now, not from the missed one. A run due while a backup of the organization is
 //! queued or running joins it (the task's dedup key is the organization), so a job never runs twice at once.
+//! A failed run is retried as the job's schedule says ([`Scheduler::schedule_retry`], called by the worker).
 
 use std::time::Duration;
 
@@ -89,6 +90,34 @@ impl Scheduler {
             tracing::info!(job = %job.id, task = %task.id, "job {:?}: a backup of its organization is already queued or running; the run due at {due} joins it", job.name);
         }
         Ok(Started { job: job.id, due, task: task.id, joined: !added })
+    }
+
+    /// After a failed run of `job` at `now`: brings its next scheduled run forward to a retry `wait_minutes` later when
+    /// its schedule retries and fewer than `number` runs in a row have failed (a success resets the count; a job run
+    /// by hand only is not retried). Returns the retry's instant.
+    pub async fn schedule_retry(&self, job: Uuid, now: DateTime<Utc>) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let Some(j) = self.catalog.job(job).await? else { return Ok(None) };
+        let (Some(next), Ok(settings)) = (j.next_run_at, JobSettings::from_stored(&j.settings)) else {
+            return Ok(None);
+        };
+        let retry = settings.retry;
+        let failed_in_a_row = self
+            .catalog
+            .sessions(job)
+            .await?
+            .iter()
+            .rev()
+            .take_while(|s| s.status == repo::catalog::SessionStatus::Failed)
+            .count();
+        if !retry.enabled || failed_in_a_row == 0 || failed_in_a_row > retry.number as usize {
+            return Ok(None);
+        }
+        let at = now + chrono::Duration::minutes(i64::from(retry.wait_minutes));
+        if at >= next || !self.catalog.claim_scheduled_run(job, next, Some(at)).await? {
+            return Ok(None); // the regular run comes first, or the job changed meanwhile
+        }
+        tracing::info!(job = %job, "run {failed_in_a_row} of {} failed; retry at {at}", retry.number);
+        Ok(Some(at))
     }
 
     /// Ticks every `every` until `shutdown` (a failed tick is logged and the next one tries again).

@@ -9,8 +9,9 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use cluster::*;
-use engine::job::{JobSettings, Schedule};
+use engine::job::{JobSettings, Retry, Schedule};
 use repo::catalog::{Catalog, JobDefinition, NewOrganization};
+use repo::catalog::{SessionCounters, SessionStatus};
 use serde_json::json;
 use test_support::{fresh_postgres_database, test_server_var};
 use uuid::Uuid;
@@ -31,6 +32,10 @@ fn at(minute: i64, second: i64) -> DateTime<Utc> {
 
 /// An organization with a job running every `minutes`, first due at `first`.
 async fn every(cat: &Catalog, name: &str, minutes: u32, first: DateTime<Utc>) -> (Uuid, Uuid) {
+    every_with(cat, name, minutes, first, Retry { enabled: false, number: 0, wait_minutes: 1 }).await
+}
+
+async fn every_with(cat: &Catalog, name: &str, minutes: u32, first: DateTime<Utc>, retry: Retry) -> (Uuid, Uuid) {
     let org = cat
         .create_organization(&NewOrganization {
             name: name.into(),
@@ -42,6 +47,7 @@ async fn every(cat: &Catalog, name: &str, minutes: u32, first: DateTime<Utc>) ->
         .unwrap();
     let settings = JobSettings {
         schedule: Schedule::Periodically { every_minutes: minutes, offset_minutes: 0, window: None },
+        retry,
         ..JobSettings::default()
     };
     let definition = JobDefinition {
@@ -133,5 +139,39 @@ async fn missed_runs_become_one_and_a_busy_organization_joins() {
         };
         j = cat.update_job(job, j.revision, &off).await.unwrap();
         assert!(scheduler.tick(at(200, 0)).await.unwrap().is_empty(), "{url}: {j:?}");
+    }
+}
+
+#[tokio::test]
+async fn failed_runs_are_retried_as_the_schedule_says() {
+    let (urls, _dir) = catalog_urls().await;
+    for url in urls {
+        let cat = Catalog::connect(&url).await.unwrap();
+        let scheduler = Scheduler::open(&cat, Tz::UTC).await.unwrap();
+        let retry = Retry { enabled: true, number: 2, wait_minutes: 10 };
+        let (_, job) = every_with(&cat, "contoso", 720, at(60, 0), retry).await;
+        let run = |ok: bool, minute: i64| {
+            let cat = cat.clone();
+            async move {
+                let s = cat.start_session(job, at(minute, 0)).await.unwrap();
+                let status = if ok { SessionStatus::Success } else { SessionStatus::Failed };
+                cat.finish_session(s.id, status, &SessionCounters::default(), None).await.unwrap();
+            }
+        };
+        // Nothing failed: no retry.
+        run(true, 1).await;
+        assert_eq!(scheduler.schedule_retry(job, at(2, 0)).await.unwrap(), None, "{url}");
+        // Two failures in a row: each brings a retry ten minutes later.
+        run(false, 3).await;
+        assert_eq!(scheduler.schedule_retry(job, at(4, 0)).await.unwrap(), Some(at(14, 0)), "{url}");
+        assert_eq!(cat.job(job).await.unwrap().unwrap().next_run_at, Some(at(14, 0)));
+        assert_eq!(scheduler.tick(at(14, 1)).await.unwrap().len(), 1, "{url}: the retry runs");
+        run(false, 15).await;
+        assert_eq!(scheduler.schedule_retry(job, at(16, 0)).await.unwrap(), Some(at(26, 0)), "{url}");
+        scheduler.tick(at(26, 1)).await.unwrap();
+        // The third failure in a row is past `number`: the next run is the regular one.
+        run(false, 27).await;
+        assert_eq!(scheduler.schedule_retry(job, at(28, 0)).await.unwrap(), None, "{url}");
+        assert_eq!(cat.job(job).await.unwrap().unwrap().next_run_at, Some(at(120, 0)), "12:00, the regular run");
     }
 }

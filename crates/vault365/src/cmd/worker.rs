@@ -149,7 +149,16 @@ async fn backup_task(
         checkpoint_items: 200,
         progress: Arc::new(Progress::default()),
     };
-    let report = engine::run_backup(&ctx).await?;
+    let report = match engine::run_backup(&ctx).await {
+        Ok(report) => report,
+        Err(e) => {
+            // A job's run (scheduled, or started for the job) is retried as its schedule says.
+            if named.is_some() {
+                retry_later(cfg, &ctx.catalog, job.id).await;
+            }
+            return Err(e);
+        }
+    };
     Ok(json!({
         "organization": org.name,
         "sessionId": report.session_id,
@@ -160,6 +169,18 @@ async fn backup_task(
         "bytesStored": report.bytes_stored,
         "warnings": report.warnings,
     }))
+}
+
+/// Brings the job's next run forward to its retry, if its schedule retries (a failure here is only logged: the run's
+/// own failure is what the task reports).
+async fn retry_later(cfg: &Config, catalog: &Catalog, job: Uuid) {
+    let retried = async {
+        let tz = cfg.api.schedule_time_zone().map_err(anyhow::Error::msg)?;
+        cluster::Scheduler::open(catalog, tz).await?.schedule_retry(job, chrono::Utc::now()).await
+    };
+    if let Err(e) = retried.await {
+        tracing::warn!(job = %job, "could not schedule a retry: {e:#}");
+    }
 }
 
 /// `vault365 backup --org NAME --enqueue`: queues a backup for whichever worker is free (or returns the one already
