@@ -72,6 +72,7 @@ pub fn protected() -> OpenApiRouter<AppState> {
             [
                 routes!(jobs::edit_job, jobs::remove_job),
                 routes!(jobs::start_job),
+                routes!(jobs::stop_job),
                 at_paths(
                     routes!(jobs::set_job_enabled),
                     "/{version}",

@@ -15,4 +15,7 @@ pub mod selection;
 pub mod send;
 pub mod sp_restore;
 
-pub use backup::{run_backup, start_backup, BackupBusy, BackupContext, BackupReport, BackupRun, SESSION_HEARTBEAT};
+pub use backup::{
+    run_backup, start_backup, stopped, BackupBusy, BackupContext, BackupReport, BackupRun, BackupStopped,
+    SESSION_HEARTBEAT,
+};

@@ -231,6 +231,8 @@ enum JobCommand {
     Disable { id: String },
     /// Queue a run now for a worker (`serve --worker` or `vault365 worker`).
     Start { id: String },
+    /// Stop the job's running backup at its next checkpoint (what it committed stays).
+    Stop { id: String },
     /// Remove a job; its backups stay restorable.
     Remove { id: String },
 }
@@ -448,6 +450,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             JobCommand::Enable { id } => cmd::job::set_enabled(&load()?, &id, true).await,
             JobCommand::Disable { id } => cmd::job::set_enabled(&load()?, &id, false).await,
             JobCommand::Start { id } => cmd::job::start(&load()?, &id).await,
+            JobCommand::Stop { id } => cmd::job::stop(&load()?, &id).await,
             JobCommand::Remove { id } => cmd::job::remove(&load()?, &id).await,
         },
         Command::Task { command: TaskCommand::Show { id } } => cmd::worker::show(&load()?, &id).await,

@@ -3,8 +3,8 @@
 //! whether the scheduler, `vault365 backup` or the API started it; the answers read the catalog's sessions and
 //! session log ([`repo::catalog::Catalog::job_sessions`], [`repo::catalog::Catalog::log_page`]).
 //!
-//! Decisions: unknown ids are 404; `status=Stopped` and `jobType=Copy` match no session (runs are not stopped by
-//! the user yet, and there are no backup copy jobs); `type=Running`/`Stop` match no log item. A log item's id
+//! Decisions: unknown ids are 404; `jobType=Copy` matches no session (there are no backup copy jobs);
+//! `type=Running`/`Stop` match no log item. A log item's id
 //! encodes its position in the session's log (see [`crate::wire::job_session::log_item_id`]).
 
 use std::collections::hash_map::Entry;
@@ -23,7 +23,7 @@ use crate::resources::organizations::{job_by_id, repository_uuid};
 use crate::state::AppState;
 use crate::wire::job_session::{
     log_item_seq, session_not_found, JobSessionQuery, JobSessionView, JobType, LogItemQuery, LogItemType, LogItemView,
-    SessionContext,
+    SessionContext, StatusFilter,
 };
 use crate::wire::Json;
 
@@ -59,7 +59,7 @@ async fn views(state: &AppState, hrefs: &Hrefs, sessions: &[Session]) -> Result<
         ("version" = String, Path, description = "API version: v6 … v8"),
         ("jobId" = Option<String>, Query, description = "Sessions of this job"),
         ("jobType" = Option<JobType>, Query, description = "Backup (Copy: none)"),
-        ("status" = Option<String>, Query, description = "Running, Succeeded, Warning, Failed (Stopped: none)"),
+        ("status" = Option<String>, Query, description = "Running, Succeeded, Warning, Failed, Stopped"),
         ("endTimeLowerBound" = Option<String>, Query, description = "Ended at or after (UTC)"),
         ("endTimeUpperBound" = Option<String>, Query, description = "Ended at or before (UTC)"),
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
@@ -87,12 +87,12 @@ pub async fn list_job_sessions(
     };
     let filter = SessionFilter {
         job_id,
-        status: f.status.and_then(|s| s.status()),
+        status: f.status.map(StatusFilter::status),
         ended_from: f.end_time_lower_bound,
         ended_to: f.end_time_upper_bound,
         organization_id: None,
     };
-    let matches_none = f.job_type == Some(JobType::Copy) || f.status.is_some_and(|s| s.status().is_none());
+    let matches_none = f.job_type == Some(JobType::Copy);
     let page = match matches_none {
         true => CatalogPage { rows: Vec::new(), total: 0 },
         false => state.catalog.job_sessions(&filter, paging.offset_i64(), paging.limit_i64()).await?,

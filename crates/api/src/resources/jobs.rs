@@ -1,5 +1,5 @@
 //! Managing backup jobs over the API: create (`POST /Jobs`, v8), change (`PUT /Jobs/{id}`: what the body leaves out
-//! keeps its value), remove (`DELETE /Jobs/{id}`), enable and disable (v6+). Reading them is in
+//! keeps its value), remove (`DELETE /Jobs/{id}`), enable and disable, start and stop (v6+). Reading them is in
 //! [`crate::resources::organizations`] (`GET /Jobs`, `/Jobs/{id}`, `/Organizations/{id}/Jobs`).
 //!
 //! A job's schedule is validated here ([`crate::wire::job::SchedulePolicy`]) and its next run computed in the
@@ -217,6 +217,36 @@ pub async fn start_job(
     })?;
     let context = SessionContext { first_of_job: false, repository_id: repository_uuid(&state), now: Utc::now() };
     Ok(Json(JobSessionView::new(&hrefs, &session, context)))
+}
+
+/// Stop the running backup of a job at its next checkpoint (on whichever node runs it): its session ends `Stopped`,
+/// what it committed stays and the next run resumes from there. A job that is not running: nothing to do.
+#[utoipa::path(
+    post,
+    path = "/{version}/Jobs/{id}/stop",
+    tag = "Job",
+    params(("version" = String, Path, description = "API version: v6 … v8"), ("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "Stop requested (v6/v7)"),
+        (status = 204, description = "Stop requested (v8)"),
+        (status = 404, description = "Unknown job", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn stop_job(
+    State(state): State<AppState>,
+    version: ApiVersion,
+    Path((_v, id)): Path<(String, String)>,
+) -> Result<Done, ApiError> {
+    let job = job_by_id(&state, &id).await?;
+    // The organization's running backup, if it is this job's.
+    if let Some(running) = state.catalog.running_session(job.id).await? {
+        if state.catalog.session(running.id).await?.is_some_and(|s| s.job_id == job.id) {
+            state.catalog.request_stop(running.id).await?;
+            tracing::info!(job = %job.id, session = %running.id, "stop of the running backup requested");
+        }
+    }
+    Ok(Done(version))
 }
 
 /// Enable a job (the scheduler runs it from its next scheduled time on) or disable it (no scheduled runs).

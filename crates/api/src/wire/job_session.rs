@@ -48,14 +48,14 @@ pub enum StatusFilter {
 }
 
 impl StatusFilter {
-    /// The catalog state it selects; `Stopped` (a run stopped by the user) has none yet.
-    pub fn status(self) -> Option<SessionStatus> {
+    /// The catalog state it selects.
+    pub fn status(self) -> SessionStatus {
         match self {
-            StatusFilter::Stopped => None,
-            StatusFilter::Running => Some(SessionStatus::Running),
-            StatusFilter::Succeeded => Some(SessionStatus::Success),
-            StatusFilter::Failed => Some(SessionStatus::Failed),
-            StatusFilter::Warning => Some(SessionStatus::Warning),
+            StatusFilter::Stopped => SessionStatus::Stopped,
+            StatusFilter::Running => SessionStatus::Running,
+            StatusFilter::Succeeded => SessionStatus::Success,
+            StatusFilter::Failed => SessionStatus::Failed,
+            StatusFilter::Warning => SessionStatus::Warning,
         }
     }
 }
@@ -169,7 +169,7 @@ pub struct JobSessionView {
     /// v8: `Full` (the job's first run) or `Incremental`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job_session_config_type: Option<&'static str>,
-    /// `Running`, `Success`, `Warning`, `Failed`.
+    /// `Running`, `Success`, `Warning`, `Failed`, `Stopped`.
     pub status: &'static str,
     pub statistics: JobStatistics,
     /// v8: changes whenever the session's counters or state change.
@@ -202,6 +202,7 @@ impl JobSessionView {
             SessionStatus::Success => "Success",
             SessionStatus::Warning => "Warning",
             SessionStatus::Failed => "Failed",
+            SessionStatus::Stopped => "Stopped",
         };
         let tag = [
             c.processed_items,

@@ -340,6 +340,7 @@ impl JobView {
             Some(SessionStatus::Success) => "Success",
             Some(SessionStatus::Warning) => "Warning",
             Some(SessionStatus::Failed) => "Failed",
+            Some(SessionStatus::Stopped) => "Stopped",
         };
         // A job stored before jobs had settings reads as the defaults; unreadable settings too (the API shows the job
         // rather than failing its listing; the scheduler reports them).

@@ -96,7 +96,21 @@ async fn jobs_are_created_changed_scheduled_and_removed() {
     assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{e}");
     assert!(s.catalog.sessions(id).await.unwrap().is_empty(), "no session was started");
 
-    // Remove: a job that never ran is gone; the job with backups leaves them restorable.
+    // Stop: the job's running session (as a worker on any node runs it) is asked to stop; not running: nothing.
+    let (st, _) = s.call(Method::POST, &format!("{path}/stop"), t, None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "nothing running: nothing to do");
+    let running = s.catalog.start_session(id, Utc::now()).await.unwrap();
+    assert!(!s.catalog.stop_requested(running.id).await.unwrap());
+    let (st, _) = s.call(Method::POST, &format!("/v7/Jobs/{id}/stop"), t, None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(s.catalog.stop_requested(running.id).await.unwrap(), "the stop reaches the catalog");
+    let none = repo::catalog::SessionCounters::default();
+    s.catalog.finish_session(running.id, repo::catalog::SessionStatus::Stopped, &none, None).await.unwrap();
+    let (_, runs) = s.get(&format!("/v8/JobSessions?jobId={id}&status=Stopped"), t).await;
+    assert_eq!(runs["results"][0]["status"], "Stopped", "{runs}");
+
+    // Remove: a job whose only run was stopped is hidden like any job that ran; the job with backups leaves them
+    // restorable.
     let (st, _) = s.call(Method::DELETE, &path, t, None).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
     assert!(s.catalog.job(id).await.unwrap().is_none());

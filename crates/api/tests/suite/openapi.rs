@@ -193,6 +193,7 @@ fn bodies_and_answers_have_schemas() {
     let expected: BTreeSet<String> = [
         "post /{version}/Jobs/{id}/disable",
         "post /{version}/Jobs/{id}/enable",
+        "post /{version}/Jobs/{id}/stop",
         "post /{version}/RestoreSessions/{id}/stop",
         "post /{version}/token/logout",
     ]

@@ -121,6 +121,11 @@ impl Run {
             }
         }
         batch.commit().await?;
+        // What is committed stays; a stop asked for (from any node) ends the run here.
+        if self.ctx.catalog.stop_requested(self.session).await? {
+            let items = Progress::get(&self.ctx.progress.items) as i64;
+            return Err(BackupStopped { session: self.session, items }.into());
+        }
         Ok(())
     }
 }
@@ -160,6 +165,22 @@ pub struct BackupBusy {
     pub session: Uuid,
     /// When it started.
     pub since: DateTime<Utc>,
+}
+
+/// A backup stopped on request ([`repo::catalog::Catalog::request_stop`]) at a checkpoint: what it committed stays,
+/// the session ends `Stopped` and the next run resumes from its checkpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("backup session {session} was stopped on request after {items} items")]
+pub struct BackupStopped {
+    /// The session.
+    pub session: Uuid,
+    /// Items it backed up.
+    pub items: i64,
+}
+
+/// Whether `e` is (or wraps) a [`BackupStopped`].
+pub fn stopped(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.is::<BackupStopped>())
 }
 
 /// How long a running session's heartbeat must stand still before another run of its job takes it for the session
@@ -247,6 +268,11 @@ async fn run_session(ctx: &BackupContext, session: Session) -> anyhow::Result<Ba
                 .await?;
             (status, rp)
         }
+        Err(e) if stopped(e) => {
+            let _ = ctx.catalog.log(session.id, LogLevel::Info, &format!("{e}"), None).await;
+            ctx.catalog.finish_session(session.id, SessionStatus::Stopped, &counters, None).await?;
+            (SessionStatus::Stopped, None)
+        }
         Err(e) => {
             let _ = ctx.catalog.log(session.id, LogLevel::Error, &format!("backup failed: {e:#}"), None).await;
             ctx.catalog.finish_session(session.id, SessionStatus::Failed, &counters, None).await?;
@@ -254,6 +280,9 @@ async fn run_session(ctx: &BackupContext, session: Session) -> anyhow::Result<Ba
         }
     };
     if let Err(e) = outcome {
+        if stopped(&e) {
+            return Err(e);
+        }
         return Err(e.context(format!("backup session {} failed", session.id)));
     }
     Ok(BackupReport {
@@ -271,7 +300,9 @@ async fn run_session(ctx: &BackupContext, session: Session) -> anyhow::Result<Ba
 /// A container that could not be read is a warning (its items keep their previous states and its
 /// delta position is not advanced); a failing content store or catalog ends the run.
 async fn container_failed(run: &Run, e: anyhow::Error, what: &str, item: &str) -> anyhow::Result<()> {
-    let fatal = e.chain().any(|c| c.is::<repo::store::StoreError>() || c.is::<repo::catalog::CatalogError>());
+    let fatal = e
+        .chain()
+        .any(|c| c.is::<repo::store::StoreError>() || c.is::<repo::catalog::CatalogError>() || c.is::<BackupStopped>());
     if fatal {
         return Err(e.context(format!("backing up {what}")));
     }

@@ -250,6 +250,44 @@ async fn killed_backup_leaves_a_consistent_repository_and_resumes() {
     assert!(reopened.check(true).await.unwrap().is_ok());
 }
 
+/// A stop asked for through the catalog (as any node's API does) ends the run at its next checkpoint: the session is
+/// `Stopped`, what it committed stays (no restore point), and the next run resumes and completes.
+#[tokio::test]
+async fn a_stop_ends_the_run_at_a_checkpoint_and_the_next_run_resumes() {
+    let env = Env::new("users=3,files=90,versions=1").await;
+    env.control(Method::POST, "/faults", json!({"path": "/_dl", "latencyMs": 40})).await;
+    let (session, run) = engine::start_backup(env.ctx()).await.unwrap();
+    assert_eq!(env.catalog.session(session.id).await.unwrap().unwrap().status, SessionStatus::Running);
+    // Once something is committed, ask for the stop.
+    while env.catalog.session_log(session.id, 0, 1).await.unwrap().total == 0 {
+        assert!(!run.is_finished(), "backup ended before its first checkpoint");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(env.catalog.request_stop(session.id).await.unwrap());
+    let ended = run.await.unwrap().unwrap_err();
+    assert!(engine::stopped(&ended), "{ended:#}");
+    env.control(Method::DELETE, "/faults", json!(null)).await;
+    let stopped = env.catalog.session(session.id).await.unwrap().unwrap();
+    assert_eq!(stopped.status, SessionStatus::Stopped);
+    assert!(stopped.counters.processed_items > 0, "{stopped:?}");
+    assert!(env.catalog.restore_points(env.org).await.unwrap().is_empty(), "no restore point from a stopped run");
+    assert!(!env.catalog.request_stop(session.id).await.unwrap(), "not running any more");
+
+    let r = engine::run_backup(&env.ctx()).await.unwrap();
+    assert_eq!(r.status, SessionStatus::Success, "{r:?}");
+    let total: u64 = {
+        let st = env.emu.emu.state();
+        st.items.values().filter(|i| !i.is_folder && i.deleted.is_none()).map(|i| i.size).sum()
+    };
+    assert!(
+        r.bytes_read < total,
+        "the resumed run re-used the stopped run's checkpoints: read {} of {total}",
+        r.bytes_read
+    );
+    assert_eq!(env.catalog.restore_points(env.org).await.unwrap().len(), 1);
+    assert!(env.repo.check(true).await.unwrap().is_ok());
+}
+
 #[tokio::test]
 async fn one_failing_item_is_a_warning_not_a_failed_backup() {
     let env = Env::new("users=1,files=12").await;

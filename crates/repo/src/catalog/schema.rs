@@ -287,7 +287,8 @@ const V5: &[&str] = &[
 /// All versions, in order; version N is `MIGRATIONS[N - 1]`.
 /// Jobs gain their definition (description, engine-owned settings: backup type, items, schedule), the scheduler's
 /// `next_run_at`, a revision (the API's eTag) and soft removal; a backup runs once at a time per organization (an
-/// organization may have several jobs now), so sessions name their organization and the one-running rule moves there.
+/// organization may have several jobs now), so sessions name their organization and the one-running rule moves there;
+/// a stop of a running session can be asked for from any node.
 const V6: &[&str] = &[
     "ALTER TABLE jobs ADD COLUMN description TEXT NOT NULL DEFAULT ''",
     "ALTER TABLE jobs ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'",
@@ -297,6 +298,7 @@ const V6: &[&str] = &[
     "ALTER TABLE jobs ADD COLUMN removed_at BIGINT",
     "CREATE INDEX jobs_due ON jobs (next_run_at)",
     "ALTER TABLE sessions ADD COLUMN organization_id TEXT",
+    "ALTER TABLE sessions ADD COLUMN stop_requested_at BIGINT",
     "UPDATE sessions SET organization_id = (SELECT organization_id FROM jobs WHERE jobs.id = sessions.job_id)",
     "UPDATE sessions SET status = 'failed', finished_at = heartbeat_at
      WHERE status = 'running' AND EXISTS (

@@ -22,6 +22,8 @@ pub enum SessionStatus {
     Warning,
     /// Finished without a restore point.
     Failed,
+    /// Stopped on request at a checkpoint: what it committed stays (the next run resumes from it), no restore point.
+    Stopped,
 }
 
 impl SessionStatus {
@@ -32,6 +34,7 @@ impl SessionStatus {
             SessionStatus::Success => "success",
             SessionStatus::Warning => "warning",
             SessionStatus::Failed => "failed",
+            SessionStatus::Stopped => "stopped",
         }
     }
 
@@ -41,6 +44,7 @@ impl SessionStatus {
             "success" => SessionStatus::Success,
             "warning" => SessionStatus::Warning,
             "failed" => SessionStatus::Failed,
+            "stopped" => SessionStatus::Stopped,
             other => return Err(CatalogError::Corrupt(format!("unknown session status {other:?}"))),
         })
     }
@@ -304,6 +308,29 @@ impl Catalog {
         Ok(session)
     }
 
+    /// Asks running session `session` to stop at its next checkpoint (whichever node runs it sees the request). False
+    /// when it is not running.
+    pub async fn request_stop(&self, session: Uuid) -> Result<bool> {
+        sqlx::query("UPDATE sessions SET stop_requested_at = $2 WHERE id = $1 AND stop_requested_at IS NULL")
+            .bind(session.to_string())
+            .bind(micros(Utc::now()))
+            .execute(&self.pool)
+            .await?;
+        Ok(self.session(session).await?.is_some_and(|s| s.status == SessionStatus::Running))
+    }
+
+    /// Whether a stop of `session` was asked for ([`Catalog::request_stop`]).
+    pub async fn stop_requested(&self, session: Uuid) -> Result<bool> {
+        let row = sqlx::query("SELECT stop_requested_at FROM sessions WHERE id = $1")
+            .bind(session.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get::<Option<i64>, _>("stop_requested_at")?.is_some(),
+            None => false,
+        })
+    }
+
     /// The running session of the job's organization (of this job or another), if any, with its last heartbeat.
     pub async fn running_session(&self, job_id: Uuid) -> Result<Option<RunningSession>> {
         let row = sqlx::query(
@@ -436,8 +463,12 @@ impl Catalog {
         if status == SessionStatus::Running {
             return Err(CatalogError::InvalidState("a session cannot finish as running".into()));
         }
-        if status == SessionStatus::Failed && restore_point.is_some() {
-            return Err(CatalogError::InvalidState("a failed session cannot produce a restore point".into()));
+        let produced = matches!(status, SessionStatus::Success | SessionStatus::Warning);
+        if !produced && restore_point.is_some() {
+            return Err(CatalogError::InvalidState(format!(
+                "a {} session cannot produce a restore point",
+                status.as_str()
+            )));
         }
         let mut tx = self.tx().await?;
         let row = sqlx::query(
@@ -477,7 +508,7 @@ impl Catalog {
         if updated.rows_affected() == 0 {
             return Err(CatalogError::InvalidState(format!("session {session} already finished")));
         }
-        if status != SessionStatus::Failed {
+        if produced {
             let staged = sqlx::query("SELECT container_id, delta_link FROM staged_delta_links WHERE session_id = $1")
                 .bind(session.to_string())
                 .fetch_all(&mut *tx)

@@ -1,4 +1,4 @@
-//! `vault365 job add|list|show|edit|enable|disable|start|remove`: backup jobs and their schedules from the command
+//! `vault365 job add|list|show|edit|enable|disable|start|stop|remove`: backup jobs and their schedules from the command
 //! line, the same jobs the API's `/Jobs` manages (see `api::resources::jobs`). `vault365 serve` runs the scheduled
 //! ones; `job start` queues a run now for a worker (`serve --worker` or `vault365 worker`).
 
@@ -242,6 +242,21 @@ pub async fn start(cfg: &Config, id: &str) -> anyhow::Result<()> {
     let queue = cluster::TaskQueue::open(&catalog).await?;
     let (task, added) = queue.enqueue(&cluster::backup_task(job.organization_id, Some(job.id))).await?;
     println!("{} task={} job={}", if added { "queued" } else { "already-queued" }, task.id, job.id);
+    Ok(())
+}
+
+/// `job stop ID`: the job's running backup stops at its next checkpoint (on whichever node runs it).
+pub async fn stop(cfg: &Config, id: &str) -> anyhow::Result<()> {
+    let catalog = setup::catalog(cfg).await?;
+    let job = find(&catalog, id).await?;
+    let running = match catalog.running_session(job.id).await? {
+        Some(r) => catalog.session(r.id).await?.filter(|s| s.job_id == job.id),
+        None => None,
+    };
+    match running {
+        Some(s) if catalog.request_stop(s.id).await? => println!("stop requested session={} job={}", s.id, job.id),
+        _ => println!("not running job={}", job.id),
+    }
     Ok(())
 }
 

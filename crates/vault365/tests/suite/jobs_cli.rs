@@ -116,12 +116,14 @@ async fn jobs_from_the_command_line() {
 
     let d = data.clone();
     let sid = id.to_string();
-    let (removed, after, sessions) = tokio::task::spawn_blocking(move || {
+    let (stop, removed, after, sessions) = tokio::task::spawn_blocking(move || {
+        let stop = run_ok(&d, &["job", "stop", &sid]);
         let removed = run_ok(&d, &["job", "remove", &sid]);
-        (removed, run_ok(&d, &["job", "list"]), run_ok(&d, &["session", "list", "--org", "contoso"]))
+        (stop, removed, run_ok(&d, &["job", "list"]), run_ok(&d, &["session", "list", "--org", "contoso"]))
     })
     .await
     .unwrap();
+    assert!(stop.starts_with("not running"), "{stop}");
     assert!(removed.starts_with("removed job"), "{removed}");
     assert!(!after.contains(&id.to_string()), "{after}");
     assert!(cat.job(id).await.unwrap().is_none());
