@@ -114,6 +114,11 @@ impl Catalog {
         Ok(Page { rows: rows.iter().map(session_from_row).collect::<Result<_>>()?, total })
     }
 
+    /// A page of a session's log in order.
+    pub async fn session_log(&self, session: Uuid, offset: i64, limit: i64) -> Result<Page<LogEntry>> {
+        self.log_page(session, &LogFilter::default(), offset, limit).await
+    }
+
     /// A page of a session's log entries matching `filter`, in its order.
     pub async fn log_page(&self, session: Uuid, filter: &LogFilter, offset: i64, limit: i64) -> Result<Page<LogEntry>> {
         let level = filter.level.map(LogLevel::as_str);

@@ -7,8 +7,7 @@ use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use super::error::constraint;
-use super::history::LogFilter;
-use super::{from_micros, from_micros_opt, micros, parse_uuid, truncate, Catalog, CatalogError, Page, Result};
+use super::{from_micros, from_micros_opt, micros, parse_uuid, truncate, Catalog, CatalogError, Result};
 
 /// State of a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -438,11 +437,6 @@ impl Catalog {
                 }
             }
         }
-    }
-
-    /// A page of a session's log in order.
-    pub async fn session_log(&self, session: Uuid, offset: i64, limit: i64) -> Result<Page<LogEntry>> {
-        self.log_page(session, &LogFilter::default(), offset, limit).await
     }
 
     /// Ends a running session.

@@ -1035,6 +1035,7 @@ const UNDO_V6: &[&str] = &[
     "DROP INDEX sessions_one_running_per_organization",
     "DROP INDEX jobs_due",
     "ALTER TABLE sessions DROP COLUMN organization_id",
+    "ALTER TABLE sessions DROP COLUMN stop_requested_at",
     "ALTER TABLE jobs DROP COLUMN description",
     "ALTER TABLE jobs DROP COLUMN settings",
     "ALTER TABLE jobs DROP COLUMN enabled",
