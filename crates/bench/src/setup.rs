@@ -124,6 +124,7 @@ impl World {
             concurrency,
             checkpoint_items,
             progress: Arc::new(Progress::default()),
+            scope: engine::BackupScope::default(),
         }
     }
 

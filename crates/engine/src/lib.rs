@@ -16,6 +16,6 @@ pub mod send;
 pub mod sp_restore;
 
 pub use backup::{
-    run_backup, start_backup, stopped, BackupBusy, BackupContext, BackupReport, BackupRun, BackupStopped,
+    run_backup, start_backup, stopped, BackupBusy, BackupContext, BackupReport, BackupRun, BackupScope, BackupStopped,
     SESSION_HEARTBEAT,
 };

@@ -112,6 +112,13 @@ pub fn client_for(cfg: &Config, org: &Organization, concurrency: usize) -> anyho
     })
 }
 
+/// What a run of `job` covers (its selected and excluded items).
+pub fn scope_of(job: &repo::catalog::Job) -> anyhow::Result<engine::BackupScope> {
+    let settings = engine::job::JobSettings::from_stored(&job.settings)
+        .with_context(|| format!("job {:?} has unreadable settings; save it again", job.name))?;
+    Ok(engine::BackupScope::of(&settings))
+}
+
 pub async fn organization(catalog: &Catalog, name: &str) -> anyhow::Result<Organization> {
     catalog
         .organization_by_name(name)

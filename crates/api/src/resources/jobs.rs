@@ -4,8 +4,9 @@
 //!
 //! A job's schedule is validated here ([`crate::wire::job::SchedulePolicy`]) and its next run computed in the
 //! server's time zone ([`crate::AppState::time_zone`]); `vault365 serve` runs the due jobs. Decisions: a job backs
-//! up its whole organization (`backupType` `SelectedItems`, `selectedItems` and `excludedItems` are refused until the
-//! engine applies them); `runNow` is refused (start a run with `vault365 backup`); a change made by another client
+//! up its whole organization or the users' OneDrives and sites it selects (`backupType` `SelectedItems`), less what
+//! it excludes (`excludedItems`; users and sites, a site with its subsites; other item types are refused); `runNow`
+//! is refused (start a run with `vault365 backup`); a change made by another client
 //! since the job was read is not overwritten when the body's `eTag` is stale (409); removing a job that ran keeps
 //! its backups restorable (the job disappears from the listings, its restore points stay).
 
@@ -13,7 +14,7 @@ use axum::extract::{MatchedPath, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Utc;
-use engine::job::{BackupType, JobSettings};
+use engine::job::{BackupType, JobItem, JobSettings};
 use repo::catalog::{CatalogError, Job, JobDefinition};
 
 use crate::edge::error::ApiError;
@@ -22,7 +23,7 @@ use crate::edge::paging::{json_response, Hrefs};
 use crate::edge::version::ApiVersion;
 use crate::resources::organizations::{job_by_id, job_resource, repository_uuid};
 use crate::state::{AppState, StartRefused};
-use crate::wire::job::{JobBody, StartOptions};
+use crate::wire::job::{JobBody, JobItemBody, StartOptions};
 use crate::wire::job_session::{JobSessionView, SessionContext};
 use crate::wire::organization::JobView;
 use crate::wire::{Done, Json};
@@ -50,23 +51,35 @@ fn definition(state: &AppState, body: &JobBody, current: Option<&Job>) -> Result
     if name.is_empty() || name.chars().count() > 255 {
         return Err(ApiError::bad_request("'name' must be 1 to 255 characters"));
     }
+    let mut settings = current_settings.clone().unwrap_or_default();
     if let Some(t) = &body.backup_type {
-        match t.trim() {
-            t if t.eq_ignore_ascii_case("EntireOrganization") => {}
-            t if t.eq_ignore_ascii_case("SelectedItems") => {
-                return Err(ApiError::bad_request(
-                    "'backupType' SelectedItems is not supported yet: a job backs up its entire organization",
-                ))
-            }
+        settings.backup_type = match t.trim() {
+            t if t.eq_ignore_ascii_case("EntireOrganization") => BackupType::EntireOrganization,
+            t if t.eq_ignore_ascii_case("SelectedItems") => BackupType::SelectedItems,
             _ => return Err(ApiError::bad_request("'backupType' must be one of EntireOrganization, SelectedItems")),
-        }
+        };
     }
-    for (field, items) in [("selectedItems", &body.selected_items), ("excludedItems", &body.excluded_items)] {
-        if items.as_ref().is_some_and(|i| !i.is_empty()) {
-            return Err(ApiError::bad_request(format!(
-                "'{field}' must be empty: a job backs up its entire organization (items are not chosen yet)"
-            )));
+    let items = |field: &str, list: &[JobItemBody]| -> Result<Vec<JobItem>, ApiError> {
+        list.iter().enumerate().map(|(i, item)| item.to_item(&format!("{field}[{i}]"))).collect()
+    };
+    if let Some(list) = &body.selected_items {
+        settings.selected_items = items("selectedItems", list)?;
+    }
+    if let Some(list) = &body.excluded_items {
+        settings.excluded_items = items("excludedItems", list)?;
+    }
+    match settings.backup_type {
+        BackupType::SelectedItems if settings.selected_items.is_empty() => {
+            return Err(ApiError::bad_request(
+                "'selectedItems' must name at least one user or site when 'backupType' is SelectedItems",
+            ))
         }
+        BackupType::EntireOrganization if !settings.selected_items.is_empty() => {
+            return Err(ApiError::bad_request(
+                "'selectedItems' goes with 'backupType' SelectedItems (EntireOrganization backs up everything)",
+            ))
+        }
+        _ => {}
     }
     if let Some(repo) = body.repository_id {
         if repository_uuid(state) != Some(repo) {
@@ -78,8 +91,6 @@ fn definition(state: &AppState, body: &JobBody, current: Option<&Job>) -> Result
             "'runNow' is not supported yet: start a backup with `vault365 backup --org NAME`",
         ));
     }
-    let mut settings = current_settings.clone().unwrap_or_default();
-    settings.backup_type = BackupType::EntireOrganization;
     if let Some(policy) = &body.schedule_policy {
         (settings.schedule, settings.retry) = policy.to_schedule()?;
     }

@@ -9,7 +9,7 @@
 //! `retryEnabled`, `retryNumber`, `retryWaitInterval` (minutes).
 
 use chrono::NaiveTime;
-use engine::job::{JobSettings, Retry, Schedule, Window, DAILY_TYPES, PERIODS};
+use engine::job::{JobItem, JobItemType, JobSettings, Retry, Schedule, Window, DAILY_TYPES, PERIODS};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -33,19 +33,55 @@ pub struct JobBody {
     /// Required by `POST`; unique within the organization.
     pub name: Option<String>,
     pub description: Option<String>,
-    /// `EntireOrganization` (selected items are not backed up selectively yet).
+    /// `EntireOrganization` or `SelectedItems` (then `selectedItems` names what is backed up).
     pub backup_type: Option<String>,
-    /// Must be empty (see `backupType`).
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub selected_items: Option<Vec<serde_json::Value>>,
-    /// Must be empty: exclusions are not applied yet.
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub excluded_items: Option<Vec<serde_json::Value>>,
+    /// Users (`{"type": "User", "user": {"id": …}}`: their OneDrive) and sites (`{"type": "Site", "site": {"id": …}}`,
+    /// with their subsites) a `SelectedItems` job backs up.
+    pub selected_items: Option<Vec<JobItemBody>>,
+    /// Users and sites the job leaves out (same shape).
+    pub excluded_items: Option<Vec<JobItemBody>>,
     pub schedule_policy: Option<SchedulePolicy>,
     /// Whether the scheduler runs the job (default true).
     pub is_enabled: Option<bool>,
     /// Start a run at once: refused (starting jobs over the API is not served yet).
     pub run_now: Option<bool>,
+}
+
+/// `RESTJobItemComposed`, the parts this server reads: `type` and the user's or site's `id`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = RESTJobItemComposed)]
+pub struct JobItemBody {
+    /// `User` (the user's OneDrive) or `Site`; the vendor's other types (groups, teams, …) are refused.
+    pub r#type: Option<String>,
+    pub user: Option<ItemId>,
+    pub site: Option<ItemId>,
+}
+
+/// `{"id": …}` of a job item's user or site.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ItemId {
+    pub id: Option<String>,
+}
+
+impl JobItemBody {
+    /// The engine's item; `field` (`selectedItems[2]`) names it in errors.
+    pub fn to_item(&self, field: &str) -> Result<JobItem, ApiError> {
+        let kind =
+            self.r#type.as_deref().ok_or_else(|| ApiError::bad_request(format!("'{field}.type' is required")))?;
+        let (kind, part) = match kind.trim() {
+            t if t.eq_ignore_ascii_case("User") => (JobItemType::User, ("user", &self.user)),
+            t if t.eq_ignore_ascii_case("Site") => (JobItemType::Site, ("site", &self.site)),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "'{field}.type' {other} is not supported: User (the user's OneDrive) or Site"
+                )))
+            }
+        };
+        let id = part.1.as_ref().and_then(|i| i.id.as_deref()).map(str::trim).filter(|i| !i.is_empty());
+        let id = id.ok_or_else(|| ApiError::bad_request(format!("'{field}.{}.id' is required", part.0)))?;
+        Ok(JobItem { r#type: kind, id: id.to_string() })
+    }
 }
 
 /// `RESTStartJobOptions` (`POST /Jobs/{id}/start`).

@@ -50,8 +50,20 @@ async fn jobs_are_created_changed_scheduled_and_removed() {
             json!({"organizationId": s.org, "name": "x", "schedulePolicy": {"type": "Daily", "dailyType": "Everyday"}}),
             "dailyTime",
         ),
-        (json!({"organizationId": s.org, "name": "x", "backupType": "SelectedItems"}), "'backupType'"),
-        (json!({"organizationId": s.org, "name": "x", "excludedItems": [{"type": "User"}]}), "'excludedItems'"),
+        (json!({"organizationId": s.org, "name": "x", "backupType": "Everything"}), "'backupType'"),
+        (json!({"organizationId": s.org, "name": "x", "backupType": "SelectedItems"}), "'selectedItems'"),
+        (
+            json!({"organizationId": s.org, "name": "x", "selectedItems": [{"type": "Site", "site": {"id": "a"}}]}),
+            "'selectedItems'",
+        ),
+        (
+            json!({"organizationId": s.org, "name": "x", "excludedItems": [{"type": "User"}]}),
+            "'excludedItems[0].user.id'",
+        ),
+        (
+            json!({"organizationId": s.org, "name": "x", "excludedItems": [{"type": "Team", "team": {"id": "t"}}]}),
+            "'excludedItems[0].type'",
+        ),
         (json!({"organizationId": s.org, "name": "x", "runNow": true}), "'runNow'"),
         (json!({"organizationId": s.org, "name": "x", "repositoryId": Uuid::new_v4()}), "'repositoryId'"),
     ] {
@@ -60,6 +72,28 @@ async fn jobs_are_created_changed_scheduled_and_removed() {
         assert!(e["message"].as_str().unwrap().contains(field), "{bad}: {e}");
     }
     assert!(s.catalog.jobs(s.org_id).await.unwrap().iter().all(|j| j.name != "x"), "nothing refused was stored");
+
+    // A job of selected items: what it backs up and leaves out is stored for the engine.
+    let sites = repo::catalog::ContainerQuery::new(s.org_id, s.t2).kind(repo::catalog::ContainerKind::Site).page(0, 1);
+    let site_id = match &s.catalog.containers_at(&sites).await.unwrap().rows[0].info {
+        repo::catalog::ContainerInfo::Site(site) => site.site_id.clone(),
+        other => panic!("{other:?}"),
+    };
+    let selected = json!({
+        "organizationId": s.org, "name": "first user and a site", "backupType": "SelectedItems",
+        "selectedItems": [{"type": "user", "user": {"id": s.changes.user_id}}, {"type": "Site", "site": {"id": site_id}}],
+        "excludedItems": [{"type": "User", "user": {"id": "someone-else"}}]
+    });
+    let (st, made) = s.call(Method::POST, "/v8/Jobs", t, Some(&body(selected))).await;
+    assert_eq!(st, StatusCode::CREATED, "{made}");
+    assert_eq!(made["backupType"], "SelectedItems");
+    let stored = s.catalog.job(Uuid::parse_str(made["id"].as_str().unwrap()).unwrap()).await.unwrap().unwrap();
+    let settings = JobSettings::from_stored(&stored.settings).unwrap();
+    let scope = engine::BackupScope::of(&settings);
+    assert!(scope.user(&s.changes.user_id) && scope.site(&site_id), "{settings:?}");
+    assert!(!scope.user("someone-else") && !scope.user("a-third-user"), "{settings:?}");
+    let (st, _) = s.call(Method::DELETE, &format!("/v8/Jobs/{}", stored.id), t, None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
     let (st, _) = s.call(Method::POST, "/v7/Jobs", t, Some(&body(new))).await;
     assert_eq!(st, StatusCode::NOT_FOUND, "jobs are created in v8");
 

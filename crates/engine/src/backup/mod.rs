@@ -10,6 +10,7 @@
 mod content;
 mod drive;
 mod lists;
+mod scope;
 mod state;
 
 use std::collections::HashSet;
@@ -29,6 +30,8 @@ use uuid::Uuid;
 
 use crate::progress::Progress;
 
+pub use scope::BackupScope;
+
 /// Everything a backup run needs.
 #[derive(Clone)]
 pub struct BackupContext {
@@ -42,6 +45,8 @@ pub struct BackupContext {
     /// Items per checkpoint (flush + catalog commit).
     pub checkpoint_items: usize,
     pub progress: Arc<Progress>,
+    /// What the run covers (the job's selected and excluded items; default the whole organization).
+    pub scope: BackupScope,
 }
 
 /// Outcome of a run.
@@ -318,7 +323,8 @@ async fn backup_all(run: &Run) -> anyhow::Result<usize> {
 
     // Containers are independent: several at once keep the client's request slots busy while one
     // container waits on a catalog commit (the client's semaphore still bounds requests in flight).
-    let users = ctx.client.users().await.context("listing users")?;
+    let mut users = ctx.client.users().await.context("listing users")?;
+    users.retain(|u| ctx.scope.user(&u.id));
     // Boxed to name the future type: a closure-returned future here trips rustc's Send inference.
     let jobs: Vec<BoxFuture<'_, anyhow::Result<Vec<Uuid>>>> =
         users.iter().map(|u| backup_onedrive(run, u).boxed()).collect();
@@ -340,19 +346,20 @@ async fn backup_all(run: &Run) -> anyhow::Result<usize> {
         }
         i += 1;
     }
+    // Every site is walked (a subsite's parent is found among them); only those in scope are backed up.
     let jobs: Vec<BoxFuture<'_, anyhow::Result<Vec<Uuid>>>> =
-        sites.iter().map(|s| backup_site(run, s, &sites).boxed()).collect();
+        sites.iter().filter(|s| ctx.scope.site(&s.id)).map(|s| backup_site(run, s, &sites).boxed()).collect();
     let mut results = futures::stream::iter(jobs).buffer_unordered(CONTAINERS_IN_PARALLEL);
     while let Some(r) = results.next().await {
         seen.extend(r?);
     }
     drop(results);
 
-    // Containers that existed at the last restore point and are gone now.
+    // Containers that existed at the last restore point and are gone now (of those this run covers).
     for kind in [ContainerKind::OneDrive, ContainerKind::Site, ContainerKind::List] {
         let q = ContainerQuery::new(org, run.at).kind(kind).page(0, i64::MAX / 2);
         for c in ctx.catalog.containers_at(&q).await?.rows {
-            if !seen.contains(&c.id) {
+            if !seen.contains(&c.id) && ctx.scope.covers(&c.info) {
                 ctx.catalog.record_container_deleted(c.id, run.at).await?;
             }
         }

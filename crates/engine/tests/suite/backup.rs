@@ -4,7 +4,7 @@
 use crate::common;
 
 use common::*;
-use repo::catalog::{ContainerKind, ItemQuery, SessionStatus};
+use repo::catalog::{ContainerKind, ContainerQuery, ItemQuery, SessionStatus};
 use repo::store::{BlobRef, Repository};
 use reqwest::Method;
 use serde_json::json;
@@ -286,6 +286,77 @@ async fn a_stop_ends_the_run_at_a_checkpoint_and_the_next_run_resumes() {
     );
     assert_eq!(env.catalog.restore_points(env.org).await.unwrap().len(), 1);
     assert!(env.repo.check(true).await.unwrap().is_ok());
+}
+
+/// A job of selected items reads only the OneDrives and sites it selects, less what it excludes, and finds nothing
+/// deleted outside them: every other container keeps its history.
+#[tokio::test]
+async fn selected_and_excluded_items_bound_what_a_run_reads_and_deletes() {
+    use engine::job::{BackupType, JobItem, JobItemType, JobSettings};
+    let env = Env::new("users=3,files=6,versions=1,sites=2").await;
+    let first = env.backup().await;
+    let t1 = first.restore_point.as_ref().unwrap().backup_time;
+    let all_drives =
+        env.catalog.containers_at(&ContainerQuery::new(env.org, t1).kind(ContainerKind::OneDrive)).await.unwrap();
+    assert_eq!(all_drives.rows.len(), 3);
+    let owner = |c: &repo::catalog::ContainerRow| match &c.info {
+        repo::catalog::ContainerInfo::OneDrive(d) => (d.user_id.clone(), d.drive_id.clone()),
+        other => panic!("{other:?}"),
+    };
+    let (chosen, chosen_drive) = owner(&all_drives.rows[0]);
+    let (left_out, left_out_drive) = owner(&all_drives.rows[1]);
+    // New files in two OneDrives; only the chosen user is selected (and the other one excluded as well).
+    for drive in [&chosen_drive, &left_out_drive] {
+        env.graph(Method::PUT, &format!("/drives/{drive}/root:/scoped.txt:/content"), None, Some(b"new".to_vec()))
+            .await;
+    }
+    let settings = JobSettings {
+        backup_type: BackupType::SelectedItems,
+        selected_items: vec![JobItem { r#type: JobItemType::User, id: chosen.clone() }],
+        excluded_items: vec![JobItem { r#type: JobItemType::User, id: left_out.clone() }],
+        ..JobSettings::default()
+    };
+    let mut ctx = env.ctx();
+    ctx.scope = engine::BackupScope::of(&settings);
+    let second = engine::run_backup(&ctx).await.unwrap();
+    assert_eq!(second.status, SessionStatus::Success, "{second:?}");
+    let t2 = second.restore_point.as_ref().unwrap().backup_time;
+    // Nothing outside the scope is found deleted: every OneDrive and site is still there at t2.
+    for kind in [ContainerKind::OneDrive, ContainerKind::Site] {
+        let before = env.catalog.containers_at(&ContainerQuery::new(env.org, t1).kind(kind)).await.unwrap().rows.len();
+        let after = env.catalog.containers_at(&ContainerQuery::new(env.org, t2).kind(kind)).await.unwrap().rows.len();
+        assert_eq!(after, before, "{kind:?} containers at t2");
+    }
+    // The chosen OneDrive's new file was read, the left-out one's not.
+    let has_new = |drive: &str| {
+        let id = env
+            .emu
+            .emu
+            .state()
+            .items
+            .values()
+            .find(|i| i.drive_id == drive && i.name == "scoped.txt")
+            .unwrap()
+            .id
+            .clone();
+        let cat = env.catalog.clone();
+        async move {
+            let c = cat.containers_at(&ContainerQuery::new(env.org, t2).kind(ContainerKind::OneDrive)).await.unwrap();
+            let mut found = false;
+            for row in c.rows {
+                found |= cat.item_at(row.id, &id, t2).await.unwrap().is_some();
+            }
+            found
+        }
+    };
+    assert!(has_new(&chosen_drive).await, "the selected user's new file is backed up");
+    assert!(!has_new(&left_out_drive).await, "the excluded user's new file is not");
+    // The whole organization again: the left-out file arrives, nothing was lost in between.
+    let third = env.backup().await;
+    let t3 = third.restore_point.as_ref().unwrap().backup_time;
+    let drives =
+        env.catalog.containers_at(&ContainerQuery::new(env.org, t3).kind(ContainerKind::OneDrive)).await.unwrap();
+    assert_eq!(drives.rows.len(), 3);
 }
 
 #[tokio::test]

@@ -44,6 +44,7 @@ impl ApiBackups {
             concurrency: CONCURRENCY,
             checkpoint_items: CHECKPOINT_ITEMS,
             progress: Arc::new(Progress::default()),
+            scope: setup::scope_of(&job).map_err(failed)?,
         };
         let (session, run) = engine::start_backup(ctx).await.map_err(|e| match e.downcast_ref::<BackupBusy>() {
             Some(busy) => api::StartRefused::Busy(busy.to_string()),

@@ -104,6 +104,7 @@ pub async fn backup_once(
         concurrency,
         checkpoint_items,
         progress: progress.clone(),
+        scope: setup::scope_of(&job)?,
     };
     let on_terminal = std::io::stderr().is_terminal();
     let bar = if output.quiet || !on_terminal { ProgressBar::hidden() } else { ProgressBar::new_spinner() };

@@ -148,6 +148,7 @@ async fn backup_task(
         concurrency,
         checkpoint_items: 200,
         progress: Arc::new(Progress::default()),
+        scope: setup::scope_of(&job)?,
     };
     let report = match engine::run_backup(&ctx).await {
         Ok(report) => report,

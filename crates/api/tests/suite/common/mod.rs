@@ -547,6 +547,7 @@ pub async fn run_backup(
         concurrency: 4,
         checkpoint_items: 25,
         progress: Arc::new(Progress::default()),
+        scope: engine::BackupScope::default(),
     };
     engine::run_backup(&ctx).await.unwrap()
 }

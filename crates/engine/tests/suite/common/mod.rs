@@ -178,6 +178,7 @@ impl Env {
             concurrency: 4,
             checkpoint_items: 25,
             progress: Arc::new(Progress::default()),
+            scope: engine::BackupScope::default(),
         }
     }
 
