@@ -1,5 +1,6 @@
 //! Backup history over the API (v6–v8): `/JobSessions` (every job's runs, newest first; also
-//! `/Jobs/{jobId}/JobSessions`), one session, and its log (`…/LogItems`, one by id). Every backup is a job session
+//! `/Jobs/{jobId}/JobSessions`), one session, and its log (`…/LogItems`, one by id; an item is named by its path and
+//! container, `item 'q3.xlsx' backed up (OneDrive of Adele Vance: /Reports/q3.xlsx)`). Every backup is a job session
 //! whether the scheduler, `vault365 backup` or the API started it; the answers read the catalog's sessions and
 //! session log ([`repo::catalog::Catalog::job_sessions`], [`repo::catalog::Catalog::log_page`]).
 //!
@@ -13,7 +14,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use repo::catalog::{LogFilter, Page as CatalogPage, Session, SessionFilter, SessionStatus};
+use repo::catalog::{LogEntry, LogFilter, Page as CatalogPage, Session, SessionFilter, SessionStatus};
 use uuid::Uuid;
 
 use crate::edge::error::ApiError;
@@ -26,6 +27,14 @@ use crate::wire::job_session::{
     SessionContext, StatusFilter,
 };
 use crate::wire::Json;
+
+/// What a log entry is about, by path and container as of the session's backup (not by Graph id).
+async fn described(state: &AppState, s: &Session, e: &LogEntry) -> Result<Option<String>, ApiError> {
+    match &e.item_ref {
+        Some(r) => Ok(state.catalog.describe_item(r, s.started_at).await?),
+        None => Ok(None),
+    }
+}
 
 /// The session `id` names (404 otherwise).
 async fn session_by_id(state: &AppState, id: &str) -> Result<Session, ApiError> {
@@ -163,7 +172,11 @@ pub async fn list_log_items(
             state.catalog.log_page(s.id, &filter, paging.offset_i64(), paging.limit_i64()).await?
         }
     };
-    let out: Vec<LogItemView> = page.rows.iter().map(|e| LogItemView::new(&hrefs, s.id, e)).collect();
+    let mut out = Vec::with_capacity(page.rows.len());
+    for e in &page.rows {
+        let item = described(&state, &s, e).await?;
+        out.push(LogItemView::new(&hrefs, s.id, e, item.as_deref()));
+    }
     Ok(Page::new(&ctx, paging, out).with_total_count(page.total.max(0) as u64).into_response())
 }
 
@@ -192,5 +205,6 @@ pub async fn get_log_item(
     let not_found = || ApiError::not_found("Log item not found.");
     let seq = log_item_seq(s.id, &item).ok_or_else(not_found)?;
     let entry = state.catalog.log_entry(s.id, seq).await?.ok_or_else(not_found)?;
-    Ok(Json(LogItemView::new(&hrefs, s.id, &entry)))
+    let item = described(&state, &s, &entry).await?;
+    Ok(Json(LogItemView::new(&hrefs, s.id, &entry, item.as_deref())))
 }

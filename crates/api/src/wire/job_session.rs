@@ -275,12 +275,14 @@ pub struct LogItemView {
 }
 
 impl LogItemView {
-    pub fn new(hrefs: &Hrefs, session: Uuid, e: &LogEntry) -> LogItemView {
+    /// Entry `e` of `session`'s log; `item` is what its item reference names (path and container,
+    /// [`repo::catalog::Catalog::describe_item`]).
+    pub fn new(hrefs: &Hrefs, session: Uuid, e: &LogEntry, item: Option<&str>) -> LogItemView {
         let v8 = hrefs.version().is_v8();
         let id = log_item_id(session, e.seq);
-        let text = match &e.item_ref {
-            Some(item) if !e.message.contains(item.as_str()) => format!("{} ({item})", e.message),
-            _ => e.message.clone(),
+        let text = match item {
+            Some(item) => format!("{} ({item})", e.message),
+            None => e.message.clone(),
         };
         LogItemView {
             id,

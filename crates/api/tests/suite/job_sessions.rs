@@ -130,7 +130,17 @@ async fn log_items_are_the_catalog_log_of_the_run() {
         };
         assert_eq!(api["type"], want);
         assert_eq!(api["creationTime"], dotnet_time(entry.at));
+        // An item is named by its path and container, never by the catalog's reference (container and Graph ids).
+        if let Some(r) = &entry.item_ref {
+            let text = api["message"].as_str().unwrap();
+            assert!(!text.contains(r.as_str()), "{text}");
+            if let Some(named) = s.catalog.describe_item(r, run.started_at).await.unwrap() {
+                assert!(text.ends_with(&format!("({named})")), "{text} / {named}");
+            }
+        }
     }
+    let named = items.iter().filter(|i| i["message"].as_str().unwrap().contains("(OneDrive of ")).count();
+    assert!(named > 0, "the full backup logs OneDrive items by path: {page}");
 
     // Newest first, then one item by its id (also the id of its `self` link).
     let (_, desc) = s.get(&format!("/v8/JobSessions/{}/LogItems?orderAsc=false&limit=1", run.id), t).await;

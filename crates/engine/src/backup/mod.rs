@@ -97,24 +97,21 @@ impl Run {
         self.ctx.repo.flush().await.context("flushing the content store")?;
         let mut batch = self.ctx.catalog.begin().await?;
         for r in records {
-            // The session's per-item log names what this run changed; unchanged items stay silent.
+            // The session's per-item log names what this run changed (by container and item, which the catalog turns
+            // into the item's path: `Catalog::describe_item`); unchanged items stay silent.
             match r {
                 Record::State { container, item, state } => {
                     if batch.record_item_state(container, &item, &state, self.at).await? == StateChange::Recorded {
                         let what = if state.is_folder { "folder" } else { "item" };
-                        batch
-                            .log(
-                                self.session,
-                                LogLevel::Info,
-                                &format!("{what} '{}' backed up", state.name),
-                                Some(&item),
-                            )
-                            .await?;
+                        let message = format!("{what} '{}' backed up", state.name);
+                        let at = repo::catalog::item_ref(container, &item);
+                        batch.log(self.session, LogLevel::Info, &message, Some(&at)).await?;
                     }
                 }
                 Record::Deleted { container, item } => {
                     if batch.record_item_deleted(container, &item, self.at).await? == StateChange::Closed {
-                        batch.log(self.session, LogLevel::Info, "deleted since the last backup", Some(&item)).await?;
+                        let at = repo::catalog::item_ref(container, &item);
+                        batch.log(self.session, LogLevel::Info, "deleted since the last backup", Some(&at)).await?;
                     }
                 }
                 Record::Version { container, item, version } => {

@@ -110,13 +110,18 @@ async fn full_then_incremental_follows_every_change() {
 
     // The session's per-item log names exactly what changed.
     let log = env.catalog.session_log(r2.session_id, 0, 1000).await.unwrap().rows;
-    let logged =
-        |id: &str, text: &str| log.iter().any(|e| e.item_ref.as_deref() == Some(id) && e.message.contains(text));
+    let logged = |id: &str, text: &str| {
+        let at = repo::catalog::item_ref(c, id);
+        log.iter().any(|e| e.item_ref.as_deref() == Some(at.as_str()) && e.message.contains(text))
+    };
     assert!(logged(b, "'renamed.txt' backed up"), "{log:?}");
+    // The catalog names a logged item by its path and container.
+    let named = env.catalog.describe_item(&repo::catalog::item_ref(c, b), t2).await.unwrap().unwrap();
+    assert!(named.starts_with("OneDrive of ") && named.ends_with("/renamed.txt"), "{named}");
     assert!(logged(d, "deleted"), "{log:?}");
     assert!(logged(&e, "'new-file.txt' backed up"), "{log:?}");
     assert!(
-        !log.iter().any(|e| e.item_ref.as_deref() == Some(fs[fs.len() - 1].0.as_str())),
+        !log.iter().any(|e| e.item_ref.as_deref() == Some(repo::catalog::item_ref(c, &fs[fs.len() - 1].0).as_str())),
         "unchanged items are not logged"
     );
 

@@ -96,6 +96,17 @@ pub enum ContainerInfo {
 }
 
 impl ContainerInfo {
+    /// The container in words, for logs: `OneDrive of Adele Vance`, `site Marketing`, `library Documents`.
+    pub fn describe(&self) -> String {
+        let or = |a: &str, b: &str| if a.trim().is_empty() { b.to_string() } else { a.to_string() };
+        match self {
+            ContainerInfo::OneDrive(d) => format!("OneDrive of {}", or(&d.display_name, &d.upn)),
+            ContainerInfo::Site(s) => format!("site {}", or(&s.title, &s.url)),
+            ContainerInfo::List(l) if l.is_document_library => format!("library {}", l.title),
+            ContainerInfo::List(l) => format!("list {}", l.title),
+        }
+    }
+
     /// The kind.
     pub fn kind(&self) -> ContainerKind {
         match self {

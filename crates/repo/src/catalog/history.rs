@@ -9,6 +9,12 @@ use uuid::Uuid;
 use super::sessions::{session_from_row, SESSION_COLS};
 use super::{from_micros, micros, Catalog, LogEntry, LogLevel, Page, Result, Session, SessionStatus};
 
+/// The `item_ref` of a session log entry about item `item` of container `container` ([`Catalog::describe_item`]
+/// reads it back).
+pub fn item_ref(container: Uuid, item: &str) -> String {
+    format!("{container}/{item}")
+}
+
 /// Which job sessions to list (every field narrows; the default lists all).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionFilter {
@@ -141,6 +147,21 @@ impl Catalog {
         }
         let rows = q.bind(limit.max(0)).bind(offset.max(0)).fetch_all(&self.pool).await?;
         Ok(Page { rows: rows.iter().map(log_entry_from_row).collect::<Result<_>>()?, total })
+    }
+
+    /// What a log entry's `item_ref` names, as of `at`: the item's path in its container and the container (`OneDrive
+    /// of Adele Vance: /Reports/q3.xlsx`). `None` when the reference is not one of [`item_ref`]'s or the item is
+    /// unknown (e.g. a reference to a user or site).
+    pub async fn describe_item(&self, item_ref: &str, at: DateTime<Utc>) -> Result<Option<String>> {
+        let Some((container, item)) = item_ref.split_once('/') else { return Ok(None) };
+        let Ok(container) = Uuid::parse_str(container) else { return Ok(None) };
+        let Some(row) = self.container_at(container, at).await? else { return Ok(None) };
+        let path = match self.path_of(container, item, at).await {
+            Ok(names) => names.join("/"),
+            Err(super::CatalogError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(Some(format!("{}: /{path}", row.info.describe())))
     }
 
     /// Entry `seq` (from 1) of a session's log.

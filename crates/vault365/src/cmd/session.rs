@@ -65,7 +65,11 @@ pub async fn show(cfg: &Config, id: &str) -> anyhow::Result<()> {
     println!("{}", line(&org, &session));
     let log = catalog.session_log(id, 0, MAX_LOG_LINES).await?;
     for e in &log.rows {
-        let item = e.item_ref.as_deref().map(|i| format!(" item={i}")).unwrap_or_default();
+        let described = match &e.item_ref {
+            Some(r) => catalog.describe_item(r, session.started_at).await?.or_else(|| Some(r.clone())),
+            None => None,
+        };
+        let item = described.map(|i| format!(" item={i:?}")).unwrap_or_default();
         println!("log {} {} {}{item}", time(e.at), e.level.as_str(), e.message);
     }
     if log.total > MAX_LOG_LINES {
