@@ -100,6 +100,11 @@ pub fn protected() -> OpenApiRouter<AppState> {
                 routes!(job_sessions::get_log_item),
             ],
         ))
+        .merge(era_group(
+            Era::new(7, ApiVersion::MAX),
+            "…/ProcessedObjects is available from API v7 on.",
+            [routes!(job_sessions::list_processed_objects)],
+        ))
         .routes(routes!(organizations::list_restore_points))
         .routes(routes!(organizations::get_restore_point))
         // Restore sessions (stop: `/Action {"stop": null}` and `/stop`, both in every version).

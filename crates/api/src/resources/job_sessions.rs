@@ -1,5 +1,6 @@
 //! Backup history over the API (v6–v8): `/JobSessions` (every job's runs, newest first; also
-//! `/Jobs/{jobId}/JobSessions`), one session, and its log (`…/LogItems`, one by id; an item is named by its path and
+//! `/Jobs/{jobId}/JobSessions`), one session, the users and sites it processed (`…/ProcessedObjects`, v7+), and its
+//! log (`…/LogItems`, one by id; an item is named by its path and
 //! container, `item 'q3.xlsx' backed up (OneDrive of Adele Vance: /Reports/q3.xlsx)`). Every backup is a job session
 //! whether the scheduler, `vault365 backup` or the API started it; the answers read the catalog's sessions and
 //! session log ([`repo::catalog::Catalog::job_sessions`], [`repo::catalog::Catalog::log_page`]).
@@ -24,7 +25,7 @@ use crate::resources::organizations::{job_by_id, repository_uuid};
 use crate::state::AppState;
 use crate::wire::job_session::{
     log_item_seq, session_not_found, JobSessionQuery, JobSessionView, JobType, LogItemQuery, LogItemType, LogItemView,
-    SessionContext, StatusFilter,
+    ProcessedObjectView, SessionContext, StatusFilter,
 };
 use crate::wire::Json;
 
@@ -177,6 +178,36 @@ pub async fn list_log_items(
         let item = described(&state, &s, e).await?;
         out.push(LogItemView::new(&hrefs, s.id, e, item.as_deref()));
     }
+    Ok(Page::new(&ctx, paging, out).with_total_count(page.total.max(0) as u64).into_response())
+}
+
+/// The users and sites a job session processed, and how each went (v7+).
+#[utoipa::path(
+    get,
+    path = "/{version}/JobSessions/{sessionId}/ProcessedObjects",
+    tag = "JobSession",
+    params(
+        ("version" = String, Path, description = "API version: v7 … v8"),
+        ("sessionId" = String, Path, description = "Job session id"),
+        ("offset" = Option<u64>, Query, description = "Rows to skip"),
+        ("limit" = Option<u64>, Query, description = "Page size (default 30, at most 10000)")
+    ),
+    responses(
+        (status = 200, description = "Page of processed objects: users, then sites", body = [ProcessedObjectView]),
+        (status = 404, description = "Unknown session", body = crate::openapi::RestExceptionInfo)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_processed_objects(
+    State(state): State<AppState>,
+    hrefs: Hrefs,
+    ctx: PageContext,
+    paging: Paging,
+    Path((_v, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let s = session_by_id(&state, &id).await?;
+    let page = state.catalog.processed_objects(s.id, paging.offset_i64(), paging.limit_i64()).await?;
+    let out: Vec<ProcessedObjectView> = page.rows.iter().map(|o| ProcessedObjectView::new(&hrefs, s.id, o)).collect();
     Ok(Page::new(&ctx, paging, out).with_total_count(page.total.max(0) as u64).into_response())
 }
 

@@ -6,7 +6,7 @@
 //! `{id, usn, title, creationTime, endTime}` before v8 and `{id, usn, type, message, creationTime, endTime}` in v8.
 
 use chrono::{DateTime, Utc};
-use repo::catalog::{LogEntry, LogLevel, Session, SessionStatus};
+use repo::catalog::{LogEntry, LogLevel, ObjectKind, ObjectStatus, ProcessedObject, Session, SessionStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -295,6 +295,43 @@ impl LogItemView {
             links: Links::new()
                 .with("self", hrefs.href(&format!("JobSessions/{session}/LogItems/{id}")))
                 .with("jobSession", hrefs.href(&format!("JobSessions/{session}"))),
+        }
+    }
+}
+
+/// `RESTJobSessionObject`: a user or site a run processed, and how it went.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = RESTJobSessionObject)]
+pub struct ProcessedObjectView {
+    /// The user's or site's Microsoft id.
+    pub id: String,
+    /// `User` or `Site`.
+    pub r#type: &'static str,
+    /// `Success`, `Warning` or `Failed`.
+    pub status: &'static str,
+    /// The user's name or the site's title (an addition to the vendor's shape).
+    pub name: String,
+    #[serde(rename = "_links")]
+    #[schema(value_type = Object)]
+    pub links: Links,
+}
+
+impl ProcessedObjectView {
+    pub fn new(hrefs: &Hrefs, session: Uuid, o: &ProcessedObject) -> ProcessedObjectView {
+        ProcessedObjectView {
+            id: o.id.clone(),
+            r#type: match o.kind {
+                ObjectKind::User => "User",
+                ObjectKind::Site => "Site",
+            },
+            status: match o.status {
+                ObjectStatus::Success => "Success",
+                ObjectStatus::Warning => "Warning",
+                ObjectStatus::Failed => "Failed",
+            },
+            name: o.name.clone(),
+            links: Links::new().with("jobSession", hrefs.href(&format!("JobSessions/{session}"))),
         }
     }
 }

@@ -109,6 +109,44 @@ async fn job_sessions_show_every_backup_run_per_era() {
 }
 
 #[tokio::test]
+async fn processed_objects_are_every_user_and_site_of_the_run() {
+    let s = shared().await;
+    let t = Some(s.token.as_str());
+    let run = runs(&s).await.remove(1);
+    // Every OneDrive and site the catalog has at the run's instant was processed by it.
+    let kinds = [(repo::catalog::ContainerKind::OneDrive, "User"), (repo::catalog::ContainerKind::Site, "Site")];
+    let mut want = Vec::new();
+    for (kind, label) in kinds {
+        let q = repo::catalog::ContainerQuery::new(s.org_id, run.started_at).kind(kind).page(0, 1000);
+        for c in s.catalog.containers_at(&q).await.unwrap().rows {
+            let id = match c.info {
+                repo::catalog::ContainerInfo::OneDrive(d) => d.user_id,
+                repo::catalog::ContainerInfo::Site(site) => site.site_id,
+                other => panic!("{other:?}"),
+            };
+            want.push((label.to_string(), id));
+        }
+    }
+    want.sort();
+    let (st, page) = s.get(&format!("/v8/JobSessions/{}/ProcessedObjects?limit=1000", run.id), t).await;
+    assert_eq!(st, StatusCode::OK, "{page}");
+    let mut got: Vec<(String, String)> = page["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["type"].as_str().unwrap().to_string(), o["id"].as_str().unwrap().to_string()))
+        .collect();
+    got.sort();
+    assert_eq!(got, want, "{page}");
+    assert!(page["results"].as_array().unwrap().iter().all(|o| o["status"] == "Success"), "{page}");
+    assert_eq!(page["totalCount"], want.len());
+    let (st, _) = s.get(&format!("/v6/JobSessions/{}/ProcessedObjects", run.id), t).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "v7 on");
+    let (st, _) = s.get(&format!("/v8/JobSessions/{}/ProcessedObjects", Uuid::new_v4()), t).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn log_items_are_the_catalog_log_of_the_run() {
     let s = shared().await;
     let t = Some(s.token.as_str());

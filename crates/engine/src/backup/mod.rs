@@ -13,6 +13,7 @@ mod lists;
 mod scope;
 mod state;
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -23,7 +24,8 @@ use futures::{FutureExt, StreamExt};
 use m365::GraphClient;
 use repo::catalog::{
     Catalog, CatalogError, ContainerInfo, ContainerKind, ContainerQuery, ItemState, LogLevel, NewRestorePoint,
-    OneDriveInfo, RestorePoint, RestorePointStats, Session, SessionCounters, SessionStatus, SiteInfo, StateChange,
+    ObjectKind, ObjectStatus, OneDriveInfo, ProcessedObject, RestorePoint, RestorePointStats, Session, SessionCounters,
+    SessionStatus, SiteInfo, StateChange,
 };
 use repo::store::Repository;
 use uuid::Uuid;
@@ -31,6 +33,11 @@ use uuid::Uuid;
 use crate::progress::Progress;
 
 pub use scope::BackupScope;
+
+tokio::task_local! {
+    /// Warnings of the object being backed up by the current container future ([`Run::processed`]).
+    static OBJECT_WARNINGS: Cell<u32>;
+}
 
 /// Everything a backup run needs.
 #[derive(Clone)]
@@ -83,9 +90,32 @@ impl Run {
     pub async fn warn(&self, message: String, item: Option<&str>) {
         tracing::warn!(item, "{message}");
         Progress::add(&self.ctx.progress.warnings, 1);
+        // Counted for the object (OneDrive, site) being backed up, if any: see `Run::processed`.
+        let _ = OBJECT_WARNINGS.try_with(|w| w.set(w.get() + 1));
         if let Err(e) = self.ctx.catalog.log(self.session, LogLevel::Warning, &message, item).await {
             tracing::error!("could not log warning: {e}");
         }
+    }
+
+    /// Runs `work`, the backup of one object (a user's OneDrive, a site), and records how it went for the session's
+    /// `ProcessedObjects`: failed when `work` fails, a warning when it warned (counted in [`Run::warn`] while it runs).
+    async fn processed<T>(
+        &self,
+        (kind, id, name): (ObjectKind, &str, &str),
+        work: impl std::future::Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
+        let counted = async { (work.await, OBJECT_WARNINGS.with(Cell::get)) };
+        let (result, warnings) = OBJECT_WARNINGS.scope(Cell::new(0), counted).await;
+        let status = match (&result, warnings) {
+            (Err(_), _) => ObjectStatus::Failed,
+            (Ok(_), 0) => ObjectStatus::Success,
+            (Ok(_), _) => ObjectStatus::Warning,
+        };
+        let object = ProcessedObject { kind, id: id.to_string(), name: name.to_string(), status };
+        if let Err(e) = self.ctx.catalog.record_processed_object(self.session, &object).await {
+            tracing::warn!("could not record how {name} went: {e}");
+        }
+        result
     }
 
     pub async fn info(&self, message: String) {
@@ -323,8 +353,10 @@ async fn backup_all(run: &Run) -> anyhow::Result<usize> {
     let mut users = ctx.client.users().await.context("listing users")?;
     users.retain(|u| ctx.scope.user(&u.id));
     // Boxed to name the future type: a closure-returned future here trips rustc's Send inference.
-    let jobs: Vec<BoxFuture<'_, anyhow::Result<Vec<Uuid>>>> =
-        users.iter().map(|u| backup_onedrive(run, u).boxed()).collect();
+    let jobs: Vec<BoxFuture<'_, anyhow::Result<Vec<Uuid>>>> = users
+        .iter()
+        .map(|u| run.processed((ObjectKind::User, &u.id, &u.user_principal_name), backup_onedrive(run, u)).boxed())
+        .collect();
     let mut results = futures::stream::iter(jobs).buffer_unordered(CONTAINERS_IN_PARALLEL);
     while let Some(r) = results.next().await {
         seen.extend(r?);
@@ -344,8 +376,14 @@ async fn backup_all(run: &Run) -> anyhow::Result<usize> {
         i += 1;
     }
     // Every site is walked (a subsite's parent is found among them); only those in scope are backed up.
-    let jobs: Vec<BoxFuture<'_, anyhow::Result<Vec<Uuid>>>> =
-        sites.iter().filter(|s| ctx.scope.site(&s.id)).map(|s| backup_site(run, s, &sites).boxed()).collect();
+    let jobs: Vec<BoxFuture<'_, anyhow::Result<Vec<Uuid>>>> = sites
+        .iter()
+        .filter(|s| ctx.scope.site(&s.id))
+        .map(|s| {
+            let name = s.display_name.as_deref().or(s.web_url.as_deref()).unwrap_or(&s.id);
+            run.processed((ObjectKind::Site, &s.id, name), backup_site(run, s, &sites)).boxed()
+        })
+        .collect();
     let mut results = futures::stream::iter(jobs).buffer_unordered(CONTAINERS_IN_PARALLEL);
     while let Some(r) = results.next().await {
         seen.extend(r?);

@@ -4,7 +4,7 @@
 use crate::common;
 
 use common::*;
-use repo::catalog::{ContainerKind, ContainerQuery, ItemQuery, SessionStatus};
+use repo::catalog::{ContainerKind, ContainerQuery, ItemQuery, ObjectKind, ObjectStatus, SessionStatus};
 use repo::store::{BlobRef, Repository};
 use reqwest::Method;
 use serde_json::json;
@@ -326,6 +326,10 @@ async fn selected_and_excluded_items_bound_what_a_run_reads_and_deletes() {
     let second = engine::run_backup(&ctx).await.unwrap();
     assert_eq!(second.status, SessionStatus::Success, "{second:?}");
     let t2 = second.restore_point.as_ref().unwrap().backup_time;
+    let processed = env.catalog.processed_objects(second.session_id, 0, 100).await.unwrap().rows;
+    let users: Vec<&str> = processed.iter().filter(|o| o.kind == ObjectKind::User).map(|o| o.id.as_str()).collect();
+    assert_eq!(users, [chosen.as_str()], "only the selected user was processed");
+    assert!(processed.iter().all(|o| o.kind == ObjectKind::User), "no site was selected: {processed:?}");
     // Nothing outside the scope is found deleted: every OneDrive and site is still there at t2.
     for kind in [ContainerKind::OneDrive, ContainerKind::Site] {
         let before = env.catalog.containers_at(&ContainerQuery::new(env.org, t1).kind(kind)).await.unwrap().rows.len();
@@ -389,12 +393,18 @@ async fn one_failing_item_is_a_warning_not_a_failed_backup() {
         "the session log names the item: {:?}",
         log.rows
     );
+    // The session's processed objects: the user whose file failed is a warning.
+    let objects = env.catalog.processed_objects(r.session_id, 0, 100).await.unwrap().rows;
+    let user = objects.iter().find(|o| o.kind == ObjectKind::User && o.id == user_id).expect("the user is listed");
+    assert_eq!(user.status, ObjectStatus::Warning, "{objects:?}");
     // Once the fault is gone the next run picks the item up.
     env.control(Method::DELETE, "/faults", json!(null)).await;
     let r2 = env.backup().await;
     assert_eq!(r2.status, SessionStatus::Success);
     let t2 = r2.restore_point.unwrap().backup_time;
     assert!(env.catalog.item_at(c, &bad, t2).await.unwrap().is_some());
+    let objects = env.catalog.processed_objects(r2.session_id, 0, 100).await.unwrap().rows;
+    assert!(!objects.is_empty() && objects.iter().all(|o| o.status == ObjectStatus::Success), "{objects:?}");
 }
 
 #[tokio::test]

@@ -15,6 +15,52 @@ pub fn item_ref(container: Uuid, item: &str) -> String {
     format!("{container}/{item}")
 }
 
+/// What a processed object is: the unit a backup reports on, as the vendor's `ProcessedObjects` do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    /// A user (their OneDrive).
+    User,
+    /// A site (its lists and libraries).
+    Site,
+}
+
+/// How the backup of one object went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectStatus {
+    Success,
+    /// Backed up, with warnings (items or parts that could not be read).
+    Warning,
+    /// The run failed while backing it up.
+    Failed,
+}
+
+/// An object a backup session processed (see [`Catalog::processed_objects`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessedObject {
+    pub kind: ObjectKind,
+    /// The user's Entra id or the site's Graph id.
+    pub id: String,
+    /// The user's name or the site's title, as the run saw it.
+    pub name: String,
+    pub status: ObjectStatus,
+}
+
+const KINDS: [(ObjectKind, &str); 2] = [(ObjectKind::User, "user"), (ObjectKind::Site, "site")];
+const STATUSES: [(ObjectStatus, &str); 3] =
+    [(ObjectStatus::Success, "success"), (ObjectStatus::Warning, "warning"), (ObjectStatus::Failed, "failed")];
+
+fn label<T: PartialEq + Copy>(table: &[(T, &'static str)], v: T) -> &'static str {
+    table.iter().find(|(t, _)| *t == v).map(|(_, l)| *l).expect("every value is labelled")
+}
+
+fn parse_label<T: Copy>(table: &[(T, &'static str)], s: &str) -> Result<T> {
+    table
+        .iter()
+        .find(|(_, l)| *l == s)
+        .map(|(t, _)| *t)
+        .ok_or_else(|| super::CatalogError::Corrupt(format!("unknown processed-object label {s:?}")))
+}
+
 /// Which job sessions to list (every field narrows; the default lists all).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionFilter {
@@ -162,6 +208,52 @@ impl Catalog {
             Err(e) => return Err(e),
         };
         Ok(Some(format!("{}: /{path}", row.info.describe())))
+    }
+
+    /// Records how the backup of one object went in `session` (a later record of the same object replaces it).
+    pub async fn record_processed_object(&self, session: Uuid, o: &ProcessedObject) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO session_objects (session_id, kind, object_id, name, status) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (session_id, kind, object_id) DO UPDATE SET name = excluded.name, status = excluded.status",
+        )
+        .bind(session.to_string())
+        .bind(label(&KINDS, o.kind))
+        .bind(&o.id)
+        .bind(&o.name)
+        .bind(label(&STATUSES, o.status))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A page of the objects `session` processed: users, then sites, by name.
+    pub async fn processed_objects(&self, session: Uuid, offset: i64, limit: i64) -> Result<Page<ProcessedObject>> {
+        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM session_objects WHERE session_id = $1")
+            .bind(session.to_string())
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        let rows = sqlx::query(
+            "SELECT kind, object_id, name, status FROM session_objects WHERE session_id = $1 \
+             ORDER BY kind DESC, name, object_id LIMIT $2 OFFSET $3",
+        )
+        .bind(session.to_string())
+        .bind(limit.max(0))
+        .bind(offset.max(0))
+        .fetch_all(&self.pool)
+        .await?;
+        let rows = rows
+            .iter()
+            .map(|r| {
+                Ok(ProcessedObject {
+                    kind: parse_label(&KINDS, &r.try_get::<String, _>("kind")?)?,
+                    id: r.try_get("object_id")?,
+                    name: r.try_get("name")?,
+                    status: parse_label(&STATUSES, &r.try_get::<String, _>("status")?)?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Page { rows, total })
     }
 
     /// Entry `seq` (from 1) of a session's log.

@@ -46,7 +46,7 @@ use uuid::Uuid;
 
 pub use containers::{ContainerInfo, ContainerKind, ContainerQuery, ContainerRow, ListInfo, OneDriveInfo, SiteInfo};
 pub use error::{CatalogError, Result};
-pub use history::{item_ref, LogFilter, SessionFilter};
+pub use history::{item_ref, LogFilter, ObjectKind, ObjectStatus, ProcessedObject, SessionFilter};
 pub use items::{fold, Attachment, ItemState, VersionInfo, VersionRow};
 pub use jobs::{Job, JobDefinition};
 pub use orgs::{NewOrganization, Organization};

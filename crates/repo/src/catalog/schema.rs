@@ -288,7 +288,7 @@ const V5: &[&str] = &[
 /// Jobs gain their definition (description, engine-owned settings: backup type, items, schedule), the scheduler's
 /// `next_run_at`, a revision (the API's eTag) and soft removal; a backup runs once at a time per organization (an
 /// organization may have several jobs now), so sessions name their organization and the one-running rule moves there;
-/// a stop of a running session can be asked for from any node.
+/// a stop of a running session can be asked for from any node; each run records how each user and site went.
 const V6: &[&str] = &[
     "ALTER TABLE jobs ADD COLUMN description TEXT NOT NULL DEFAULT ''",
     "ALTER TABLE jobs ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'",
@@ -306,6 +306,14 @@ const V6: &[&str] = &[
         AND (newer.started_at > sessions.started_at OR (newer.started_at = sessions.started_at AND newer.id > sessions.id)))",
     "DELETE FROM staged_delta_links WHERE session_id IN (SELECT id FROM sessions WHERE status = 'failed')",
     "CREATE UNIQUE INDEX sessions_one_running_per_organization ON sessions (organization_id) WHERE status = 'running'",
+    "CREATE TABLE session_objects (
+        session_id TEXT NOT NULL REFERENCES sessions (id),
+        kind TEXT NOT NULL,
+        object_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        PRIMARY KEY (session_id, kind, object_id)
+    )",
 ];
 const MIGRATIONS: &[&[&str]] = &[V1, V2, V3, V4, V5, V6];
 

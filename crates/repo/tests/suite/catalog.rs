@@ -308,6 +308,20 @@ async fn job_session_history_filters_and_log_pages() {
     assert_eq!(cat.log_entry(c.id, 2).await.unwrap().unwrap().message, "two");
     assert!(cat.log_entry(c.id, 4).await.unwrap().is_none());
     assert!(cat.log_entry(a.id, 2).await.unwrap().is_none(), "another session's position");
+
+    // Processed objects: users before sites, by name; a second record of one object replaces the first.
+    let object =
+        |kind, id: &str, name: &str, status| ProcessedObject { kind, id: id.into(), name: name.into(), status };
+    cat.record_processed_object(c.id, &object(ObjectKind::Site, "s1", "Marketing", ObjectStatus::Success))
+        .await
+        .unwrap();
+    cat.record_processed_object(c.id, &object(ObjectKind::User, "u2", "zoe", ObjectStatus::Failed)).await.unwrap();
+    cat.record_processed_object(c.id, &object(ObjectKind::User, "u1", "adele", ObjectStatus::Success)).await.unwrap();
+    cat.record_processed_object(c.id, &object(ObjectKind::User, "u2", "zoe", ObjectStatus::Warning)).await.unwrap();
+    let page = cat.processed_objects(c.id, 0, 10).await.unwrap();
+    let seen: Vec<(&str, ObjectStatus)> = page.rows.iter().map(|o| (o.id.as_str(), o.status)).collect();
+    assert_eq!(seen, [("u1", ObjectStatus::Success), ("u2", ObjectStatus::Warning), ("s1", ObjectStatus::Success)]);
+    assert_eq!((page.total, cat.processed_objects(a.id, 0, 10).await.unwrap().total), (3, 0));
 }
 
 #[tokio::test]
@@ -1032,6 +1046,7 @@ async fn a_fresh_catalog_has_the_api_tables() {
 
 /// What migration V6 added, taken away again (to make an older catalog out of a current one).
 const UNDO_V6: &[&str] = &[
+    "DROP TABLE session_objects",
     "DROP INDEX sessions_one_running_per_organization",
     "DROP INDEX jobs_due",
     "ALTER TABLE sessions DROP COLUMN organization_id",
