@@ -31,8 +31,8 @@ use crate::edge::error::ApiError;
 use crate::edge::middleware::route_not_found;
 use crate::edge::version::ApiVersion;
 use crate::resources::{
-    actions, auth, email_settings, job_sessions, jobs, onedrive, organizations, restore, restore_sessions, save,
-    search, send, sharepoint, sp_restore,
+    actions, auth, email_settings, job_items, job_sessions, jobs, onedrive, organizations, restore, restore_sessions,
+    save, search, send, sharepoint, sp_restore,
 };
 use crate::state::AppState;
 
@@ -73,6 +73,22 @@ pub fn protected() -> OpenApiRouter<AppState> {
                 routes!(jobs::edit_job, jobs::remove_job),
                 routes!(jobs::start_job),
                 routes!(jobs::stop_job),
+                at_paths(
+                    routes!(job_items::list_job_items, job_items::add_job_items, job_items::remove_job_items),
+                    "/{version}/Jobs/{id}",
+                    [
+                        ("/SelectedItems", "The users and sites a SelectedItems job backs up"),
+                        ("/ExcludedItems", "The users and sites a job leaves out"),
+                    ],
+                ),
+                at_paths(
+                    routes!(job_items::get_job_item, job_items::replace_job_item),
+                    "/{version}/Jobs/{id}",
+                    [
+                        ("/SelectedItems/{itemId}", "One selected item of a job"),
+                        ("/ExcludedItems/{itemId}", "One excluded item of a job"),
+                    ],
+                ),
                 at_paths(
                     routes!(jobs::set_job_enabled),
                     "/{version}",

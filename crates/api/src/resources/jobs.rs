@@ -40,6 +40,33 @@ fn refused(e: CatalogError, name: &str) -> ApiError {
     }
 }
 
+/// A `SelectedItems` job selects something; an `EntireOrganization` job selects nothing (it backs up everything).
+pub(crate) fn check_selection(settings: &JobSettings) -> Result<(), ApiError> {
+    match settings.backup_type {
+        BackupType::SelectedItems if settings.selected_items.is_empty() => Err(ApiError::bad_request(
+            "'selectedItems' must name at least one user or site when 'backupType' is SelectedItems",
+        )),
+        BackupType::EntireOrganization if !settings.selected_items.is_empty() => Err(ApiError::bad_request(
+            "'selectedItems' goes with 'backupType' SelectedItems (EntireOrganization backs up everything)",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Stores `settings` as `job`'s (everything else unchanged), unless another client changed the job meanwhile (409).
+pub(crate) async fn save_settings(state: &AppState, job: &Job, settings: &JobSettings) -> Result<(), ApiError> {
+    check_selection(settings)?;
+    let definition = JobDefinition {
+        name: job.name.clone(),
+        description: job.description.clone(),
+        settings: settings.to_stored(),
+        enabled: job.enabled,
+        next_run_at: job.next_run_at,
+    };
+    state.catalog.update_job(job.id, job.revision, &definition).await.map_err(|e| refused(e, &job.name))?;
+    Ok(())
+}
+
 /// The definition `body` makes of `current` (a new job when `None`). Errors name the field.
 fn definition(state: &AppState, body: &JobBody, current: Option<&Job>) -> Result<JobDefinition, ApiError> {
     let current_settings = current.map(|j| JobSettings::from_stored(&j.settings).unwrap_or_default());
@@ -68,19 +95,7 @@ fn definition(state: &AppState, body: &JobBody, current: Option<&Job>) -> Result
     if let Some(list) = &body.excluded_items {
         settings.excluded_items = items("excludedItems", list)?;
     }
-    match settings.backup_type {
-        BackupType::SelectedItems if settings.selected_items.is_empty() => {
-            return Err(ApiError::bad_request(
-                "'selectedItems' must name at least one user or site when 'backupType' is SelectedItems",
-            ))
-        }
-        BackupType::EntireOrganization if !settings.selected_items.is_empty() => {
-            return Err(ApiError::bad_request(
-                "'selectedItems' goes with 'backupType' SelectedItems (EntireOrganization backs up everything)",
-            ))
-        }
-        _ => {}
-    }
+    check_selection(&settings)?;
     if let Some(repo) = body.repository_id {
         if repository_uuid(state) != Some(repo) {
             return Err(ApiError::bad_request(format!("'repositoryId' {repo} is not a repository of this server")));

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::edge::error::ApiError;
 use crate::edge::lenient::de;
+use crate::edge::paging::{Hrefs, Links};
 
 /// `RESTCreateBackupJob` (`POST /Jobs`) and `RESTEditBackupJob` (`PUT /Jobs/{id}`: what is absent keeps its value).
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -81,6 +82,61 @@ impl JobItemBody {
         let id = part.1.as_ref().and_then(|i| i.id.as_deref()).map(str::trim).filter(|i| !i.is_empty());
         let id = id.ok_or_else(|| ApiError::bad_request(format!("'{field}.{}.id' is required", part.0)))?;
         Ok(JobItem { r#type: kind, id: id.to_string() })
+    }
+}
+
+/// The API id of a job's item: stable for its type and Microsoft id, opaque and URL-safe (site ids hold commas).
+pub fn job_item_id(item: &JobItem) -> Uuid {
+    let kind = match item.r#type {
+        JobItemType::User => "User",
+        JobItemType::Site => "Site",
+    };
+    Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("vault365 job item {kind}/{}", item.id).as_bytes())
+}
+
+/// `RESTJobItemComposed` as the API shows a job's selected or excluded item.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobItemView {
+    #[schema(value_type = String)]
+    pub id: Uuid,
+    /// `User` or `Site`.
+    pub r#type: &'static str,
+    /// Users: their OneDrive is backed up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub one_drive: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<ItemIdView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<ItemIdView>,
+    #[serde(rename = "_links")]
+    #[schema(value_type = Object)]
+    pub links: Links,
+}
+
+/// `{"id": …}` of a shown item.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemIdView {
+    pub id: String,
+}
+
+impl JobItemView {
+    /// Item `item` of the job's list at `list_href` (`Jobs/{id}/SelectedItems`).
+    pub fn new(hrefs: &Hrefs, list_href: &str, item: &JobItem) -> JobItemView {
+        let id = job_item_id(item);
+        let part = Some(ItemIdView { id: item.id.clone() });
+        let (r#type, one_drive, user, site) = match item.r#type {
+            JobItemType::User => ("User", Some(true), part, None),
+            JobItemType::Site => ("Site", None, None, part),
+        };
+        JobItemView {
+            id,
+            r#type,
+            one_drive,
+            user,
+            site,
+            links: Links::new().with("self", hrefs.href(&format!("{list_href}/{id}"))),
+        }
     }
 }
 

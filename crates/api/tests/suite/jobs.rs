@@ -92,6 +92,52 @@ async fn jobs_are_created_changed_scheduled_and_removed() {
     let scope = engine::BackupScope::of(&settings);
     assert!(scope.user(&s.changes.user_id) && scope.site(&site_id), "{settings:?}");
     assert!(!scope.user("someone-else") && !scope.user("a-third-user"), "{settings:?}");
+    // Its lists as sub-resources: read, add (kept once), one by id, replace, remove; read back from the catalog.
+    let items = format!("/v8/Jobs/{}/SelectedItems", stored.id);
+    let (st, page) = s.get(&items, t).await;
+    assert_eq!((st, page["totalCount"].clone()), (StatusCode::OK, json!(2)), "{page}");
+    let user_item = page["results"].as_array().unwrap().iter().find(|i| i["type"] == "User").unwrap().clone();
+    assert_eq!(user_item["user"]["id"], s.changes.user_id);
+    let more = json!([{"type": "User", "user": {"id": "u-two"}}, {"type": "User", "user": {"id": s.changes.user_id}}]);
+    let (st, e) = s.call(Method::POST, &items, t, Some(&body(more))).await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{e}");
+    let stored_items = |job: Uuid| {
+        let cat = s.catalog.clone();
+        async move {
+            let settings = JobSettings::from_stored(&cat.job(job).await.unwrap().unwrap().settings).unwrap();
+            let mut ids: Vec<String> = settings.selected_items.iter().map(|i| i.id.clone()).collect();
+            ids.sort();
+            ids
+        }
+    };
+    let mut want = vec![s.changes.user_id.clone(), site_id.clone(), "u-two".to_string()];
+    want.sort();
+    assert_eq!(stored_items(stored.id).await, want, "added once");
+    let (st, bad) =
+        s.call(Method::POST, &items, t, Some(&body(json!([{"type": "Group", "group": {"id": "g"}}])))).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{bad}");
+    assert!(bad["message"].as_str().unwrap().contains("'selectedItems[0].type'"), "{bad}");
+    let one = format!("{items}/{}", user_item["id"].as_str().unwrap());
+    let (st, got) = s.get(&one, t).await;
+    assert_eq!((st, got["user"]["id"].clone()), (StatusCode::OK, json!(s.changes.user_id)), "{got}");
+    let (st, _) = s.call(Method::PUT, &one, t, Some(&body(json!({"type": "User", "user": {"id": "u-three"}})))).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    assert_eq!(s.get(&one, t).await.0, StatusCode::NOT_FOUND, "the item's id follows what it names");
+    let (_, page) = s.get(&items, t).await;
+    let ids: Vec<String> =
+        page["results"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_string()).collect();
+    let (st, e) = s.call(Method::DELETE, &items, t, Some(&body(json!([ids[0]])))).await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{e}");
+    let (st, _) = s.call(Method::DELETE, &format!("{items}?ids={}", ids[1]), t, None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    assert_eq!(stored_items(stored.id).await.len(), 1);
+    let (st, e) = s.call(Method::DELETE, &format!("{items}?ids={}", ids[2]), t, None).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "the last selected item stays: {e}");
+    let (st, _) = s.call(Method::DELETE, &format!("{items}?ids={}", Uuid::new_v4()), t, None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (_, excluded) = s.get(&format!("/v6/Jobs/{}/ExcludedItems", stored.id), t).await;
+    assert_eq!(excluded["results"][0]["user"]["id"], "someone-else", "{excluded}");
+    assert_eq!(s.get(&format!("/v5/Jobs/{}/SelectedItems", stored.id), t).await.0, StatusCode::NOT_FOUND);
     let (st, _) = s.call(Method::DELETE, &format!("/v8/Jobs/{}", stored.id), t, None).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
     let (st, _) = s.call(Method::POST, "/v7/Jobs", t, Some(&body(new))).await;

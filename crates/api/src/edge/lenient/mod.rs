@@ -36,6 +36,31 @@ pub use obj::{Body, Obj};
 pub use scalar::{parse_bool, parse_bool_str, parse_enum};
 pub use syntax::{parse_value, SyntaxError, MAX_DEPTH};
 
+/// Extractor: a request body that is a JSON array (the vendor's `POST /Jobs/{id}/SelectedItems`), each element read
+/// as `T` with the leniency of [`LenientJson`] (objects by [`Obj`], so errors name the element: `'[2].type' is
+/// required`). An empty body is an empty list; a body that is not an array 400.
+#[derive(Debug, Clone)]
+pub struct LenientList<T>(pub Vec<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for LenientList<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|r| ApiError::new(r.status(), r.body_text()))?;
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return Ok(LenientList(Vec::new()));
+        }
+        let serde_json::Value::Array(items) = parse_value(&bytes)? else {
+            return Err(ApiError::bad_request("The request body must be a JSON array."));
+        };
+        let element = |(i, v): (usize, serde_json::Value)| match v {
+            serde_json::Value::Object(map) => Obj::element(map, i).to_typed(),
+            other => serde_json::from_value(other).map_err(|e| ApiError::bad_request(format!("'[{i}]': {e}"))),
+        };
+        Ok(LenientList(items.into_iter().enumerate().map(element).collect::<Result<_, _>>()?))
+    }
+}
+
 /// Extractor: the request body (any content type) as typed options `T`, read with [`de`]'s leniency, or as a
 /// free-form [`Obj`] by default. An empty body, or `null`, is an empty object (Newtonsoft bound it to default options).
 ///

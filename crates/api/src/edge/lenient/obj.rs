@@ -49,6 +49,11 @@ impl Obj {
         Obj { map, prefix: String::new() }
     }
 
+    /// Element `index` of a body that is an array, for its error texts (`'[2].type' is required`).
+    pub fn element(map: Map<String, Value>, index: usize) -> Obj {
+        Obj::at_path(map, &format!("[{index}]"))
+    }
+
     /// An object found at `path` inside the body (`explore`, `documents[1]`), for its error texts.
     fn at_path(map: Map<String, Value>, path: &str) -> Obj {
         let prefix = if path.is_empty() { String::new() } else { format!("{path}.") };
