@@ -91,6 +91,11 @@ enum Command {
         #[command(subcommand)]
         command: JobCommand,
     },
+    /// Restore points: what can be explored, exported and restored.
+    RestorePoint {
+        #[command(subcommand)]
+        command: RestorePointCommand,
+    },
     /// Backup sessions: what each backup run did.
     Session {
         #[command(subcommand)]
@@ -243,6 +248,16 @@ enum TaskCommand {
     Show { id: String },
     /// Queued and running tasks.
     List,
+}
+
+#[derive(Subcommand)]
+enum RestorePointCommand {
+    /// Restore points, oldest first: id (for `export`), time, full or incremental, containers, items, bytes.
+    List {
+        /// Only this organization's.
+        #[arg(long)]
+        org: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -426,6 +441,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 requests_per_minute,
             };
             cmd::org::add(&load()?, args).await
+        }
+        Command::RestorePoint { command: RestorePointCommand::List { org } } => {
+            cmd::restore_point::list(&load()?, org.as_deref()).await
         }
         Command::Repo { command: RepoCommand::Check { read_data } } => cmd::repo::check(&load()?, read_data).await,
         Command::Export { restore_point, to, include_versions, overwrite } => {

@@ -33,6 +33,7 @@ pub mod export;
 pub mod job;
 pub mod org;
 pub mod repo;
+pub mod restore_point;
 pub mod serve;
 pub mod session;
 pub mod user;

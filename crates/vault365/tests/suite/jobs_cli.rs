@@ -128,6 +128,17 @@ async fn jobs_from_the_command_line() {
     assert!(!after.contains(&id.to_string()), "{after}");
     assert!(cat.job(id).await.unwrap().is_none());
     assert!(sessions.contains(&runs[0].id.to_string()), "the removed job's run stays listed: {sessions}");
-    assert!(!cat.restore_points(job.organization_id).await.unwrap().is_empty(), "its restore point stays");
+    let points = cat.restore_points(job.organization_id).await.unwrap();
+    assert_eq!(points.len(), 1, "its restore point stays");
+    let d = data.clone();
+    let listed =
+        tokio::task::spawn_blocking(move || run_ok(&d, &["restore-point", "list", "--org", "contoso"])).await.unwrap();
+    let line = listed.lines().next().unwrap_or_default();
+    assert_eq!(field(line, "id"), points[0].id.to_string(), "{listed}");
+    assert_eq!(
+        (field(line, "kind"), field(line, "items")),
+        ("full", points[0].stats.items.to_string().as_str()),
+        "{listed}"
+    );
     emu.shutdown().await.unwrap();
 }
