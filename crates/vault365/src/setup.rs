@@ -119,6 +119,15 @@ pub fn scope_of(job: &repo::catalog::Job) -> anyhow::Result<engine::BackupScope>
     Ok(engine::BackupScope::of(&settings))
 }
 
+/// The organization named `name` (an error naming it when there is none), or every organization when `None`: what
+/// the `--org` option of the listing commands selects.
+pub async fn organizations(catalog: &Catalog, name: Option<&str>) -> anyhow::Result<Vec<Organization>> {
+    match name {
+        Some(name) => Ok(vec![organization(catalog, name).await?]),
+        None => Ok(catalog.organizations().await?),
+    }
+}
+
 pub async fn organization(catalog: &Catalog, name: &str) -> anyhow::Result<Organization> {
     catalog
         .organization_by_name(name)

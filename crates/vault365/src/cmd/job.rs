@@ -159,10 +159,7 @@ pub async fn add(
 /// `job list [--org N]`.
 pub async fn list(cfg: &Config, org: Option<&str>) -> anyhow::Result<()> {
     let catalog = setup::catalog(cfg).await?;
-    let orgs = match org {
-        Some(name) => vec![setup::organization(&catalog, name).await?],
-        None => catalog.organizations().await?,
-    };
+    let orgs = setup::organizations(&catalog, org).await?;
     for org in &orgs {
         for job in catalog.jobs(org.id).await? {
             println!("{}", line(&org.name, &job));

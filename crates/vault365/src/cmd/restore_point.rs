@@ -7,10 +7,7 @@ use crate::setup;
 /// Prints one line per restore point of one organization, or of all.
 pub async fn list(cfg: &Config, org: Option<&str>) -> anyhow::Result<()> {
     let catalog = setup::catalog(cfg).await?;
-    let orgs = match org {
-        Some(name) => vec![setup::organization(&catalog, name).await?],
-        None => catalog.organizations().await?,
-    };
+    let orgs = setup::organizations(&catalog, org).await?;
     for org in &orgs {
         for rp in catalog.restore_points(org.id).await? {
             println!(

@@ -43,10 +43,7 @@ async fn sessions_of(catalog: &Catalog, org: &Organization) -> anyhow::Result<Ve
 /// Prints the sessions of one organization, or of all.
 pub async fn list(cfg: &Config, org: Option<&str>) -> anyhow::Result<()> {
     let catalog = setup::catalog(cfg).await?;
-    let orgs = match org {
-        Some(name) => vec![setup::organization(&catalog, name).await?],
-        None => catalog.organizations().await?,
-    };
+    let orgs = setup::organizations(&catalog, org).await?;
     for org in &orgs {
         for s in sessions_of(&catalog, org).await? {
             println!("{}", line(org, &s));
