@@ -144,36 +144,9 @@ fn task_from_row(row: &AnyRow) -> Result<Task> {
 }
 
 impl TaskQueue {
-    /// The queue on `catalog`'s database; creates its table on first use (idempotent, safe to race).
+    /// The queue on `catalog`'s database (its table is part of the catalog's versioned schema, migration V6).
     pub async fn open(catalog: &Catalog) -> Result<TaskQueue> {
-        let queue = TaskQueue { pool: catalog.pool().clone(), backend: catalog.backend() };
-        let mut tx = queue.tx().await?;
-        if queue.backend == Backend::Postgres {
-            // Two nodes starting at once would race on CREATE TABLE IF NOT EXISTS (it is not atomic on PostgreSQL).
-            sqlx::query("SELECT pg_advisory_xact_lock(365365001)").execute(&mut *tx).await?;
-        }
-        for ddl in [
-            "CREATE TABLE IF NOT EXISTS cluster_tasks (
-                id TEXT PRIMARY KEY,
-                kind TEXT NOT NULL,
-                payload TEXT NOT NULL,
-                dedup_key TEXT UNIQUE,
-                status TEXT NOT NULL,
-                node TEXT,
-                attempts BIGINT NOT NULL,
-                created_at BIGINT NOT NULL,
-                claimed_at BIGINT,
-                heartbeat_at BIGINT,
-                finished_at BIGINT,
-                result TEXT,
-                error TEXT
-            )",
-            "CREATE INDEX IF NOT EXISTS cluster_tasks_status ON cluster_tasks (status, created_at)",
-        ] {
-            sqlx::query(ddl).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(queue)
+        Ok(TaskQueue { pool: catalog.pool().clone(), backend: catalog.backend() })
     }
 
     /// A write transaction; on SQLite it takes the write lock up front (see `Catalog`).

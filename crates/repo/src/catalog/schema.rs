@@ -288,7 +288,8 @@ const V5: &[&str] = &[
 /// Jobs gain their definition (description, engine-owned settings: backup type, items, schedule), the scheduler's
 /// `next_run_at`, a revision (the API's eTag) and soft removal; a backup runs once at a time per organization (an
 /// organization may have several jobs now), so sessions name their organization and the one-running rule moves there;
-/// a stop of a running session can be asked for from any node; each run records how each user and site went.
+/// a stop of a running session can be asked for from any node; each run records how each user and site went; the
+/// cluster's task queue table joins the versioned schema.
 const V6: &[&str] = &[
     "ALTER TABLE jobs ADD COLUMN description TEXT NOT NULL DEFAULT ''",
     "ALTER TABLE jobs ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'",
@@ -306,6 +307,24 @@ const V6: &[&str] = &[
         AND (newer.started_at > sessions.started_at OR (newer.started_at = sessions.started_at AND newer.id > sessions.id)))",
     "DELETE FROM staged_delta_links WHERE session_id IN (SELECT id FROM sessions WHERE status = 'failed')",
     "CREATE UNIQUE INDEX sessions_one_running_per_organization ON sessions (organization_id) WHERE status = 'running'",
+    // The cluster's task queue (`cluster::TaskQueue`), which its first user used to create itself: IF NOT EXISTS
+    // keeps the table those catalogs already have.
+    "CREATE TABLE IF NOT EXISTS cluster_tasks (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        dedup_key TEXT UNIQUE,
+        status TEXT NOT NULL,
+        node TEXT,
+        attempts BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        claimed_at BIGINT,
+        heartbeat_at BIGINT,
+        finished_at BIGINT,
+        result TEXT,
+        error TEXT
+    )",
+    "CREATE INDEX IF NOT EXISTS cluster_tasks_status ON cluster_tasks (status, created_at)",
     "CREATE TABLE session_objects (
         session_id TEXT NOT NULL REFERENCES sessions (id),
         kind TEXT NOT NULL,
