@@ -116,6 +116,9 @@ enum Command {
         /// Organization name.
         #[arg(long)]
         org: String,
+        /// Run this job of the organization (default: its `default` job, the whole organization).
+        #[arg(long)]
+        job: Option<String>,
         /// Items processed in parallel.
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
@@ -484,10 +487,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User { command: UserCommand::Unlock { name, address } } => {
             cmd::user::unlock(&load()?, name.as_deref(), address.as_deref()).await
         }
-        Command::Backup { org, enqueue: true, .. } => cmd::worker::enqueue_backup(&load()?, &org).await,
-        Command::Backup { org, concurrency, quiet, checkpoint_items, progress_every, enqueue: false } => {
+        Command::Backup { org, job, enqueue: true, .. } => {
+            cmd::worker::enqueue_backup(&load()?, &org, job.as_deref()).await
+        }
+        Command::Backup { org, job, concurrency, quiet, checkpoint_items, progress_every, enqueue: false } => {
             let output = cmd::backup::Output { quiet, progress_every: Duration::from_secs(progress_every) };
-            cmd::backup::run(&load()?, &org, concurrency, checkpoint_items as usize, output).await
+            cmd::backup::run(&load()?, &org, job.as_deref(), concurrency, checkpoint_items as usize, output).await
         }
     }
 }

@@ -119,6 +119,28 @@ pub fn scope_of(job: &repo::catalog::Job) -> anyhow::Result<engine::BackupScope>
     Ok(engine::BackupScope::of(&settings))
 }
 
+/// The name of the job `vault365 backup --org N` runs when no `--job` is given: the whole organization.
+pub const DEFAULT_JOB: &str = "default";
+
+/// The job a backup runs: the one named `name`, or (none given) the organization's [`DEFAULT_JOB`] — the whole
+/// organization, created on first use — so `backup --org N` backs up everything whatever other jobs exist.
+pub async fn job_of(catalog: &Catalog, org: &Organization, name: Option<&str>) -> anyhow::Result<repo::catalog::Job> {
+    let wanted = name.unwrap_or(DEFAULT_JOB);
+    let find = || async { anyhow::Ok(catalog.jobs(org.id).await?.into_iter().find(|j| j.name == wanted)) };
+    if let Some(job) = find().await? {
+        return Ok(job);
+    }
+    if name.is_some() {
+        anyhow::bail!("organization '{0}' has no job named '{wanted}' (see `vault365 job list --org {0}`)", org.name);
+    }
+    match catalog.create_job(org.id, DEFAULT_JOB).await {
+        Ok(job) => Ok(job),
+        // Another process created it a moment ago.
+        Err(repo::catalog::CatalogError::AlreadyExists(_)) => find().await?.context("the default job vanished"),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The organization named `name` (an error naming it when there is none), or every organization when `None`: what
 /// the `--org` option of the listing commands selects.
 pub async fn organizations(catalog: &Catalog, name: Option<&str>) -> anyhow::Result<Vec<Organization>> {

@@ -33,11 +33,12 @@ impl Output {
 pub async fn run(
     cfg: &Config,
     org_name: &str,
+    job: Option<&str>,
     concurrency: usize,
     checkpoint_items: usize,
     output: Output,
 ) -> anyhow::Result<()> {
-    let report = match backup_once(cfg, org_name, concurrency, checkpoint_items, output).await {
+    let report = match backup_once(cfg, org_name, job, concurrency, checkpoint_items, output).await {
         Ok(report) => report,
         Err(e) => match e.chain().find_map(|c| c.downcast_ref::<engine::BackupBusy>()) {
             Some(busy) => return Err(Exit { code: Exit::BUSY, message: format!("backup refused: {busy}") }.into()),
@@ -71,9 +72,11 @@ pub async fn run(
 }
 
 /// One backup run of `org_name` (progress bar unless `quiet`).
+/// One backup run of `org_name`'s job `job` (default: the whole organization, [`setup::DEFAULT_JOB`]).
 pub async fn backup_once(
     cfg: &Config,
     org_name: &str,
+    job: Option<&str>,
     concurrency: usize,
     checkpoint_items: usize,
     output: Output,
@@ -89,10 +92,7 @@ pub async fn backup_once(
     for s in catalog.fail_stale_sessions(cutoff).await? {
         tracing::warn!("backup session {s} was interrupted earlier; marked failed");
     }
-    let job = match catalog.jobs(org.id).await?.into_iter().next() {
-        Some(j) => j,
-        None => catalog.create_job(org.id, "default").await?,
-    };
+    let job = setup::job_of(&catalog, &org, job).await?;
     let client = setup::client_for(cfg, &org, concurrency)?;
     let progress = Arc::new(Progress::default());
     let ctx = BackupContext {

@@ -63,9 +63,9 @@ pub async fn run(dir: PathBuf, port: u16) -> anyhow::Result<()> {
     }
     let org = setup::organization(&catalog, ORG).await?;
     if catalog.restore_points(org.id).await?.len() < 2 {
-        cmd::backup::backup_once(&cfg, ORG, 8, 200, cmd::backup::Output::QUIET).await?;
+        cmd::backup::backup_once(&cfg, ORG, None, 8, 200, cmd::backup::Output::QUIET).await?;
         change_tenant(&cfg, &org).await.context("changing the demo tenant between backups")?;
-        cmd::backup::backup_once(&cfg, ORG, 8, 200, cmd::backup::Output::QUIET).await?;
+        cmd::backup::backup_once(&cfg, ORG, None, 8, 200, cmd::backup::Output::QUIET).await?;
     }
 
     let admin_password = std::fs::read_to_string(secret_file(&data.join("admin.password"))?)?;

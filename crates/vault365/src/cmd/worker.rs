@@ -98,7 +98,7 @@ async fn backup_task(
         .and_then(|s| s.parse().ok())
         .context("backup task without a valid organizationId")?;
     let org = catalog.organization(org_id).await?.with_context(|| format!("organization {org_id} not found"))?;
-    // A scheduled run names its job; `backup --enqueue` leaves it to the organization's first.
+    // A scheduled or started run names its job; `backup --enqueue` runs the organization's default job.
     let named = claimed.task.payload["jobId"].as_str().and_then(|s| s.parse::<Uuid>().ok());
     let job = match named {
         Some(id) => catalog
@@ -106,10 +106,7 @@ async fn backup_task(
             .await?
             .filter(|j| j.organization_id == org.id)
             .with_context(|| format!("job {id} of organization {} not found (removed?)", org.name))?,
-        None => match catalog.jobs(org.id).await?.into_iter().next() {
-            Some(j) => j,
-            None => catalog.create_job(org.id, "default").await?,
-        },
+        None => setup::job_of(&catalog, &org, None).await?,
     };
     // Sessions of nodes that died are still "running": fail them (their staged delta links are dropped, so this
     // run resumes from the last completed backup and re-uses what they stored). Live sessions refresh their
@@ -184,13 +181,14 @@ async fn retry_later(cfg: &Config, catalog: &Catalog, job: Uuid) {
     }
 }
 
-/// `vault365 backup --org NAME --enqueue`: queues a backup for whichever worker is free (or returns the one already
-/// queued or running for that organization).
-pub async fn enqueue_backup(cfg: &Config, org_name: &str) -> anyhow::Result<()> {
+/// `vault365 backup --org NAME [--job JOB] --enqueue`: queues a backup for whichever worker is free (or returns the one
+/// already queued or running for that organization).
+pub async fn enqueue_backup(cfg: &Config, org_name: &str, job: Option<&str>) -> anyhow::Result<()> {
     let catalog = setup::catalog(cfg).await?;
     let org = setup::organization(&catalog, org_name).await?;
+    let job = setup::job_of(&catalog, &org, job).await?;
     let queue = TaskQueue::open(&catalog).await?;
-    let (task, added) = queue.enqueue(&cluster::backup_task(org.id, None)).await?;
+    let (task, added) = queue.enqueue(&cluster::backup_task(org.id, Some(job.id))).await?;
     println!("{} task={} org={}", if added { "queued" } else { "already-queued" }, task.id, org.name);
     Ok(())
 }

@@ -114,6 +114,25 @@ async fn jobs_from_the_command_line() {
     assert_eq!(runs.len(), 1, "the started job ran once");
     assert_eq!(runs[0].status, SessionStatus::Success);
 
+    // `backup --org` runs the organization's default job (the whole organization), whatever other jobs exist;
+    // `--job` names one.
+    let d = data.clone();
+    let (default_run, named_run, unknown) = tokio::task::spawn_blocking(move || {
+        (
+            run_ok(&d, &["backup", "--org", "contoso", "--quiet"]),
+            run_ok(&d, &["backup", "--org", "contoso", "--job", "nightly", "--quiet"]),
+            run_err(&d, &["backup", "--org", "contoso", "--job", "nope"]),
+        )
+    })
+    .await
+    .unwrap();
+    let jobs = cat.jobs(job.organization_id).await.unwrap();
+    let default = jobs.iter().find(|j| j.name == "default").expect("created by backup --org");
+    let session_of = |line: &str| field(line, "session").parse::<Uuid>().unwrap();
+    assert_eq!(cat.session(session_of(&default_run)).await.unwrap().unwrap().job_id, default.id, "{default_run}");
+    assert_eq!(cat.session(session_of(&named_run)).await.unwrap().unwrap().job_id, id, "{named_run}");
+    assert!(unknown.contains("no job named 'nope'"), "{unknown}");
+
     let d = data.clone();
     let sid = id.to_string();
     let (stop, removed, after, sessions) = tokio::task::spawn_blocking(move || {
@@ -128,8 +147,9 @@ async fn jobs_from_the_command_line() {
     assert!(!after.contains(&id.to_string()), "{after}");
     assert!(cat.job(id).await.unwrap().is_none());
     assert!(sessions.contains(&runs[0].id.to_string()), "the removed job's run stays listed: {sessions}");
+    assert_eq!(sessions.lines().count(), 3, "{sessions}");
     let points = cat.restore_points(job.organization_id).await.unwrap();
-    assert_eq!(points.len(), 1, "its restore point stays");
+    assert_eq!(points.len(), 3, "the restore points of the removed job's runs stay");
     let d = data.clone();
     let listed =
         tokio::task::spawn_blocking(move || run_ok(&d, &["restore-point", "list", "--org", "contoso"])).await.unwrap();
