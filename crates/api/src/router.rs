@@ -73,6 +73,7 @@ pub fn protected() -> OpenApiRouter<AppState> {
                 routes!(jobs::edit_job, jobs::remove_job),
                 routes!(jobs::start_job),
                 routes!(jobs::stop_job),
+                routes!(jobs::get_copy_job),
                 at_paths(
                     routes!(job_items::list_job_items, job_items::add_job_items, job_items::remove_job_items),
                     "/{version}/Jobs/{id}",

@@ -275,6 +275,24 @@ pub async fn stop_job(
     Ok(Done(version))
 }
 
+/// The backup copy job of a job: there are none on this server (copies of a repository to another are not made), so
+/// a known job answers 404 naming that.
+#[utoipa::path(
+    get,
+    path = "/{version}/Jobs/{id}/CopyJob",
+    tag = "Job",
+    params(("version" = String, Path, description = "API version: v6 … v8"), ("id" = String, Path, description = "Job id")),
+    responses((status = 404, description = "Unknown job, or (always) no backup copy job", body = crate::openapi::RestExceptionInfo)),
+    security(("bearer" = []))
+)]
+pub async fn get_copy_job(
+    State(state): State<AppState>,
+    Path((_v, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let job = job_by_id(&state, &id).await?;
+    Err(ApiError::not_found(format!("Job '{}' has no backup copy job: this server makes no backup copies.", job.name)))
+}
+
 /// Enable a job (the scheduler runs it from its next scheduled time on) or disable it (no scheduled runs).
 #[utoipa::path(
     post,

@@ -189,6 +189,11 @@ async fn jobs_are_created_changed_scheduled_and_removed() {
     let (_, runs) = s.get(&format!("/v8/JobSessions?jobId={id}&status=Stopped"), t).await;
     assert_eq!(runs["results"][0]["status"], "Stopped", "{runs}");
 
+    // No backup copy jobs: a known job says so, an unknown one is 404 too.
+    let (st, e) = s.get(&format!("{path}/CopyJob"), t).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert!(e["message"].as_str().unwrap().contains("no backup copy job"), "{e}");
+
     // Remove: a job whose only run was stopped is hidden like any job that ran; the job with backups leaves them
     // restorable.
     let (st, _) = s.call(Method::DELETE, &path, t, None).await;
