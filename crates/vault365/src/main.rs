@@ -379,6 +379,9 @@ enum OrgCommand {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // Everything this process creates holds tenant data or secrets (catalog and its WAL, repository, credentials, TLS
+    // key, exports): readable by its owner only (files 0600, directories 0700), whatever the caller's umask.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)

@@ -13,6 +13,22 @@ fn vault365(data: &Path, password: &str, args: &[&str]) -> Command {
     crate::common::vault365_at(data, password, args)
 }
 
+/// Every file and directory below `root` (and `root`) is its owner's only: no group or other permission bits.
+fn owner_only(root: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut stack = vec![root.to_path_buf()];
+    let mut seen = 0;
+    while let Some(p) = stack.pop() {
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{} is mode {:o}", p.display(), mode & 0o777);
+        seen += 1;
+        if p.is_dir() {
+            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        }
+    }
+    assert!(seen > 5, "{seen} entries below {}", root.display());
+}
+
 fn run_ok(data: &Path, args: &[&str]) -> String {
     output_ok(vault365(data, PASSWORD, args))
 }
@@ -43,6 +59,8 @@ async fn org_backup_check_export_and_wrong_password() {
     let (first, second, check) = out;
     assert!(first.starts_with("backup success"), "{first}");
     assert_eq!(field(&second, "bytes_read"), "0", "{second}");
+    // Everything written holds tenant data or secrets: only its owner may read it, whatever the umask of the test.
+    owner_only(&data);
     assert!(check.contains("repo check ok"), "{check}");
 
     let rp = field(&first, "restore_point").to_string();
