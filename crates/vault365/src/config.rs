@@ -152,6 +152,15 @@ impl Config {
         self.data_dir.join("credentials")
     }
 
+    /// Where [`Config::repository_password`] reads the password from, in words.
+    pub fn repository_password_source(&self) -> String {
+        match (&std::env::var("VAULT365_REPO_PASSWORD"), &self.repository.password_file) {
+            (Ok(_), _) => "the environment variable VAULT365_REPO_PASSWORD".into(),
+            (Err(_), Some(f)) => format!("the file {}", f.display()),
+            (Err(_), None) => "nowhere (no password is configured)".into(),
+        }
+    }
+
     /// The repository password: `VAULT365_REPO_PASSWORD`, else `repository.password_file`.
     pub fn repository_password(&self) -> anyhow::Result<String> {
         if let Ok(p) = std::env::var("VAULT365_REPO_PASSWORD") {

@@ -19,6 +19,16 @@ pub async fn catalog(cfg: &Config) -> anyhow::Result<Catalog> {
 /// Open the repository (a local directory, or an S3 bucket when one is configured); create it on first use (an
 /// empty location). On a bucket shared by several nodes, two first starts racing are safe: the `config` object is
 /// written with a conditional put, so the loser opens the winner's repository.
+/// Said once, by the process that creates the repository: losing its password loses every backup.
+fn announce_new_repository(location: &str, source: &str) {
+    eprintln!(
+        "vault365: CREATED A NEW REPOSITORY at {location}\n\
+         vault365: it is encrypted with the password from {source}.\n\
+         vault365: keep that password safe and apart from this server: it cannot be recovered, and without it no backup \
+         in this repository can be read."
+    );
+}
+
 pub async fn repository(cfg: &Config) -> anyhow::Result<Repository> {
     let password = cfg.repository_password()?;
     let (store, location) = match cfg.s3_config()? {
@@ -41,13 +51,14 @@ pub async fn repository(cfg: &Config) -> anyhow::Result<Repository> {
     };
     let open = |store| async { Repository::open(store, &password).await };
     let result = match open(store.clone()).await {
-        Err(StoreError::NotARepository(_)) => {
-            tracing::info!("initialising a new repository at {location}");
-            match Repository::init(store.clone(), &password).await {
-                Err(StoreError::AlreadyInitialized) => open(store).await,
-                other => other,
+        Err(StoreError::NotARepository(_)) => match Repository::init(store.clone(), &password).await {
+            Err(StoreError::AlreadyInitialized) => open(store).await,
+            Ok(repo) => {
+                announce_new_repository(&location, &cfg.repository_password_source());
+                Ok(repo)
             }
-        }
+            other => other,
+        },
         other => other,
     };
     match result {

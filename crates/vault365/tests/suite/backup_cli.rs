@@ -49,8 +49,16 @@ async fn org_backup_check_export_and_wrong_password() {
         assert!(String::from_utf8_lossy(&zero.stderr).contains("--requests-per-minute must be at least 1"));
         // A per-tenant request budget the backup has to keep under.
         run_ok(&d, &["org", "add", "--name", "contoso", "--emulator", &url, "--requests-per-minute", "6000"]);
-        let first = run_ok(&d, &["backup", "--org", "contoso", "--quiet"]);
-        let second = run_ok(&d, &["backup", "--org", "contoso", "--quiet"]);
+        let first = vault365(&d, PASSWORD, &["backup", "--org", "contoso", "--quiet"]).output().unwrap();
+        assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+        // The run that creates the repository says so, once, with where the password comes from.
+        let said = String::from_utf8_lossy(&first.stderr).into_owned();
+        assert!(said.contains("CREATED A NEW REPOSITORY") && said.contains("VAULT365_REPO_PASSWORD"), "{said}");
+        assert!(said.contains("cannot be recovered"), "{said}");
+        let first = String::from_utf8(first.stdout).unwrap();
+        let again = vault365(&d, PASSWORD, &["backup", "--org", "contoso", "--quiet"]).output().unwrap();
+        assert!(!String::from_utf8_lossy(&again.stderr).contains("NEW REPOSITORY"), "said once");
+        let second = String::from_utf8(again.stdout).unwrap();
         let check = run_ok(&d, &["repo", "check", "--read-data"]);
         (first, second, check)
     })
