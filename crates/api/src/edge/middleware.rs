@@ -1,6 +1,6 @@
 //! The edge middleware, wrapped around the whole router (it runs before routing):
-//! * answers 404 JSON for any path outside `/v2` … `/v8` (except the Swagger UI under `/swagger`, and `GET /`,
-//!   which leads there);
+//! * answers 404 JSON for any path outside `/v2` … `/v8` (except the Swagger UI under `/swagger`, `GET /`, which leads
+//!   there, and the health checks under `/health`);
 //! * canonicalises the path ([`crate::edge::paths`]): literal segments in canonical spelling, no trailing slash;
 //! * records the [`ApiVersion`] in the request extensions;
 //! * renders every error response in the version's shape: [`ApiError`] responses are re-rendered, and non-JSON
@@ -27,7 +27,8 @@ pub async fn edge(mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
     let to_the_ui = path == "/" && matches!(*req.method(), Method::GET | Method::HEAD);
-    if first == "swagger" || to_the_ui {
+    // The UI and the health checks are outside the vendor's dialect (no version, no canonicalisation).
+    if first == "swagger" || first == "health" || to_the_ui {
         return next.run(req).await;
     }
     let Some(version) = ApiVersion::parse(first) else {

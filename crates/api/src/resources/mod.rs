@@ -6,6 +6,7 @@ pub mod auth;
 pub mod browse;
 pub mod browse_util;
 pub mod email_settings;
+pub mod health;
 pub mod job_items;
 pub mod job_sessions;
 pub mod jobs;

@@ -6,6 +6,7 @@ mod common;
 mod connection_limits;
 mod email_security;
 mod eras;
+mod health;
 mod http;
 mod inproc;
 mod job_sessions;

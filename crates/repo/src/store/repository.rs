@@ -225,6 +225,12 @@ impl Repository {
         Ok(repo)
     }
 
+    /// Whether the store answers: its `config` object is there (one small request; for health checks).
+    pub async fn reachable(&self) -> Result<()> {
+        self.inner.store.head(&Path::from(CONFIG_PATH)).await?;
+        Ok(())
+    }
+
     fn from_parts(store: Arc<dyn ObjectStore>, config: Config, keys: Keys) -> Repository {
         Repository { inner: Arc::new(Inner { store, config, keys, state: Mutex::new(State::default()) }) }
     }
