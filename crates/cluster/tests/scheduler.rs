@@ -130,13 +130,7 @@ async fn missed_runs_become_one_and_a_busy_organization_joins() {
         assert_eq!(work_off(&queue).await, 1, "{url}: one backup ran for both");
         // A disabled job is not run.
         let mut j = cat.job(job).await.unwrap().unwrap();
-        let off = JobDefinition {
-            name: j.name.clone(),
-            description: j.description.clone(),
-            settings: j.settings.clone(),
-            enabled: false,
-            next_run_at: j.next_run_at,
-        };
+        let off = JobDefinition { enabled: false, ..JobDefinition::from(&j) };
         j = cat.update_job(job, j.revision, &off).await.unwrap();
         assert!(scheduler.tick(at(200, 0)).await.unwrap().is_empty(), "{url}: {j:?}");
     }

@@ -123,6 +123,31 @@ pub fn client_for(cfg: &Config, org: &Organization, concurrency: usize) -> anyho
     })
 }
 
+/// Items per checkpoint of the backups no command line sets (API starts, queued runs): the CLI's default.
+pub const CHECKPOINT_ITEMS: usize = 200;
+
+/// What a backup of `job` of `org` needs: the organization's client (its credentials from the data directory), the
+/// job's scope, fresh progress counters, [`CHECKPOINT_ITEMS`] per checkpoint.
+pub fn backup_context(
+    cfg: &Config,
+    catalog: &Catalog,
+    repo: &Repository,
+    (org, job): (&Organization, &repo::catalog::Job),
+    concurrency: usize,
+) -> anyhow::Result<engine::BackupContext> {
+    Ok(engine::BackupContext {
+        client: client_for(cfg, org, concurrency)?,
+        catalog: catalog.clone(),
+        repo: repo.clone(),
+        organization_id: org.id,
+        job_id: job.id,
+        concurrency,
+        checkpoint_items: CHECKPOINT_ITEMS,
+        progress: Default::default(),
+        scope: scope_of(job)?,
+    })
+}
+
 /// What a run of `job` covers (its selected and excluded items).
 pub fn scope_of(job: &repo::catalog::Job) -> anyhow::Result<engine::BackupScope> {
     let settings = engine::job::JobSettings::from_stored(&job.settings)

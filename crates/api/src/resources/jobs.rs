@@ -56,13 +56,7 @@ pub(crate) fn check_selection(settings: &JobSettings) -> Result<(), ApiError> {
 /// Stores `settings` as `job`'s (everything else unchanged), unless another client changed the job meanwhile (409).
 pub(crate) async fn save_settings(state: &AppState, job: &Job, settings: &JobSettings) -> Result<(), ApiError> {
     check_selection(settings)?;
-    let definition = JobDefinition {
-        name: job.name.clone(),
-        description: job.description.clone(),
-        settings: settings.to_stored(),
-        enabled: job.enabled,
-        next_run_at: job.next_run_at,
-    };
+    let definition = JobDefinition { settings: settings.to_stored(), ..JobDefinition::from(job) };
     state.catalog.update_job(job.id, job.revision, &definition).await.map_err(|e| refused(e, &job.name))?;
     Ok(())
 }

@@ -324,12 +324,7 @@ pub async fn job_resource(state: &AppState, hrefs: &Hrefs, job: &Job) -> Result<
         .filter(|r| r.job_id == job.id)
         .map(|r| r.backup_time)
         .max();
-    let runs = JobRuns {
-        last_run: last.map(|s| s.started_at),
-        last_status: last.map(|s| s.status),
-        last_backup,
-        count: runs.len(),
-    };
+    let runs = JobRuns { last_run: last.map(|s| s.started_at), last_status: last.map(|s| s.status), last_backup };
     Ok(JobView::new(hrefs, job, repository_uuid(state), runs))
 }
 

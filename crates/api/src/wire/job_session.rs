@@ -98,6 +98,17 @@ impl LogItemType {
     }
 }
 
+/// The vendor's name of a run's state (`RESTJobSession.status`, `RESTJob.lastStatus`).
+pub fn status_label(status: SessionStatus) -> &'static str {
+    match status {
+        SessionStatus::Running => "Running",
+        SessionStatus::Success => "Success",
+        SessionStatus::Warning => "Warning",
+        SessionStatus::Failed => "Failed",
+        SessionStatus::Stopped => "Stopped",
+    }
+}
+
 /// `RESTJobStatistics`: rates over the session's duration (up to now while it runs).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -197,13 +208,6 @@ impl JobSessionView {
             (0, 0) => None,
             (w, e) => Some(format!("{w} warning(s), {e} error(s)")),
         };
-        let status = match s.status {
-            SessionStatus::Running => "Running",
-            SessionStatus::Success => "Success",
-            SessionStatus::Warning => "Warning",
-            SessionStatus::Failed => "Failed",
-            SessionStatus::Stopped => "Stopped",
-        };
         let tag = [
             c.processed_items,
             c.processed_bytes,
@@ -223,7 +227,7 @@ impl JobSessionView {
             progress: c.processed_items,
             job_type: from_v7.then_some("Backup"),
             job_session_config_type: era.is_v8().then_some(if cx.first_of_job { "Full" } else { "Incremental" }),
-            status,
+            status: status_label(s.status),
             statistics: JobStatistics::of(s, cx.now),
             e_tag: era.is_v8().then(|| tag.iter().fold(1i64, |h, v| h.wrapping_mul(31).wrapping_add(*v)).abs()),
             links: Links::new()

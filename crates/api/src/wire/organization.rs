@@ -13,6 +13,7 @@ use crate::edge::lenient::{datetime, de, LenientJson, Obj};
 use crate::edge::paging::{Hrefs, Links};
 use crate::store::sessions::{dotnet_time, SessionKind};
 use crate::wire::job::SchedulePolicy;
+use crate::wire::job_session::status_label;
 use engine::job::{BackupType, JobSettings};
 
 /// The product a restore session explores.
@@ -327,21 +328,14 @@ pub struct JobRuns {
     pub last_status: Option<SessionStatus>,
     /// Backup time of the job's newest restore point.
     pub last_backup: Option<DateTime<Utc>>,
-    pub count: usize,
 }
 
 impl JobView {
     pub fn new(hrefs: &Hrefs, job: &Job, repository_id: Option<Uuid>, runs: JobRuns) -> JobView {
         let era = hrefs.version();
         let explore = if era.is_action_era() { "Action" } else { "explore" };
-        let last_status = match runs.last_status {
-            None => "Stopped",
-            Some(SessionStatus::Running) => "Running",
-            Some(SessionStatus::Success) => "Success",
-            Some(SessionStatus::Warning) => "Warning",
-            Some(SessionStatus::Failed) => "Failed",
-            Some(SessionStatus::Stopped) => "Stopped",
-        };
+        // A job that never ran shows `Stopped`, as the vendor's does.
+        let last_status = runs.last_status.map_or("Stopped", status_label);
         // A job stored before jobs had settings reads as the defaults; unreadable settings too (the API shows the job
         // rather than failing its listing; the scheduler reports them).
         let settings = JobSettings::from_stored(&job.settings).unwrap_or_default();

@@ -53,6 +53,19 @@ pub struct JobDefinition {
     pub next_run_at: Option<DateTime<Utc>>,
 }
 
+impl From<&Job> for JobDefinition {
+    /// The job's definition as it stands, to change a part of it (`JobDefinition { enabled, ..(&job).into() }`).
+    fn from(job: &Job) -> JobDefinition {
+        JobDefinition {
+            name: job.name.clone(),
+            description: job.description.clone(),
+            settings: job.settings.clone(),
+            enabled: job.enabled,
+            next_run_at: job.next_run_at,
+        }
+    }
+}
+
 const JOB_COLS: &str = "id, organization_id, name, description, settings, enabled, next_run_at, revision, created_at";
 
 fn job_from_row(row: &AnyRow) -> Result<Job> {

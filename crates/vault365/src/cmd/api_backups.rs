@@ -3,8 +3,7 @@
 
 use std::sync::Arc;
 
-use engine::progress::Progress;
-use engine::{BackupBusy, BackupContext};
+use engine::BackupBusy;
 use futures::future::BoxFuture;
 use repo::catalog::{Catalog, Job, Session};
 use repo::store::Repository;
@@ -14,8 +13,6 @@ use crate::setup;
 
 /// Items a backup started over the API processes in parallel (the CLI's default).
 const CONCURRENCY: usize = 8;
-/// Items per checkpoint (the CLI's default).
-const CHECKPOINT_ITEMS: usize = 200;
 
 /// Starts backup runs for the API; see the module docs.
 #[derive(Clone)]
@@ -35,17 +32,8 @@ impl ApiBackups {
         let failed = |e: anyhow::Error| api::StartRefused::Failed(format!("{e:#}"));
         let org = self.catalog.organization(job.organization_id).await.map_err(|e| failed(e.into()))?;
         let org = org.ok_or_else(|| api::StartRefused::Failed("the job's organization no longer exists".into()))?;
-        let ctx = BackupContext {
-            client: setup::client_for(&self.cfg, &org, CONCURRENCY).map_err(failed)?,
-            catalog: self.catalog.clone(),
-            repo: self.repo.clone(),
-            organization_id: org.id,
-            job_id: job.id,
-            concurrency: CONCURRENCY,
-            checkpoint_items: CHECKPOINT_ITEMS,
-            progress: Arc::new(Progress::default()),
-            scope: setup::scope_of(&job).map_err(failed)?,
-        };
+        let ctx =
+            setup::backup_context(&self.cfg, &self.catalog, &self.repo, (&org, &job), CONCURRENCY).map_err(failed)?;
         let (session, run) = engine::start_backup(ctx).await.map_err(|e| match e.downcast_ref::<BackupBusy>() {
             Some(busy) => api::StartRefused::Busy(busy.to_string()),
             None => failed(e),

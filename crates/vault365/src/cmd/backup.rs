@@ -3,7 +3,6 @@
 //! the organization is being backed up (4) from a failure (1).
 
 use std::io::IsTerminal;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -93,19 +92,9 @@ pub async fn backup_once(
         tracing::warn!("backup session {s} was interrupted earlier; marked failed");
     }
     let job = setup::job_of(&catalog, &org, job).await?;
-    let client = setup::client_for(cfg, &org, concurrency)?;
-    let progress = Arc::new(Progress::default());
-    let ctx = BackupContext {
-        catalog,
-        repo,
-        client,
-        organization_id: org.id,
-        job_id: job.id,
-        concurrency,
-        checkpoint_items,
-        progress: progress.clone(),
-        scope: setup::scope_of(&job)?,
-    };
+    let ctx =
+        BackupContext { checkpoint_items, ..setup::backup_context(cfg, &catalog, &repo, (&org, &job), concurrency)? };
+    let progress = ctx.progress.clone();
     let on_terminal = std::io::stderr().is_terminal();
     let bar = if output.quiet || !on_terminal { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
     bar.set_style(ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}").expect("valid template"));

@@ -203,8 +203,8 @@ pub async fn edit(
         name: name.map(|n| n.trim().to_string()).unwrap_or(job.name.clone()),
         description: description.unwrap_or(job.description.clone()),
         settings: settings.to_stored(),
-        enabled: job.enabled,
         next_run_at,
+        ..JobDefinition::from(&job)
     };
     let job = catalog.update_job(job.id, job.revision, &definition).await?;
     println!("changed {}", line(&org_name(&catalog, &job).await?, &job));
@@ -220,13 +220,7 @@ pub async fn set_enabled(cfg: &Config, id: &str, enabled: bool) -> anyhow::Resul
         (true, false) => settings.schedule.next_after(Utc::now(), time_zone(cfg)?),
         _ => job.next_run_at,
     };
-    let definition = JobDefinition {
-        name: job.name.clone(),
-        description: job.description.clone(),
-        settings: job.settings.clone(),
-        enabled,
-        next_run_at,
-    };
+    let definition = JobDefinition { enabled, next_run_at, ..JobDefinition::from(&job) };
     let job = catalog.update_job(job.id, job.revision, &definition).await?;
     println!("{} {}", if enabled { "enabled" } else { "disabled" }, line(&org_name(&catalog, &job).await?, &job));
     Ok(())

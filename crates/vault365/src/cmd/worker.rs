@@ -1,13 +1,10 @@
 //! Cluster work: `vault365 worker` (or `serve --worker`) runs backup tasks from the queue in the catalog database;
 //! `vault365 backup --enqueue` and `vault365 task` put work there and look at it. See `cluster` for the protocol.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use cluster::{ClaimedTask, Task, TaskQueue, WorkerOptions, BACKUP_TASK};
-use engine::progress::Progress;
-use engine::BackupContext;
 use repo::catalog::{Backend, Catalog, LogLevel, SessionStatus};
 use repo::store::Repository;
 use serde_json::json;
@@ -136,17 +133,7 @@ async fn backup_task(
     // Packs other nodes stored since this node opened the repository (e.g. by the dead node before its last
     // checkpoint) are then deduplicated against instead of stored again.
     repo.refresh_index().await?;
-    let ctx = BackupContext {
-        client: setup::client_for(cfg, &org, concurrency)?,
-        catalog,
-        repo,
-        organization_id: org.id,
-        job_id: job.id,
-        concurrency,
-        checkpoint_items: 200,
-        progress: Arc::new(Progress::default()),
-        scope: setup::scope_of(&job)?,
-    };
+    let ctx = setup::backup_context(cfg, &catalog, &repo, (&org, &job), concurrency)?;
     let report = match engine::run_backup(&ctx).await {
         Ok(report) => report,
         Err(e) => {
