@@ -7,6 +7,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::sessions::{session_from_row, SESSION_COLS};
+use super::sql::Sql;
 use super::{from_micros, micros, Catalog, LogEntry, LogLevel, Page, Result, Session, SessionStatus};
 
 /// The `item_ref` of a session log entry about item `item` of container `container` ([`Catalog::describe_item`]
@@ -101,68 +102,43 @@ fn log_entry_from_row(row: &AnyRow) -> Result<LogEntry> {
     })
 }
 
-/// The `WHERE` of a session filter and its arguments in placeholder order (`$1` …).
-fn session_conditions(f: &SessionFilter) -> (String, Vec<SqlArg>) {
+/// The `WHERE` of a session filter, its values bound in `sql`.
+fn session_conditions(f: &SessionFilter, sql: &mut Sql) -> String {
     let mut conds = Vec::new();
-    let mut args = Vec::new();
-    let mut push = |cond: &str, arg: SqlArg| {
-        args.push(arg);
-        conds.push(cond.replace('?', &format!("${}", args.len())));
-    };
     if let Some(job) = f.job_id {
-        push("job_id = ?", SqlArg::Text(job.to_string()));
+        conds.push(format!("job_id = {}", sql.text(job.to_string())));
     }
     if let Some(org) = f.organization_id {
-        push("organization_id = ?", SqlArg::Text(org.to_string()));
+        conds.push(format!("organization_id = {}", sql.text(org.to_string())));
     }
     if let Some(status) = f.status {
-        push("status = ?", SqlArg::Text(status.as_str().to_owned()));
+        conds.push(format!("status = {}", sql.text(status.as_str())));
     }
     if let Some(t) = f.ended_from {
-        push("finished_at >= ?", SqlArg::Int(micros(t)));
+        conds.push(format!("finished_at >= {}", sql.int(micros(t))));
     }
     if let Some(t) = f.ended_to {
-        push("finished_at <= ?", SqlArg::Int(micros(t)));
+        conds.push(format!("finished_at <= {}", sql.int(micros(t))));
     }
-    let sql = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
-    (sql, args)
-}
-
-/// A bound argument of a built query.
-enum SqlArg {
-    Text(String),
-    Int(i64),
-}
-
-fn bind_all<'q>(
-    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    args: &'q [SqlArg],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    for a in args {
-        q = match a {
-            SqlArg::Text(s) => q.bind(s.as_str()),
-            SqlArg::Int(i) => q.bind(*i),
-        };
+    if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conds.join(" AND "))
     }
-    q
 }
 
 impl Catalog {
     /// A page of the job sessions matching `filter`, newest first.
     pub async fn job_sessions(&self, filter: &SessionFilter, offset: i64, limit: i64) -> Result<Page<Session>> {
-        let (cond, args) = session_conditions(filter);
-        let total: i64 = bind_all(sqlx::query(&format!("SELECT COUNT(*) AS n FROM sessions{cond}")), &args)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?;
-        let n = args.len();
-        let sql = format!(
-            "SELECT {SESSION_COLS} FROM sessions{cond} ORDER BY started_at DESC, id DESC LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
+        let mut sql = Sql::default();
+        let cond = session_conditions(filter, &mut sql);
+        let count = format!("SELECT COUNT(*) AS n FROM sessions{cond}");
+        let total: i64 = sql.bind(sqlx::query(&count)).fetch_one(&self.pool).await?.try_get("n")?;
+        let (limit, offset) = (sql.int(limit.max(0)), sql.int(offset.max(0)));
+        let page = format!(
+            "SELECT {SESSION_COLS} FROM sessions{cond} ORDER BY started_at DESC, id DESC LIMIT {limit} OFFSET {offset}"
         );
-        let rows =
-            bind_all(sqlx::query(&sql), &args).bind(limit.max(0)).bind(offset.max(0)).fetch_all(&self.pool).await?;
+        let rows = sql.bind(sqlx::query(&page)).fetch_all(&self.pool).await?;
         Ok(Page { rows: rows.iter().map(session_from_row).collect::<Result<_>>()?, total })
     }
 
@@ -173,25 +149,20 @@ impl Catalog {
 
     /// A page of a session's log entries matching `filter`, in its order.
     pub async fn log_page(&self, session: Uuid, filter: &LogFilter, offset: i64, limit: i64) -> Result<Page<LogEntry>> {
-        let level = filter.level.map(LogLevel::as_str);
-        let cond = if level.is_some() { " AND level = $2" } else { "" };
-        let count = format!("SELECT COUNT(*) AS n FROM session_log WHERE session_id = $1{cond}");
-        let mut q = sqlx::query(&count).bind(session.to_string());
-        if let Some(l) = level {
-            q = q.bind(l);
+        let mut sql = Sql::default();
+        let mut cond = format!("session_id = {}", sql.text(session.to_string()));
+        if let Some(level) = filter.level {
+            cond.push_str(&format!(" AND level = {}", sql.text(level.as_str())));
         }
-        let total: i64 = q.fetch_one(&self.pool).await?.try_get("n")?;
+        let count = format!("SELECT COUNT(*) AS n FROM session_log WHERE {cond}");
+        let total: i64 = sql.bind(sqlx::query(&count)).fetch_one(&self.pool).await?.try_get("n")?;
         let order = if filter.ascending { "ASC" } else { "DESC" };
-        let (lim, off) = if level.is_some() { ("$3", "$4") } else { ("$2", "$3") };
-        let sql = format!(
-            "SELECT seq, at, level, message, item_ref FROM session_log WHERE session_id = $1{cond} \
-             ORDER BY seq {order} LIMIT {lim} OFFSET {off}"
+        let (limit, offset) = (sql.int(limit.max(0)), sql.int(offset.max(0)));
+        let page = format!(
+            "SELECT seq, at, level, message, item_ref FROM session_log WHERE {cond} \
+             ORDER BY seq {order} LIMIT {limit} OFFSET {offset}"
         );
-        let mut q = sqlx::query(&sql).bind(session.to_string());
-        if let Some(l) = level {
-            q = q.bind(l);
-        }
-        let rows = q.bind(limit.max(0)).bind(offset.max(0)).fetch_all(&self.pool).await?;
+        let rows = sql.bind(sqlx::query(&page)).fetch_all(&self.pool).await?;
         Ok(Page { rows: rows.iter().map(log_entry_from_row).collect::<Result<_>>()?, total })
     }
 

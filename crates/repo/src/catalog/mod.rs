@@ -35,6 +35,7 @@ mod query;
 mod schema;
 mod search;
 mod sessions;
+mod sql;
 mod validity;
 
 use std::str::FromStr;

@@ -30,6 +30,7 @@ use uuid::Uuid;
 
 use super::items::fold;
 use super::query::{item_from_row, ITEM_COLS};
+use super::sql::Sql;
 use super::{micros, Catalog, ItemKind, ItemRow, Page, Result};
 use chrono::{DateTime, Utc};
 
@@ -131,46 +132,6 @@ impl SearchQuery {
         self.offset = offset;
         self.limit = limit;
         self
-    }
-}
-
-/// A bind value of a dynamically built statement.
-enum Arg {
-    Text(String),
-    Int(i64),
-}
-
-/// A statement with its binds; [`Sql::arg`] hands out the placeholders in order.
-#[derive(Default)]
-struct Sql {
-    args: Vec<Arg>,
-}
-
-impl Sql {
-    fn arg(&mut self, a: Arg) -> String {
-        self.args.push(a);
-        format!("${}", self.args.len())
-    }
-
-    fn text(&mut self, s: impl Into<String>) -> String {
-        self.arg(Arg::Text(s.into()))
-    }
-
-    fn int(&mut self, n: i64) -> String {
-        self.arg(Arg::Int(n))
-    }
-
-    fn bind<'q>(
-        &self,
-        mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-        for a in &self.args {
-            q = match a {
-                Arg::Text(s) => q.bind(s.clone()),
-                Arg::Int(n) => q.bind(*n),
-            };
-        }
-        q
     }
 }
 
